@@ -1,0 +1,33 @@
+# Two commands on a fresh machine:
+#   make run    - the main job on embedded defaults
+#   make test   - the whole test suite (lint, types, tests)
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: run test install lint bench clean
+
+$(STAMP): pyproject.toml
+	python3 -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+run: $(STAMP)
+	$(VENV)/bin/scanwise kb
+	$(VENV)/bin/scanwise recommend "58-year-old woman, 1.8 cm grade 2 IDC, no palpable nodes, normal LFTs and ALP, clinical stage I. Is PET/CT needed for distant staging?"
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check src tests benchmarks tools
+	$(VENV)/bin/mypy src/scanwise/domain
+
+test: $(STAMP) lint
+	$(VENV)/bin/python -m pytest
+
+bench: $(STAMP)
+	for b in benchmarks/*.py; do $(PY) $$b; done
+
+clean:
+	rm -rf $(VENV) build *.egg-info
