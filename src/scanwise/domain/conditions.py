@@ -1,0 +1,289 @@
+"""Who a guideline variant applies to, written as data, and how to check it.
+
+A variant's ``applies_when`` is a set of named constraints. Checking them against a
+patient and a question gives, for each constraint, one of three answers: it **held**
+(with the reason, quoting the words it rests on), it **failed**, or it is **unknown**
+because a fact is missing. Unknown is never treated as held or failed: it is reported
+as what would decide the answer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, model_validator
+
+from scanwise.domain.profile import (
+    INVASIVE,
+    STAGE_GROUPS,
+    Histology,
+    ImplantType,
+    Indication,
+    NeoadjuvantState,
+    NodalStatus,
+    PatientProfile,
+    Phase,
+    Population,
+    Purpose,
+    Reconstruction,
+    Risk,
+    StageGroup,
+    Subtype,
+    Surgery,
+)
+
+Status = Literal["held", "failed", "unknown"]
+
+
+class Range(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    gt: float | None = None
+    ge: float | None = None
+    lt: float | None = None
+    le: float | None = None
+
+    @model_validator(mode="after")
+    def _not_empty(self) -> Range:
+        if self.gt is None and self.ge is None and self.lt is None and self.le is None:
+            raise ValueError("a range needs at least one of gt, ge, lt, le")
+        return self
+
+    def contains(self, value: float) -> bool:
+        return not (
+            (self.gt is not None and value <= self.gt)
+            or (self.ge is not None and value < self.ge)
+            or (self.lt is not None and value >= self.lt)
+            or (self.le is not None and value > self.le)
+        )
+
+    def describe(self, unit: str = "") -> str:
+        parts = []
+        for op, bound in (("over", self.gt), ("at least", self.ge), ("under", self.lt),
+                          ("at most", self.le)):
+            if bound is not None:
+                parts.append(f"{op} {bound:g}{unit}")
+        return " and ".join(parts)
+
+
+class Conditions(BaseModel):
+    """Constraints a patient and question must meet. Absent means no constraint."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    phase: list[Phase] | None = None
+    purpose: list[Purpose] | None = None
+    stage: list[StageGroup] | None = None  # clinical stage groups covered
+    subtype: list[Subtype] | None = None
+    histology: list[Histology] | None = None
+    invasive: bool | None = None
+    population: list[Population] | None = None
+    age: Range | None = None
+    pregnant: bool | None = None
+    lactating: bool | None = None
+    symptoms_any: list[str] | None = None  # at least one of these present
+    findings_any: list[str] | None = None  # at least one of these findings present
+    asymptomatic: bool | None = None  # no symptom or sign of disease present
+    surgery: list[Surgery] | None = None
+    reconstruction: list[Reconstruction] | None = None
+    implant: list[ImplantType] | None = None
+    implant_years: Range | None = None
+    cancer_history: bool | None = None
+    risk: list[Risk] | None = None
+    nodal_status: list[NodalStatus] | None = None
+    tumor_size_mm: Range | None = None
+    hormone_use_years: Range | None = None
+    neoadjuvant: list[NeoadjuvantState] | None = None
+
+    def codes(self) -> set[str]:
+        """Vocabulary codes this set of conditions refers to."""
+        return set(self.symptoms_any or []) | set(self.findings_any or [])
+
+    def merged(self, other: Conditions) -> Conditions:
+        """Topic-wide conditions combined with a variant's own (the variant's win)."""
+        data = self.model_dump(exclude_none=True)
+        data.update(other.model_dump(exclude_none=True))
+        return Conditions.model_validate(data)
+
+
+@dataclass(frozen=True)
+class Check:
+    field: str
+    status: Status
+    reason: str
+    weight: float
+
+
+@dataclass
+class Situation:
+    """The patient and the question, plus the clinical stage worked out for them."""
+
+    profile: PatientProfile
+    indication: Indication
+    #: Candidate clinical stage groups: the stated stage, or the anatomic and clinical
+    #: prognostic groups computed from T/N/M (they can differ).
+    stages: list[StageGroup] = field(default_factory=list)
+    stage_basis: str = ""
+    labels: Callable[[str], str] = str  # vocabulary code -> readable label
+
+
+# How much a satisfied condition says about fit. Phase and purpose define a scenario;
+# the rest refine it.
+WEIGHTS: dict[str, float] = {"phase": 3.0, "purpose": 2.0, "stage": 2.0, "subtype": 2.0}
+
+
+def _words(values: Sequence[str]) -> str:
+    shown = [v.replace("_", " ") for v in values]
+    return shown[0] if len(shown) == 1 else ", ".join(shown[:-1]) + " or " + shown[-1]
+
+
+def _quote(profile: PatientProfile | Indication, key: str) -> str:
+    ev = profile.evidence.get(key)
+    return f' ("{ev[0].text}")' if ev else ""
+
+
+def _choice(name: str, value: str | None, allowed: Sequence[str], quote: str,
+            satisfies: Callable[[str, Sequence[str]], bool] | None = None) -> tuple[Status, str]:
+    label = name.replace("_", " ")
+    if value is None:
+        return "unknown", f"{label} not known (needs {_words(allowed)})"
+    ok = satisfies(value, allowed) if satisfies else value in allowed
+    shown = value.replace("_", " ")
+    if ok:
+        return "held", f"{label}: {shown}{quote}"
+    return "failed", f"{label} is {shown}{quote}, not {_words(allowed)}"
+
+
+def _flag(name: str, value: bool | None, wanted: bool, quote: str) -> tuple[Status, str]:
+    if value is None:
+        return "unknown", f"{name} not known"
+    if value == wanted:
+        return "held", f"{name}: {'yes' if value else 'no'}{quote}"
+    return "failed", f"{name}: {'yes' if value else 'no'}{quote}"
+
+
+def _range(name: str, value: float | None, rng: Range, unit: str, quote: str) -> tuple[Status, str]:
+    if value is None:
+        return "unknown", f"{name} not known (needs {rng.describe(unit)})"
+    if rng.contains(value):
+        return "held", f"{name} {value:g}{unit}{quote} is {rng.describe(unit)}"
+    return "failed", f"{name} {value:g}{unit}{quote} is not {rng.describe(unit)}"
+
+
+def _purpose_satisfies(value: str, allowed: Sequence[str]) -> bool:
+    return value in allowed or (value == "axilla" and "locoregional" in allowed)
+
+
+def _stage(sit: Situation, allowed: Sequence[StageGroup]) -> tuple[Status, str]:
+    span = f"{allowed[0]}–{allowed[-1]}" if len(allowed) > 1 else allowed[0]
+    if not sit.stages:
+        return "unknown", f"clinical stage not known (needs {span}; give the stage or T, N and M)"
+    inside = [s for s in sit.stages if s in allowed]
+    shown = " / ".join(sit.stages)
+    basis = f" ({sit.stage_basis})" if sit.stage_basis else ""
+    if len(inside) == len(sit.stages):
+        return "held", f"clinical stage {shown}{basis} is within {span}"
+    if not inside:
+        return "failed", f"clinical stage {shown}{basis} is outside {span}"
+    return "unknown", (
+        f"clinical stage is {shown}{basis}: one is within {span} and one is not; "
+        "the guideline does not say which staging system decides"
+    )
+
+
+def _codes_any(sit: Situation, name: str, codes: Sequence[str]) -> tuple[Status, str]:
+    p = sit.profile
+    present = [c for c in codes if p.present(c)]
+    if present:
+        return "held", ", ".join(sit.labels(c) + _quote(p, f"symptoms:{c}") for c in present)
+    if all(p.denied(c) for c in codes):
+        return "failed", f"no {_words([sit.labels(c) for c in codes])} (denied)"
+    return "unknown", f"{name}: not mentioned whether there is {_words([sit.labels(c) for c in codes])}"
+
+
+def _asymptomatic(sit: Situation, wanted: bool) -> tuple[Status, str]:
+    p = sit.profile
+    if p.symptoms:
+        shown = ", ".join(sit.labels(c) for c in p.symptoms)
+        return ("failed" if wanted else "held"), f"symptoms present: {shown}"
+    if p.denied_symptoms:
+        shown = ", ".join(sit.labels(c) for c in p.denied_symptoms)
+        return ("held" if wanted else "failed"), f"no symptoms reported (denies {shown})"
+    return "unknown", "not stated whether there are symptoms"
+
+
+def evaluate(cond: Conditions, sit: Situation) -> list[Check]:
+    """Check every constraint in ``cond``; the order follows the fields of Conditions."""
+    p, ind = sit.profile, sit.indication
+    checks: list[Check] = []
+
+    def add(name: str, result: tuple[Status, str]) -> None:
+        checks.append(Check(name, result[0], result[1], WEIGHTS.get(name, 1.0)))
+
+    if cond.phase is not None:
+        add("phase", _choice("phase", ind.phase, cond.phase, _quote(ind, "phase")))
+    if cond.purpose is not None:
+        add("purpose", _choice("purpose", ind.purpose, cond.purpose, _quote(ind, "purpose"),
+                               _purpose_satisfies))
+    if cond.stage is not None:
+        add("stage", _stage(sit, cond.stage))
+    if cond.subtype is not None:
+        add("subtype", _choice("receptor subtype", p.subtype, cond.subtype, ""))
+    if cond.histology is not None:
+        add("histology", _choice("histology", p.histology, cond.histology,
+                                 _quote(p, "histology")))
+    if cond.invasive is not None:
+        invasive = None if p.histology is None else p.histology in INVASIVE
+        add("invasive", _flag("invasive cancer", invasive, cond.invasive, _quote(p, "histology")))
+    if cond.population is not None:
+        add("population", _choice("patient", p.population, cond.population,
+                                  _quote(p, "gender") or _quote(p, "sex")))
+    if cond.age is not None:
+        add("age", _range("age", p.age, cond.age, " years", _quote(p, "age")))
+    if cond.pregnant is not None:
+        add("pregnant", _flag("pregnant", p.pregnant, cond.pregnant, _quote(p, "pregnant")))
+    if cond.lactating is not None:
+        add("lactating", _flag("breastfeeding", p.lactating, cond.lactating,
+                               _quote(p, "lactating")))
+    if cond.symptoms_any is not None:
+        add("symptoms", _codes_any(sit, "symptoms", cond.symptoms_any))
+    if cond.findings_any is not None:
+        add("findings", _codes_any(sit, "findings", cond.findings_any))
+    if cond.asymptomatic is not None:
+        add("asymptomatic", _asymptomatic(sit, cond.asymptomatic))
+    if cond.surgery is not None:
+        add("surgery", _choice("surgery", p.surgery, cond.surgery, _quote(p, "surgery")))
+    if cond.reconstruction is not None:
+        add("reconstruction", _choice("reconstruction", p.reconstruction, cond.reconstruction,
+                                      _quote(p, "reconstruction")))
+    if cond.implant is not None:
+        add("implant", _choice("implant type", p.implant, cond.implant, _quote(p, "implant")))
+    if cond.implant_years is not None:
+        add("implant_years", _range("years since implant placement", p.implant_years,
+                                    cond.implant_years, "", _quote(p, "implant_years")))
+    if cond.cancer_history is not None:
+        add("cancer_history", _flag("personal history of breast cancer", p.cancer_history,
+                                    cond.cancer_history, _quote(p, "cancer_history")))
+    if cond.risk is not None:
+        add("risk", _choice("risk", p.risk, cond.risk, _quote(p, "risk")))
+    if cond.nodal_status is not None:
+        add("nodal_status", _choice("clinical nodal status", p.nodal_status, cond.nodal_status,
+                                    _quote(p, "nodal_status") or _quote(p, "n")))
+    if cond.tumor_size_mm is not None:
+        add("tumor_size_mm", _range("tumor size", p.tumor_size_mm, cond.tumor_size_mm, " mm",
+                                    _quote(p, "tumor_size_mm")))
+    if cond.hormone_use_years is not None:
+        add("hormone_use_years", _range("years of hormone use", p.hormone_use_years,
+                                        cond.hormone_use_years, "", _quote(p, "hormone_use_years")))
+    if cond.neoadjuvant is not None:
+        add("neoadjuvant", _choice("neoadjuvant therapy", p.neoadjuvant, cond.neoadjuvant,
+                                   _quote(p, "neoadjuvant")))
+    return checks
+
+
+def stage_span(groups: Sequence[str]) -> list[StageGroup]:
+    """All stage groups from the first to the last given, in AJCC order."""
+    lo, hi = STAGE_GROUPS.index(groups[0]), STAGE_GROUPS.index(groups[-1])  # type: ignore[arg-type]
+    return list(STAGE_GROUPS[lo : hi + 1])
