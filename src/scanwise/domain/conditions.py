@@ -85,6 +85,9 @@ class Conditions(BaseModel):
     lactating: bool | None = None
     symptoms_any: list[str] | None = None  # at least one of these present
     findings_any: list[str] | None = None  # at least one of these findings present
+    # None of these present. For "initial imaging" variants: a finding from earlier imaging
+    # means the patient is past that step. Not mentioned counts as absent.
+    findings_none: list[str] | None = None
     asymptomatic: bool | None = None  # no symptom or sign of disease present
     surgery: list[Surgery] | None = None
     reconstruction: list[Reconstruction] | None = None
@@ -99,7 +102,8 @@ class Conditions(BaseModel):
 
     def codes(self) -> set[str]:
         """Vocabulary codes this set of conditions refers to."""
-        return set(self.symptoms_any or []) | set(self.findings_any or [])
+        return (set(self.symptoms_any or []) | set(self.findings_any or [])
+                | set(self.findings_none or []))
 
     def merged(self, other: Conditions) -> Conditions:
         """Topic-wide conditions combined with a variant's own (the variant's win)."""
@@ -197,10 +201,19 @@ def _codes_any(sit: Situation, name: str, codes: Sequence[str]) -> tuple[Status,
     p = sit.profile
     present = [c for c in codes if p.present(c)]
     if present:
-        return "held", ", ".join(sit.labels(c) + _quote(p, f"symptoms:{c}") for c in present)
+        return "held", ", ".join(
+            sit.labels(c) + (_quote(p, f"symptoms:{c}") or _quote(p, f"findings:{c}"))
+            for c in present)
     if all(p.denied(c) for c in codes):
         return "failed", f"no {_words([sit.labels(c) for c in codes])} (denied)"
     return "unknown", f"{name}: not mentioned whether there is {_words([sit.labels(c) for c in codes])}"
+
+
+def _codes_none(sit: Situation, codes: Sequence[str]) -> tuple[Status, str]:
+    present = [c for c in codes if sit.profile.present(c)]
+    if present:
+        return "failed", "already has " + ", ".join(sit.labels(c) for c in present)
+    return "held", f"no {_words([sit.labels(c) for c in codes])} mentioned"
 
 
 def _asymptomatic(sit: Situation, wanted: bool) -> tuple[Status, str]:
@@ -251,6 +264,8 @@ def evaluate(cond: Conditions, sit: Situation) -> list[Check]:
         add("symptoms", _codes_any(sit, "symptoms", cond.symptoms_any))
     if cond.findings_any is not None:
         add("findings", _codes_any(sit, "findings", cond.findings_any))
+    if cond.findings_none is not None:
+        add("findings_none", _codes_none(sit, cond.findings_none))
     if cond.asymptomatic is not None:
         add("asymptomatic", _asymptomatic(sit, cond.asymptomatic))
     if cond.surgery is not None:
