@@ -17,7 +17,6 @@ from pydantic import BaseModel, ConfigDict, model_validator
 
 from scanwise.domain.profile import (
     INVASIVE,
-    STAGE_GROUPS,
     Histology,
     ImplantType,
     Indication,
@@ -296,9 +295,3 @@ def evaluate(cond: Conditions, sit: Situation) -> list[Check]:
         add("neoadjuvant", _choice("neoadjuvant therapy", p.neoadjuvant, cond.neoadjuvant,
                                    _quote(p, "neoadjuvant")))
     return checks
-
-
-def stage_span(groups: Sequence[str]) -> list[StageGroup]:
-    """All stage groups from the first to the last given, in AJCC order."""
-    lo, hi = STAGE_GROUPS.index(groups[0]), STAGE_GROUPS.index(groups[-1])  # type: ignore[arg-type]
-    return list(STAGE_GROUPS[lo : hi + 1])

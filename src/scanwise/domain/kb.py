@@ -20,6 +20,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from scanwise.domain.conditions import Conditions
+from scanwise.domain.profile import Phase
 
 Category = Literal[
     "Usually Appropriate",
@@ -156,6 +157,7 @@ class RedFlag(Strict):
     advice: str  # the project's own words
     studies: list[str] = []  # procedures or modalities the sources point to
     points_to: list[tuple[int, int]] = []  # ACR (topic, variant) that then applies
+    phases: list[Phase]  # where it is a warning sign (bone pain before any diagnosis is not)
     sources: list[str]
     confidence: Confidence
 

@@ -54,6 +54,13 @@ StageGroup = Literal["0", "IA", "IB", "IIA", "IIB", "IIIA", "IIIB", "IIIC", "IV"
 STAGE_GROUPS: tuple[StageGroup, ...] = (
     "0", "IA", "IB", "IIA", "IIB", "IIIA", "IIIB", "IIIC", "IV",
 )
+# A stage written without its letter ("stage II") stands for all of its sub-groups.
+StatedStage = StageGroup | Literal["I", "II", "III"]
+STAGE_SUBGROUPS: dict[str, tuple[StageGroup, ...]] = {
+    "I": ("IA", "IB"),
+    "II": ("IIA", "IIB"),
+    "III": ("IIIA", "IIIB", "IIIC"),
+}
 INVASIVE: frozenset[str] = frozenset({"ductal", "lobular", "mixed", "other"})
 
 
@@ -87,10 +94,13 @@ class PatientProfile(BaseModel):
     er: Receptor | None = None
     pr: Receptor | None = None
     her2: Receptor | None = None
+    her2_ihc: Literal["0", "1+", "2+", "3+"] | None = None
+    her2_ish: Literal["amplified", "not amplified"] | None = None
+    ki67_percent: float | None = Field(default=None, ge=0, le=100)
     t: str | None = None  # with prefix as written: "cT3", "pT1c", "ypT0"
     n: str | None = None  # "cN1", "pN0(sn)"
     m: str | None = None  # "cM0", "M1"
-    stage: StageGroup | None = None  # stated clinical stage group
+    stage: StatedStage | None = None  # stated clinical stage group
     nodal_status: NodalStatus | None = None  # clinical axillary status
     nodes_positive: int | None = Field(default=None, ge=0)
     nodes_examined: int | None = Field(default=None, ge=0)
@@ -131,10 +141,12 @@ class PatientProfile(BaseModel):
         return None
 
     def present(self, code: str) -> bool:
-        return code in self.symptoms or code in self.findings
+        """A symptom or finding is present, or a lab with this code is abnormal."""
+        return code in self.symptoms or code in self.findings or self.labs.get(code) == "abnormal"
 
     def denied(self, code: str) -> bool:
-        return code in self.denied_symptoms
+        """A symptom is explicitly absent, or a lab with this code is normal."""
+        return code in self.denied_symptoms or self.labs.get(code) == "normal"
 
     def cite(self, field: str) -> str | None:
         """The words a fact came from, for explanations."""

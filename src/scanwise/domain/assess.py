@@ -1,0 +1,466 @@
+"""assess(profile, indication, kb) -> Assessment: the single truth every surface renders.
+
+The engine checks every variant of every current guideline topic against the patient and
+the question, keeps those whose conditions do not fail, and ranks them by how much of
+their definition is known to hold. Ratings are copied from the knowledge base with their
+source; nothing here rates a study. What is unknown is reported as missing, never
+assumed; what competes is reported as ambiguity.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from pydantic import BaseModel
+
+from scanwise.domain.conditions import Check, Situation, evaluate
+from scanwise.domain.kb import CATEGORY_ORDER, RRL_BANDS, KnowledgeBase, Procedure, Topic, Variant
+from scanwise.domain.profile import (
+    STAGE_GROUPS,
+    STAGE_SUBGROUPS,
+    Indication,
+    PatientProfile,
+    StageGroup,
+)
+
+#: A runner-up this close to the best match competes with it.
+COMPETING_MARGIN = 1.0
+MAX_MATCHES = 5
+
+
+class RatedProcedure(BaseModel):
+    name: str
+    category: str
+    rrl: int | None
+    rrl_msv: str | None
+    rrl_symbols: str
+    rrl_from: str | None
+    rating: int | None
+    soe: str | None
+    verification: str
+    source: str
+    source_urls: list[str]
+    asked: bool  # the question named this study
+
+
+class Match(BaseModel):
+    source: Literal["ACR"] = "ACR"
+    topic_id: int
+    topic: str
+    variant: int
+    label: str | None
+    status: str
+    year: int | None
+    why: list[str]  # conditions that held, with the words they rest on
+    unknown: list[str]  # conditions that could not be checked
+    score: float
+    ratings_verified: bool
+    ratings_complete: bool
+    ratings_note: str | None
+    procedures: list[RatedProcedure]  # best first
+    unrated_procedures: list[str]
+    source_urls: list[str]
+    citation: str
+
+
+class VariantRef(BaseModel):
+    topic_id: int
+    variant: int
+    label: str | None
+
+
+class Trigger(BaseModel):
+    code: str
+    label: str
+    evidence: str | None
+
+
+class RedFlagHit(BaseModel):
+    id: str
+    title: str
+    triggered_by: list[Trigger]
+    advice: str
+    studies: list[str]
+    points_to: list[VariantRef]
+    sources: list[str]
+    confidence: str
+
+
+class Missing(BaseModel):
+    field: str
+    question: str
+    decides: list[VariantRef]  # the variants whose fit depends on it
+
+
+class UncoveredTopic(BaseModel):
+    topic_id: int
+    title: str
+    why: list[str]
+    note: str
+    source_urls: list[str]
+
+
+class StageInfo(BaseModel):
+    groups: list[str]
+    basis: str
+    anatomic: str | None = None
+    clinical_prognostic: str | None = None
+    warnings: list[str] = []
+
+
+class Assessment(BaseModel):
+    kb_version: str
+    profile: PatientProfile
+    indication: Indication
+    stage: StageInfo
+    matches: list[Match]
+    red_flags: list[RedFlagHit]
+    missing: list[Missing]
+    ambiguity: str | None
+    uncovered_topics: list[UncoveredTopic]
+    statement: str
+    notes: list[str]
+
+
+# --- stage -------------------------------------------------------------------------------
+
+# Clinical T category from the largest invasive size (AJCC 8th: T1mi ≤1 mm, T1a ≤5, T1b ≤10,
+# T1c ≤20, T2 ≤50, T3 >50). Size alone cannot show chest-wall or skin involvement (T4).
+_T_BY_SIZE: tuple[tuple[float, str], ...] = (
+    (1.0, "T1mi"), (5.0, "T1a"), (10.0, "T1b"), (20.0, "T1c"), (50.0, "T2"),
+)
+
+
+def t_from_size(size_mm: float) -> str:
+    for limit, category in _T_BY_SIZE:
+        if size_mm <= limit:
+            return category
+    return "T3"
+
+
+def work_out_stage(profile: PatientProfile) -> StageInfo:
+    """The clinical stage group(s) the guideline split is checked against."""
+    if profile.stage is not None:
+        groups = list(STAGE_SUBGROUPS.get(profile.stage, (profile.stage,)))
+        quote = profile.cite("stage")
+        return StageInfo(groups=groups, basis=f'stated "{quote}"' if quote else "stated")
+    t, n, m = profile.t, profile.n, profile.m
+    notes: list[str] = []
+    if t is None and profile.tumor_size_mm is not None:
+        t = "c" + t_from_size(profile.tumor_size_mm)
+        notes.append(f"{t} from the {profile.tumor_size_mm:g} mm size")
+    if n is None and profile.nodal_status is not None:
+        n = "cN0" if profile.nodal_status == "negative" else None
+        if n:
+            notes.append("cN0 from the clinically negative axilla")
+    if t is None or n is None:
+        return StageInfo(groups=[], basis="")
+    if m is None:
+        m = "cM0"
+        notes.append("M0 assumed: no distant spread is mentioned")
+    from scanwise.domain.staging import StagingError, stage
+
+    try:
+        result = stage(t, n, m, profile.grade, profile.er, profile.pr, profile.her2)
+    except StagingError as exc:
+        return StageInfo(groups=[], basis="", warnings=[str(exc)])
+    groups: list[str] = []
+    for g in (result.anatomic, result.clinical_prognostic):
+        if g is not None and g not in groups:
+            groups.append(g)
+    parts = [f"{result.t} {result.n} {result.m}"]
+    if result.anatomic:
+        parts.append(f"anatomic {result.anatomic}")
+    if result.clinical_prognostic:
+        parts.append(f"clinical prognostic {result.clinical_prognostic}")
+    basis = "computed: " + ", ".join(parts) + ("; " + "; ".join(notes) if notes else "")
+    return StageInfo(
+        groups=groups,
+        basis=basis,
+        anatomic=result.anatomic,
+        clinical_prognostic=result.clinical_prognostic,
+        warnings=list(result.warnings),
+    )
+
+
+# --- matching ----------------------------------------------------------------------------
+
+@dataclass
+class _Candidate:
+    topic: Topic
+    variant: Variant
+    checks: list[Check]
+
+    @property
+    def score(self) -> float:
+        held = sum(c.weight for c in self.checks if c.status == "held")
+        unknown = sum(c.weight for c in self.checks if c.status == "unknown")
+        return held - 0.5 * unknown
+
+    @property
+    def unknowns(self) -> list[Check]:
+        return [c for c in self.checks if c.status == "unknown"]
+
+
+def _phase_held(checks: list[Check]) -> bool:
+    return any(c.field == "phase" and c.status == "held" for c in checks)
+
+
+def _candidates(kb: KnowledgeBase, sit: Situation, include_retired: bool) -> list[_Candidate]:
+    found: list[_Candidate] = []
+    for topic in kb.topics:
+        if topic.status == "superseded" or (topic.status == "retired" and not include_retired):
+            continue
+        for variant in topic.variants:
+            cond = topic.applies_when.merged(variant.applies_when)
+            if cond.phase is None:
+                continue  # nothing is known about who this variant is for
+            checks = evaluate(cond, sit)
+            if _phase_held(checks) and not any(c.status == "failed" for c in checks):
+                found.append(_Candidate(topic, variant, checks))
+    found.sort(key=lambda c: (-c.score, len(c.unknowns), c.topic.status != "current",
+                              c.topic.topic_id, c.variant.number))
+    return found
+
+
+def _uncovered(kb: KnowledgeBase, sit: Situation) -> list[UncoveredTopic]:
+    """Current topics that fit but whose variants are not in the bundled data."""
+    out = []
+    for topic in kb.current_topics():
+        if topic.variants or topic.applies_when.phase is None:
+            continue
+        checks = evaluate(topic.applies_when, sit)
+        if _phase_held(checks) and not any(c.status == "failed" for c in checks) and \
+                any(c.status == "held" and c.field != "phase" for c in checks):
+            out.append(UncoveredTopic(
+                topic_id=topic.topic_id,
+                title=topic.title,
+                why=[c.reason for c in checks if c.status == "held"],
+                note=(f"ACR topic {topic.topic_id} ({topic.title}) covers this situation, but its "
+                      "variants and ratings are not in the bundled data. Check the ACR document."),
+                source_urls=topic.source_urls,
+            ))
+    return out
+
+
+def _topic_year(topic: Topic) -> int | None:
+    if topic.revision_year:
+        return topic.revision_year
+    import re
+
+    found = re.findall(r"\b(?:19|20)\d\d\b", topic.publication or "")
+    return int(found[0]) if found else None
+
+
+def _rated(proc: Procedure, kb: KnowledgeBase, asked_names: list[str]) -> RatedProcedure:
+    urls = [kb.sources[k].url for k in proc.source.split("+") if kb.sources[k].url]
+    msv = proc.rrl_msv or (RRL_BANDS.get(proc.rrl) if proc.rrl is not None else None)
+    return RatedProcedure(
+        name=proc.name,
+        category=proc.category,
+        rrl=proc.rrl,
+        rrl_msv=msv,
+        rrl_symbols=proc.rrl_symbols,
+        rrl_from=proc.rrl_from,
+        rating=proc.rating,
+        soe=proc.soe,
+        verification=proc.verification,
+        source=proc.source,
+        source_urls=[u for u in urls if u],
+        asked=any(a.lower() in proc.name.lower() for a in asked_names),
+    )
+
+
+def _match(c: _Candidate, kb: KnowledgeBase, asked_names: list[str]) -> Match:
+    t, v = c.topic, c.variant
+    procs = sorted(v.procedures, key=lambda p: (CATEGORY_ORDER[p.category], -(p.rating or 0)))
+    year = _topic_year(t)
+    citation = (f"American College of Radiology. ACR Appropriateness Criteria: {t.title}"
+                f"{f' ({year})' if year else ''}. Topic {t.topic_id}, variant {v.number}.")
+    return Match(
+        topic_id=t.topic_id,
+        topic=t.title,
+        variant=v.number,
+        label=v.label,
+        status=t.status,
+        year=year,
+        why=[ch.reason for ch in c.checks if ch.status == "held"],
+        unknown=[ch.reason for ch in c.unknowns],
+        score=round(c.score, 2),
+        ratings_verified=v.ratings.verified,
+        ratings_complete=v.ratings.complete,
+        ratings_note=v.ratings.note,
+        procedures=[_rated(p, kb, asked_names) for p in procs],
+        unrated_procedures=v.unrated_procedures,
+        source_urls=t.source_urls,
+        citation=citation,
+    )
+
+
+_QUESTIONS: dict[str, str] = {
+    "phase": "What is the situation: screening, a symptom being checked, a new diagnosis, "
+             "neoadjuvant treatment, routine follow-up, or a suspected recurrence?",
+    "purpose": "What is the imaging for: the extent in the breast, the axilla (armpit nodes), "
+               "or spread to distant organs?",
+    "stage": "What is the clinical stage (or the T, N and M categories)?",
+    "subtype": "What are the ER and HER2 results (and PR if ER is negative)?",
+    "histology": "What type of cancer is it (ductal, lobular, DCIS...)?",
+    "invasive": "Is the cancer invasive, or DCIS only?",
+    "population": "What is the patient's sex, and are they transgender?",
+    "age": "How old is the patient?",
+    "pregnant": "Is the patient pregnant?",
+    "lactating": "Is the patient breastfeeding?",
+    "symptoms": "Which symptoms are present?",
+    "findings": "What did earlier imaging show (BI-RADS category, suspicious nodes)?",
+    "asymptomatic": "Are there any symptoms (pain, lump, cough, headache...)?",
+    "surgery": "What surgery was done: lumpectomy (breast-conserving) or mastectomy?",
+    "reconstruction": "Was there breast reconstruction, and of what kind (own tissue or implant)?",
+    "implant": "Are the implants saline or silicone?",
+    "implant_years": "How many years ago were the implants placed?",
+    "cancer_history": "Has the patient had breast cancer before?",
+    "risk": "What is the patient's breast-cancer risk (average, intermediate, high)?",
+    "nodal_status": "Are the armpit lymph nodes clinically negative or positive?",
+    "tumor_size_mm": "How large is the tumor?",
+    "hormone_use_years": "How many years of hormone therapy?",
+    "neoadjuvant": "Is neoadjuvant therapy planned, under way, or completed?",
+}
+
+
+def _missing(cands: list[_Candidate], competing: list[_Candidate]) -> list[Missing]:
+    """Unknown facts of the best match and of its rivals, each with what it decides."""
+    scope = competing or cands[:1]
+    decides: dict[str, list[VariantRef]] = {}
+    for c in scope:
+        for ch in c.unknowns:
+            refs = decides.setdefault(ch.field, [])
+            ref = VariantRef(topic_id=c.topic.topic_id, variant=c.variant.number,
+                             label=c.variant.label)
+            if ref not in refs:
+                refs.append(ref)
+    return [Missing(field=f, question=_QUESTIONS.get(f, f"What is the {f.replace('_', ' ')}?"),
+                    decides=refs) for f, refs in decides.items()]
+
+
+def _red_flags(kb: KnowledgeBase, sit: Situation) -> list[RedFlagHit]:
+    p, phase = sit.profile, sit.indication.phase
+    hits = []
+    for flag in kb.red_flags:
+        if phase is not None and phase not in flag.phases:
+            continue
+        present = [code for code in flag.triggers if p.present(code)]
+        if not present:
+            continue
+        hits.append(RedFlagHit(
+            id=flag.id,
+            title=flag.title,
+            triggered_by=[Trigger(code=c, label=sit.labels(c),
+                                  evidence=p.cite(f"symptoms:{c}") or p.cite(f"findings:{c}")
+                                  or p.cite(f"labs:{c}"))
+                          for c in present],
+            advice=flag.advice,
+            studies=flag.studies,
+            points_to=[VariantRef(topic_id=t, variant=v, label=kb.topic(t).variant(v).label)
+                       for t, v in flag.points_to],
+            sources=flag.sources,
+            confidence=flag.confidence,
+        ))
+    return hits
+
+
+def _statement(matches: list[Match], ind: Indication, uncovered: list[UncoveredTopic],
+               ambiguity: str | None, flags: list[RedFlagHit]) -> str:
+    if not ind.in_scope:
+        return ind.scope_note or "This question is outside what scanwise covers."
+    if not matches:
+        if uncovered:
+            return uncovered[0].note
+        if ind.phase is None:
+            return ("No guideline scenario can be chosen yet: the clinical situation is not clear "
+                    "from the text. See what is missing below.")
+        return ("No variant in the bundled ACR data fits this situation. scanwise does not guess "
+                "an answer where the guidelines it holds are silent.")
+    best = matches[0]
+    lead = (f"Best fit: ACR {best.topic} (topic {best.topic_id}), variant {best.variant}: "
+            f"{best.label or 'label not in the bundled data'}")
+    parts = [lead]
+    if not best.ratings_verified:
+        parts.append("Its ratings are not in the bundled data; see the ACR document.")
+    if ambiguity:
+        parts.append(ambiguity)
+    if flags:
+        parts.append("Red flags present: " + ", ".join(f.title.lower() for f in flags)
+                     + "; routine advice may not apply.")
+    return " ".join(parts)
+
+
+def _labeler(kb: KnowledgeBase):  # type: ignore[no-untyped-def]
+    terms = kb.terms
+
+    def label(code: str) -> str:
+        term = terms.get(code)
+        return term.label if term else code.replace("_", " ")
+
+    return label
+
+
+def assess(profile: PatientProfile, indication: Indication, kb: KnowledgeBase, *,
+           include_retired: bool = False) -> Assessment:
+    """Match the patient and question to guideline variants; see the module docstring."""
+    stage = work_out_stage(profile)
+    sit = Situation(
+        profile=profile,
+        indication=indication,
+        stages=[g for g in stage.groups if g in STAGE_GROUPS],  # type: ignore[misc]
+        stage_basis=stage.basis,
+        labels=_labeler(kb),
+    )
+    notes: list[str] = list(stage.warnings)
+    if not indication.in_scope:
+        return Assessment(
+            kb_version=kb.version, profile=profile, indication=indication, stage=stage,
+            matches=[], red_flags=[], missing=[], ambiguity=None, uncovered_topics=[],
+            statement=_statement([], indication, [], None, []), notes=notes,
+        )
+    cands = _candidates(kb, sit, include_retired)
+    competing: list[_Candidate] = []
+    ambiguity = None
+    if len(cands) > 1 and cands[0].score - cands[1].score < COMPETING_MARGIN:
+        competing = [c for c in cands if cands[0].score - c.score < COMPETING_MARGIN]
+        names = ", ".join(f"topic {c.topic.topic_id} variant {c.variant.number}" for c in competing)
+        deciding = sorted({ch.field.replace("_", " ") for c in competing for ch in c.unknowns})
+        ambiguity = (f"These scenarios fit about equally well: {names}."
+                     + (f" What would decide: {', '.join(deciding)}." if deciding else ""))
+    asked = [name for code in indication.asked_procedures
+             for name in (kb.terms[code].procedure_names if code in kb.terms else [])]
+    matches = [_match(c, kb, asked) for c in cands[:MAX_MATCHES]]
+    uncovered = _uncovered(kb, sit)
+    flags = _red_flags(kb, sit)
+    missing = _missing(cands, competing) if cands else _missing_without_match(indication)
+    if profile.pregnant and matches and not any(
+            "pregnan" in (m.label or "").lower() for m in matches[:1]):
+        notes.append("The patient is pregnant, but the best-fitting guideline scenario does not "
+                     "address pregnancy; studies using radiation or contrast need separate review.")
+    return Assessment(
+        kb_version=kb.version,
+        profile=profile,
+        indication=indication,
+        stage=stage,
+        matches=matches,
+        red_flags=flags,
+        missing=missing,
+        ambiguity=ambiguity,
+        uncovered_topics=uncovered,
+        statement=_statement(matches, indication, uncovered, ambiguity, flags),
+        notes=notes,
+    )
+
+
+def _missing_without_match(ind: Indication) -> list[Missing]:
+    if ind.phase is None:
+        return [Missing(field="phase", question=_QUESTIONS["phase"], decides=[])]
+    return []
+
+
+__all__ = ["Assessment", "Match", "RatedProcedure", "RedFlagHit", "StageGroup", "assess",
+           "t_from_size", "work_out_stage"]

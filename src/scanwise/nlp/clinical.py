@@ -1,0 +1,133 @@
+"""The clinical-text pipeline: medspaCy's sentence splitter, target matcher and ConText.
+
+Targets come from the knowledge base's vocabulary (symptoms, findings, labs, studies) plus
+cancer mentions, so the words scanwise recognises are data, not code. ConText decides
+whether each mention is negated, about a relative, historical or hypothetical.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Literal
+
+from scanwise.domain.kb import KnowledgeBase
+
+if TYPE_CHECKING:
+    from spacy.language import Language
+
+#: Mentions of cancer, told apart from the vocabulary codes by this prefix.
+BREAST_CANCER = "cancer:breast"
+OTHER_CANCERS: dict[str, list[str]] = {
+    "lung": ["lung cancer", "lung adenocarcinoma", "lung carcinoma", "nsclc", "sclc",
+             "non-small cell lung cancer", "small cell lung cancer", "lung mass", "lung nodule cancer"],
+    "prostate": ["prostate cancer", "prostate adenocarcinoma", "prostatic adenocarcinoma"],
+    "colorectal": ["colon cancer", "colorectal cancer", "rectal cancer", "colon adenocarcinoma"],
+    "pancreas": ["pancreatic cancer", "pancreatic adenocarcinoma"],
+    "ovary": ["ovarian cancer", "ovarian carcinoma"],
+    "uterus": ["endometrial cancer", "uterine cancer", "cervical cancer"],
+    "skin": ["melanoma"],
+    "blood": ["lymphoma", "leukemia", "leukaemia", "myeloma", "hodgkin"],
+    "thyroid": ["thyroid cancer", "papillary thyroid carcinoma"],
+    "kidney": ["kidney cancer", "renal cell carcinoma", "renal cancer"],
+    "bladder": ["bladder cancer", "urothelial carcinoma"],
+    "stomach": ["gastric cancer", "stomach cancer", "esophageal cancer", "oesophageal cancer"],
+    "liver": ["hepatocellular carcinoma", "liver cancer"],
+    "head and neck": ["head and neck cancer", "oral cancer", "laryngeal cancer"],
+    "brain": ["glioblastoma", "glioma"],
+    "bone": ["osteosarcoma", "sarcoma"],
+}
+BREAST_CANCER_PATTERNS = [
+    "breast cancer", "breast cancers", "breast carcinoma", "carcinoma of the breast", "cancer of the breast",
+    "invasive ductal carcinoma", "infiltrating ductal carcinoma", "invasive lobular carcinoma",
+    "infiltrating lobular carcinoma", "idc", "ilc", "dcis", "ductal carcinoma in situ", "tnbc",
+    "breast malignancy", "invasive breast cancer", "invasive carcinoma", "breast ca",
+    "inflammatory breast cancer", "male breast cancer", "carcinoma",
+]
+
+# Words that start a new assertion: a negation before them does not reach past them
+# ("no bone pain; elevated ALP" must not deny the ALP result).
+_TERMINATORS = [";", "normal", "elevated", "raised", "abnormal", "rising", "increased", "high",
+                "with", "but", "has", "presents", "reports", "complains", "stage", "clinical",
+                "positive", "new", "now", "mother", "sister", "family"]
+
+
+@dataclass(frozen=True)
+class Mention:
+    code: str  # vocabulary code, BREAST_CANCER, or "cancer:<site>"
+    text: str
+    start: int
+    end: int
+    negated: bool
+    family: bool
+    historical: bool
+    hypothetical: bool
+    sentence_start: int
+    sentence_end: int
+
+    @property
+    def asserted(self) -> bool:
+        """Said of the patient, now, as a fact."""
+        return not (self.negated or self.family or self.historical or self.hypothetical)
+
+    @property
+    def status(self) -> Literal["present", "denied", "other"]:
+        if self.family or self.hypothetical:
+            return "other"
+        if self.negated:
+            return "denied"
+        return "present"
+
+
+_lock = threading.Lock()
+_pipelines: dict[str, Language] = {}
+
+
+def _build(kb: KnowledgeBase) -> Language:
+    # PyRuSH logs every token at DEBUG through loguru: silence it before loading.
+    from loguru import logger
+
+    logger.disable("PyRuSH")
+    import medspacy
+    from medspacy.context import ConTextRule
+    from medspacy.target_matcher import TargetRule
+
+    nlp = medspacy.load(
+        medspacy_enable=["medspacy_pyrush", "medspacy_target_matcher", "medspacy_context"]
+    )
+    rules = [TargetRule(p, term.code) for term in kb.vocabulary for p in term.patterns]
+    rules += [TargetRule(p, BREAST_CANCER) for p in BREAST_CANCER_PATTERNS]
+    rules += [TargetRule(p, f"cancer:{site}") for site, pats in OTHER_CANCERS.items() for p in pats]
+    nlp.get_pipe("medspacy_target_matcher").add(rules)
+    nlp.get_pipe("medspacy_context").add(
+        [ConTextRule(word, "TERMINATE", direction="TERMINATE") for word in _TERMINATORS]
+    )
+    return nlp
+
+
+def pipeline(kb: KnowledgeBase) -> Language:
+    """One pipeline per knowledge-base version, built on first use (about a second)."""
+    with _lock:
+        if kb.version not in _pipelines:
+            _pipelines[kb.version] = _build(kb)
+        return _pipelines[kb.version]
+
+
+def mentions(text: str, kb: KnowledgeBase) -> list[Mention]:
+    doc = pipeline(kb)(text)
+    out = []
+    for ent in doc.ents:
+        sent = ent.sent
+        out.append(Mention(
+            code=ent.label_,
+            text=ent.text,
+            start=ent.start_char,
+            end=ent.end_char,
+            negated=bool(ent._.is_negated),
+            family=bool(ent._.is_family),
+            historical=bool(ent._.is_historical),
+            hypothetical=bool(ent._.is_hypothetical),
+            sentence_start=sent.start_char,
+            sentence_end=sent.end_char,
+        ))
+    return out
