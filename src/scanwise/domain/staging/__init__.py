@@ -1,0 +1,48 @@
+"""AJCC 8th edition breast cancer staging (revised tables of January 2018).
+
+Public API::
+
+    from scanwise.domain.staging import stage, StageResult, parse_t, parse_n, parse_m, StagingError
+
+    result = stage("T1c", "N0", "M0", grade=2, er="positive", pr="positive", her2="negative")
+    result.anatomic, result.clinical_prognostic, result.pathological_prognostic  # "IA" x 3
+    print(result.explain())
+
+The stage tables are data (``tables/*.yaml``), each citing its AJCC source; see
+:mod:`scanwise.domain.staging.engine` for how the clinical and pathological tables are
+chosen, and :mod:`scanwise.domain.staging.parsing` for the accepted spellings.
+"""
+
+from scanwise.domain.staging.batch import stage_record, stage_records
+from scanwise.domain.staging.engine import EDITION, StageResult, stage
+from scanwise.domain.staging.errors import StagingError
+from scanwise.domain.staging.parsing import (
+    ParsedCategory,
+    parse_grade,
+    parse_her2,
+    parse_m,
+    parse_n,
+    parse_oncotype,
+    parse_receptor,
+    parse_t,
+)
+from scanwise.domain.staging.tables import TableError, tables_version
+
+__all__ = [
+    "EDITION",
+    "ParsedCategory",
+    "StageResult",
+    "StagingError",
+    "TableError",
+    "parse_grade",
+    "parse_her2",
+    "parse_m",
+    "parse_n",
+    "parse_oncotype",
+    "parse_receptor",
+    "parse_t",
+    "stage",
+    "stage_record",
+    "stage_records",
+    "tables_version",
+]
