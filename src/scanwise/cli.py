@@ -1,8 +1,21 @@
-"""The `scanwise` command line: a thin adapter over the domain core."""
+"""The `scanwise` command line: a thin adapter over the domain core.
+
+Every command prints readable output for people and, with ``--json``, the same result
+as JSON for machines. Unusable input exits with status 2 and a message naming the problem.
+"""
 
 from __future__ import annotations
 
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
 import typer
+from rich.console import Console
+
+from scanwise import cli_stage
+from scanwise.domain.kb import KnowledgeBaseError, default_kb
 
 app = typer.Typer(
     name="scanwise",
@@ -11,6 +24,93 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
+out = Console(highlight=False, soft_wrap=False)
+err = Console(stderr=True, highlight=False)
+
+JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON for machines.")]
+
+
+def fail(message: str, code: int = 2) -> typer.Exit:
+    err.print(f"[bold red]error:[/] {message}")
+    return typer.Exit(code)
+
+
+def _kb():  # type: ignore[no-untyped-def]
+    try:
+        return default_kb()
+    except KnowledgeBaseError as exc:
+        raise fail(f"the knowledge base failed to load: {exc}", 3) from exc
+
+
+def _read_text(text: str) -> str:
+    if text == "-":
+        data = sys.stdin.buffer.read()
+        try:
+            return data.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise fail("standard input is not UTF-8 text") from exc
+    return text
+
+
+@app.command()
+def recommend(
+    text: Annotated[str, typer.Argument(help='The clinical scenario, or "-" to read stdin.')],
+    as_json: JsonFlag = False,
+    include_retired: Annotated[bool, typer.Option(
+        "--include-retired", help="Also match retired guideline topics (for reference only).")] = False,
+) -> None:
+    """Match a clinical scenario to guideline variants and show every rated study."""
+    from scanwise.domain.assess import assess
+    from scanwise.nlp.scenario import UnusableText, read_scenario
+    from scanwise.render.terminal import print_assessment
+
+    kb = _kb()
+    try:
+        profile, indication = read_scenario(_read_text(text), kb)
+    except UnusableText as exc:
+        raise fail(str(exc)) from exc
+    result = assess(profile, indication, kb, include_retired=include_retired)
+    if as_json:
+        sys.stdout.write(result.model_dump_json(indent=2) + "\n")
+    else:
+        print_assessment(result, out)
+
+
+@app.command("kb")
+def kb_command(as_json: JsonFlag = False) -> None:
+    """Show what the knowledge base covers: topics, variants, verified ratings."""
+    from scanwise.render.terminal import coverage, print_coverage
+
+    kb = _kb()
+    data = coverage(kb)
+    if as_json:
+        sys.stdout.write(json.dumps(data, indent=2) + "\n")
+    else:
+        print_coverage(data, out)
+
+
+@app.command("eval")
+def eval_command(
+    as_json: JsonFlag = False,
+    scenarios: Annotated[Path | None, typer.Option(
+        help="A scenarios YAML file (default: the bundled regression set).")] = None,
+) -> None:
+    """Run the regression scenarios and print accuracy."""
+    from scanwise.eval.runner import load_scenarios, print_report, run
+
+    kb = _kb()
+    try:
+        cases = load_scenarios(scenarios)
+    except (OSError, ValueError) as exc:
+        raise fail(str(exc)) from exc
+    report = run(cases, kb)
+    if as_json:
+        sys.stdout.write(json.dumps(report, indent=2) + "\n")
+    else:
+        print_report(report, out)
+
+
+cli_stage.register(app)
 
 
 def main() -> None:

@@ -89,6 +89,8 @@ class Conditions(BaseModel):
     findings_none: list[str] | None = None
     asymptomatic: bool | None = None  # no symptom or sign of disease present
     surgery: list[Surgery] | None = None
+    # None of these operations. Not mentioned counts as not done, as with findings_none.
+    surgery_none: list[Surgery] | None = None
     reconstruction: list[Reconstruction] | None = None
     implant: list[ImplantType] | None = None
     implant_years: Range | None = None
@@ -269,6 +271,12 @@ def evaluate(cond: Conditions, sit: Situation) -> list[Check]:
         add("asymptomatic", _asymptomatic(sit, cond.asymptomatic))
     if cond.surgery is not None:
         add("surgery", _choice("surgery", p.surgery, cond.surgery, _quote(p, "surgery")))
+    if cond.surgery_none is not None:
+        if p.surgery in cond.surgery_none:
+            add("surgery_none", ("failed", f"had {p.surgery.replace('_', ' ')}{_quote(p, 'surgery')}"))
+        else:
+            shown = p.surgery.replace("_", " ") if p.surgery else "none mentioned"
+            add("surgery_none", ("held", f"surgery: {shown}"))
     if cond.reconstruction is not None:
         add("reconstruction", _choice("reconstruction", p.reconstruction, cond.reconstruction,
                                       _quote(p, "reconstruction")))

@@ -63,6 +63,7 @@ def _rx(pattern: str) -> re.Pattern[str]:
 # --- patterns ------------------------------------------------------------------------------
 
 _AGE = [
+    _rx(r"\b(?P<age>\d{1,3})\s*(?:yo|y/o|y\.o\.|yrs?|years?(?:\s*old)?)\s*(?P<sex>[FM])\b"),
     _rx(r"\b(?P<age>\d{1,3})\s*(?:-|\s)?(?:year|yr)s?(?:\s*|-)old\b"),
     _rx(r"\b(?P<age>\d{1,3})\s*(?:yo|y/o|y\.o\.|yrs?\.?|years?)\b(?!\s*(?:ago|after|since|of|post|out|from|before|later|earlier|prior))"),
     _rx(r"\b(?P<age>\d{1,3})\s*(?P<sex>[FM])\b"),

@@ -1,0 +1,136 @@
+"""`scanwise eval`: run the regression scenarios through reader and engine, report accuracy."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, ValidationError
+from rich.console import Console
+from rich.markup import escape
+
+from scanwise.domain.assess import Assessment, assess
+from scanwise.domain.kb import KnowledgeBase
+from scanwise.nlp.scenario import read_scenario
+
+BUNDLED = Path(__file__).with_name("scenarios.yaml")
+
+
+class Expect(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    phase: str | None = None
+    purpose: str | None = None
+    stage: str | None = None
+    subtype: str | None = None
+    red_flags: list[str] = []
+    denied: list[str] = []
+    out_of_scope: bool | None = None
+
+
+class Scenario(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    id: str
+    text: str
+    top: tuple[int, int] | None
+    also_ok: list[tuple[int, int]] = []
+    covered_by_topic: int | None = None
+    expect: Expect = Expect()
+    note: str | None = None
+
+
+def load_scenarios(path: Path | None = None) -> list[Scenario]:
+    path = path or BUNDLED
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    items = data.get("scenarios") if isinstance(data, dict) else None
+    if not isinstance(items, list):
+        raise ValueError(f"{path}: expected a top-level list named 'scenarios'")
+    out = []
+    for i, item in enumerate(items):
+        try:
+            out.append(Scenario.model_validate(item))
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            where = ".".join(str(x) for x in first["loc"])
+            raise ValueError(f"{path.name}: scenarios[{i}] field {where}: {first['msg']}") from exc
+    return out
+
+
+def check(case: Scenario, a: Assessment) -> dict[str, bool]:
+    """Each expectation of the scenario, true where the result meets it."""
+    results: dict[str, bool] = {}
+    got = (a.matches[0].topic_id, a.matches[0].variant) if a.matches else None
+    if case.top is None:
+        results["top"] = got is None
+        if case.covered_by_topic is not None:
+            results["covered_by_topic"] = any(u.topic_id == case.covered_by_topic
+                                              for u in a.uncovered_topics)
+    else:
+        results["top"] = got in [tuple(case.top), *map(tuple, case.also_ok)]
+    e = case.expect
+    if e.phase is not None:
+        results["phase"] = a.indication.phase == e.phase
+    if e.purpose is not None:
+        results["purpose"] = a.indication.purpose == e.purpose
+    if e.stage is not None:
+        results["stage"] = e.stage in a.stage.groups or a.profile.stage == e.stage
+    if e.subtype is not None:
+        results["subtype"] = a.profile.subtype == e.subtype
+    if e.red_flags:
+        raised = {t.code for f in a.red_flags for t in f.triggered_by}
+        results["red_flags"] = set(e.red_flags) <= raised
+    if e.denied:
+        results["denied"] = all(a.profile.denied(code) for code in e.denied)
+    if e.out_of_scope is not None:
+        results["out_of_scope"] = (not a.indication.in_scope) == e.out_of_scope
+    return results
+
+
+def run(cases: list[Scenario], kb: KnowledgeBase) -> dict[str, Any]:
+    rows = []
+    totals: dict[str, list[int]] = {}
+    started = time.perf_counter()
+    for case in cases:
+        profile, indication = read_scenario(case.text, kb)
+        a = assess(profile, indication, kb)
+        results = check(case, a)
+        for key, ok in results.items():
+            totals.setdefault(key, [0, 0])
+            totals[key][0] += ok
+            totals[key][1] += 1
+        rows.append({
+            "id": case.id,
+            "ok": all(results.values()),
+            "failed": [k for k, ok in results.items() if not ok],
+            "expected_top": list(case.top) if case.top else None,
+            "got_top": [a.matches[0].topic_id, a.matches[0].variant] if a.matches else None,
+            "phase": a.indication.phase,
+            "purpose": a.indication.purpose,
+        })
+    elapsed = time.perf_counter() - started
+    top = totals.get("top", [0, 0])
+    return {
+        "kb_version": kb.version,
+        "scenarios": len(cases),
+        "top1_accuracy": round(top[0] / top[1], 4) if top[1] else None,
+        "all_checks_passed": sum(r["ok"] for r in rows),
+        "by_check": {k: {"correct": v[0], "total": v[1], "accuracy": round(v[0] / v[1], 4)}
+                     for k, v in totals.items()},
+        "seconds": round(elapsed, 3),
+        "failures": [r for r in rows if not r["ok"]],
+    }
+
+
+def print_report(report: dict[str, Any], out: Console) -> None:
+    out.print(f"[bold]scanwise eval[/] — knowledge base {report['kb_version']}, "
+              f"{report['scenarios']} scenarios in {report['seconds']} s")
+    out.print(f"Top-1 variant accuracy: [bold]{report['top1_accuracy']:.1%}[/]; scenarios passing "
+              f"every check: {report['all_checks_passed']}/{report['scenarios']}")
+    for key, v in report["by_check"].items():
+        out.print(f"  {key:<18} {v['correct']:>3}/{v['total']:<3} {v['accuracy']:.1%}")
+    for f in report["failures"]:
+        out.print(f"  [red]✗[/] {escape(f['id'])}: failed {', '.join(f['failed'])}; expected "
+                  f"{f['expected_top']}, got {f['got_top']} (phase {f['phase']}, purpose {f['purpose']})")
