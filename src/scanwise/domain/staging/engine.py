@@ -48,7 +48,6 @@ from scanwise.domain.staging.parsing import (
     parse_t,
 )
 from scanwise.domain.staging.tables import (
-    PrognosticIndex,
     StageGroup,
     anatomic_index,
     clinical_index,
@@ -57,6 +56,12 @@ from scanwise.domain.staging.tables import (
 )
 
 Basis = Literal["clinical", "pathological", "both", "post-neoadjuvant"]
+_TABLES_FOR: dict[str, tuple[str, ...]] = {
+    "both": ("clinical", "pathological"),
+    "clinical": ("clinical",),
+    "pathological": ("pathological",),
+    "post-neoadjuvant": (),
+}
 EDITION = "AJCC Cancer Staging Manual, 8th edition, breast (revised tables, January 2018)"
 MINUS = "\u2212"  # typographic minus, as the AJCC tables print receptor status
 
@@ -229,12 +234,7 @@ def stage(
 
     prognostic: dict[str, StageGroup | None] = {"clinical": None, "pathological": None}
     oncotype_applied = False
-    wanted = {
-        "both": ["clinical", "pathological"],
-        "clinical": ["clinical"],
-        "pathological": ["pathological"],
-        "post-neoadjuvant": [],
-    }[basis]
+    wanted = _TABLES_FOR[basis]
     if basis == "post-neoadjuvant":
         warnings.append(
             "Post-neoadjuvant (y) staging: AJCC 8th edition defines no prognostic stage group "
@@ -248,12 +248,8 @@ def stage(
             if value is None
         ]
         blocked: list[str] = []
-        indexes: dict[str, PrognosticIndex] = {
-            "clinical": clinical_index(),
-            "pathological": pathological_index(),
-        }
         for which in wanted:
-            index = indexes[which]
+            index = clinical_index() if which == "clinical" else pathological_index()
             fixed = index.fixed(t_group, n_group, m_group)
             if fixed is not None:
                 prognostic[which] = fixed

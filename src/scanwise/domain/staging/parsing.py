@@ -216,6 +216,11 @@ def parse_grade(value: int | str | None, field: str = "grade") -> int | None:
         raise StagingError(field, value, "is not a breast grade (AJCC uses G1, G2, G3 or GX)")
     if not isinstance(value, str):
         raise StagingError(field, value, "must be 1, 2, 3 or G1-G3")
+    return _grade_text(value, field)
+
+
+@lru_cache(maxsize=1024)  # batch files repeat a handful of spellings
+def _grade_text(value: str, field: str) -> int | None:
     text = re.sub(r"\s+", "", value).lower()
     text = text.removeprefix("grade").removeprefix("g").removeprefix(":")
     if text in _UNKNOWN_WORDS:
@@ -234,9 +239,13 @@ _HER2_NEGATIVE = _NEGATIVE | {"0", "1+", "0-1+", "low", "notamplified", "non-amp
 _HER2_EQUIVOCAL = {"equivocal", "equiv", "2+"}
 
 
-def _marker_text(value: object, field: str) -> str:
+def _require_marker(value: object, field: str) -> str:
     if not isinstance(value, str):
         raise StagingError(field, value, "must be text such as 'positive', 'negative', '+' or '-'")
+    return value
+
+
+def _marker_text(value: str, field: str) -> str:
     # Reports use typographic minus and dash signs; treat them as "-".
     return re.sub(r"\s+", "", value).lower().replace("\u2212", "-").replace("\u2013", "-")
 
@@ -245,6 +254,11 @@ def parse_receptor(value: str | None, field: str) -> Receptor | None:
     """Read ER or PR status: positive/negative/pos/neg/+/- in any case; empty is unknown."""
     if value is None:
         return None
+    return _receptor_text(_require_marker(value, field), field)
+
+
+@lru_cache(maxsize=1024)
+def _receptor_text(value: str, field: str) -> Receptor | None:
     text = _marker_text(value, field)
     if text in _POSITIVE:
         return "positive"
@@ -259,6 +273,11 @@ def parse_her2(value: str | None, field: str = "her2") -> Her2 | None:
     """Read HER2 status, including IHC scores (0/1+ negative, 2+ equivocal, 3+ positive)."""
     if value is None:
         return None
+    return _her2_text(_require_marker(value, field), field)
+
+
+@lru_cache(maxsize=1024)
+def _her2_text(value: str, field: str) -> Her2 | None:
     text = _marker_text(value, field)
     if text in _HER2_POSITIVE:
         return "positive"
