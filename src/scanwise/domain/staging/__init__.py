@@ -8,9 +8,14 @@ Public API::
     result.anatomic, result.clinical_prognostic, result.pathological_prognostic  # "IA" x 3
     print(result.explain())
 
-The stage tables are data (``tables/*.yaml``), each citing its AJCC source; see
-:mod:`scanwise.domain.staging.engine` for how the clinical and pathological tables are
-chosen, and :mod:`scanwise.domain.staging.parsing` for the accepted spellings.
+Which prognostic table applies is read from the T and N prefixes: ``p``/``yp`` means
+pathological staging, ``c`` clinical, ``y`` post-neoadjuvant (anatomic stage only, as
+AJCC has no post-therapy prognostic groups), and no prefix computes both tables. The
+full reasoning is in :mod:`scanwise.domain.staging.engine`.
+
+The stage tables are data (``tables/*.yaml``), each citing its AJCC source and noting
+where public copies disagree; :mod:`scanwise.domain.staging.parsing` lists the accepted
+spellings (prefixes c/p/y/yc/yp/r, modifiers (sn), (f), (i+), (mol+), mi, OCR slips).
 """
 
 from scanwise.domain.staging.batch import stage_record, stage_records
