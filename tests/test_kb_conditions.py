@@ -107,7 +107,7 @@ def test_all_codes_are_in_the_vocabulary_with_the_right_kind(kb: KnowledgeBase) 
                 (f"V{v.number}", v.applies_when) for v in t.variants]:
             for field, allowed in (("symptoms_any", {"symptom", "lab"}),
                                    ("findings_any", {"finding"}),
-                                   ("findings_none", {"finding"})):
+                                   ("none_present", {"finding"})):
                 for code in getattr(cond, field) or []:
                     if code not in terms:
                         problems.append(f"{t.topic_id} {where} {field}: unknown code {code!r}")
@@ -191,7 +191,7 @@ def test_population_checks(kb: KnowledgeBase) -> None:
 def test_153_initial_imaging_excludes_earlier_findings(kb: KnowledgeBase) -> None:
     birads = ["birads_1", "birads_2", "birads_3", "birads_4", "birads_5"]
     for n in (1, 6, 11):
-        assert _merged(kb, 153, n).findings_none == birads
+        assert _merged(kb, 153, n).none_present == birads
     assert _merged(kb, 153, 2).findings_any == ["birads_4", "birads_5"]
     assert _merged(kb, 153, 10).findings_any == ["birads_1"]
     assert _merged(kb, 153, 11).age == _merged(kb, 204, 3).age  # "30 to 39"

@@ -9,6 +9,8 @@ assumed; what competes is reported as ambiguity.
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
@@ -23,6 +25,7 @@ from scanwise.domain.profile import (
     PatientProfile,
     StageGroup,
 )
+from scanwise.domain.staging import StagingError, stage
 
 #: A runner-up this close to the best match competes with it.
 COMPETING_MARGIN = 1.0
@@ -142,9 +145,9 @@ def t_from_size(size_mm: float) -> str:
 def work_out_stage(profile: PatientProfile) -> StageInfo:
     """The clinical stage group(s) the guideline split is checked against."""
     if profile.stage is not None:
-        groups = list(STAGE_SUBGROUPS.get(profile.stage, (profile.stage,)))
         quote = profile.cite("stage")
-        return StageInfo(groups=groups, basis=f'stated "{quote}"' if quote else "stated")
+        return StageInfo(groups=list(STAGE_SUBGROUPS.get(profile.stage, (profile.stage,))),
+                         basis=f'stated "{quote}"' if quote else "stated")
     t, n, m = profile.t, profile.n, profile.m
     notes: list[str] = []
     if t is None and profile.tumor_size_mm is not None:
@@ -159,8 +162,6 @@ def work_out_stage(profile: PatientProfile) -> StageInfo:
     if m is None:
         m = "cM0"
         notes.append("M0 assumed: no distant spread is mentioned")
-    from scanwise.domain.staging import StagingError, stage
-
     try:
         result = stage(t, n, m, profile.grade, profile.er, profile.pr, profile.her2)
     except StagingError as exc:
@@ -247,8 +248,6 @@ def _uncovered(kb: KnowledgeBase, sit: Situation) -> list[UncoveredTopic]:
 def _topic_year(topic: Topic) -> int | None:
     if topic.revision_year:
         return topic.revision_year
-    import re
-
     found = re.findall(r"\b(?:19|20)\d\d\b", topic.publication or "")
     return int(found[0]) if found else None
 
@@ -394,7 +393,7 @@ def _statement(matches: list[Match], ind: Indication, uncovered: list[UncoveredT
     return " ".join(parts)
 
 
-def _labeler(kb: KnowledgeBase):  # type: ignore[no-untyped-def]
+def _labeler(kb: KnowledgeBase) -> Callable[[str], str]:
     terms = kb.terms
 
     def label(code: str) -> str:

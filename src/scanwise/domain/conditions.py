@@ -84,12 +84,12 @@ class Conditions(BaseModel):
     lactating: bool | None = None
     symptoms_any: list[str] | None = None  # at least one of these present
     findings_any: list[str] | None = None  # at least one of these findings present
-    # None of these present. For "initial imaging" variants: a finding from earlier imaging
-    # means the patient is past that step. Not mentioned counts as absent.
-    findings_none: list[str] | None = None
+    # None of these symptoms or findings present. For "initial imaging" variants: a finding
+    # from earlier imaging means the patient is past that step. Not mentioned counts as absent.
+    none_present: list[str] | None = None
     asymptomatic: bool | None = None  # no symptom or sign of disease present
     surgery: list[Surgery] | None = None
-    # None of these operations. Not mentioned counts as not done, as with findings_none.
+    # None of these operations. Not mentioned counts as not done, as with none_present.
     surgery_none: list[Surgery] | None = None
     reconstruction: list[Reconstruction] | None = None
     implant: list[ImplantType] | None = None
@@ -104,7 +104,7 @@ class Conditions(BaseModel):
     def codes(self) -> set[str]:
         """Vocabulary codes this set of conditions refers to."""
         return (set(self.symptoms_any or []) | set(self.findings_any or [])
-                | set(self.findings_none or []))
+                | set(self.none_present or []))
 
     def merged(self, other: Conditions) -> Conditions:
         """Topic-wide conditions combined with a variant's own (the variant's win)."""
@@ -161,7 +161,11 @@ def _choice(name: str, value: str | None, allowed: Sequence[str], quote: str,
     return "failed", f"{label} is {shown}{quote}, not {_words(allowed)}"
 
 
-def _flag(name: str, value: bool | None, wanted: bool, quote: str) -> tuple[Status, str]:
+def _flag(name: str, value: bool | None, wanted: bool, quote: str,
+          absent_if_unsaid: bool = False) -> tuple[Status, str]:
+    if value is None and absent_if_unsaid:
+        # Facts that are always stated when they apply (a pregnancy, implants): unsaid is no.
+        return ("held" if not wanted else "failed"), f"{name}: not mentioned, taken as no"
     if value is None:
         return "unknown", f"{name} not known"
     if value == wanted:
@@ -179,6 +183,9 @@ def _range(name: str, value: float | None, rng: Range, unit: str, quote: str) ->
 
 def _purpose_satisfies(value: str, allowed: Sequence[str]) -> bool:
     return value in allowed or (value == "axilla" and "locoregional" in allowed)
+
+
+_CIS = {"female", "male"}
 
 
 def _stage(sit: Situation, allowed: Sequence[StageGroup]) -> tuple[Status, str]:
@@ -205,9 +212,9 @@ def _codes_any(sit: Situation, name: str, codes: Sequence[str]) -> tuple[Status,
         return "held", ", ".join(
             sit.labels(c) + (_quote(p, f"symptoms:{c}") or _quote(p, f"findings:{c}"))
             for c in present)
-    if all(p.denied(c) for c in codes):
-        return "failed", f"no {_words([sit.labels(c) for c in codes])} (denied)"
-    return "unknown", f"{name}: not mentioned whether there is {_words([sit.labels(c) for c in codes])}"
+    # A symptom or finding that defines a scenario is stated when present: unsaid means absent.
+    denied = " (denied)" if any(p.denied(c) for c in codes) else " mentioned"
+    return "failed", f"no {_words([sit.labels(c) for c in codes])}{denied}"
 
 
 def _codes_none(sit: Situation, codes: Sequence[str]) -> tuple[Status, str]:
@@ -239,8 +246,12 @@ def evaluate(cond: Conditions, sit: Situation) -> list[Check]:
     if cond.phase is not None:
         add("phase", _choice("phase", ind.phase, cond.phase, _quote(ind, "phase")))
     if cond.purpose is not None:
-        add("purpose", _choice("purpose", ind.purpose, cond.purpose, _quote(ind, "purpose"),
-                               _purpose_satisfies))
+        status, reason = _choice("purpose", ind.purpose, cond.purpose, _quote(ind, "purpose"),
+                                 _purpose_satisfies)
+        # An axilla question fits a locoregional variant, but less exactly than an axilla one.
+        inexact = status == "held" and ind.purpose not in cond.purpose
+        checks.append(Check("purpose", status, reason + (" (as part of locoregional)" if inexact
+                                                          else ""), 1.0 if inexact else 2.0))
     if cond.stage is not None:
         add("stage", _stage(sit, cond.stage))
     if cond.subtype is not None:
@@ -252,21 +263,25 @@ def evaluate(cond: Conditions, sit: Situation) -> list[Check]:
         invasive = None if p.histology is None else p.histology in INVASIVE
         add("invasive", _flag("invasive cancer", invasive, cond.invasive, _quote(p, "histology")))
     if cond.population is not None:
-        add("population", _choice("patient", p.population, cond.population,
-                                  _quote(p, "gender") or _quote(p, "sex")))
+        if p.gender is None and not _CIS & set(cond.population):
+            # A variant only for transgender patients: a gender identity is stated when it applies.
+            add("population", ("failed", "no transgender history mentioned"))
+        else:
+            add("population", _choice("patient", p.population, cond.population,
+                                      _quote(p, "gender") or _quote(p, "sex")))
     if cond.age is not None:
         add("age", _range("age", p.age, cond.age, " years", _quote(p, "age")))
     if cond.pregnant is not None:
-        add("pregnant", _flag("pregnant", p.pregnant, cond.pregnant, _quote(p, "pregnant")))
+        add("pregnant", _flag("pregnant", p.pregnant, cond.pregnant, _quote(p, "pregnant"), True))
     if cond.lactating is not None:
         add("lactating", _flag("breastfeeding", p.lactating, cond.lactating,
-                               _quote(p, "lactating")))
+                               _quote(p, "lactating"), True))
     if cond.symptoms_any is not None:
         add("symptoms", _codes_any(sit, "symptoms", cond.symptoms_any))
     if cond.findings_any is not None:
         add("findings", _codes_any(sit, "findings", cond.findings_any))
-    if cond.findings_none is not None:
-        add("findings_none", _codes_none(sit, cond.findings_none))
+    if cond.none_present is not None:
+        add("none_present", _codes_none(sit, cond.none_present))
     if cond.asymptomatic is not None:
         add("asymptomatic", _asymptomatic(sit, cond.asymptomatic))
     if cond.surgery is not None:
@@ -281,7 +296,10 @@ def evaluate(cond: Conditions, sit: Situation) -> list[Check]:
         add("reconstruction", _choice("reconstruction", p.reconstruction, cond.reconstruction,
                                       _quote(p, "reconstruction")))
     if cond.implant is not None:
-        add("implant", _choice("implant type", p.implant, cond.implant, _quote(p, "implant")))
+        if p.implant is None and "implant" not in p.evidence:
+            add("implant", ("failed", "no breast implants mentioned"))
+        else:
+            add("implant", _choice("implant type", p.implant, cond.implant, _quote(p, "implant")))
     if cond.implant_years is not None:
         add("implant_years", _range("years since implant placement", p.implant_years,
                                     cond.implant_years, "", _quote(p, "implant_years")))
@@ -300,6 +318,9 @@ def evaluate(cond: Conditions, sit: Situation) -> list[Check]:
         add("hormone_use_years", _range("years of hormone use", p.hormone_use_years,
                                         cond.hormone_use_years, "", _quote(p, "hormone_use_years")))
     if cond.neoadjuvant is not None:
-        add("neoadjuvant", _choice("neoadjuvant therapy", p.neoadjuvant, cond.neoadjuvant,
-                                   _quote(p, "neoadjuvant")))
+        if p.neoadjuvant is None and "neoadjuvant_mention" not in p.evidence:
+            add("neoadjuvant", ("failed", "no neoadjuvant therapy mentioned"))
+        else:
+            add("neoadjuvant", _choice("neoadjuvant therapy", p.neoadjuvant, cond.neoadjuvant,
+                                       _quote(p, "neoadjuvant")))
     return checks

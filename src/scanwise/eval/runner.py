@@ -65,11 +65,11 @@ def check(case: Scenario, a: Assessment) -> dict[str, bool]:
     got = (a.matches[0].topic_id, a.matches[0].variant) if a.matches else None
     if case.top is None:
         results["top"] = got is None
-        if case.covered_by_topic is not None:
-            results["covered_by_topic"] = any(u.topic_id == case.covered_by_topic
-                                              for u in a.uncovered_topics)
     else:
         results["top"] = got in [tuple(case.top), *map(tuple, case.also_ok)]
+    if case.covered_by_topic is not None:
+        results["covered_by_topic"] = any(u.topic_id == case.covered_by_topic
+                                          for u in a.uncovered_topics)
     e = case.expect
     if e.phase is not None:
         results["phase"] = a.indication.phase == e.phase

@@ -7,9 +7,10 @@ whether each mention is negated, about a relative, historical or hypothetical.
 
 from __future__ import annotations
 
+import re
 import threading
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from scanwise.domain.kb import KnowledgeBase
 
@@ -79,6 +80,33 @@ class Mention:
         return "present"
 
 
+def token_pattern(phrase: str) -> list[dict[str, Any]] | None:
+    """'lump in [the|her|my]? [left|right]? armpit' -> a spaCy token pattern; None if plain.
+
+    Square brackets list alternative single words; a trailing '?' makes the group optional.
+    Plain phrases stay phrase matches, so their punctuation ("pet/ct") tokenises as in text.
+    """
+    if "[" not in phrase:
+        return None
+    pattern: list[dict[str, Any]] = []
+    for piece in phrase.split():
+        optional = piece.endswith("?")
+        word = piece.rstrip("?")
+        if word.startswith("[") and word.endswith("]"):
+            spec: dict[str, Any] = {"LOWER": {"IN": word[1:-1].split("|")}}
+        else:
+            spec = {"LOWER": word}
+        if optional:
+            spec["OP"] = "?"
+        pattern.append(spec)
+    return pattern
+
+
+def _rule(rule_type: Any, phrase: str, code: str) -> Any:
+    pattern = token_pattern(phrase)
+    return rule_type(phrase, code, pattern=pattern) if pattern else rule_type(phrase, code)
+
+
 _lock = threading.Lock()
 _pipelines: dict[str, Language] = {}
 
@@ -95,7 +123,14 @@ def _build(kb: KnowledgeBase) -> Language:
     nlp = medspacy.load(
         medspacy_enable=["medspacy_pyrush", "medspacy_target_matcher", "medspacy_context"]
     )
-    rules = [TargetRule(p, term.code) for term in kb.vocabulary for p in term.patterns]
+    # medspaCy's tokenizer keeps a sentence's final period on the word ("4B."), which would
+    # hide "BI-RADS 4B" from the matcher; split it off (abbreviations are exceptions anyway).
+    tokenizer = nlp.tokenizer
+    base_suffix = tokenizer.suffix_search
+    final_period = re.compile(r"\.$")
+    tokenizer.suffix_search = lambda s: (base_suffix(s) if base_suffix else None) or \
+        final_period.search(s)
+    rules = [_rule(TargetRule, p, term.code) for term in kb.vocabulary for p in term.patterns]
     rules += [TargetRule(p, BREAST_CANCER) for p in BREAST_CANCER_PATTERNS]
     rules += [TargetRule(p, f"cancer:{site}") for site, pats in OTHER_CANCERS.items() for p in pats]
     nlp.get_pipe("medspacy_target_matcher").add(rules)

@@ -65,8 +65,10 @@ def _rx(pattern: str) -> re.Pattern[str]:
 _AGE = [
     _rx(r"\b(?P<age>\d{1,3})\s*(?:yo|y/o|y\.o\.|yrs?|years?(?:\s*old)?)\s*(?P<sex>[FM])\b"),
     _rx(r"\b(?P<age>\d{1,3})\s*(?:-|\s)?(?:year|yr)s?(?:\s*|-)old\b"),
-    _rx(r"\b(?P<age>\d{1,3})\s*(?:yo|y/o|y\.o\.|yrs?\.?|years?)\b(?!\s*(?:ago|after|since|of|post|out|from|before|later|earlier|prior))"),
     _rx(r"\b(?P<age>\d{1,3})\s*(?P<sex>[FM])\b"),
+    _rx(r"\b(?P<age>\d{1,3})\s*(?:yo|y/o|y\.o\.|yrs? old)\b"),
+    _rx(r"\b(?:wom[ae]n|m[ae]n|female|male|patient|pt|transfeminine|transmasculine|lady)\s*,\s*"
+        r"(?P<age>\d{2})\s*(?:,|\.|$|\s+(?:on|with|had|has|who|started))"),
     _rx(r"\b(?:age|aged)\s*:?\s*(?P<age>\d{1,3})\b"),
     _rx(r"\b(?:i'?m|i am)\s+(?:a\s+)?(?P<age>\d{1,3})\b"),
 ]
@@ -132,6 +134,8 @@ _NODE_NEG = _rx(r"\b(c?n0\b|node[- ]negative|clinically node[- ]negative|no palp
                 r"(?:nodes|lymph nodes|adenopathy|lymphadenopathy)|no (?:axillary )?(?:adenopathy|lymphadenopathy)|"
                 r"negative axilla|axilla (?:is )?(?:clinically )?negative|clinically negative axilla)")
 _NODE_POS = _rx(r"\b(node[- ]positive|clinically node[- ]positive|positive (?:axillary )?(?:lymph )?nodes?|"
+                r"(?:axillary )?(?:lymph )?nodes? (?:was |were |is |are )?(?:biopsy[- ]proven )?positive|"
+                r"c?n[123][abc]?\b|"
                 r"biopsy[- ]proven (?:axillary )?(?:lymph )?node|matted nodes|axillary metastas[ie]s|"
                 r"metastatic (?:axillary )?(?:lymph )?node)\b")
 
@@ -150,7 +154,9 @@ _SURGERY = [
     ("mastectomy", _rx(r"\b(mastectomy|mastectomies)\b")),
 ]
 _PLANNED = _rx(r"\b(planned|planning|plan|plans|scheduled|considering|candidate|awaiting|before|prior to|"
-               r"upcoming|will have|will undergo|wants|desires|for)\s+(?:a\s+|an\s+|her\s+|his\s+|the\s+)?$")
+               r"upcoming|will have|will undergo|wants|desires|for|proceeding to|going to have|"
+               r"undergo|undergoing|having|booked for|needs|need)\s+"
+               r"(?:a\s+|an\s+|her\s+|his\s+|the\s+|my\s+|your\s+|their\s+)?(?:planned\s+)?$")
 _NO_SURGERY = _rx(r"\b(no (?:chest |breast )?surgery|no top surgery)\b")
 
 _RECON = [
@@ -180,17 +186,27 @@ _RISK = [
 ]
 
 _NEOADJ = _rx(r"\b(neoadjuvant|nac|nact|preoperative (?:chemo(?:therapy)?|systemic therapy)|"
-              r"primary systemic therapy|pre-?op chemo)\b")
+              r"primary systemic therapy|pre-?op chemo|chemo(?:therapy)? before (?:my |her |his |the )?"
+              r"(?:breast )?surgery)\b")
 _NEOADJ_PLANNED = _rx(r"\b(before|prior to|planned|planning|plan for|will (?:start|begin|receive|get)|"
-                      r"candidate for|to start|starting|pre-)\s*(?:\w+\s+){0,2}?(?:neoadjuvant|nac|nact|chemo)")
-_NEOADJ_DONE = _rx(r"\b(after (?:completing|completion of|finishing)|completed|finished|post-?|following|"
+                      r"candidate for|to start|starting|about to start|pre-)\s*(?:\w+\s+){0,2}?"
+                      r"(?:neoadjuvant|nac|nact|chemo)|(?:neoadjuvant|nac|nact)\b[^.;]{0,25}?"
+                      r"\b(?:planned|scheduled|next week|to start|will start|is planned)")
+_NEOADJ_DONE = _rx(r"\b((?:has |have )?(?:now )?completed|after (?:completing|completion of|finishing)|finished|post-?|following|"
                    r"after|s/p)\s*(?:\w+\s+){0,2}?(?:neoadjuvant|nac|nact)|(?:neoadjuvant|nac|nact)\b[^.;]{0,30}"
                    r"\b(completed|finished|done)\b")
 _NEOADJ_ONGOING = _rx(r"\b(mid[- ]?(?:treatment|way|course|nac|neoadjuvant)|during (?:neoadjuvant|nac|chemo)|"
+                      r"halfway|half-way|midway|\d+ cycles|cycles into|into (?:neoadjuvant|nac|chemo)|"
                       r"on (?:neoadjuvant|nac)|receiving (?:neoadjuvant|nac)|undergoing (?:neoadjuvant|nac)|"
                       r"cycles? \d|after \d+ cycles|currently on)\b")
 
-_HISTORY = _rx(r"\b(history of (?:left |right )?(?:breast cancer|idc|ilc|dcis|invasive)|h/o (?:breast cancer|idc|ilc)|"
+_HISTORY = _rx(r"\b(history of [^.;]{0,30}?(?:breast cancer|idc|ilc|dcis|carcinoma|invasive)|"
+               r"h/o (?:breast cancer|idc|ilc)|treated (?:\d+|one|two|three|four|five|six|seven|eight|nine|ten) "
+               r"(?:years?|yrs?|months?) ago|treated in (?:19|20)\d\d|"
+               r"(?:finished|completed|done with) (?:my |her |his )?(?:treatment|therapy|radiation|chemo\w*)|"
+               r"(?:after|following) (?:my|her|his) (?:lumpectomy|mastectomy|treatment|surgery|radiation)|"
+               r"\d+(?:\.\d+)? (?:years?|yrs?|months?) (?:out\b|(?:after|since|post|following) "
+               r"(?:her |my |his )?(?:treatment|surgery|diagnosis|lumpectomy|mastectomy|radiation|chemo\w*|bct))|"
                r"breast cancer survivor|survivor of breast cancer|treated for (?:breast cancer|idc|ilc)|"
                r"personal history of breast cancer|prior breast cancer|previous breast cancer|"
                r"s/p (?:lumpectomy|mastectomy|bct)|status post (?:lumpectomy|mastectomy)|"
@@ -205,9 +221,12 @@ _PHASE_CUES: list[tuple[str, re.Pattern[str]]] = [
     ("suspected_recurrence", _rx(r"\b(suspected recurrence|suspect(?:ed)? (?:local |distant )?recurrence|"
                                  r"concern(?:ing)? for (?:local |distant )?recurrence|possible (?:local |distant )?recurrence|"
                                  r"rule out recurrence|r/o recurrence|recurrence\?|recurrent disease\?|"
-                                 r"rising tumou?r markers|new metastas[ie]s\?|"
-                                 r"(?:locally )?recurrent breast cancer|local recurrence\b(?! surveillance))")),
+                                 r"rising tumou?r markers|(?:ca ?15-3|ca ?27[.-]29|cea|tumou?r markers?)\s+(?:are\s+|is\s+)?rising|"
+                                 r"new metastas[ie]s\?|biopsy[- ]proven (?:local |regional )?recurrence|"
+                                 r"(?:locally )?recurrent breast cancer|recurrence (?:in|at) the)")),
     ("surveillance", _rx(r"\b(surveillance|follow[- ]?up imaging|routine follow[- ]?up|follow[- ]?up|"
+                         r"(?:watch|monitor|check|look) for (?:a )?(?:local |distant )?recurrence|"
+                         r"(?:annual|yearly|every year|each year|how often)|"
                          r"annual (?:mammogram|imaging|screening)|yearly (?:mammogram|imaging)|survivorship|"
                          r"post[- ]treatment (?:imaging|monitoring)|monitoring after treatment|no evidence of disease|ned)\b")),
     ("neoadjuvant", _NEOADJ),
@@ -215,32 +234,43 @@ _PHASE_CUES: list[tuple[str, re.Pattern[str]]] = [
                           r"biopsy[- ]proven|core biopsy (?:showed|confirmed|revealed)|diagnosed with|"
                           r"staging|staged|work-?up|pre-?operative|preop|treatment planning|extent of disease|"
                           r"found out i have|i have (?:stage|breast cancer)|was diagnosed|known breast cancer)\b")),
-    ("screening", _rx(r"\b(screening|screen|routine mammogram|annual mammogram|check-?up mammogram)\b")),
+    ("screening", _rx(r"\b(screening|screen|routine mammogram|annual mammogram|check-?up mammogram|"
+                      r"(?:start|begin|get|getting|have|having|need|needs)\s+(?:a\s+|my\s+|her\s+|his\s+)?"
+                      r"(?:mammograms?|mammography)|mammograms? (?:every|each) year)\b")),
 ]
 _PURPOSE_CUES: list[tuple[str, re.Pattern[str]]] = [
-    ("distant", _rx(r"\b(distant|metastatic work-?up|metastas[ie]s|mets|systemic staging|whole[- ]body|"
-                    r"spread (?:to|elsewhere|beyond)|has it spread|spread\b|body scan|distant disease|"
-                    r"distant recurrence)\b")),
-    ("axilla", _rx(r"\b(axilla|axillary (?:staging|evaluation|imaging|nodes?|lymph nodes?)|nodal staging|"
-                   r"armpit)\b")),
+    ("distant", _rx(r"\b(distant|metastatic work-?up|metastas[ie]s|mets|systemic(?: staging| imaging)?|"
+                    r"whole[- ]body|full[- ]body|spread (?:to|elsewhere|beyond)|has it spread|spread\b|"
+                    r"body scan|distant disease|distant recurrence|staging scans?|restaging)\b")),
+    ("axilla", _rx(r"\b((?:image|imaging|evaluate|evaluation|assess|assessment|staging|ultrasound|us) "
+                   r"(?:of )?the axilla|the axilla be|axillary (?:staging|evaluation|imaging|ultrasound|us)|"
+                   r"nodal staging|imaging of the axilla|axilla imaged|armpit (?:imaging|ultrasound))\b")),
     ("locoregional", _rx(r"\b(locoregional|loco-regional|local extent|extent of disease|extent in the breast|"
                          r"in the breast|multifocal|multicentric|contralateral|surgical planning|"
                          r"pre-?operative (?:mri|imaging|evaluation)|local recurrence|local disease|"
-                         r"tumou?r size and extent|size of the tumou?r|response in the breast)\b")),
+                         r"tumou?r size and extent|size of the tumou?r|response in the breast|"
+                         r"(?:of|in|for) the (?:treated |same |reconstructed |remaining )?breasts?\b|"
+                         r"chest wall|mastectomy side|residual disease|tumou?r (?:is )?shrinking)\b")),
 ]
+# Said of a treated patient, these mean routine follow-up; of a new patient, nothing.
+_ROUTINE = _rx(r"\b(asymptomatic|no symptoms|no complaints|feels? well|doing well|peace of mind|"
+               r"routine)\b")
 _STAGING_WORD = _rx(r"\b(staging|stage it|staged)\b")
 _TREATMENT_QUESTION = _rx(r"\b(chemo(?:therapy)?|drugs?|medications?|tamoxifen|letrozole|anastrozole|"
                           r"herceptin|trastuzumab|pertuzumab|radiation therapy|radiotherapy|side effects?|"
                           r"prognosis|survival rate|life expectancy|diet|supplements?|which surgery|"
                           r"lumpectomy or mastectomy)\b")
-_IMAGING_WORD = _rx(r"\b(scan|scans|imaging|image|mri|ct|pet|mammogram|mammography|ultrasound|sonogram|"
+_IMAGING_WORD = _rx(r"\b(scan|scans|imaging|image|imaged|mri|ct|pet|mammogram|mammography|ultrasound|sonogram|"
                     r"x-?ray|bone scan|staging|surveillance|work-?up|tomosynthesis|dbt|radiograph|screening|"
                     r"follow[- ]?up)\b")
-_BREAST_CONTEXT = _rx(r"\b(breast|breasts|mammo\w*|nipple|axilla\w*|armpit|idc|ilc|dcis|bi-?rads|lumpectomy|"
+_BREAST_CONTEXT = _rx(r"\b(breast|breasts|mammo\w*|nipples?|axilla\w*|armpits?|idc|ilc|dcis|bi-?rads|lumpectomy|"
+                      r"brca\d?|transfeminine|transmasculine|trans (?:wo)?m[ae]n|top surgery|mantle (?:radiation|field)|"
+                      r"chest (?:radiation|irradiation)|screening mri|"
                       r"mastectom\w*|implants?|gynecomastia|gynaecomastia|her-?2|er\+|er-|pr\+|tnbc|"
                       r"triple[- ]negative|tomosynthesis|dbt|bct|chest wall)\b")
 
-_SYMPTOM_KINDS = {"symptom"}
+_AXILLARY_SIGNS = {"axillary_lump", "axillary_lump_bilateral", "suspicious_axillary_node",
+                   "suspicious_axillary_node_other_imaging", "axillary_adenopathy"}
 _LOCAL_SIGNS = {"lump_at_scar", "palpable_mass", "skin_changes", "axillary_lump", "nipple_retraction",
                 "nipple_discharge_pathologic", "breast_pain_focal"}
 _SYSTEMIC_SIGNS = {"bone_pain", "neurologic_symptoms", "cough", "dyspnea", "chest_pain", "abdominal_pain",
@@ -252,9 +282,11 @@ _DIAGNOSTIC_SIGNS = {"palpable_mass", "breast_pain_focal", "breast_pain_diffuse"
                      "birads_1", "birads_2", "birads_3", "birads_4", "birads_5", "suspicious_axillary_node",
                      "suspicious_axillary_node_other_imaging", "lump_at_scar"}
 
+_OTHER_MODALITY = _rx(r"\b(ct|mri|pet|pet/ct|cat scan)\b")
+_MAMMO_US = _rx(r"\b(mammo\w*|ultrasound|sonograph\w*|us|dbt|tomosynthesis)\b")
 _LAB_ABNORMAL = _rx(r"\b(elevated|raised|high|abnormal|rising|increasing|increased|deranged|up)\b|↑")
 _LAB_NORMAL = _rx(r"\b(normal|unremarkable|wnl|within normal limits|negative|stable|ok|fine)\b")
-_CLAUSE_BREAK = _rx(r"[,;.()]|\bbut\b|\bwhile\b|\bwith\b")
+_CLAUSE_BREAK = _rx(r"[,;.]|\bbut\b|\bwhile\b|\bwith\b")
 
 
 # --- readers --------------------------------------------------------------------------------
@@ -282,6 +314,8 @@ def _read_demographics(r: _Reading) -> None:
         elif f and mm:  # both: the earlier word usually describes the patient
             first = f if f.start() < mm.start() else mm
             r.set("sex", "female" if first is f else "male", first.start(), first.end())
+    if "sex" not in r.facts and (m := _PREGNANT.search(r.text) or _LACTATING.search(r.text)):
+        r.set("sex", "female", m.start(), m.end())
     if _NOT_PREGNANT.search(r.text):
         r.first("pregnant", _NOT_PREGNANT, False)
     else:
@@ -435,6 +469,8 @@ def _read_history(r: _Reading) -> None:
             continue
         if m.group("type"):
             r.set("implant", m.group("type").lower(), m.start(), m.end())
+        else:
+            r.cite("implant", m.start(), m.end())  # implants, type not stated
         break
     if m := _IMPLANT_YEARS.search(text):
         r.set("implant_years", float(m.group("n") or m.group("n2")), m.start(), m.end())
@@ -528,6 +564,13 @@ def _read_mentions(r: _Reading, kb: KnowledgeBase, found: list[Mention]) -> dict
         if mt.code not in target:
             target.append(mt.code)
             r.cite(f"{'findings' if term.kind == 'finding' else 'symptoms'}:{mt.code}", mt.start, mt.end)
+    if "suspicious_axillary_node" in findings:
+        mt = next(m for m in found if m.code == "suspicious_axillary_node")
+        sentence = r.text[mt.sentence_start:mt.sentence_end]
+        if _OTHER_MODALITY.search(sentence) and not _MAMMO_US.search(sentence):
+            findings[findings.index("suspicious_axillary_node")] = "suspicious_axillary_node_other_imaging"
+            r.evidence["findings:suspicious_axillary_node_other_imaging"] = \
+                r.evidence.pop("findings:suspicious_axillary_node")
     return {"symptoms": symptoms, "denied_symptoms": [d for d in denied if d not in symptoms],
             "findings": findings, "labs": labs, "asked": asked, "family_history": family}
 
@@ -547,6 +590,9 @@ def _nodal_status(r: _Reading, symptoms: list[str], denied: list[str]) -> None:
             r.set("nodal_status", "positive", m.start(), m.end())
         elif m := _NODE_NEG.search(r.text):
             r.set("nodal_status", "negative", m.start(), m.end())
+    if "nodal_status" not in r.facts and "axillary_lump" in symptoms:
+        ev = r.evidence["symptoms:axillary_lump"][0]
+        r.set("nodal_status", "positive", ev.start or 0, ev.end or 0)
 
 
 def _phase(r: _Reading, ind: dict[str, Any], profile_facts: dict[str, Any], signs: Iterable[str],
@@ -580,7 +626,7 @@ def _phase(r: _Reading, ind: dict[str, Any], profile_facts: dict[str, Any], sign
     elif "surveillance" in hits and (history or has_breast_cancer):
         choose("surveillance", hits["surveillance"])
     elif history and not tumor_described_now(text):
-        m = hits.get("surveillance") or hits.get("screening")
+        m = hits.get("surveillance") or hits.get("screening") or _ROUTINE.search(text)
         choose("surveillance", m, None if m else
                "read as routine follow-up: a treated breast cancer and no new problem is described")
     elif "new_diagnosis" in hits or neo == "planned":
@@ -588,6 +634,10 @@ def _phase(r: _Reading, ind: dict[str, Any], profile_facts: dict[str, Any], sign
     elif has_breast_cancer and tumor_described:
         choose("new_diagnosis", None,
                "read as a new diagnosis: a breast cancer is described with no treatment history")
+    elif "implant" in r.evidence and not has_breast_cancer and not signs & _DIAGNOSTIC_SIGNS \
+            and profile_facts.get("reconstruction") is None:
+        choose("screening", hits.get("screening"), None if "screening" in hits else
+               "read as a routine check of breast implants: no problem with them is described")
     elif signs & _DIAGNOSTIC_SIGNS:
         shown = ", ".join(sorted(signs & _DIAGNOSTIC_SIGNS)).replace("_", " ")
         choose("diagnostic_workup", None, f"read as a diagnostic work-up of: {shown}")
@@ -603,60 +653,73 @@ def tumor_described_now(text: str) -> bool:
                           r"recently diagnosed)\b", text, re.IGNORECASE))
 
 
+def _question_span(text: str) -> tuple[int, int]:
+    """Where the question is: the sentence ending in the last "?", else the whole text."""
+    q = text.rfind("?")
+    if q < 0:
+        return 0, len(text)
+    start = max(text.rfind(".", 0, q), text.rfind("\n", 0, q), text.rfind("?", 0, q)) + 1
+    return start, q + 1
+
+
 def _purpose(r: _Reading, ind: dict[str, Any], asked: list[str], kb: KnowledgeBase,
              signs: Iterable[str]) -> None:
     text, phase = r.text, ind.get("phase")
+    signs = set(signs)
+    if phase in ("diagnostic_workup", "neoadjuvant") and signs & _AXILLARY_SIGNS and \
+            not any(p.search(text) for _, p in _PURPOSE_CUES[:1]):
+        ind["purpose"] = "axilla"
+        r.assumptions.append("purpose read as the axilla: the problem is in the armpit")
+        return
     if phase in (None, "screening", "diagnostic_workup"):
         return
-    found: dict[str, re.Match[str]] = {}
-    for purpose, pattern in _PURPOSE_CUES:
-        if m := pattern.search(text):
-            found[purpose] = m
-    if len(found) == 1:
-        purpose, m = next(iter(found.items()))
+
+    def choose(purpose: str, m: re.Match[str] | None = None, why: str | None = None) -> None:
         ind["purpose"] = purpose
-        r.set("purpose", purpose, m.start(), m.end())
-        return
-    if len(found) > 1:
-        # Several cues: the one in the question (the last sentence with "?") decides.
-        q = text.rfind("?")
-        qstart = max(text.rfind(".", 0, q), text.rfind("\n", 0, q)) if q >= 0 else -1
-        in_question = {p: m for p, m in found.items() if q >= 0 and qstart < m.start() <= q}
-        if len(in_question) == 1:
-            purpose, m = next(iter(in_question.items()))
-            ind["purpose"] = purpose
+        if m is not None:
             r.set("purpose", purpose, m.start(), m.end())
+        if why:
+            r.assumptions.append(why)
+
+    # Words of purpose decide, those in the question first ("...axillary nodes. PET/CT?").
+    q_start, q_end = _question_span(text)
+    for span in ((q_start, q_end), (0, len(text))):
+        found = {}
+        for purpose, pattern in _PURPOSE_CUES:
+            if m := pattern.search(text, *span):
+                found[purpose] = m
+        if len(found) == 1:
+            purpose, m = next(iter(found.items()))
+            choose(purpose, m)
             return
-        r.assumptions.append("several purposes are mentioned (" + ", ".join(sorted(found))
-                             + "); say which one the imaging is for")
-        return
+        if len(found) > 1:
+            break
+    # Then the studies asked about; an axillary study is the most specific.
     by_study = {kb.terms[c].purpose for c in asked if c in kb.terms and kb.terms[c].purpose}
-    if len(by_study) == 1:
-        purpose = by_study.pop()
-        ind["purpose"] = purpose
+    if "axilla" in by_study or len(by_study) == 1:
+        purpose = "axilla" if "axilla" in by_study else by_study.pop()
         named = [kb.terms[c].label for c in asked if kb.terms[c].purpose == purpose]
-        r.assumptions.append(f"purpose read as {purpose} from the study asked about ({', '.join(named)})")
-        ev = r.evidence.get("asked_procedures")
-        if ev:
+        choose(purpose, None, f"purpose read as {purpose} from the study asked about "
+                              f"({', '.join(named)})")
+        if ev := r.evidence.get("asked_procedures"):
             r.evidence["purpose"] = ev[:1]
         return
-    if phase in ("suspected_recurrence",):
-        signs = set(signs)
-        local, systemic = signs & _LOCAL_SIGNS, signs & _SYSTEMIC_SIGNS
-        if local and not systemic:
-            ind["purpose"] = "locoregional"
-            r.assumptions.append("purpose read as locoregional: the signs are local ("
-                                 + ", ".join(sorted(local)).replace("_", " ") + ")")
-        elif systemic and not local:
-            ind["purpose"] = "distant"
-            r.assumptions.append("purpose read as distant: the signs are systemic ("
-                                 + ", ".join(sorted(systemic)).replace("_", " ") + ")")
+    local, systemic = signs & _LOCAL_SIGNS, signs & _SYSTEMIC_SIGNS
+    if systemic and not local:
+        choose("distant", None, "purpose read as distant: the signs point beyond the breast ("
+               + ", ".join(sorted(systemic)).replace("_", " ") + ")")
+        return
+    if local and not systemic and phase == "suspected_recurrence":
+        choose("locoregional", None, "purpose read as locoregional: the signs are local ("
+               + ", ".join(sorted(local)).replace("_", " ") + ")")
         return
     if phase == "new_diagnosis" and (m := _STAGING_WORD.search(text)):
-        ind["purpose"] = "distant"
-        r.set("purpose", "distant", m.start(), m.end())
-        r.assumptions.append('"staging" read as staging for distant spread; say "locoregional" '
-                             "or \"axilla\" for the breast or the armpit nodes")
+        choose("distant", m, '"staging" read as staging for distant spread; say "locoregional" '
+                             'or "axilla" for the breast or the armpit nodes')
+        return
+    if len(by_study) > 1:
+        r.assumptions.append("studies for different purposes are asked about; say whether the "
+                             "imaging is for the breast, the axilla or distant spread")
 
 
 def _scope(r: _Reading, ind: dict[str, Any], found: list[Mention], asked: list[str]) -> None:
@@ -664,7 +727,8 @@ def _scope(r: _Reading, ind: dict[str, Any], found: list[Mention], asked: list[s
     patient_breast_cancer = any(mt.code == BREAST_CANCER and not mt.family for mt in found)
     other = [mt for mt in found if mt.code.startswith("cancer:") and mt.code != BREAST_CANCER
              and not mt.family]
-    breast_context = patient_breast_cancer or bool(_BREAST_CONTEXT.search(text))
+    breast_context = patient_breast_cancer or bool(_BREAST_CONTEXT.search(text)) or any(
+        mt.code in _DIAGNOSTIC_SIGNS for mt in found)
     if other and not patient_breast_cancer:
         site = other[0].code.split(":", 1)[1]
         ind["in_scope"] = False
@@ -679,7 +743,10 @@ def _scope(r: _Reading, ind: dict[str, Any], found: list[Mention], asked: list[s
                              "imaging for breast cancer and breast symptoms: describe the patient, the "
                              "situation and the study in question.")
         return
-    if _TREATMENT_QUESTION.search(text) and not _IMAGING_WORD.search(text) and not asked:
+    q_start, q_end = _question_span(text)
+    question = text[q_start:q_end] if "?" in text else ""
+    if question and _TREATMENT_QUESTION.search(question) and not _IMAGING_WORD.search(question) \
+            and not asked:
         ind["in_scope"] = False
         ind["scope_note"] = ("This asks about treatment, not imaging. scanwise answers which imaging "
                              "test, if any, fits a situation; ask the care team about treatment choices.")
