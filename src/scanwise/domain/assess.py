@@ -154,9 +154,15 @@ def work_out_stage(profile: PatientProfile) -> StageInfo:
         t = "c" + t_from_size(profile.tumor_size_mm)
         notes.append(f"{t} from the {profile.tumor_size_mm:g} mm size")
     if n is None and profile.nodal_status is not None:
-        n = "cN0" if profile.nodal_status == "negative" else None
-        if n:
-            notes.append("cN0 from the clinically negative axilla")
+        # AJCC clinical N: movable ipsilateral level I-II nodes are cN1, fixed or matted cN2a.
+        words = (profile.cite("nodal_status") or "").lower()
+        if profile.nodal_status == "negative":
+            n, why = "cN0", "cN0 from the clinically negative axilla"
+        elif re.search(r"\b(matted|fixed)\b", words):
+            n, why = "cN2a", f'cN2a from fixed or matted nodes ("{words}")'
+        else:
+            n, why = "cN1", f'cN1 from a palpable, movable axillary node ("{words}")'
+        notes.append(why)
     if t is None or n is None:
         return StageInfo(groups=[], basis="")
     if m is None:

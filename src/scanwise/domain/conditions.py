@@ -229,9 +229,10 @@ def _asymptomatic(sit: Situation, wanted: bool) -> tuple[Status, str]:
     if p.symptoms:
         shown = ", ".join(sit.labels(c) for c in p.symptoms)
         return ("failed" if wanted else "held"), f"symptoms present: {shown}"
-    if p.denied_symptoms:
+    if p.asymptomatic or p.denied_symptoms:
         shown = ", ".join(sit.labels(c) for c in p.denied_symptoms)
-        return ("held" if wanted else "failed"), f"no symptoms reported (denies {shown})"
+        quote = _quote(p, "asymptomatic")
+        return ("held" if wanted else "failed"), "no symptoms" + (quote or f" (denies {shown})")
     return "unknown", "not stated whether there are symptoms"
 
 

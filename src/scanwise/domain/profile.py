@@ -104,6 +104,7 @@ class PatientProfile(BaseModel):
     nodal_status: NodalStatus | None = None  # clinical axillary status
     nodes_positive: int | None = Field(default=None, ge=0)
     nodes_examined: int | None = Field(default=None, ge=0)
+    asymptomatic: bool | None = None  # the text says there are no symptoms
     symptoms: list[str] = []  # vocabulary codes present (symptoms, signs)
     denied_symptoms: list[str] = []  # vocabulary codes explicitly absent
     findings: list[str] = []  # imaging or exam findings (vocabulary codes)

@@ -80,7 +80,7 @@ _FEMALE = _rx(r"\b(woman|women|female|lady|girl|she|her|mother of|mom of|g\d+p\d
 _MALE = _rx(r"\b(man|men|male|gentleman|boy|he|his|him)\b")
 
 _SIZE = _rx(r"\b(?P<dims>\d+(?:\.\d+)?(?:\s*(?:x|×|by)\s*\d+(?:\.\d+)?)*)\s*(?P<unit>cm|mm)\b")
-_NODE_SIZE_CONTEXT = _rx(r"^\W*(?:\w+\W+){0,3}?(?:lymph\s+)?nodes?\b")
+_NODE_SIZE_CONTEXT = _rx(r"^\s*(?:[a-z]+\s+){0,3}?(?:lymph\s+)?nodes?\b")  # "2 cm axillary node"
 
 _T = r"T(?:is|x|0|1mi|1a|1b|1c|1|2|3|4a|4b|4c|4d|4)"
 _N = r"N(?:x|0\(i\+\)|0\(mol\+\)|0|1mi|1a|1b|1c|1|2a|2b|2|3a|3b|3c|3)(?:\((?:sn|f)\))?"
@@ -220,7 +220,7 @@ _SINCE = _rx(r"\b(?P<n>\d+(?:\.\d+)?)\s*(?P<unit>years?|yrs?|months?|mos?)\s*(?:
 _PHASE_CUES: list[tuple[str, re.Pattern[str]]] = [
     ("suspected_recurrence", _rx(r"\b(suspected recurrence|suspect(?:ed)? (?:local |distant )?recurrence|"
                                  r"concern(?:ing)? for (?:local |distant )?recurrence|possible (?:local |distant )?recurrence|"
-                                 r"rule out recurrence|r/o recurrence|recurrence\?|recurrent disease\?|"
+                                 r"rule out recurrence|r/o recurrence|"
                                  r"rising tumou?r markers|(?:ca ?15-3|ca ?27[.-]29|cea|tumou?r markers?)\s+(?:are\s+|is\s+)?rising|"
                                  r"new metastas[ie]s\?|biopsy[- ]proven (?:local |regional )?recurrence|"
                                  r"(?:locally )?recurrent breast cancer|recurrence (?:in|at) the)")),
@@ -520,6 +520,10 @@ def _clause_state(text: str, mention: Mention) -> str | None:
     return state
 
 
+_ASYMPTOMATIC = _rx(r"\b(asymptomatic|no symptoms|without symptoms|symptom[- ]free|no complaints|"
+                    r"feels? (?:well|fine)|doing well|otherwise well)\b")
+
+
 def _read_mentions(r: _Reading, kb: KnowledgeBase, found: list[Mention]) -> dict[str, Any]:
     terms = kb.terms
     symptoms: list[str] = []
@@ -727,9 +731,9 @@ def _scope(r: _Reading, ind: dict[str, Any], found: list[Mention], asked: list[s
     patient_breast_cancer = any(mt.code == BREAST_CANCER and not mt.family for mt in found)
     other = [mt for mt in found if mt.code.startswith("cancer:") and mt.code != BREAST_CANCER
              and not mt.family]
-    breast_context = patient_breast_cancer or bool(_BREAST_CONTEXT.search(text)) or any(
+    breast_context = bool(_BREAST_CONTEXT.search(text)) or any(
         mt.code in _DIAGNOSTIC_SIGNS for mt in found)
-    if other and not patient_breast_cancer:
+    if other and not patient_breast_cancer and not breast_context:
         site = other[0].code.split(":", 1)[1]
         ind["in_scope"] = False
         ind["scope_note"] = (f'This text is about {other[0].text} ({site}), not breast cancer. scanwise '
@@ -737,7 +741,7 @@ def _scope(r: _Reading, ind: dict[str, Any], found: list[Mention], asked: list[s
                              "recommendation here.")
         r.set("other_cancer", other[0].text, other[0].start, other[0].end)
         return
-    if not breast_context:
+    if not breast_context and not patient_breast_cancer:
         ind["in_scope"] = False
         ind["scope_note"] = ("This text does not describe a breast imaging question. scanwise covers "
                              "imaging for breast cancer and breast symptoms: describe the patient, the "
@@ -764,6 +768,7 @@ def read_scenario(text: str, kb: KnowledgeBase) -> tuple[PatientProfile, Indicat
     _read_demographics(r)
     _read_tumor(r)
     _read_history(r)
+    r.first("asymptomatic", _ASYMPTOMATIC, True)
     found = mentions(text, kb)
     heard = _read_mentions(r, kb, found)
     _nodal_status(r, heard["symptoms"], heard["denied_symptoms"])
