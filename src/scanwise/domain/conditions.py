@@ -289,7 +289,8 @@ def evaluate(cond: Conditions, sit: Situation) -> list[Check]:
         add("surgery", _choice("surgery", p.surgery, cond.surgery, _quote(p, "surgery")))
     if cond.surgery_none is not None:
         if p.surgery in cond.surgery_none:
-            add("surgery_none", ("failed", f"had {p.surgery.replace('_', ' ')}{_quote(p, 'surgery')}"))
+            done = p.surgery.replace("_", " ")
+            add("surgery_none", ("failed", f"had {done}{_quote(p, 'surgery')}"))
         else:
             shown = p.surgery.replace("_", " ") if p.surgery else "none mentioned"
             add("surgery_none", ("held", f"surgery: {shown}"))

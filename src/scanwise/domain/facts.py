@@ -20,9 +20,9 @@ from scanwise.domain.kb import (
     Confidence,
     KnowledgeBase,
     KnowledgeBaseError,
-    _as_list,
-    _load_yaml,
-    _validate,
+    load_yaml,
+    top_level_list,
+    validate_entry,
 )
 from scanwise.domain.profile import Phase, StageGroup, Subtype
 
@@ -73,8 +73,8 @@ def load_facts(kb: KnowledgeBase, facts_dir: Path = FACTS_DIR) -> dict[str, Fact
     """Read and validate every fact file; every source id must exist in the knowledge base."""
     facts: dict[str, Fact] = {}
     for path in sorted(facts_dir.glob("*.yaml")):
-        for i, item in enumerate(_as_list(_load_yaml(path), path, "facts")):
-            fact = _validate(Fact, item, path, f"facts[{i}] ({item.get('id', '?')})")
+        for i, item in enumerate(top_level_list(load_yaml(path), path, "facts")):
+            fact = validate_entry(Fact, item, path, f"facts[{i}] ({item.get('id', '?')})")
             if fact.id in facts:
                 raise KnowledgeBaseError(f"{path.name}: duplicate fact id {fact.id!r}")
             for src in fact.sources:

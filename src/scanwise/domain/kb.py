@@ -228,14 +228,14 @@ def _format_loc(loc: tuple[Any, ...], data: Any) -> str:
     return "".join(parts)
 
 
-def _load_yaml(path: Path) -> Any:
+def load_yaml(path: Path) -> Any:
     try:
         return yaml.load(path.read_text(encoding="utf-8"), Loader=yaml.CSafeLoader)
     except (OSError, yaml.YAMLError) as exc:
         raise KnowledgeBaseError(f"{path.name}: cannot be read as YAML: {exc}") from exc
 
 
-def _validate(model: type[BaseModel], data: Any, path: Path, entry: str) -> Any:
+def validate_entry(model: type[BaseModel], data: Any, path: Path, entry: str) -> Any:
     try:
         return model.model_validate(data)
     except ValidationError as exc:
@@ -262,24 +262,25 @@ def load(data_dir: Path = DATA_DIR) -> KnowledgeBase:
         rel = path.relative_to(data_dir).as_posix()
         raw = path.read_bytes()
         digest.update(rel.encode() + b"\0" + raw + b"\0")
-        data = _load_yaml(path)
+        data = load_yaml(path)
         if rel.startswith("acr/"):
-            topic = _validate(Topic, data, path, f"topic {_get(data, 'topic_id')}")
+            topic = validate_entry(Topic, data, path, f"topic {_get(data, 'topic_id')}")
             topics.append(topic)
         elif rel.startswith("sources") and "/" not in rel:
-            for i, item in enumerate(_as_list(data, path, "sources")):
-                src = _validate(Source, item, path, f"sources[{i}] ({_get(item, 'id')})")
+            for i, item in enumerate(top_level_list(data, path, "sources")):
+                src = validate_entry(Source, item, path, f"sources[{i}] ({_get(item, 'id')})")
                 if src.id in sources:
                     raise KnowledgeBaseError(f"{path.name}: duplicate source id {src.id!r}")
                 sources[src.id] = src
         elif rel == "red_flags.yaml":
-            for i, item in enumerate(_as_list(data, path, "red_flags")):
+            for i, item in enumerate(top_level_list(data, path, "red_flags")):
                 red_flags.append(
-                    _validate(RedFlag, item, path, f"red_flags[{i}] ({_get(item, 'id')})")
+                    validate_entry(RedFlag, item, path, f"red_flags[{i}] ({_get(item, 'id')})")
                 )
         elif rel == "vocabulary.yaml":
-            for i, item in enumerate(_as_list(data, path, "terms")):
-                vocabulary.append(_validate(Term, item, path, f"terms[{i}] ({_get(item, 'code')})"))
+            for i, item in enumerate(top_level_list(data, path, "terms")):
+                entry = f"terms[{i}] ({_get(item, 'code')})"
+                vocabulary.append(validate_entry(Term, item, path, entry))
         # Other files (patient facts, article fragments) belong to their own loaders.
     kb = KnowledgeBase(
         version=digest.hexdigest()[:12],
@@ -296,7 +297,7 @@ def _get(data: Any, key: str) -> Any:
     return data.get(key, "?") if isinstance(data, dict) else "?"
 
 
-def _as_list(data: Any, path: Path, key: str) -> list[Any]:
+def top_level_list(data: Any, path: Path, key: str) -> list[Any]:
     items = data.get(key) if isinstance(data, dict) else None
     if not isinstance(items, list):
         raise KnowledgeBaseError(f"{path.name}: expected a top-level list named {key!r}")

@@ -69,7 +69,8 @@ def _procedure_table(m: Match) -> Table:
     for p in m.procedures:
         category = p.category if p.category != last else ""
         last = p.category
-        dose = f"{p.rrl_symbols} {p.rrl_msv or ''}".strip() if p.rrl is not None or p.rrl_msv else "not in data"
+        known = p.rrl is not None or p.rrl_msv
+        dose = f"{p.rrl_symbols} {p.rrl_msv or ''}".strip() if known else "not in data"
         name = escape(p.name) + ("  ← asked" if p.asked else "")
         table.add_row(f"[{_STYLE[p.category]}]{escape(category)}[/]", name, escape(dose),
                       str(p.rating) if p.rating else "–")
