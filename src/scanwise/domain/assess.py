@@ -303,6 +303,15 @@ def _match(c: _Candidate, kb: KnowledgeBase, asked_names: list[str]) -> Match:
     )
 
 
+_FIELD_NAMES: dict[str, str] = {
+    "subtype": "receptor subtype (ER, PR, HER2)",
+    "stage": "clinical stage",
+    "nodal_status": "clinical nodal status",
+    "tumor_size_mm": "tumor size",
+    "population": "sex or gender",
+    "none_present": "earlier imaging findings",
+}
+
 _QUESTIONS: dict[str, str] = {
     "phase": "What is the situation: screening, a symptom being checked, a new diagnosis, "
              "neoadjuvant treatment, routine follow-up, or a suspected recurrence?",
@@ -433,7 +442,8 @@ def assess(profile: PatientProfile, indication: Indication, kb: KnowledgeBase, *
     if len(cands) > 1 and cands[0].score - cands[1].score < COMPETING_MARGIN:
         competing = [c for c in cands if cands[0].score - c.score < COMPETING_MARGIN]
         names = ", ".join(f"topic {c.topic.topic_id} variant {c.variant.number}" for c in competing)
-        deciding = sorted({ch.field.replace("_", " ") for c in competing for ch in c.unknowns})
+        deciding = sorted({_FIELD_NAMES.get(ch.field, ch.field.replace("_", " "))
+                           for c in competing for ch in c.unknowns})
         ambiguity = (f"These scenarios fit about equally well: {names}."
                      + (f" What would decide: {', '.join(deciding)}." if deciding else ""))
     asked = [name for code in indication.asked_procedures

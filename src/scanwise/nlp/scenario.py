@@ -216,6 +216,9 @@ _HISTORY = _rx(r"\b(history of [^.;]{0,30}?(?:breast cancer|idc|ilc|dcis|carcino
 _SINCE = _rx(r"\b(?P<n>\d+(?:\.\d+)?)\s*(?P<unit>years?|yrs?|months?|mos?)\s*(?:after|since|post|out from|"
              r"following|s/p)\b")
 
+_SCREENING_CUE = _rx(r"\b(screening|screen|routine mammogram|annual mammogram|check-?up mammogram|"
+                     r"(?:start|begin|get|getting|have|having|need|needs)\s+(?:a\s+|my\s+|her\s+|his\s+)?"
+                     r"(?:mammograms?|mammography)|mammograms? (?:every|each) year)\b")
 # Phase and purpose cues, strongest first within each phase.
 _PHASE_CUES: list[tuple[str, re.Pattern[str]]] = [
     ("suspected_recurrence", _rx(r"\b(suspected recurrence|suspect(?:ed)? (?:local |distant )?recurrence|"
@@ -234,9 +237,7 @@ _PHASE_CUES: list[tuple[str, re.Pattern[str]]] = [
                           r"biopsy[- ]proven|core biopsy (?:showed|confirmed|revealed)|diagnosed with|"
                           r"staging|staged|work-?up|pre-?operative|preop|treatment planning|extent of disease|"
                           r"found out i have|i have (?:stage|breast cancer)|was diagnosed|known breast cancer)\b")),
-    ("screening", _rx(r"\b(screening|screen|routine mammogram|annual mammogram|check-?up mammogram|"
-                      r"(?:start|begin|get|getting|have|having|need|needs)\s+(?:a\s+|my\s+|her\s+|his\s+)?"
-                      r"(?:mammograms?|mammography)|mammograms? (?:every|each) year)\b")),
+    ("screening", _SCREENING_CUE),
 ]
 _PURPOSE_CUES: list[tuple[str, re.Pattern[str]]] = [
     ("distant", _rx(r"\b(distant|metastatic work-?up|metastas[ie]s|mets|systemic(?: staging| imaging)?|"
@@ -256,6 +257,8 @@ _PURPOSE_CUES: list[tuple[str, re.Pattern[str]]] = [
 _ROUTINE = _rx(r"\b(asymptomatic|no symptoms|no complaints|feels? well|doing well|peace of mind|"
                r"routine)\b")
 _STAGING_WORD = _rx(r"\b(staging|stage it|staged)\b")
+_OTHER_ORGAN = _rx(r"\b(colon|colonoscopy|colorectal|cervical|cervix|pap|lung|ldct|prostate|psa|skin|"
+                   r"liver|ovarian|ovary|thyroid|bowel|stool)\b")
 _TREATMENT_QUESTION = _rx(r"\b(chemo(?:therapy)?|drugs?|medications?|tamoxifen|letrozole|anastrozole|"
                           r"herceptin|trastuzumab|pertuzumab|radiation therapy|radiotherapy|side effects?|"
                           r"prognosis|survival rate|life expectancy|diet|supplements?|which surgery|"
@@ -731,7 +734,10 @@ def _scope(r: _Reading, ind: dict[str, Any], found: list[Mention], asked: list[s
     patient_breast_cancer = any(mt.code == BREAST_CANCER and not mt.family for mt in found)
     other = [mt for mt in found if mt.code.startswith("cancer:") and mt.code != BREAST_CANCER
              and not mt.family]
-    breast_context = bool(_BREAST_CONTEXT.search(text)) or any(
+    # scanwise is about the breast: a screening question with no other organ named is a
+    # breast-screening question ("55F, average risk, what screening does she need?").
+    screening_question = bool(_SCREENING_CUE.search(text)) and not _OTHER_ORGAN.search(text)
+    breast_context = bool(_BREAST_CONTEXT.search(text)) or screening_question or any(
         mt.code in _DIAGNOSTIC_SIGNS for mt in found)
     if other and not patient_breast_cancer and not breast_context:
         site = other[0].code.split(":", 1)[1]
