@@ -220,10 +220,10 @@ def _candidates(kb: KnowledgeBase, sit: Situation, include_retired: bool) -> lis
         if topic.status == "superseded" or (topic.status == "retired" and not include_retired):
             continue
         for variant in topic.variants:
-            cond = topic.applies_when.merged(variant.applies_when)
+            cond = topic.conditions[variant.number]
             if cond.phase is None:
                 continue  # nothing is known about who this variant is for
-            checks = evaluate(cond, sit)
+            checks = evaluate(cond, sit, stop_at_failure=True)
             if _phase_held(checks) and not any(c.status == "failed" for c in checks):
                 found.append(_Candidate(topic, variant, checks))
     found.sort(key=lambda c: (-c.score, len(c.unknowns), c.topic.status != "current",

@@ -236,13 +236,30 @@ def _asymptomatic(sit: Situation, wanted: bool) -> tuple[Status, str]:
     return "unknown", "not stated whether there are symptoms"
 
 
-def evaluate(cond: Conditions, sit: Situation) -> list[Check]:
-    """Check every constraint in ``cond``; the order follows the fields of Conditions."""
+class _Failed(Exception):
+    """Raised to stop checking once a constraint fails, when the caller only needs fits."""
+
+
+def evaluate(cond: Conditions, sit: Situation, *, stop_at_failure: bool = False) -> list[Check]:
+    """Check every constraint in ``cond``; the order follows the fields of Conditions.
+
+    With ``stop_at_failure`` the list ends at the first failed check: matching drops such a
+    variant anyway, and phase, checked first, rules most variants out.
+    """
+    try:
+        return _evaluate(cond, sit, stop_at_failure)
+    except _Failed as stop:
+        return stop.args[0]  # type: ignore[no-any-return]
+
+
+def _evaluate(cond: Conditions, sit: Situation, stop_at_failure: bool) -> list[Check]:
     p, ind = sit.profile, sit.indication
     checks: list[Check] = []
 
     def add(name: str, result: tuple[Status, str]) -> None:
         checks.append(Check(name, result[0], result[1], WEIGHTS.get(name, 1.0)))
+        if stop_at_failure and result[0] == "failed":
+            raise _Failed(checks)
 
     if cond.phase is not None:
         add("phase", _choice("phase", ind.phase, cond.phase, _quote(ind, "phase")))
@@ -251,8 +268,9 @@ def evaluate(cond: Conditions, sit: Situation) -> list[Check]:
                                  _purpose_satisfies)
         # An axilla question fits a locoregional variant, but less exactly than an axilla one.
         inexact = status == "held" and ind.purpose not in cond.purpose
-        checks.append(Check("purpose", status, reason + (" (as part of locoregional)" if inexact
-                                                          else ""), 1.0 if inexact else 2.0))
+        add("purpose", (status, reason + (" (as part of locoregional)" if inexact else "")))
+        if inexact:  # an inexact fit counts for less than the exact one
+            checks[-1] = Check("purpose", status, checks[-1].reason, 1.0)
     if cond.stage is not None:
         add("stage", _stage(sit, cond.stage))
     if cond.subtype is not None:

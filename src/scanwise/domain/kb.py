@@ -141,6 +141,11 @@ class Topic(Strict):
             raise ValueError(f"duplicate variant numbers in topic {self.topic_id}")
         return self
 
+    @cached_property
+    def conditions(self) -> dict[int, Conditions]:
+        """Each variant's conditions merged with the topic's, worked out once."""
+        return {v.number: self.applies_when.merged(v.applies_when) for v in self.variants}
+
     def variant(self, number: int) -> Variant:
         for v in self.variants:
             if v.number == number:

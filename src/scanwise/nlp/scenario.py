@@ -111,7 +111,7 @@ _HER2_ISH = _rx(r"\b(?:fish|ish|cish|sish)\b[^.;]{0,25}?\b(?P<v>non-?amplified|n
 _PERCENT = _rx(r"\b(?P<which>er|pr)\s*:?\s*(?P<pct><\s*1|\d{1,3})\s*%")
 
 _GRADE = [
-    _rx(r"\b(?:nottingham|sbr|bloom[- ]richardson|histologic|histological)?\s*grade\s*(?P<g>[123]|iii|ii|i)\b(?!\s*(?:dcis|ductal carcinoma in situ))"),
+    _rx(r"\b(?:(?:nottingham|sbr|bloom[- ]richardson|histologic|histological)\s*)?grade\s*(?P<g>[123]|iii|ii|i)\b(?!\s*(?:dcis|ductal carcinoma in situ))"),
     _rx(r"\bG(?P<g>[123])\b"),
     _rx(r"\b(?P<word>low|intermediate|high)[- ]grade\b(?!\s*(?:dcis|ductal carcinoma in situ))"),
 ]
@@ -332,7 +332,7 @@ def _read_demographics(r: _Reading) -> None:
 def _read_tumor(r: _Reading) -> None:
     text = r.text
     for m in _SIZE.finditer(text):
-        after = text[m.end():m.end() + 30]
+        after = text[m.end():m.end() + 60]
         if _NODE_SIZE_CONTEXT.search(after) or re.search(r"(node|lymph)\W*$", text[max(0, m.start() - 25):m.start()],
                                                         re.IGNORECASE):
             continue  # a lymph node's size, not the tumor's
