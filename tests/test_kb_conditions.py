@@ -107,7 +107,7 @@ def test_all_codes_are_in_the_vocabulary_with_the_right_kind(kb: KnowledgeBase) 
                 (f"V{v.number}", v.applies_when) for v in t.variants]:
             for field, allowed in (("symptoms_any", {"symptom", "lab"}),
                                    ("findings_any", {"finding"}),
-                                   ("none_present", {"finding"})):
+                                   ("none_present", {"finding", "symptom", "lab"})):
                 for code in getattr(cond, field) or []:
                     if code not in terms:
                         problems.append(f"{t.topic_id} {where} {field}: unknown code {code!r}")
