@@ -312,6 +312,23 @@ _FIELD_NAMES: dict[str, str] = {
     "none_present": "earlier imaging findings",
 }
 
+def find_topic(kb: KnowledgeBase, topic_id: int) -> Topic:
+    """A topic by its ACR id, whatever its status (current first, then retired, superseded)."""
+    found = sorted((t for t in kb.topics if t.topic_id == topic_id),
+                   key=lambda t: ("current", "retired", "superseded").index(t.status))
+    if not found:
+        raise KeyError(f"no ACR topic {topic_id}")
+    return found[0]
+
+
+def match_for(kb: KnowledgeBase, topic_id: int, variant: int) -> Match:
+    """One variant as ``assess`` reports it, without a patient: the same rated procedures in
+    the same order, with no ``why`` or ``unknown``. Articles build their tables from this so
+    they cannot disagree with ``recommend``. Raises KeyError naming the missing topic or variant."""
+    topic = find_topic(kb, topic_id)
+    return _match(_Candidate(topic, topic.variant(variant), []), kb, [])
+
+
 _QUESTIONS: dict[str, str] = {
     "phase": "What is the situation: screening, a symptom being checked, a new diagnosis, "
              "neoadjuvant treatment, routine follow-up, or a suspected recurrence?",
@@ -478,4 +495,5 @@ def _missing_without_match(ind: Indication) -> list[Missing]:
 
 
 __all__ = ["Assessment", "Match", "RatedProcedure", "RedFlagHit", "StageGroup", "assess",
+           "find_topic", "match_for",
            "t_from_size", "work_out_stage"]

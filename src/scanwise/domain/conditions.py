@@ -344,3 +344,153 @@ def _evaluate(cond: Conditions, sit: Situation, stop_at_failure: bool) -> list[C
             add("neoadjuvant", _choice("neoadjuvant therapy", p.neoadjuvant, cond.neoadjuvant,
                                        _quote(p, "neoadjuvant")))
     return checks
+
+
+# --- describing conditions in words -------------------------------------------------------
+
+_PHASE_WORDS: dict[str, str] = {
+    "screening": "screening without symptoms",
+    "diagnostic_workup": "work-up of a symptom or finding",
+    "new_diagnosis": "newly diagnosed",
+    "neoadjuvant": "neoadjuvant (pre-operative) therapy",
+    "surveillance": "routine follow-up after treatment",
+    "suspected_recurrence": "suspected recurrence",
+}
+_PURPOSE_WORDS: dict[str, str] = {
+    "locoregional": "extent in the breast and regional nodes (locoregional)",
+    "axilla": "the axillary lymph nodes",
+    "distant": "distant spread (metastases)",
+}
+_SUBTYPE_WORDS: dict[str, str] = {
+    "er_pos_her2_neg": "ER+/HER2−",
+    "her2_pos": "HER2+",
+    "triple_negative": "triple negative",
+    "er_neg_pr_pos_her2_neg": "ER−/PR+/HER2−",
+}
+_HISTOLOGY_WORDS: dict[str, str] = {
+    "ductal": "invasive ductal", "lobular": "invasive lobular", "mixed": "mixed ductal-lobular",
+    "dcis": "DCIS", "other": "another invasive type",
+}
+_POPULATION_WORDS: dict[str, str] = {
+    "female": "female", "male": "male",
+    "transfeminine": "transfeminine (male-to-female)",
+    "transmasculine": "transmasculine (female-to-male)",
+}
+_RECONSTRUCTION_WORDS: dict[str, str] = {
+    "none": "no reconstruction", "autologous": "reconstruction with the patient's own tissue",
+    "implant": "implant reconstruction",
+}
+_NEOADJUVANT_WORDS: dict[str, str] = {
+    "planned": "before neoadjuvant therapy starts", "ongoing": "during neoadjuvant therapy",
+    "completed": "after neoadjuvant therapy is completed",
+}
+
+
+def _or(values: Sequence[str], words: dict[str, str] | Callable[[str], str]) -> str:
+    say = words.get if isinstance(words, dict) else words
+    return _words([say(v) or v for v in values])
+
+
+def _span(stages: Sequence[str]) -> str:
+    return f"{stages[0]}–{stages[-1]}" if len(stages) > 1 else stages[0]
+
+
+def _amount(rng: Range, unit: str) -> str:
+    """'40 or older', 'under 30', '30 to 39' for ages; '5 years or more' for durations."""
+    if rng.ge is not None and rng.lt is not None and not unit:
+        return f"{rng.ge:g} to {rng.lt - 1:g}"
+    if rng.ge is not None and rng.lt is None and rng.le is None:
+        return f"{rng.ge:g}{unit} or {'more' if unit else 'older'}"
+    if rng.lt is not None and rng.ge is None and rng.gt is None:
+        return f"under {rng.lt:g}{unit}"
+    return rng.describe(unit)
+
+
+def _size(rng: Range) -> str:
+    if rng.le is not None and rng.gt is None and rng.ge is None:
+        return f"tumor {rng.le / 10:g} cm or smaller"
+    if rng.gt is not None and rng.le is None and rng.lt is None:
+        return f"tumor larger than {rng.gt / 10:g} cm"
+    return f"tumor size {rng.describe(' mm')}"
+
+
+def _spaced(code: str) -> str:
+    return code.replace("_", " ")
+
+
+def _not_yet(codes: Sequence[str], say: Callable[[str], str]) -> list[str]:
+    """A BI-RADS result means the patient is past initial imaging; other codes are named."""
+    assessed = [c for c in codes if c.startswith("birads_") or c == "imaging_indeterminate"]
+    rest = [c for c in codes if c not in assessed]
+    out = ["initial imaging: no imaging assessment (BI-RADS) yet"] if assessed else []
+    if rest:
+        out.append("none of: " + _or(rest, say))
+    return out
+
+
+def describe(cond: Conditions, labels: Callable[[str], str] | None = None) -> list[str]:
+    """Each constraint in ``cond`` as a short phrase a clinician can read, in field order.
+
+    ``labels`` turns vocabulary codes (symptoms, findings) into words; without it the code is
+    shown with spaces. Phrases say who a scenario is for, never how a patient was checked.
+    """
+    say = labels or _spaced
+    plain = _spaced
+    out: list[str] = []
+    if cond.phase is not None:
+        out.append(_or(cond.phase, _PHASE_WORDS))
+    if cond.purpose is not None:
+        out.append("imaging for " + _or(cond.purpose, _PURPOSE_WORDS))
+    if cond.stage is not None:
+        out.append(f"clinical stage {_span(cond.stage)}")
+    if cond.subtype is not None:
+        out.append(_or(cond.subtype, _SUBTYPE_WORDS))
+    if cond.histology is not None:
+        out.append(_or(cond.histology, _HISTOLOGY_WORDS) + " histology")
+    if cond.invasive is not None:
+        out.append("invasive cancer" if cond.invasive else "non-invasive cancer (DCIS)")
+    if cond.population is not None:
+        everyone = set(cond.population) == set(_POPULATION_WORDS)
+        out.append("patients of any sex or gender" if everyone
+                   else _or(cond.population, _POPULATION_WORDS) + " patients")
+    if cond.age is not None:
+        out.append("age " + _amount(cond.age, ""))
+    if cond.pregnant is not None:
+        out.append("pregnant" if cond.pregnant else "not pregnant")
+    if cond.lactating is not None:
+        out.append("breastfeeding" if cond.lactating else "not breastfeeding")
+    if cond.symptoms_any is not None:
+        out.append("with " + _or(cond.symptoms_any, say))
+    if cond.findings_any is not None:
+        out.append("earlier imaging showed " + _or(cond.findings_any, say))
+    if cond.none_present is not None:
+        out.extend(_not_yet(cond.none_present, say))
+    if cond.asymptomatic is not None:
+        out.append("no symptoms" if cond.asymptomatic else "with symptoms")
+    if cond.surgery is not None:
+        out.append("after " + _or(cond.surgery, plain))
+    if cond.surgery_none is not None:
+        if all("mastectomy" in s for s in cond.surgery_none):
+            out.append("no mastectomy (the breast is in place)")
+        else:
+            out.append("no " + _or(cond.surgery_none, plain))
+    if cond.reconstruction is not None:
+        out.append(_or(cond.reconstruction, _RECONSTRUCTION_WORDS))
+    if cond.implant is not None:
+        out.append(_or(cond.implant, plain) + " implants")
+    if cond.implant_years is not None:
+        out.append("implants in place for " + _amount(cond.implant_years, " years"))
+    if cond.cancer_history is not None:
+        out.append("personal history of breast cancer" if cond.cancer_history
+                   else "no personal history of breast cancer")
+    if cond.risk is not None:
+        out.append(_or(cond.risk, plain) + " lifetime risk")
+    if cond.nodal_status is not None:
+        out.append("clinically node-" + _or(cond.nodal_status, plain))
+    if cond.tumor_size_mm is not None:
+        out.append(_size(cond.tumor_size_mm))
+    if cond.hormone_use_years is not None:
+        out.append("hormone use for " + _amount(cond.hormone_use_years, " years"))
+    if cond.neoadjuvant is not None:
+        out.append(_or(cond.neoadjuvant, _NEOADJUVANT_WORDS))
+    return out
