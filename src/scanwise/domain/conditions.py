@@ -135,7 +135,8 @@ class Situation:
 
 
 # How much a satisfied condition says about fit. Phase and purpose define a scenario;
-# the rest refine it.
+# the rest refine it. A condition that holds only because nothing contradicts it ("not
+# pregnant" when pregnancy is not mentioned) counts for nothing.
 WEIGHTS: dict[str, float] = {"phase": 3.0, "purpose": 2.0, "stage": 2.0, "subtype": 2.0}
 
 
@@ -256,8 +257,8 @@ def _evaluate(cond: Conditions, sit: Situation, stop_at_failure: bool) -> list[C
     p, ind = sit.profile, sit.indication
     checks: list[Check] = []
 
-    def add(name: str, result: tuple[Status, str]) -> None:
-        checks.append(Check(name, result[0], result[1], WEIGHTS.get(name, 1.0)))
+    def add(name: str, result: tuple[Status, str], weight: float | None = None) -> None:
+        checks.append(Check(name, result[0], result[1], WEIGHTS.get(name, 1.0) if weight is None else weight))
         if stop_at_failure and result[0] == "failed":
             raise _Failed(checks)
 
@@ -268,9 +269,9 @@ def _evaluate(cond: Conditions, sit: Situation, stop_at_failure: bool) -> list[C
                                  _purpose_satisfies)
         # An axilla question fits a locoregional variant, but less exactly than an axilla one.
         inexact = status == "held" and ind.purpose not in cond.purpose
-        add("purpose", (status, reason + (" (as part of locoregional)" if inexact else "")))
-        if inexact:  # an inexact fit counts for less than the exact one
-            checks[-1] = Check("purpose", status, checks[-1].reason, 1.0)
+        # An inexact fit counts for less than the exact one.
+        add("purpose", (status, reason + (" (as part of locoregional)" if inexact else "")),
+            1.0 if inexact else None)
     if cond.stage is not None:
         add("stage", _stage(sit, cond.stage))
     if cond.subtype is not None:
@@ -291,16 +292,17 @@ def _evaluate(cond: Conditions, sit: Situation, stop_at_failure: bool) -> list[C
     if cond.age is not None:
         add("age", _range("age", p.age, cond.age, " years", _quote(p, "age")))
     if cond.pregnant is not None:
-        add("pregnant", _flag("pregnant", p.pregnant, cond.pregnant, _quote(p, "pregnant"), True))
+        add("pregnant", _flag("pregnant", p.pregnant, cond.pregnant, _quote(p, "pregnant"), True),
+            0.0 if p.pregnant is None else None)
     if cond.lactating is not None:
         add("lactating", _flag("breastfeeding", p.lactating, cond.lactating,
-                               _quote(p, "lactating"), True))
+                               _quote(p, "lactating"), True), 0.0 if p.lactating is None else None)
     if cond.symptoms_any is not None:
         add("symptoms", _codes_any(sit, "symptoms", cond.symptoms_any))
     if cond.findings_any is not None:
         add("findings", _codes_any(sit, "findings", cond.findings_any))
     if cond.none_present is not None:
-        add("none_present", _codes_none(sit, cond.none_present))
+        add("none_present", _codes_none(sit, cond.none_present), 0.0)
     if cond.asymptomatic is not None:
         add("asymptomatic", _asymptomatic(sit, cond.asymptomatic))
     if cond.surgery is not None:
@@ -311,7 +313,7 @@ def _evaluate(cond: Conditions, sit: Situation, stop_at_failure: bool) -> list[C
             add("surgery_none", ("failed", f"had {done}{_quote(p, 'surgery')}"))
         else:
             shown = p.surgery.replace("_", " ") if p.surgery else "none mentioned"
-            add("surgery_none", ("held", f"surgery: {shown}"))
+            add("surgery_none", ("held", f"surgery: {shown}"), 0.0)
     if cond.reconstruction is not None:
         add("reconstruction", _choice("reconstruction", p.reconstruction, cond.reconstruction,
                                       _quote(p, "reconstruction")))

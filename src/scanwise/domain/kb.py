@@ -178,6 +178,9 @@ class Term(Strict):
     # procedure names they refer to (case-insensitive substrings).
     purpose: Literal["locoregional", "axilla", "distant"] | None = None
     procedure_names: list[str] = []
+    # For labs: a number above this, written with no word such as "normal" or "raised",
+    # is read as abnormal. Keyed by the pattern as written (an analyte can have its own).
+    abnormal_above: dict[str, float] = {}
 
 
 class KnowledgeBase(BaseModel):

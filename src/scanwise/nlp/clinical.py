@@ -50,7 +50,8 @@ BREAST_CANCER_PATTERNS = [
 # ("no bone pain; elevated ALP" must not deny the ALP result).
 _TERMINATORS = [";", "normal", "elevated", "raised", "abnormal", "rising", "increased", "high",
                 "with", "but", "has", "presents", "reports", "complains", "stage", "clinical",
-                "positive", "new", "now", "mother", "sister", "family"]
+                "positive", "new", "now", "mother", "sister", "family", "c/o", "complains",
+                "today", "currently", "presents", "presenting"]
 
 
 @dataclass(frozen=True)

@@ -70,8 +70,14 @@ _AGE = [
     _rx(r"\b(?:wom[ae]n|m[ae]n|female|male|patient|pt|transfeminine|transmasculine|lady)\s*,\s*"
         r"(?P<age>\d{2})\s*(?:,|\.|$|\s+(?:on|with|had|has|who|started))"),
     _rx(r"\b(?:age|aged)\s*:?\s*(?P<age>\d{1,3})\b"),
-    _rx(r"\b(?:i'?m|i am)\s+(?:a\s+)?(?P<age>\d{1,3})\b"),
+    _rx(r"\b(?:i'?m|i am|just turned|turned)\s+(?:a\s+)?(?P<age>\d{1,3})\b"),
 ]
+_TENS = {"twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70,
+         "eighty": 80, "ninety": 90}
+_UNITS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
+          "nine": 9}
+_AGE_WORDS = _rx(r"\b(?P<tens>twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety)(?:[- ](?P<unit>one|two|"
+                 r"three|four|five|six|seven|eight|nine))?[- ]years?[- ]old\b")
 _TRANS_FEM = _rx(r"\b(transgender wom[ae]n|trans wom[ae]n|transfeminine|trans-feminine|male[- ]to[- ]female"
                  r"|mtf|assigned male at birth|amab)\b")
 _TRANS_MASC = _rx(r"\b(transgender m[ae]n|trans m[ae]n|transmasculine|trans-masculine|female[- ]to[- ]male"
@@ -79,18 +85,23 @@ _TRANS_MASC = _rx(r"\b(transgender m[ae]n|trans m[ae]n|transmasculine|trans-masc
 _FEMALE = _rx(r"\b(woman|women|female|lady|girl|she|her|mother of|mom of|g\d+p\d+)\b")
 _MALE = _rx(r"\b(man|men|male|gentleman|boy|he|his|him)\b")
 
-_SIZE = _rx(r"\b(?P<dims>\d+(?:\.\d+)?(?:\s*(?:x|×|by)\s*\d+(?:\.\d+)?)*)\s*(?P<unit>cm|mm)\b")
-_NODE_SIZE_CONTEXT = _rx(r"^\s*(?:[a-z]+\s+){0,3}?(?:lymph\s+)?nodes?\b")  # "2 cm axillary node"
+_SIZE = _rx(r"\b(?P<dims>\d+(?:\.\d+)?(?:\s*(?:x|×|by)\s*\d+(?:\.\d+)?)*)\s*"
+            r"(?P<unit>cm|mm|centimet(?:er|re)s?|millimet(?:er|re)s?)\b")
+_NODE_SIZE_CONTEXT = _rx(r"^\s*(?:(?!and\b|or\b|with\b|but\b)[a-z]+\s+){0,3}?(?:lymph\s+)?nodes?\b")  # "2 cm axillary node"
 
 _T = r"T(?:is|x|0|1mi|1a|1b|1c|1|2|3|4a|4b|4c|4d|4)"
 _N = r"N(?:x|0\(i\+\)|0\(mol\+\)|0|1mi|1a|1b|1c|1|2a|2b|2|3a|3b|3c|3)(?:\((?:sn|f)\))?"
 _M = r"M(?:0\(i\+\)|0|1|x)"
 _TNM = _rx(rf"\b(?P<tp>yp|yc|c|p|r)?(?P<t>{_T})\s*,?\s*(?P<np>yp|yc|c|p)?(?P<n>{_N})"
            rf"(?:\s*,?\s*(?P<mp>c|p)?(?P<m>{_M}))?(?![a-z])")
-_T_ALONE = _rx(rf"\b(?P<tp>yp|yc|c|p)?(?P<t>{_T})(?![a-z0-9-])")
+# Alone, "tx" is shorthand for treatment, so TX is read only inside a full TNM string.
+_T_ALONE = _rx(r"\b(?P<tp>yp|yc|c|p)?(?P<t>T(?:is|0|1mi|1a|1b|1c|1|2|3|4a|4b|4c|4d|4))(?![a-z0-9-])")
 _N_ALONE = _rx(rf"\b(?P<np>yp|yc|c|p)?(?P<n>{_N})(?![a-z0-9])")
 _M_ALONE = _rx(rf"\b(?P<mp>c|p)?(?P<m>{_M})(?![a-z0-9])")
 
+_SUPRACLAVICULAR = _rx(r"\b(?:positive|metastatic|fna[- ]positive|biopsy[- ]proven) (?:ipsilateral )?supraclavicular "
+                       r"(?:lymph )?nodes?|\bsupraclavicular (?:lymph )?nodes?[^.;]{0,30}?\b(?:fna\s*\+|positive|"
+                       r"metasta\w*|biopsy[- ]proven)")
 _STAGE = _rx(r"\bstage\s*(?P<num>iv|iii|ii|i|[0-4])(?P<sub>[abc])?\b")
 _METASTATIC = _rx(r"\b(metastatic breast cancer|de novo metastatic|stage iv|known metastases|known metastatic)\b")
 
@@ -101,7 +112,7 @@ _RECEPTOR_WORD = {
     "pr": r"(?:pr|pgr|progesterone[- ]receptors?)",
     "her2": r"(?:her-?2(?:/neu)?|her2neu|erbb2)",
 }
-_TRIPLE_NEG = _rx(r"\b(triple[- ]negative|tnbc|er\s*/\s*pr\s*/\s*her-?2\s*(?:-|−|negative))")
+_TRIPLE_NEG = _rx(r"\b(triple[- ]neg(?:ative)?\b|tnbc|er\s*/\s*pr\s*/\s*her-?2\s*(?:-|−|negative))")
 _HR = _rx(rf"\b(?:hr|hormone[- ]receptors?)[- ]?\s*(?:{_POS}|{_NEG})")
 _ER_PR_JOINT = _rx(rf"\b(?:er\s*(?:/|and|&|,)\s*pr|estrogen and progesterone receptors?)\s*[:\-]?\s*(?P<v>{_POS}|{_NEG})")
 _HER2_IHC = _rx(r"\bher-?2(?:/neu)?\b[^.;]{0,30}?\b(?:ihc\s*)?(?P<score>[0-3]\+|0)(?:\s*(?:by|on)\s*ihc)?")
@@ -130,26 +141,34 @@ _HISTOLOGY = [
 ]
 _INVASIVE_GENERIC = _rx(r"\b(invasive breast cancer|invasive carcinoma|invasive cancer)\b")
 
-_NODE_NEG = _rx(r"\b(c?n0\b|node[- ]negative|clinically node[- ]negative|no palpable (?:axillary )?"
+_NODE_NEG = _rx(r"\b(c?n0\b|node[- ]neg(?:ative)?\b|clinically node[- ]neg(?:ative)?|"
+                r"axilla (?:was |is )?(?:clinically )?neg(?:ative)?\b|nodes? (?:were |are |was |is )?(?:clinically )?neg(?:ative)?\b|"
+                r"(?:lymph )?nodes? (?:looked|look|looks|were|are|was|is) (?:fine|normal|benign|unremarkable)|"
+                r"no palpable (?:axillary )?"
                 r"(?:nodes|lymph nodes|adenopathy|lymphadenopathy)|no (?:axillary )?(?:adenopathy|lymphadenopathy)|"
                 r"negative axilla|axilla (?:is )?(?:clinically )?negative|clinically negative axilla)")
 _NODE_POS = _rx(r"\b(node[- ]positive|clinically node[- ]positive|positive (?:axillary )?(?:lymph )?nodes?|"
+                r"(?:axillary )?(?:lymph )?nodes? (?:is |are |was |were )?palpable|"
+                r"nodes?[^.;]{0,25}\b(?:fna|biopsy|bx|core)\s*(?:\+|positive|proven)|"
+                r"(?:nodal|node) (?:met|mets|metastasis|metastases)\b|"
+                r"biopsy[- ](?:proven|confirmed) (?:l |r |left |right )?(?:axillary )?(?:lymph )?node|"
                 r"(?:axillary )?(?:lymph )?nodes? (?:was |were |is |are )?(?:biopsy[- ]proven )?positive|"
                 r"c?n[123][abc]?\b|"
                 r"biopsy[- ]proven (?:axillary )?(?:lymph )?node|matted nodes|axillary metastas[ie]s|"
                 r"metastatic (?:axillary )?(?:lymph )?node)\b")
 
-_PREGNANT = _rx(r"\b(pregnant|pregnancy|\d+\s*weeks?'?\s*(?:pregnant|gestation)|gravid|"
+_PREGNANT = _rx(r"\b(pregnant|pregnancy|\d+\s*(?:weeks?|wks?)'?\s*(?:pregnant|gestation|gestational age)|gravid|"
                 r"(?:first|second|third) trimester)\b")
 _NOT_PREGNANT = _rx(r"\b(not pregnant|non-?pregnant|negative pregnancy test)\b")
 _LACTATING = _rx(r"\b(breast-?feeding|lactating|lactation|nursing)\b")
 _NOT_LACTATING = _rx(r"\b(not (?:breast-?feeding|lactating|nursing))\b")
 
 _SURGERY = [
-    ("prophylactic_mastectomy", _rx(r"\b((?:bilateral )?(?:prophylactic|risk[- ]reducing) (?:bilateral )?mastectom(?:y|ies))\b")),
+    ("prophylactic_mastectomy", _rx(r"\b((?:bilateral )?(?:prophylactic|risk[- ]reducing) (?:bilateral )?"
+                                    r"(?:(?:nipple|skin)[- ]sparing )?mastectom(?:y|ies))\b")),
     ("bilateral_mastectomy", _rx(r"\b(bilateral mastectom(?:y|ies)|double mastectomy|top surgery)\b")),
     ("reduction_mammoplasty", _rx(r"\b(reduction mamm[ao]plasty|breast reduction|reduction surgery)\b")),
-    ("lumpectomy", _rx(r"\b(lumpectomy|bct|bcs|breast[- ]conserving (?:therapy|surgery|treatment)|"
+    ("lumpectomy", _rx(r"\b(lumpectomy|bct|bcs|breast[- ]conserv(?:ing|ation) (?:therapy|surgery|treatment)|"
                        r"partial mastectomy|wide local excision|segmental mastectomy|quadrantectomy)\b")),
     ("mastectomy", _rx(r"\b(mastectomy|mastectomies)\b")),
 ]
@@ -162,7 +181,7 @@ _NO_SURGERY = _rx(r"\b(no (?:chest |breast )?surgery|no top surgery)\b")
 _RECON = [
     ("none", _rx(r"\b(no reconstruction|without reconstruction|not reconstructed|no breast reconstruction)\b")),
     ("autologous", _rx(r"\b(autologous|diep|tram|latissimus|flap reconstruction|flap)\b")),
-    ("implant", _rx(r"\b(implant[- ]based reconstruction|implant reconstruction|reconstruction with (?:an )?implants?|"
+    ("implant", _rx(r"\b(implant[- ]based reconstructions?|implant reconstructions?|reconstructions? (?:with|w/) (?:an )?implants?|"
                     r"tissue expanders?|expander|nonautologous|non-autologous|reconstructed with implants?)\b")),
 ]
 _IMPLANT = _rx(r"\b(?P<type>saline|silicone)?\s*(?:breast\s+)?implants?\b")
@@ -185,6 +204,7 @@ _RISK = [
     ("average", _rx(r"\b(average[- ]risk|no family history|no risk factors)\b")),
 ]
 
+_NEGATED_BEFORE = _rx(r"\b(no|not|never|denies|without|negative for)\b[^.;,]{0,20}$")
 _NEOADJ = _rx(r"\b(neoadjuvant|nac|nact|preoperative (?:chemo(?:therapy)?|systemic therapy)|"
               r"primary systemic therapy|pre-?op chemo|chemo(?:therapy)? before (?:my |her |his |the )?"
               r"(?:breast )?surgery)\b")
@@ -196,11 +216,13 @@ _NEOADJ_DONE = _rx(r"\b((?:has |have )?(?:now )?completed|after (?:completing|co
                    r"after|s/p)\s*(?:\w+\s+){0,2}?(?:neoadjuvant|nac|nact)|(?:neoadjuvant|nac|nact)\b[^.;]{0,30}"
                    r"\b(completed|finished|done)\b")
 _NEOADJ_ONGOING = _rx(r"\b(mid[- ]?(?:treatment|way|course|nac|neoadjuvant)|during (?:neoadjuvant|nac|chemo)|"
-                      r"halfway|half-way|midway|\d+ cycles|cycles into|into (?:neoadjuvant|nac|chemo)|"
+                      r"halfway|half-way|midway|mid-way|\d+ of \d+ cycles|cycle \d+ of|cycles into|"
+                      r"(?:into|thru|through) (?:neoadjuvant|nac|chemo)|on nac|"
                       r"on (?:neoadjuvant|nac)|receiving (?:neoadjuvant|nac)|undergoing (?:neoadjuvant|nac)|"
                       r"cycles? \d|after \d+ cycles|currently on)\b")
 
-_HISTORY = _rx(r"\b(history of [^.;]{0,30}?(?:breast cancer|idc|ilc|dcis|carcinoma|invasive)|"
+_HISTORY = _rx(r"\b((?:history of|hx of|hx|h/o) [^.;]{0,30}?(?:breast cancer|breast ca\b|idc|ilc|dcis|carcinoma|invasive|tnbc)|"
+               r"tx'?d (?:w/|with)|treated (?:w/|with) (?:lumpectomy|mastectomy|surgery)|"
                r"h/o (?:breast cancer|idc|ilc)|treated (?:\d+|one|two|three|four|five|six|seven|eight|nine|ten) "
                r"(?:years?|yrs?|months?) ago|treated in (?:19|20)\d\d|"
                r"(?:finished|completed|done with) (?:my |her |his )?(?:treatment|therapy|radiation|chemo\w*)|"
@@ -216,24 +238,25 @@ _HISTORY = _rx(r"\b(history of [^.;]{0,30}?(?:breast cancer|idc|ilc|dcis|carcino
 _SINCE = _rx(r"\b(?P<n>\d+(?:\.\d+)?)\s*(?P<unit>years?|yrs?|months?|mos?)\s*(?:after|since|post|out from|"
              r"following|s/p)\b")
 
-_SCREENING_CUE = _rx(r"\b(screening|screen|routine mammogram|annual mammogram|check-?up mammogram|"
-                     r"(?:start|begin|get|getting|have|having|need|needs)\s+(?:a\s+|my\s+|her\s+|his\s+)?"
+_SCREENING_CUE = _rx(r"\b(screening|screen|routine mammograms?|annual mammograms?|check-?up mammograms?|"
+                     r"(?:start|begin|get|getting|have|having|need|needs)\s+(?:a\s+|my\s+|her\s+|his\s+|annual\s+|yearly\s+)?"
                      r"(?:mammograms?|mammography)|mammograms? (?:every|each) year)\b")
 # Phase and purpose cues, strongest first within each phase.
 _PHASE_CUES: list[tuple[str, re.Pattern[str]]] = [
     ("suspected_recurrence", _rx(r"\b(suspected recurrence|suspect(?:ed)? (?:local |distant )?recurrence|"
                                  r"concern(?:ing)? for (?:local |distant )?recurrence|possible (?:local |distant )?recurrence|"
-                                 r"rule out recurrence|r/o recurrence|"
+                                 r"rule out (?:local |distant )?recurrence|r/o (?:local |distant )?recurrence|"
+                                 r"biopsy[- ](?:proven|confirmed) (?:local |regional )?recurrence|"
                                  r"rising tumou?r markers|(?:ca ?15-3|ca ?27[.-]29|cea|tumou?r markers?)\s+(?:are\s+|is\s+)?rising|"
                                  r"new metastas[ie]s\?|biopsy[- ]proven (?:local |regional )?recurrence|"
                                  r"(?:locally )?recurrent breast cancer|recurrence (?:in|at) the)")),
     ("surveillance", _rx(r"\b(surveillance|follow[- ]?up imaging|routine follow[- ]?up|follow[- ]?up|"
                          r"(?:watch|monitor|check|look) for (?:a )?(?:local |distant )?recurrence|"
-                         r"(?:annual|yearly|every year|each year|how often)|"
+                         r"(?:annual|yearly|every year|each year|how often)|f/u|"
                          r"annual (?:mammogram|imaging|screening)|yearly (?:mammogram|imaging)|survivorship|"
                          r"post[- ]treatment (?:imaging|monitoring)|monitoring after treatment|no evidence of disease|ned)\b")),
     ("neoadjuvant", _NEOADJ),
-    ("new_diagnosis", _rx(r"\b(newly diagnosed|new diagnosis|new(?:ly)? dx|just (?:been )?diagnosed|recently diagnosed|"
+    ("new_diagnosis", _rx(r"\b(newly diagnosed|new diagnosis|new(?:ly)? dx(?:'?d)?|dx'?d|just (?:been )?diagnosed|recently diagnosed|"
                           r"biopsy[- ]proven|core biopsy (?:showed|confirmed|revealed)|diagnosed with|"
                           r"staging|staged|work-?up|pre-?operative|preop|treatment planning|extent of disease|"
                           r"found out i have|i have (?:stage|breast cancer)|was diagnosed|known breast cancer)\b")),
@@ -254,6 +277,9 @@ _PURPOSE_CUES: list[tuple[str, re.Pattern[str]]] = [
                          r"chest wall|mastectomy side|residual disease|tumou?r (?:is )?shrinking)\b")),
 ]
 # Said of a treated patient, these mean routine follow-up; of a new patient, nothing.
+# Operations and treatments done for a cancer, even where the word "cancer" is missing.
+_TREATED_FOR_CANCER = _rx(r"\b(xrt|radiation|radiotherapy|breast conserv\w+ therapy|bct|modified radical|"
+                          r"letrozole|anastrozole|exemestane|tamoxifen|aromatase inhibitor|slnb|sentinel node)\b")
 _ROUTINE = _rx(r"\b(asymptomatic|no symptoms|no complaints|feels? well|doing well|peace of mind|"
                r"routine)\b")
 _STAGING_WORD = _rx(r"\b(staging|stage it|staged)\b")
@@ -262,8 +288,9 @@ _OTHER_ORGAN = _rx(r"\b(colon|colonoscopy|colorectal|cervical|cervix|pap|lung|ld
 _TREATMENT_QUESTION = _rx(r"\b(chemo(?:therapy)?|drugs?|medications?|tamoxifen|letrozole|anastrozole|"
                           r"herceptin|trastuzumab|pertuzumab|radiation therapy|radiotherapy|side effects?|"
                           r"prognosis|survival rate|life expectancy|diet|supplements?|which surgery|"
-                          r"lumpectomy or mastectomy)\b")
-_IMAGING_WORD = _rx(r"\b(scan|scans|imaging|image|imaged|mri|ct|pet|mammogram|mammography|ultrasound|sonogram|"
+                          r"lumpectomy or mastectomy|boost|gy|fractions?|fractionation|hypofractionat\w*|"
+                          r"oncotype|endocrine therapy)\b")
+_IMAGING_WORD = _rx(r"\b(scan|scans|imaging|image|imaged|us|evaluation|evaluate|assess|axilla|axillary|bx|biopsy|mri|ct|pet|mammogram|mammography|ultrasound|sonogram|"
                     r"x-?ray|bone scan|staging|surveillance|work-?up|tomosynthesis|dbt|radiograph|screening|"
                     r"follow[- ]?up)\b")
 _BREAST_CONTEXT = _rx(r"\b(breast|breasts|mammo\w*|nipples?|axilla\w*|armpits?|idc|ilc|dcis|bi-?rads|lumpectomy|"
@@ -285,7 +312,7 @@ _DIAGNOSTIC_SIGNS = {"palpable_mass", "breast_pain_focal", "breast_pain_diffuse"
                      "birads_1", "birads_2", "birads_3", "birads_4", "birads_5", "suspicious_axillary_node",
                      "suspicious_axillary_node_other_imaging", "lump_at_scar"}
 
-_OTHER_MODALITY = _rx(r"\b(ct|mri|pet|pet/ct|cat scan)\b")
+_OTHER_MODALITY = _rx(r"\b(ct|cta|mri|mra|pet|pet/ct|cat scan|ct angiogram|ct angiography)\b")
 _MAMMO_US = _rx(r"\b(mammo\w*|ultrasound|sonograph\w*|us|dbt|tomosynthesis)\b")
 _LAB_ABNORMAL = _rx(r"\b(elevated|raised|high|abnormal|rising|increasing|increased|deranged|up)\b|↑")
 _LAB_NORMAL = _rx(r"\b(normal|unremarkable|wnl|within normal limits|negative|stable|ok|fine)\b")
@@ -302,6 +329,9 @@ def _read_demographics(r: _Reading) -> None:
             if "sex" in m.groupdict() and m.group("sex"):
                 r.set("sex", "female" if m.group("sex").upper() == "F" else "male", m.start(), m.end())
             break
+    if "age" not in r.facts and (m := _AGE_WORDS.search(r.text)):  # dictated: "sixty-three year old"
+        age = _TENS[m.group("tens").lower()] + _UNITS.get((m.group("unit") or "").lower(), 0)
+        r.set("age", age, m.start(), m.end())
     if m := _TRANS_FEM.search(r.text):
         r.set("gender", "transfeminine", m.start(), m.end())
         r.set("sex", "male", m.start(), m.end(), overwrite=True)
@@ -337,7 +367,7 @@ def _read_tumor(r: _Reading) -> None:
                                                         re.IGNORECASE):
             continue  # a lymph node's size, not the tumor's
         dims = [float(x) for x in re.findall(r"\d+(?:\.\d+)?", m.group("dims"))]
-        size = max(dims) * (10 if m.group("unit").lower() == "cm" else 1)
+        size = max(dims) * (10 if m.group("unit").lower().startswith("c") else 1)
         r.set("tumor_size_mm", round(size, 1), m.start(), m.end())
         break
     if m := _TNM.search(text):
@@ -347,6 +377,8 @@ def _read_tumor(r: _Reading) -> None:
             r.set("t", (m.group("tp") or "c").lower() + _canon(m.group("t")), m.start(), m.end())
         if m := _N_ALONE.search(text):
             r.set("n", (m.group("np") or "c").lower() + _canon(m.group("n")), m.start(), m.end())
+    if "n" not in r.facts and (m := _SUPRACLAVICULAR.search(text)):
+        r.set("n", "cN3c", m.start(), m.end())  # AJCC: ipsilateral supraclavicular nodes are N3c
     if "m" not in r.facts and (m := _M_ALONE.search(text)):
         r.set("m", (m.group("mp") or "c").lower() + _canon(m.group("m")), m.start(), m.end())
     if m := _STAGE.search(text):
@@ -413,7 +445,8 @@ def _read_receptors(r: _Reading) -> None:
         r.set("er", value, m.start(), m.end())
         r.set("pr", value, m.start(), m.end())
     for key, word in _RECEPTOR_WORD.items():
-        pattern = _rx(rf"(?<![a-z])(?P<w>{word})\s*(?:status\s*)?(?:is\s*|was\s*)?[:\-]?\s*(?P<v>{_POS}|{_NEG})")
+        pattern = _rx(rf"(?<![a-z])(?P<w>{word})\s*(?:status\s*)?(?:is\s*|was\s*)?"
+                      rf"(?:strongly\s*|strong\s*|weakly\s*|weak\s*)?[:\-]?\s*(?P<v>{_POS}|{_NEG})")
         if m := pattern.search(text):
             r.set(key, _receptor_value(m.group("v")), m.start(), m.end())
     for m in _PERCENT.finditer(text):
@@ -467,9 +500,8 @@ def _read_history(r: _Reading) -> None:
             not re.search(r"\bno\s+$", text[max(0, m.start() - 5):m.start()], re.IGNORECASE):
         r.cite("reconstruction", m.start(), m.end())  # reconstructed, type not stated
     for m in _IMPLANT.finditer(text):
-        if re.search(r"(reconstruct|expander|with)\W*(?:\w+\W+){0,2}$", text[max(0, m.start() - 30):m.start()],
-                     re.IGNORECASE) and r.facts.get("reconstruction") == "implant":
-            continue
+        if r.facts.get("reconstruction") == "implant":
+            break  # the implants are the reconstruction, not cosmetic implants
         if m.group("type"):
             r.set("implant", m.group("type").lower(), m.start(), m.end())
         else:
@@ -482,12 +514,14 @@ def _read_history(r: _Reading) -> None:
     elif m := _HORMONE_YEARS.search(text):
         r.set("hormone_use_years", float(m.group("n") or m.group("n2")), m.start(), m.end())
     for name, pattern in _RISK:
-        if m := pattern.search(text):
-            r.set("risk", name, m.start(), m.end())
+        hit = next((m for m in pattern.finditer(text)
+                    if not _NEGATED_BEFORE.search(text[max(0, m.start() - 30):m.start()])), None)
+        if hit:
+            r.set("risk", name, hit.start(), hit.end())
             break
     if m := _NEOADJ.search(text):
         state = None
-        for value, pattern in (("completed", _NEOADJ_DONE), ("ongoing", _NEOADJ_ONGOING),
+        for value, pattern in (("ongoing", _NEOADJ_ONGOING), ("completed", _NEOADJ_DONE),
                                ("planned", _NEOADJ_PLANNED)):
             if sm := pattern.search(text):
                 state = value
@@ -527,6 +561,26 @@ _ASYMPTOMATIC = _rx(r"\b(asymptomatic|no symptoms|without symptoms|symptom[- ]fr
                     r"feels? (?:well|fine)|doing well|otherwise well)\b")
 
 
+_LAB_VALUE = _rx(r"^\s*(?:level\s*|of\s*|was\s*|is\s*|at\s*|:\s*|=\s*)*(?P<v>\d+(?:\.\d+)?)")
+_RISING = _rx(r"\b(?:went|rose|increased|climbed|risen|up)\s+from\s+(?P<a>\d+(?:\.\d+)?)\s+to\s+(?P<b>\d+(?:\.\d+)?)")
+
+
+def _value_state(r: _Reading, limits: dict[str, float], mention: Mention) -> str | None:
+    """A lab written as a number: above the usual adult upper limit, or rising, is abnormal."""
+    after = r.text[mention.end:mention.sentence_end]
+    if (m := _RISING.search(after[:60])) and float(m.group("b")) > float(m.group("a")):
+        r.assumptions.append(f'{mention.text} read as rising ("{m.group(0)}")')
+        return "abnormal"
+    limit = limits.get(mention.text.lower())
+    if limit is None or not (m := _LAB_VALUE.match(after)):
+        return None
+    value = float(m.group("v"))
+    state = "abnormal" if value > limit else "normal"
+    r.assumptions.append(f"{mention.text} {m.group('v')} read as {state}: the usual adult upper limit is "
+                         f"about {limit:g}, but laboratories differ; a stated result wins")
+    return state
+
+
 def _read_mentions(r: _Reading, kb: KnowledgeBase, found: list[Mention]) -> dict[str, Any]:
     terms = kb.terms
     symptoms: list[str] = []
@@ -555,7 +609,7 @@ def _read_mentions(r: _Reading, kb: KnowledgeBase, found: list[Mention]) -> dict
                 r.cite("asked_procedures", mt.start, mt.end)
             continue
         if term.kind == "lab":
-            state = _clause_state(r.text, mt)
+            state = _clause_state(r.text, mt) or _value_state(r, term.abnormal_above, mt)
             if state and mt.code not in labs:
                 labs[mt.code] = state
                 r.cite(f"labs:{mt.code}", mt.start, mt.end)
@@ -610,8 +664,9 @@ def _phase(r: _Reading, ind: dict[str, Any], profile_facts: dict[str, Any], sign
     for phase, pattern in _PHASE_CUES:
         if m := pattern.search(text):
             hits[phase] = m
+    treated = has_breast_cancer or bool(_TREATED_FOR_CANCER.search(text))
     history = profile_facts.get("cancer_history") or profile_facts.get("surgery") in (
-        "lumpectomy", "mastectomy") and has_breast_cancer
+        "lumpectomy", "mastectomy") and treated
     tumor_described = any(k in profile_facts for k in ("t", "tumor_size_mm", "histology", "stage", "er", "her2"))
     neo = profile_facts.get("neoadjuvant")
 
@@ -636,7 +691,7 @@ def _phase(r: _Reading, ind: dict[str, Any], profile_facts: dict[str, Any], sign
         m = hits.get("surveillance") or hits.get("screening") or _ROUTINE.search(text)
         choose("surveillance", m, None if m else
                "read as routine follow-up: a treated breast cancer and no new problem is described")
-    elif "new_diagnosis" in hits or neo == "planned":
+    elif ("new_diagnosis" in hits and (has_breast_cancer or tumor_described)) or neo == "planned":
         choose("new_diagnosis", hits.get("new_diagnosis") or hits.get("neoadjuvant"))
     elif has_breast_cancer and tumor_described:
         choose("new_diagnosis", None,
@@ -731,7 +786,7 @@ def _purpose(r: _Reading, ind: dict[str, Any], asked: list[str], kb: KnowledgeBa
 
 def _scope(r: _Reading, ind: dict[str, Any], found: list[Mention], asked: list[str]) -> None:
     text = r.text
-    patient_breast_cancer = any(mt.code == BREAST_CANCER and not mt.family for mt in found)
+    patient_breast_cancer = any(mt.code == BREAST_CANCER and mt.status == "present" for mt in found)
     other = [mt for mt in found if mt.code.startswith("cancer:") and mt.code != BREAST_CANCER
              and not mt.family]
     # scanwise is about the breast: a screening question with no other organ named is a
@@ -778,11 +833,14 @@ def read_scenario(text: str, kb: KnowledgeBase) -> tuple[PatientProfile, Indicat
     found = mentions(text, kb)
     heard = _read_mentions(r, kb, found)
     _nodal_status(r, heard["symptoms"], heard["denied_symptoms"])
-    has_bc = any(mt.code == BREAST_CANCER and not mt.family for mt in found) or any(
+    has_bc = any(mt.code == BREAST_CANCER and mt.status == "present" for mt in found) or any(
         k in r.facts for k in ("histology", "t", "stage", "er", "her2"))
-    if any(mt.code == BREAST_CANCER and mt.historical and not mt.family for mt in found):
-        hist = next(mt for mt in found if mt.code == BREAST_CANCER and mt.historical)
+    if hist := next((mt for mt in found if mt.code == BREAST_CANCER and mt.historical
+                     and mt.status == "present"), None):
         r.set("cancer_history", True, hist.start, hist.end)
+    elif "cancer_history" in r.facts and _NEGATED_BEFORE.search(
+            text[max(0, (r.evidence["cancer_history"][0].start or 0) - 30):r.evidence["cancer_history"][0].start]):
+        del r.facts["cancer_history"]  # "no personal history of breast cancer"
     ind: dict[str, Any] = {"text": text, "in_scope": True, "asked_procedures": heard["asked"]}
     _scope(r, ind, found, heard["asked"])
     signs = heard["symptoms"] + heard["findings"] + [k for k, v in heard["labs"].items() if v == "abnormal"]
