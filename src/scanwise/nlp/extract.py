@@ -1,0 +1,575 @@
+"""Shared clinical-text extractors: the patterns and readers both text readers use.
+
+The scenario reader (a short question) and the record reader (a pathology report, a clinic
+note) read the same facts the same way: age, sex, size, TNM, stage, receptors, grade,
+histology, surgery, neoadjuvant therapy and history with patterns, and symptoms, findings,
+labs and family history from medspaCy mentions. Each reader takes a :class:`Reading`, adds
+the facts it finds with the words they came from, and keeps the first value it sets for a
+field (patterns are tried strongest first).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from scanwise.domain.kb import KnowledgeBase
+from scanwise.domain.profile import Evidence
+from scanwise.nlp.clinical import Mention
+
+_ROMAN = {"0": "0", "1": "I", "2": "II", "3": "III", "4": "IV",
+          "i": "I", "ii": "II", "iii": "III", "iv": "IV"}
+
+
+
+@dataclass
+class Reading:
+    text: str
+    facts: dict[str, Any] = field(default_factory=dict)
+    evidence: dict[str, list[Evidence]] = field(default_factory=dict)
+    assumptions: list[str] = field(default_factory=list)
+
+    def set(self, key: str, value: Any, start: int, end: int, *, overwrite: bool = False) -> None:
+        if key in self.facts and not overwrite:
+            return
+        self.facts[key] = value
+        self.evidence[key] = [Evidence(text=self.text[start:end], start=start, end=end)]
+
+    def cite(self, key: str, start: int, end: int) -> None:
+        self.evidence.setdefault(key, []).append(
+            Evidence(text=self.text[start:end], start=start, end=end))
+
+    def first(self, key: str, pattern: re.Pattern[str], value: Any,
+              group: int | str = 0) -> re.Match[str] | None:
+        m = pattern.search(self.text)
+        if m:
+            self.set(key, value, m.start(group), m.end(group))
+        return m
+
+
+def rx(pattern: str) -> re.Pattern[str]:
+    return re.compile(pattern, re.IGNORECASE)
+
+
+# --- patterns ------------------------------------------------------------------------------
+
+_AGE = [
+    rx(r"\b(?P<age>\d{1,3})\s*(?:yo|y/o|y\.o\.|yrs?|years?(?:\s*old)?)\s*(?P<sex>[FM])\b"),
+    rx(r"\b(?P<age>\d{1,3})\s*(?:-|\s)?(?:year|yr)s?(?:\s*|-)old\b"),
+    rx(r"\b(?P<age>\d{1,3})\s*(?P<sex>[FM])\b"),
+    rx(r"\b(?P<age>\d{1,3})\s*(?:yo|y/o|y\.o\.|yrs? old)\b"),
+    rx(r"\b(?:wom[ae]n|m[ae]n|female|male|patient|pt|transfeminine|transmasculine|lady)\s*,\s*"
+        r"(?P<age>\d{2})\s*(?:,|\.|$|\s+(?:on|with|had|has|who|started))"),
+    rx(r"\b(?:age|aged)\s*:?\s*(?P<age>\d{1,3})\b"),
+    rx(r"\b(?:i'?m|i am|just turned|turned)\s+(?:a\s+)?(?P<age>\d{1,3})\b"),
+]
+_TENS = {"twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70,
+         "eighty": 80, "ninety": 90}
+_UNITS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
+          "nine": 9}
+_AGE_WORDS = rx(r"\b(?P<tens>twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety)(?:[- ](?P<unit>one|two|"
+                 r"three|four|five|six|seven|eight|nine))?[- ]years?[- ]old\b")
+_TRANS_FEM = rx(r"\b(transgender wom[ae]n|trans wom[ae]n|transfeminine|trans-feminine|male[- ]to[- ]female"
+                 r"|mtf|assigned male at birth|amab)\b")
+_TRANS_MASC = rx(r"\b(transgender m[ae]n|trans m[ae]n|transmasculine|trans-masculine|female[- ]to[- ]male"
+                  r"|ftm|assigned female at birth|afab)\b")
+_FEMALE = rx(r"\b(woman|women|female|lady|girl|she|her|mother of|mom of|g\d+p\d+)\b")
+_MALE = rx(r"\b(man|men|male|gentleman|boy|he|his|him)\b")
+
+_SIZE = rx(r"\b(?P<dims>\d+(?:\.\d+)?(?:\s*(?:x|×|by)\s*\d+(?:\.\d+)?)*)\s*"
+            r"(?P<unit>cm|mm|centimet(?:er|re)s?|millimet(?:er|re)s?)\b")
+_NODE_SIZE_CONTEXT = rx(r"^\s*(?:(?!and\b|or\b|with\b|but\b)[a-z]+\s+){0,3}?(?:lymph\s+)?nodes?\b")  # "2 cm axillary node"
+
+_T = r"T(?:is|x|0|1mi|1a|1b|1c|1|2|3|4a|4b|4c|4d|4)"
+_N = r"N(?:x|0\(i\+\)|0\(mol\+\)|0|1mi|1a|1b|1c|1|2a|2b|2|3a|3b|3c|3)(?:\((?:sn|f)\))?"
+_M = r"M(?:0\(i\+\)|0|1|x)"
+_TNM = rx(rf"\b(?P<tp>yp|yc|c|p|r)?(?P<t>{_T})\s*,?\s*(?P<np>yp|yc|c|p)?(?P<n>{_N})"
+           rf"(?:\s*,?\s*(?P<mp>c|p)?(?P<m>{_M}))?(?![a-z])")
+# Alone, "tx" is shorthand for treatment, so TX is read only inside a full TNM string.
+_T_ALONE = rx(r"\b(?P<tp>yp|yc|c|p)?(?P<t>T(?:is|0|1mi|1a|1b|1c|1|2|3|4a|4b|4c|4d|4))(?![a-z0-9-])")
+_N_ALONE = rx(rf"\b(?P<np>yp|yc|c|p)?(?P<n>{_N})(?![a-z0-9])")
+_M_ALONE = rx(rf"\b(?P<mp>c|p)?(?P<m>{_M})(?![a-z0-9])")
+
+_SUPRACLAVICULAR = rx(r"\b(?:positive|metastatic|fna[- ]positive|biopsy[- ]proven) (?:ipsilateral )?supraclavicular "
+                       r"(?:lymph )?nodes?|\bsupraclavicular (?:lymph )?nodes?[^.;]{0,30}?\b(?:fna\s*\+|positive|"
+                       r"metasta\w*|biopsy[- ]proven)")
+_STAGE = rx(r"\bstage\s*(?P<num>iv|iii|ii|i|[0-4])(?P<sub>[abc])?\b")
+_METASTATIC = rx(r"\b(metastatic breast cancer|de novo metastatic|stage iv|known metastases|known metastatic)\b")
+
+_POS = r"(?:\+|positive|pos\b|amplified)"
+_NEG = r"(?:-(?![a-z])|−|negative|neg\b|non-?amplified|not amplified)"
+_RECEPTOR_WORD = {
+    "er": r"(?:er|estrogen[- ]receptors?|oestrogen[- ]receptors?)",
+    "pr": r"(?:pr|pgr|progesterone[- ]receptors?)",
+    "her2": r"(?:her-?2(?:/neu)?|her2neu|erbb2)",
+}
+_TRIPLE_NEG = rx(r"\b(triple[- ]neg(?:ative)?\b|tnbc|er\s*/\s*pr\s*/\s*her-?2\s*(?:-|−|negative))")
+_HR = rx(rf"\b(?:hr|hormone[- ]receptors?)[- ]?\s*(?:{_POS}|{_NEG})")
+_ER_PR_JOINT = rx(rf"\b(?:er\s*(?:/|and|&|,)\s*pr|estrogen and progesterone receptors?)\s*[:\-]?\s*(?P<v>{_POS}|{_NEG})")
+_HER2_IHC = rx(r"\bher-?2(?:/neu)?\b[^.;]{0,30}?\b(?:ihc\s*)?(?P<score>[0-3]\+|0)(?:\s*(?:by|on)\s*ihc)?")
+_HER2_LOW = rx(r"\bher-?2[- ]low\b")
+_HER2_EQUIVOCAL = rx(r"\bher-?2(?:/neu)?\b[^.;]{0,20}?\bequivocal\b")
+_HER2_ISH = rx(r"\b(?:fish|ish|cish|sish)\b[^.;]{0,25}?\b(?P<v>non-?amplified|not amplified|amplified|negative|positive)")
+_PERCENT = rx(r"\b(?P<which>er|pr)\s*:?\s*(?P<pct><\s*1|\d{1,3})\s*%")
+
+_GRADE = [
+    rx(r"\b(?:(?:nottingham|sbr|bloom[- ]richardson|histologic|histological)\s*)?grade\s*(?P<g>[123]|iii|ii|i)\b(?!\s*(?:dcis|ductal carcinoma in situ))"),
+    rx(r"\bG(?P<g>[123])\b"),
+    rx(r"\b(?P<word>low|intermediate|high)[- ]grade\b(?!\s*(?:dcis|ductal carcinoma in situ))"),
+]
+_GRADE_WORD = {"low": 1, "intermediate": 2, "high": 3}
+
+_HISTOLOGY = [
+    ("mixed", rx(r"\b(mixed (?:invasive )?ductal (?:and|&) lobular|ductal (?:and|&) lobular features|"
+                  r"idc with lobular features|mixed idc\s*/\s*ilc|mixed ductal/lobular)\b")),
+    ("lobular", rx(r"\b(ilc|(?:invasive|infiltrating) lobular(?: carcinoma)?|lobular carcinoma(?! in situ)|"
+                    r"lobular (?:breast )?cancer)\b")),
+    ("ductal", rx(r"\b(idc|(?:invasive|infiltrating) ductal(?: carcinoma)?|ductal carcinoma(?! in situ)|"
+                   r"invasive carcinoma(?: of)? no special type|nst|invasive carcinoma,? nos|ductal (?:breast )?cancer)\b")),
+    ("other", rx(r"\b((?:mucinous|tubular|medullary|metaplastic|papillary|cribriform|apocrine|adenoid cystic)"
+                  r" carcinoma)\b")),
+    ("dcis", rx(r"\b(dcis|ductal carcinoma in situ|intraductal carcinoma)\b")),
+]
+_INVASIVE_GENERIC = rx(r"\b(invasive breast cancer|invasive carcinoma|invasive cancer)\b")
+
+_NODE_NEG = rx(r"\b(c?n0\b|node[- ]neg(?:ative)?\b|clinically node[- ]neg(?:ative)?|"
+                r"axilla (?:was |is )?(?:clinically )?neg(?:ative)?\b|nodes? (?:were |are |was |is )?(?:clinically )?neg(?:ative)?\b|"
+                r"(?:lymph )?nodes? (?:looked|look|looks|were|are|was|is) (?:fine|normal|benign|unremarkable)|"
+                r"no palpable (?:axillary )?"
+                r"(?:nodes|lymph nodes|adenopathy|lymphadenopathy)|no (?:axillary )?(?:adenopathy|lymphadenopathy)|"
+                r"negative axilla|axilla (?:is )?(?:clinically )?negative|clinically negative axilla)")
+_NODE_POS = rx(r"\b(node[- ]positive|clinically node[- ]positive|positive (?:axillary )?(?:lymph )?nodes?|"
+                r"(?:axillary )?(?:lymph )?nodes? (?:is |are |was |were )?palpable|"
+                r"nodes?[^.;]{0,25}\b(?:fna|biopsy|bx|core)\s*(?:\+|positive|proven)|"
+                r"(?:nodal|node) (?:met|mets|metastasis|metastases)\b|"
+                r"biopsy[- ](?:proven|confirmed) (?:l |r |left |right )?(?:axillary )?(?:lymph )?node|"
+                r"(?:axillary )?(?:lymph )?nodes? (?:was |were |is |are )?(?:biopsy[- ]proven )?positive|"
+                r"c?n[123][abc]?\b|"
+                r"biopsy[- ]proven (?:axillary )?(?:lymph )?node|matted nodes|axillary metastas[ie]s|"
+                r"metastatic (?:axillary )?(?:lymph )?node)\b")
+
+_PREGNANT = rx(r"\b(pregnant|pregnancy|\d+\s*(?:weeks?|wks?)'?\s*(?:pregnant|gestation|gestational age)|gravid|"
+                r"(?:first|second|third) trimester)\b")
+_NOT_PREGNANT = rx(r"\b(not pregnant|non-?pregnant|negative pregnancy test)\b")
+_LACTATING = rx(r"\b(breast-?feeding|lactating|lactation|nursing)\b")
+_NOT_LACTATING = rx(r"\b(not (?:breast-?feeding|lactating|nursing))\b")
+
+_SURGERY = [
+    ("prophylactic_mastectomy", rx(r"\b((?:bilateral )?(?:prophylactic|risk[- ]reducing) (?:bilateral )?"
+                                    r"(?:(?:nipple|skin)[- ]sparing )?mastectom(?:y|ies))\b")),
+    ("bilateral_mastectomy", rx(r"\b(bilateral mastectom(?:y|ies)|double mastectomy|top surgery)\b")),
+    ("reduction_mammoplasty", rx(r"\b(reduction mamm[ao]plasty|breast reduction|reduction surgery)\b")),
+    ("lumpectomy", rx(r"\b(lumpectomy|bct|bcs|breast[- ]conserv(?:ing|ation) (?:therapy|surgery|treatment)|"
+                       r"partial mastectomy|wide local excision|segmental mastectomy|quadrantectomy)\b")),
+    ("mastectomy", rx(r"\b(mastectomy|mastectomies)\b")),
+]
+_PLANNED = rx(r"\b(planned|planning|plan|plans|scheduled|considering|candidate|awaiting|before|prior to|"
+               r"upcoming|will have|will undergo|wants|desires|for|proceeding to|going to have|"
+               r"undergo|undergoing|having|booked for|needs|need)\s+"
+               r"(?:a\s+|an\s+|her\s+|his\s+|the\s+|my\s+|your\s+|their\s+)?(?:planned\s+)?$")
+_NO_SURGERY = rx(r"\b(no (?:chest |breast )?surgery|no top surgery)\b")
+
+_RECON = [
+    ("none", rx(r"\b(no reconstruction|without reconstruction|not reconstructed|no breast reconstruction)\b")),
+    ("autologous", rx(r"\b(autologous|diep|tram|latissimus|flap reconstruction|flap)\b")),
+    ("implant", rx(r"\b(implant[- ]based reconstructions?|implant reconstructions?|reconstructions? (?:with|w/) (?:an )?implants?|"
+                    r"tissue expanders?|expander|nonautologous|non-autologous|reconstructed with implants?)\b")),
+]
+_IMPLANT = rx(r"\b(?P<type>saline|silicone)?\s*(?:breast\s+)?implants?\b")
+_AUGMENT = rx(r"\b(breast augmentation|augmentation mammoplasty|cosmetic implants?)\b")
+_IMPLANT_YEARS = rx(r"\bimplants?\b[^.;]{0,40}?\b(?P<n>\d+(?:\.\d+)?)\s*(?:years?|yrs?)\b|"
+                     r"\b(?P<n2>\d+(?:\.\d+)?)\s*(?:years?|yrs?)\s*(?:after|since)\s*(?:implant|augmentation)")
+
+_HORMONE_YEARS = rx(r"\b(?:hormones?|hormone therapy|estrogen|estradiol|feminizing|gender[- ]affirming|"
+                     r"testosterone)\b[^.;]{0,40}?\b(?P<n>\d+(?:\.\d+)?)\s*(?:years?|yrs?)\b|"
+                     r"\b(?P<n2>\d+(?:\.\d+)?)\s*(?:years?|yrs?)\s*(?:of|on)\s*(?:hormones?|hormone therapy|"
+                     r"estrogen|feminizing|gender[- ]affirming)")
+_NO_HORMONES = rx(r"\b(no hormones?|no hormone (?:use|therapy)|not on hormones?|never (?:used|took) hormones?)\b")
+
+_RISK = [
+    ("high", rx(r"\b(brca[12]?(?:/2)?(?: mutation| carrier| positive)?|tp53|li-fraumeni|palb2|pten|cowden|"
+                 r"genetic (?:mutation|predisposition)|high[- ]risk|lifetime risk (?:of |greater than |over |>\s*|≥\s*)?(?:20|2[1-9]|[3-9]\d)\s*%|"
+                 r"(?:mantle|chest) (?:radiation|irradiation)|radiation to the chest)\b")),
+    ("intermediate", rx(r"\b(intermediate[- ]risk|atypical ductal hyperplasia|adh|lcis|lobular carcinoma in situ|"
+                         r"lobular neoplasia|atypia|lifetime risk (?:of )?1[5-9]\s*%)\b")),
+    ("average", rx(r"\b(average[- ]risk|no family history|no risk factors)\b")),
+]
+
+NEGATED_BEFORE = rx(r"\b(no|not|never|denies|without|negative for)\b[^.;,]{0,20}$")
+NEOADJ = rx(r"\b(neoadjuvant|nac|nact|preoperative (?:chemo(?:therapy)?|systemic therapy)|"
+              r"primary systemic therapy|pre-?op chemo|chemo(?:therapy)? before (?:my |her |his |the )?"
+              r"(?:breast )?surgery)\b")
+_NEOADJ_PLANNED = rx(r"\b(before|prior to|planned|planning|plan for|will (?:start|begin|receive|get)|"
+                      r"candidate for|to start|starting|about to start|pre-)\s*(?:\w+\s+){0,2}?"
+                      r"(?:neoadjuvant|nac|nact|chemo)|(?:neoadjuvant|nac|nact)\b[^.;]{0,25}?"
+                      r"\b(?:planned|scheduled|next week|to start|will start|is planned)")
+_NEOADJ_DONE = rx(r"\b((?:has |have )?(?:now )?completed|after (?:completing|completion of|finishing)|finished|post-?|following|"
+                   r"after|s/p)\s*(?:\w+\s+){0,2}?(?:neoadjuvant|nac|nact)|(?:neoadjuvant|nac|nact)\b[^.;]{0,30}"
+                   r"\b(completed|finished|done)\b")
+_NEOADJ_ONGOING = rx(r"\b(mid[- ]?(?:treatment|way|course|nac|neoadjuvant)|during (?:neoadjuvant|nac|chemo)|"
+                      r"halfway|half-way|midway|mid-way|\d+ of \d+ cycles|cycle \d+ of|cycles into|"
+                      r"(?:into|thru|through) (?:neoadjuvant|nac|chemo)|on nac|"
+                      r"on (?:neoadjuvant|nac)|receiving (?:neoadjuvant|nac)|undergoing (?:neoadjuvant|nac)|"
+                      r"cycles? \d|after \d+ cycles|currently on)\b")
+
+_HISTORY = rx(r"\b((?:history of|hx of|hx|h/o) [^.;]{0,30}?(?:breast cancer|breast ca\b|idc|ilc|dcis|carcinoma|invasive|tnbc)|"
+               r"tx'?d (?:w/|with)|treated (?:w/|with) (?:lumpectomy|mastectomy|surgery)|"
+               r"h/o (?:breast cancer|idc|ilc)|treated (?:\d+|one|two|three|four|five|six|seven|eight|nine|ten) "
+               r"(?:years?|yrs?|months?) ago|treated in (?:19|20)\d\d|"
+               r"(?:finished|completed|done with) (?:my |her |his )?(?:treatment|therapy|radiation|chemo\w*)|"
+               r"(?:after|following) (?:my|her|his) (?:lumpectomy|mastectomy|treatment|surgery|radiation)|"
+               r"\d+(?:\.\d+)? (?:years?|yrs?|months?) (?:out\b|(?:after|since|post|following) "
+               r"(?:her |my |his )?(?:treatment|surgery|diagnosis|lumpectomy|mastectomy|radiation|chemo\w*|bct))|"
+               r"breast cancer survivor|survivor of breast cancer|treated for (?:breast cancer|idc|ilc)|"
+               r"personal history of breast cancer|prior breast cancer|previous breast cancer|"
+               r"s/p (?:lumpectomy|mastectomy|bct)|status post (?:lumpectomy|mastectomy)|"
+               r"(?:after|following) (?:lumpectomy|mastectomy|bct|treatment|surgery|radiation)|"
+               r"completed (?:treatment|therapy|radiation|chemo)|remission|in remission|"
+               r"(?:years?|months?) (?:after|since|post|out from) (?:treatment|surgery|diagnosis|lumpectomy|mastectomy))\b")
+_SINCE = rx(r"\b(?P<n>\d+(?:\.\d+)?)\s*(?P<unit>years?|yrs?|months?|mos?)\s*(?:after|since|post|out from|"
+             r"following|s/p)\b")
+
+
+_OTHER_MODALITY = rx(r"\b(ct|cta|mri|mra|pet|pet/ct|cat scan|ct angiogram|ct angiography)\b")
+_MAMMO_US = rx(r"\b(mammo\w*|ultrasound|sonograph\w*|us|dbt|tomosynthesis)\b")
+_LAB_ABNORMAL = rx(r"\b(elevated|raised|high|abnormal|rising|increasing|increased|deranged|up)\b|↑")
+_LAB_NORMAL = rx(r"\b(normal|unremarkable|wnl|within normal limits|negative|stable|ok|fine)\b")
+_CLAUSE_BREAK = rx(r"[,;.]|\bbut\b|\bwhile\b|\bwith\b")
+
+
+# --- readers --------------------------------------------------------------------------------
+
+def read_demographics(r: Reading) -> None:
+    for pattern in _AGE:
+        m = pattern.search(r.text)
+        if m and 0 < int(m.group("age")) <= 110:
+            r.set("age", int(m.group("age")), m.start(), m.end())
+            if "sex" in m.groupdict() and m.group("sex"):
+                r.set("sex", "female" if m.group("sex").upper() == "F" else "male", m.start(), m.end())
+            break
+    if "age" not in r.facts and (m := _AGE_WORDS.search(r.text)):  # dictated: "sixty-three year old"
+        age = _TENS[m.group("tens").lower()] + _UNITS.get((m.group("unit") or "").lower(), 0)
+        r.set("age", age, m.start(), m.end())
+    if m := _TRANS_FEM.search(r.text):
+        r.set("gender", "transfeminine", m.start(), m.end())
+        r.set("sex", "male", m.start(), m.end(), overwrite=True)
+    elif m := _TRANS_MASC.search(r.text):
+        r.set("gender", "transmasculine", m.start(), m.end())
+        r.set("sex", "female", m.start(), m.end(), overwrite=True)
+    if "sex" not in r.facts:
+        f, mm = _FEMALE.search(r.text), _MALE.search(r.text)
+        if f and not mm:
+            r.set("sex", "female", f.start(), f.end())
+        elif mm and not f:
+            r.set("sex", "male", mm.start(), mm.end())
+        elif f and mm:  # both: the earlier word usually describes the patient
+            first = f if f.start() < mm.start() else mm
+            r.set("sex", "female" if first is f else "male", first.start(), first.end())
+    if "sex" not in r.facts and (m := _PREGNANT.search(r.text) or _LACTATING.search(r.text)):
+        r.set("sex", "female", m.start(), m.end())
+    if _NOT_PREGNANT.search(r.text):
+        r.first("pregnant", _NOT_PREGNANT, False)
+    else:
+        r.first("pregnant", _PREGNANT, True)
+    if _NOT_LACTATING.search(r.text):
+        r.first("lactating", _NOT_LACTATING, False)
+    else:
+        r.first("lactating", _LACTATING, True)
+
+
+def read_tumor(r: Reading) -> None:
+    text = r.text
+    for m in _SIZE.finditer(text):
+        after = text[m.end():m.end() + 60]
+        if _NODE_SIZE_CONTEXT.search(after) or re.search(r"(node|lymph)\W*$", text[max(0, m.start() - 25):m.start()],
+                                                        re.IGNORECASE):
+            continue  # a lymph node's size, not the tumor's
+        dims = [float(x) for x in re.findall(r"\d+(?:\.\d+)?", m.group("dims"))]
+        size = max(dims) * (10 if m.group("unit").lower().startswith("c") else 1)
+        r.set("tumor_size_mm", round(size, 1), m.start(), m.end())
+        break
+    if m := _TNM.search(text):
+        _set_tnm(r, m)
+    else:
+        if (m := _T_ALONE.search(text)) and not re.match(r"\s*-?\s*weighted", text[m.end():], re.IGNORECASE):
+            r.set("t", (m.group("tp") or "c").lower() + canon(m.group("t")), m.start(), m.end())
+        if m := _N_ALONE.search(text):
+            r.set("n", (m.group("np") or "c").lower() + canon(m.group("n")), m.start(), m.end())
+    if "n" not in r.facts and (m := _SUPRACLAVICULAR.search(text)):
+        r.set("n", "cN3c", m.start(), m.end())  # AJCC: ipsilateral supraclavicular nodes are N3c
+    if "m" not in r.facts and (m := _M_ALONE.search(text)):
+        r.set("m", (m.group("mp") or "c").lower() + canon(m.group("m")), m.start(), m.end())
+    if m := _STAGE.search(text):
+        roman = _ROMAN[m.group("num").lower()]
+        sub = (m.group("sub") or "").upper()
+        stage = roman + sub if roman not in ("0", "IV") else roman
+        if stage in {"0", "I", "IA", "IB", "II", "IIA", "IIB", "III", "IIIA", "IIIB", "IIIC", "IV"}:
+            r.set("stage", stage, m.start(), m.end())
+    elif m := _METASTATIC.search(text):
+        r.set("stage", "IV", m.start(), m.end())
+    for pattern in _GRADE:
+        if m := pattern.search(text):
+            g = m.groupdict().get("g")
+            value = _GRADE_WORD[m.group("word").lower()] if m.groupdict().get("word") else \
+                int(_ROMAN_INT.get(g.lower(), g))  # type: ignore[union-attr]
+            r.set("grade", value, m.start(), m.end())
+            break
+    invasive_found = False
+    for name, pattern in _HISTOLOGY:
+        if m := pattern.search(text):
+            if name == "dcis" and invasive_found:
+                continue  # DCIS alongside an invasive cancer: the invasive type decides
+            r.set("histology", name, m.start(), m.end())
+            invasive_found = name != "dcis"
+            if invasive_found:
+                break
+    if "histology" not in r.facts and (m := _INVASIVE_GENERIC.search(text)):
+        r.cite("invasive", m.start(), m.end())
+    read_receptors(r)
+
+
+_ROMAN_INT = {"i": "1", "ii": "2", "iii": "3"}
+
+
+def canon(category: str) -> str:
+    """'t1C' -> 'T1c', 'n0(I+)' -> 'N0(i+)', 'tis' -> 'Tis', 'mx' -> 'MX'."""
+    head, rest = category[0].upper(), category[1:].lower()
+    return head + ("X" if rest == "x" else rest)
+
+
+def _set_tnm(r: Reading, m: re.Match[str]) -> None:
+    # A prefix written once ("cT3N1", "pT1cN0") applies to the whole string.
+    prefix = (m.group("tp") or "c").lower()
+    r.set("t", prefix + canon(m.group("t")), m.start("t") - len(m.group("tp") or ""), m.end("t"))
+    r.set("n", (m.group("np") or prefix).lower() + canon(m.group("n")), m.start("n"), m.end("n"))
+    if m.group("m"):
+        r.set("m", (m.group("mp") or "c").lower() + canon(m.group("m")), m.start("m"), m.end("m"))
+
+
+def _receptor_value(word: str) -> str:
+    w = word.lower().strip()
+    if w in ("+", "++", "+++", "positive", "pos", "amplified"):
+        return "positive"
+    return "negative"
+
+
+def read_receptors(r: Reading) -> None:
+    text = r.text
+    if m := _TRIPLE_NEG.search(text):
+        for key in ("er", "pr", "her2"):
+            r.set(key, "negative", m.start(), m.end())
+    if m := _ER_PR_JOINT.search(text):
+        value = _receptor_value(m.group("v"))
+        r.set("er", value, m.start(), m.end())
+        r.set("pr", value, m.start(), m.end())
+    for key, word in _RECEPTOR_WORD.items():
+        pattern = rx(rf"(?<![a-z])(?P<w>{word})\s*(?:status\s*)?(?:is\s*|was\s*)?"
+                      rf"(?:strongly\s*|strong\s*|weakly\s*|weak\s*)?[:\-]?\s*(?P<v>{_POS}|{_NEG})")
+        if m := pattern.search(text):
+            r.set(key, _receptor_value(m.group("v")), m.start(), m.end())
+    for m in _PERCENT.finditer(text):
+        pct = m.group("pct").replace(" ", "")
+        r.set(m.group("which").lower(), "negative" if pct.startswith("<") or int(pct) < 1 else "positive",
+              m.start(), m.end())
+    if (m := _HR.search(text)) and "er" not in r.facts:
+        r.set("er", _receptor_value(re.sub(r"^.*?(\+|positive|pos|negative|neg|-|−)\s*$", r"\1",
+                                          m.group(0), flags=re.IGNORECASE)), m.start(), m.end())
+        r.assumptions.append(f'"{m.group(0)}" read as the ER result (hormone-receptor status)')
+    if m := _HER2_IHC.search(text):
+        score = m.group("score")
+        score = "0" if score in ("0", "0+") else score
+        r.set("her2_ihc", score, m.start("score"), m.end("score"))
+    if m := _HER2_ISH.search(text):
+        v = m.group("v").lower()
+        r.set("her2_ish", "amplified" if v in ("amplified", "positive") else "not amplified",
+              m.start(), m.end())
+    if "her2" not in r.facts:
+        if m := _HER2_EQUIVOCAL.search(text):
+            r.set("her2", "equivocal", m.start(), m.end())
+        elif m := _HER2_LOW.search(text):
+            r.set("her2", "negative", m.start(), m.end())
+    # HER2 status from the test results where the text gives no status in words.
+    if "her2" not in r.facts or r.facts["her2"] == "equivocal":
+        ish, ihc = r.facts.get("her2_ish"), r.facts.get("her2_ihc")
+        key = "her2_ish" if ish else "her2_ihc"
+        status = {"amplified": "positive", "not amplified": "negative"}.get(ish or "") or \
+            {"3+": "positive", "1+": "negative", "0": "negative", "2+": "equivocal"}.get(ihc or "")
+        if status:
+            ev = r.evidence[key][0]
+            r.set("her2", status, ev.start or 0, ev.end or 0, overwrite=True)
+
+
+def read_history(r: Reading) -> None:
+    text = r.text
+    for name, pattern in _SURGERY:
+        for m in pattern.finditer(text):
+            if _PLANNED.search(text[max(0, m.start() - 40):m.start()]):
+                continue  # planned surgery is not surgical history
+            r.set("surgery", name, m.start(), m.end())
+            break
+        if "surgery" in r.facts:
+            break
+    for name, pattern in _RECON:
+        if m := pattern.search(text):
+            r.set("reconstruction", name, m.start(), m.end())
+            break
+    if "reconstruction" not in r.facts and re.search(r"\bmastectom", text, re.IGNORECASE) and \
+            (m := re.search(r"\b(reconstruct\w*)", text, re.IGNORECASE)) and \
+            not re.search(r"\bno\s+$", text[max(0, m.start() - 5):m.start()], re.IGNORECASE):
+        r.cite("reconstruction", m.start(), m.end())  # reconstructed, type not stated
+    for m in _IMPLANT.finditer(text):
+        if r.facts.get("reconstruction") == "implant":
+            break  # the implants are the reconstruction, not cosmetic implants
+        if m.group("type"):
+            r.set("implant", m.group("type").lower(), m.start(), m.end())
+        else:
+            r.cite("implant", m.start(), m.end())  # implants, type not stated
+        break
+    if m := _IMPLANT_YEARS.search(text):
+        r.set("implant_years", float(m.group("n") or m.group("n2")), m.start(), m.end())
+    if m := _NO_HORMONES.search(text):
+        r.set("hormone_use_years", 0.0, m.start(), m.end())
+    elif m := _HORMONE_YEARS.search(text):
+        r.set("hormone_use_years", float(m.group("n") or m.group("n2")), m.start(), m.end())
+    for name, pattern in _RISK:
+        hit = next((m for m in pattern.finditer(text)
+                    if not NEGATED_BEFORE.search(text[max(0, m.start() - 30):m.start()])), None)
+        if hit:
+            r.set("risk", name, hit.start(), hit.end())
+            break
+    if m := NEOADJ.search(text):
+        state = None
+        for value, pattern in (("ongoing", _NEOADJ_ONGOING), ("completed", _NEOADJ_DONE),
+                               ("planned", _NEOADJ_PLANNED)):
+            if sm := pattern.search(text):
+                state = value
+                r.set("neoadjuvant", value, sm.start(), sm.end())
+                break
+        if state is None:
+            r.cite("neoadjuvant_mention", m.start(), m.end())
+    if m := _HISTORY.search(text):
+        r.set("cancer_history", True, m.start(), m.end())
+    if m := _SINCE.search(text):
+        n = float(m.group("n"))
+        months = n * 12 if m.group("unit").lower().startswith(("y",)) else n
+        r.set("months_since_treatment", months, m.start(), m.end())
+
+
+def clause_state(text: str, mention: Mention) -> str | None:
+    """A lab's state from the nearest cue word in the same clause ("normal LFTs and ALP")."""
+    left = text[mention.sentence_start:mention.start]
+    right = text[mention.end:mention.sentence_end]
+    breaks_left = list(_CLAUSE_BREAK.finditer(left))
+    left = left[breaks_left[-1].end():] if breaks_left else left
+    first_break = _CLAUSE_BREAK.search(right)
+    right = right[:first_break.start()] if first_break else right
+    cues: list[tuple[int, str]] = []
+    for pattern, state in ((_LAB_ABNORMAL, "abnormal"), (_LAB_NORMAL, "normal")):
+        cues += [(len(left) - m.end(), state) for m in pattern.finditer(left)]
+        cues += [(m.start(), state) for m in pattern.finditer(right)]
+    if not cues:
+        return None
+    state = min(cues)[1]
+    if mention.negated and state == "abnormal":
+        return "normal"  # "no elevated ALP"
+    return state
+
+
+ASYMPTOMATIC = rx(r"\b(asymptomatic|no symptoms|without symptoms|symptom[- ]free|no complaints|"
+                    r"feels? (?:well|fine)|doing well|otherwise well)\b")
+
+
+_LAB_VALUE = rx(r"^\s*(?:level\s*|of\s*|was\s*|is\s*|at\s*|:\s*|=\s*)*(?P<v>\d+(?:\.\d+)?)")
+_RISING = rx(r"\b(?:went|rose|increased|climbed|risen|up)\s+from\s+(?P<a>\d+(?:\.\d+)?)\s+to\s+(?P<b>\d+(?:\.\d+)?)")
+
+
+def _value_state(r: Reading, limits: dict[str, float], mention: Mention) -> str | None:
+    """A lab written as a number: above the usual adult upper limit, or rising, is abnormal."""
+    after = r.text[mention.end:mention.sentence_end]
+    if (m := _RISING.search(after[:60])) and float(m.group("b")) > float(m.group("a")):
+        r.assumptions.append(f'{mention.text} read as rising ("{m.group(0)}")')
+        return "abnormal"
+    limit = limits.get(mention.text.lower())
+    if limit is None or not (m := _LAB_VALUE.match(after)):
+        return None
+    value = float(m.group("v"))
+    state = "abnormal" if value > limit else "normal"
+    r.assumptions.append(f"{mention.text} {m.group('v')} read as {state}: the usual adult upper limit is "
+                         f"about {limit:g}, but laboratories differ; a stated result wins")
+    return state
+
+
+def read_mentions(r: Reading, kb: KnowledgeBase, found: list[Mention]) -> dict[str, Any]:
+    terms = kb.terms
+    symptoms: list[str] = []
+    denied: list[str] = []
+    findings: list[str] = []
+    labs: dict[str, str] = {}
+    asked: list[str] = []
+    family: list[str] = []
+    for mt in found:
+        term = terms.get(mt.code)
+        if mt.code.startswith("cancer:"):
+            if mt.family:
+                who = re.search(r"\b(mother|mom|sister|aunt|grandmother|father|brother|daughter|cousin|"
+                                r"niece|relative|family)\b", r.text[mt.sentence_start:mt.sentence_end],
+                                re.IGNORECASE)
+                entry = f"{who.group(1).lower() if who else 'relative'}: {mt.text}"
+                if entry not in family:
+                    family.append(entry)
+                    r.cite("family_history", mt.start, mt.end)
+            continue
+        if term is None:
+            continue
+        if term.kind == "procedure":
+            if mt.code not in asked:
+                asked.append(mt.code)
+                r.cite("asked_procedures", mt.start, mt.end)
+            continue
+        if term.kind == "lab":
+            state = clause_state(r.text, mt) or _value_state(r, term.abnormal_above, mt)
+            if state and mt.code not in labs:
+                labs[mt.code] = state
+                r.cite(f"labs:{mt.code}", mt.start, mt.end)
+            continue
+        if mt.status == "other":
+            continue
+        target = findings if term.kind == "finding" else symptoms
+        if mt.status == "denied" or (mt.historical and term.kind == "symptom"):
+            if mt.status == "denied" and mt.code not in denied:
+                denied.append(mt.code)
+                r.cite(f"denied:{mt.code}", mt.start, mt.end)
+            continue
+        if mt.code not in target:
+            target.append(mt.code)
+            r.cite(f"{'findings' if term.kind == 'finding' else 'symptoms'}:{mt.code}", mt.start, mt.end)
+    if "suspicious_axillary_node" in findings:
+        mt = next(m for m in found if m.code == "suspicious_axillary_node")
+        sentence = r.text[mt.sentence_start:mt.sentence_end]
+        if _OTHER_MODALITY.search(sentence) and not _MAMMO_US.search(sentence):
+            findings[findings.index("suspicious_axillary_node")] = "suspicious_axillary_node_other_imaging"
+            r.evidence["findings:suspicious_axillary_node_other_imaging"] = \
+                r.evidence.pop("findings:suspicious_axillary_node")
+    return {"symptoms": symptoms, "denied_symptoms": [d for d in denied if d not in symptoms],
+            "findings": findings, "labs": labs, "asked": asked, "family_history": family}
+
+
+def nodal_status(r: Reading, symptoms: list[str], denied: list[str]) -> None:
+    n = r.facts.get("n")
+    if n:
+        category = re.sub(r"^(yp|yc|c|p)", "", n)
+        if category.startswith("N0"):
+            ev = r.evidence["n"][0]
+            r.set("nodal_status", "negative", ev.start or 0, ev.end or 0)
+        elif category[:2] in ("N1", "N2", "N3"):
+            ev = r.evidence["n"][0]
+            r.set("nodal_status", "positive", ev.start or 0, ev.end or 0)
+    if "nodal_status" not in r.facts:
+        if m := _NODE_POS.search(r.text):
+            r.set("nodal_status", "positive", m.start(), m.end())
+        elif m := _NODE_NEG.search(r.text):
+            r.set("nodal_status", "negative", m.start(), m.end())
+    if "nodal_status" not in r.facts and "axillary_lump" in symptoms:
+        ev = r.evidence["symptoms:axillary_lump"][0]
+        r.set("nodal_status", "positive", ev.start or 0, ev.end or 0)
