@@ -1,0 +1,98 @@
+"""Patient answers: plain-language, sourced answers to questions about breast-cancer imaging.
+
+    answer(question, kb, facts, *, profile=None, indication=None, assessment=None) -> Answer
+
+The question is read into an intent and slots (:mod:`.question`); the answer is composed
+from the fact base (:mod:`.compose`), every paragraph citing the facts it uses. A patient
+context, given as a profile (with or without an indication) or a ready assessment, adds a
+personal section from the assessment engine. Pure: no network, no files beyond the
+knowledge base.
+"""
+
+from __future__ import annotations
+
+from scanwise.domain.answers.compose import DISCLAIMER, RETRIEVAL_LABEL, compose
+from scanwise.domain.answers.models import Answer, GuidelineRef, Section, SourceRef
+from scanwise.domain.answers.question import (
+    INTENTS,
+    Intent,
+    Question,
+    UnusableQuestion,
+    find_tests,
+    understand,
+)
+from scanwise.domain.assess import Assessment, assess
+from scanwise.domain.facts import Fact
+from scanwise.domain.kb import KnowledgeBase
+from scanwise.domain.profile import STAGE_SUBGROUPS, Indication, PatientProfile
+
+
+def answer(question: str, kb: KnowledgeBase, facts: dict[str, Fact], *,
+           profile: PatientProfile | None = None, indication: Indication | None = None,
+           assessment: Assessment | None = None) -> Answer:
+    """Answer a patient's question; see the module docstring. Raises UnusableQuestion."""
+    q = understand(question, kb)
+    personalized = assessment is not None or profile is not None
+    if q.intent == "out_of_scope":
+        return compose(q, kb, facts, personalized=personalized)
+    if assessment is None and profile is not None:
+        assessment = assess(profile, merge_indication(indication, q, kb), kb)
+    elif assessment is None:
+        assessment = _assess_from_question(q, kb)
+    return compose(q, kb, facts, assessment=assessment, personalized=personalized)
+
+
+def merge_indication(indication: Indication | None, q: Question, kb: KnowledgeBase) -> Indication:
+    """The context's indication, completed by what the question says (phase, studies, purpose)."""
+    base = indication or Indication(text=q.text)
+    asked = list(dict.fromkeys(base.asked_procedures + q.codes))
+    purpose = base.purpose or _purpose(q, kb)
+    return base.model_copy(update={
+        "phase": base.phase or q.phase,
+        "purpose": purpose,
+        "asked_procedures": asked,
+        "assumptions": base.assumptions + [a for a in q.assumptions if a not in base.assumptions],
+    })
+
+
+def _purpose(q: Question, kb: KnowledgeBase) -> str | None:
+    purposes = {kb.terms[c].purpose for c in q.codes if c in kb.terms and kb.terms[c].purpose}
+    if len(purposes) == 1:
+        return purposes.pop()
+    if q.phase == "new_diagnosis" and q.intent in ("which_tests", "need") and not purposes:
+        return "distant"  # "which scans do I need for staging" asks about spread
+    return None
+
+
+def _assess_from_question(q: Question, kb: KnowledgeBase) -> Assessment | None:
+    """When the question itself names a stage, match it to a guideline scenario as well."""
+    stated = _stated_stage(q)
+    if stated is None or q.phase is None:
+        return None
+    profile = PatientProfile(
+        stage=stated,
+        er=q.er,
+        her2=q.her2,
+        pr="negative" if q.triple_negative else None,
+        histology="lobular" if q.lobular else None,
+        asymptomatic=True if q.symptomatic is False else None,
+        symptoms=q.symptoms,
+        pregnant=True if q.pregnant else None,
+        lactating=True if q.breastfeeding else None,
+    )
+    return assess(profile, merge_indication(None, q, kb), kb)
+
+
+def _stated_stage(q: Question) -> str | None:
+    stages = q.stages
+    if len(stages) == 1:
+        return stages[0]
+    for group, subs in STAGE_SUBGROUPS.items():
+        if tuple(stages) == subs:
+            return group
+    return None  # "early stage" spans I to IIA: no single stated stage
+
+
+__all__ = ["DISCLAIMER", "INTENTS", "RETRIEVAL_LABEL", "Answer", "GuidelineRef", "Intent", "Question",
+           "Section", "SourceRef", "UnusableQuestion", "answer", "find_tests", "merge_indication",
+           "understand"]

@@ -1,0 +1,926 @@
+"""Compose a patient answer from the fact base and, when given, the patient's assessment.
+
+Every paragraph is built from facts and cites them; code adds only labels ("CT scan:") and
+the plain-language reading of an assessment, whose ratings come from the knowledge base
+with the ACR topic and variant they belong to. Which facts are used depends on the intent
+and on the situation (stage, subtype, phase, symptoms): a fact written for another stage
+or subtype is left out, never bent to fit.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from scanwise.domain.answers.models import Answer, GuidelineRef, Section, SectionKind, SourceRef
+from scanwise.domain.answers.question import Question
+from scanwise.domain.answers.retrieval import search
+from scanwise.domain.answers.text import Definer, glossary, reading_grade
+from scanwise.domain.assess import Assessment, Match, RatedProcedure
+from scanwise.domain.facts import Fact
+from scanwise.domain.kb import KnowledgeBase
+from scanwise.domain.profile import Phase, Receptor, StageGroup, Subtype
+
+DISCLAIMER = (
+    "This is general information from published guidelines, not medical advice. scanwise does not "
+    "know your full history and cannot examine you. Use it to talk with your care team, who make the "
+    "decisions with you. If you have new or severe symptoms, contact your care team now."
+)
+RETRIEVAL_LABEL = "These facts may help; scanwise could not match your question to a specific topic."
+
+#: How a theme fact names a test, to find the guideline facts that speak about an asked test.
+_MENTIONS: dict[str, re.Pattern[str]] = {
+    "ct": re.compile(r"(?<![/-])\bCT\b(?!/)"),
+    "pet_ct": re.compile(r"\bPET\b"),
+    "bone_scan": re.compile(r"\bbone scans?\b", re.I),
+    "chest_xray": re.compile(r"\bchest X-rays?\b", re.I),
+    "brain_mri": re.compile(r"\b(brain|head) (MRI|scans?)\b|\bMRI of the brain\b", re.I),
+    "spine_mri": re.compile(r"\bspine MRI\b", re.I),
+    "breast_mri": re.compile(r"\bbreast MRI\b|\bMRI before surgery\b", re.I),
+    "mammography": re.compile(r"\bmammograms?\b", re.I),
+    "tomosynthesis": re.compile(r"\b3D mammograms?\b", re.I),
+    "breast_us": re.compile(r"\bultrasound\b", re.I),
+    "axillary_us": re.compile(r"\barmpit ultrasound\b", re.I),
+    "dexa": re.compile(r"\bbone density\b", re.I),
+    "echo_muga": re.compile(r"\bheart (scans?|checks?)\b|\bechocardiogram\b", re.I),
+    "fes_pet": re.compile(r"\bFES-PET\b"),
+}
+_DISTANT_TESTS = frozenset({"ct", "pet_ct", "bone_scan", "chest_xray", "brain_mri", "spine_mri", "fes_pet",
+                            "spect_ct"})
+_RADIATION_TESTS = frozenset({"ct", "pet_ct", "bone_scan", "chest_xray", "mammography", "tomosynthesis",
+                              "contrast_mammography", "fes_pet", "spect_ct", "sentinel_node_mapping", "dexa"})
+_CONTRAST_TESTS = frozenset({"ct", "breast_mri", "brain_mri", "spine_mri", "contrast_mammography"})
+
+#: The fact that explains each red flag of red_flags.yaml in plain words.
+_RED_FLAG_FACTS: dict[str, list[str]] = {
+    "bone": ["staging.symptoms_change_things"],
+    "liver": ["staging.symptoms_change_things"],
+    "chest": ["staging.symptoms_change_things"],
+    "brain": ["brain_mri.symptoms_only"],
+    "recurrence-warning": ["surveillance.warning_signs"],
+    "tumor-markers": ["surveillance.no_routine_scans"],
+}
+
+#: ACR procedure names in plain words (the rest get generic substitutions).
+_PLAIN_NAMES: dict[str, str] = {
+    "US breast": "breast ultrasound",
+    "US axilla": "armpit ultrasound",
+    "Mammography diagnostic": "diagnostic mammogram",
+    "Mammography screening": "screening mammogram",
+    "Digital breast tomosynthesis diagnostic": "diagnostic 3D mammogram",
+    "Digital breast tomosynthesis screening": "screening 3D mammogram",
+    "Mammography with IV contrast": "contrast-enhanced mammogram",
+    "MRI breast without and with IV contrast": "breast MRI with contrast",
+    "MRI breast without IV contrast": "breast MRI without contrast",
+    "Bone scan whole body": "whole-body bone scan",
+    "FDG-PET/CT skull base to mid-thigh": "PET/CT",
+    "FDG-PET/CT whole body": "whole-body PET/CT",
+    "Radiography chest": "chest X-ray",
+    "Radiography skeletal survey": "X-rays of the whole skeleton",
+}
+_GENERIC_WORDS = [("CT chest abdomen pelvis", "CT of the chest, belly and pelvis"),
+                  ("IV contrast", "contrast"), ("MRI head", "brain MRI"), ("CT head", "head CT"),
+                  ("US ", "ultrasound of the "),
+                  ("Radiography", "X-ray of the")]
+
+_PHASE_WORDS: dict[str, str] = {
+    "screening": "screening", "diagnostic_workup": "checking a breast problem",
+    "new_diagnosis": "newly diagnosed", "neoadjuvant": "having treatment before surgery",
+    "surveillance": "in follow-up after treatment", "suspected_recurrence": "cancer may have come back",
+}
+_SUBTYPE_WORDS: dict[str, str] = {
+    "her2_pos": "HER2-positive", "triple_negative": "triple-negative",
+    "er_pos_her2_neg": "ER-positive, HER2-negative", "er_neg_pr_pos_her2_neg": "ER-negative, PR-positive",
+}
+_MISSING_WORDS: dict[str, str] = {
+    "stage": "your stage (for example stage I or stage IIB)",
+    "subtype": "your ER and HER2 results",
+    "phase": "where you are in care: just diagnosed, in treatment, or after treatment",
+    "purpose": "what the scan is for: the breast, the armpit, or the rest of the body",
+    "invasive": "whether the cancer is invasive or DCIS only",
+    "histology": "the type of cancer, such as ductal or lobular",
+    "surgery": "which surgery you had: lumpectomy or mastectomy",
+    "asymptomatic": "whether you have any symptoms",
+    "symptoms": "which symptoms you have",
+    "nodal_status": "whether the armpit lymph nodes feel normal",
+}
+
+
+# --- the reader's situation -------------------------------------------------------------------
+
+@dataclass
+class Context:
+    """What is known about the reader, from the question or from their records."""
+
+    stages: list[StageGroup] = field(default_factory=list)
+    subtype: Subtype | None = None
+    er: Receptor | None = None
+    phase: Phase | None = None
+    symptomatic: bool | None = None
+    symptoms: list[str] = field(default_factory=list)
+    lobular: bool = False
+    inflammatory: bool = False
+    pregnant: bool = False
+    breastfeeding: bool = False
+
+    @property
+    def fact_subtype(self) -> Subtype | None:
+        """The subtype used to pick facts; ER-positive with HER2 unknown reads as the usual group."""
+        if self.subtype is None and self.er == "positive":
+            return "er_pos_her2_neg"
+        return self.subtype
+
+    def fits(self, fact: Fact, *, about_test: bool = False) -> bool:
+        """Whether a fact applies here; unknown facts about the reader do not exclude test facts."""
+        scope = fact.applies
+        if scope.stages and self.stages and not set(scope.stages) & set(self.stages):
+            return False
+        if scope.subtypes:
+            sub = self.fact_subtype
+            if sub is None and not about_test:
+                return False
+            if sub is not None and sub not in scope.subtypes:
+                return False
+        if scope.phases and self.phase and self.phase not in scope.phases:
+            return False
+        return not (scope.symptomatic is not None and self.symptomatic is not None
+                    and scope.symptomatic != self.symptomatic)
+
+    def described(self) -> list[str]:
+        parts = []
+        if self.stages:
+            parts.append(_stage_words(self.stages))
+        if self.fact_subtype:
+            parts.append(_SUBTYPE_WORDS[self.fact_subtype])
+        if self.lobular:
+            parts.append("lobular cancer")
+        if self.inflammatory:
+            parts.append("inflammatory breast cancer")
+        if self.phase:
+            parts.append(_PHASE_WORDS[self.phase])
+        if self.symptomatic is False:
+            parts.append("no symptoms")
+        return parts
+
+
+def _stage_words(stages: list[StageGroup]) -> str:
+    if len(stages) == 1:
+        return f"stage {stages[0]}"
+    firsts = {s.rstrip("ABC") for s in stages}
+    if len(firsts) == 1:
+        return f"stage {firsts.pop()}"
+    return f"stage {stages[0]} to {stages[-1]}"
+
+
+def context_from(question: Question, assessment: Assessment | None) -> Context:
+    ctx = Context(stages=list(question.stages), subtype=question.subtype, er=question.er,
+                  phase=question.phase, symptomatic=question.symptomatic, symptoms=list(question.symptoms),
+                  lobular=question.lobular, inflammatory=question.inflammatory,
+                  pregnant=question.pregnant, breastfeeding=question.breastfeeding)
+    if assessment is None:
+        return ctx
+    p = assessment.profile
+    groups = [g for g in assessment.stage.groups if g in ("0", "IA", "IB", "IIA", "IIB", "IIIA", "IIIB",
+                                                           "IIIC", "IV")]
+    ctx.stages = groups or ctx.stages  # type: ignore[assignment]
+    ctx.subtype = p.subtype or ctx.subtype
+    ctx.er = p.er or ctx.er
+    ctx.phase = assessment.indication.phase or ctx.phase
+    if p.symptoms or p.findings or any(v == "abnormal" for v in p.labs.values()):
+        ctx.symptomatic = True
+        ctx.symptoms = list(dict.fromkeys(ctx.symptoms + p.symptoms))
+    elif p.asymptomatic or ctx.symptomatic is None and p.denied_symptoms:
+        ctx.symptomatic = False
+    ctx.lobular = ctx.lobular or p.histology == "lobular"
+    ctx.pregnant = ctx.pregnant or bool(p.pregnant)
+    ctx.breastfeeding = ctx.breastfeeding or bool(p.lactating)
+    return ctx
+
+
+# --- building blocks ---------------------------------------------------------------------------
+
+@dataclass
+class _Para:
+    text: str
+    cites: list[str]
+
+
+@dataclass
+class _Block:
+    heading: str
+    kind: SectionKind = "content"
+    paras: list[_Para] = field(default_factory=list)
+    bullets: list[_Para] = field(default_factory=list)
+    refs: list[GuidelineRef] = field(default_factory=list)
+    note: str | None = None
+
+
+class _Composer:
+    def __init__(self, question: Question, kb: KnowledgeBase, facts: dict[str, Fact], ctx: Context,
+                 assessment: Assessment | None, personalized: bool) -> None:
+        self.q = question
+        self.kb = kb
+        self.facts = facts
+        self.ctx = ctx
+        self.assessment = assessment
+        self.personalized = personalized
+        self.used: set[str] = set()
+        self.tests = question.codes
+        self.notes: list[str] = []
+
+    # fact selection
+    def pick(self, subject: str, kinds: Iterable[str], limit: int | None = None, *,
+             about_test: bool = True, fresh: bool = True) -> list[Fact]:
+        kinds = set(kinds)
+        out = [f for f in self.facts.values() if f.subject == subject and f.kind in kinds
+               and self.ctx.fits(f, about_test=about_test) and not (fresh and f.id in self.used)]
+        return out[:limit] if limit is not None else out
+
+    def ids(self, *fact_ids: str) -> list[Fact]:
+        return [self.facts[i] for i in fact_ids if i in self.facts and self.ctx.fits(self.facts[i])
+                and i not in self.used]
+
+    def para(self, facts: list[Fact], lead: str = "") -> _Para | None:
+        facts = [f for f in facts if f.id not in self.used]
+        if not facts:
+            return None
+        self.used.update(f.id for f in facts)
+        text = " ".join(" ".join(f.text.split()) for f in facts)
+        return _Para(f"{lead}{text}" if lead else text, [f.id for f in facts])
+
+    def label(self, code: str) -> str:
+        term = self.kb.terms.get(code)
+        return term.label if term else code.replace("_", " ")
+
+    def per_test(self, heading: str, kinds: Iterable[str], limit: int) -> _Block | None:
+        block = _Block(heading)
+        many = len(self.tests) > 1
+        for code in self.tests:
+            p = self.para(self.pick(code, kinds, limit), f"{self._cap(self.label(code))}: " if many else "")
+            if p:
+                block.paras.append(p)
+        return block if block.paras else None
+
+    @staticmethod
+    def _cap(text: str) -> str:
+        return text[:1].upper() + text[1:]
+
+    def theme_facts(self, subjects: Iterable[str], kinds: Iterable[str] = ("guideline",), *,
+                    mentioning: Iterable[str] = (), limit: int = 4) -> list[Fact]:
+        """Facts about situations (staging, follow-up...) that fit, optionally naming given tests."""
+        kinds = set(kinds)
+        subjects = set(subjects)
+        patterns = [_MENTIONS[c] for c in mentioning if c in _MENTIONS]
+        out = []
+        for f in self.facts.values():
+            if f.subject not in subjects or f.kind not in kinds or f.id in self.used:
+                continue
+            if not self.ctx.fits(f):
+                continue
+            if patterns and not any(p.search(f.text) for p in patterns):
+                continue
+            out.append(f)
+        return out[:limit]
+
+    # sections shared by intents
+    def situation(self) -> _Block:
+        if self.assessment is not None and self.assessment.indication.in_scope:
+            return self.assessed_situation(self.assessment)
+        return self.general_situation()
+
+    def general_situation(self) -> _Block:
+        block = _Block("For your situation", kind="situation")
+        ctx = self.ctx
+        said = ctx.described()
+        subjects = ["staging"] if ctx.phase in (None, "new_diagnosis") else []
+        if ctx.phase == "surveillance":
+            subjects.append("surveillance")
+        if ctx.phase == "suspected_recurrence":
+            subjects.append("recurrence")
+        mention = [c for c in self.tests if c in _DISTANT_TESTS]
+        staging = self.theme_facts(subjects, mentioning=mention, limit=2) if subjects else []
+        if staging and not ctx.stages and "staging" in subjects:
+            # Stage unknown: one fact for early and one for later stages, each naming its range.
+            early = [f for f in staging if f.applies.stages and "IA" in f.applies.stages][:1]
+            later = self.ids("staging.advanced.acr_by_biology")
+            staging = early + later
+        if staging:
+            lead = f"You told us: {', '.join(said)}. " if said else ""
+            p = self.para(staging)
+            if p:
+                block.paras.append(_Para(lead + p.text, p.cites))
+        self.biology(block, 3)
+        p = self.para(self._symptom_facts())
+        if p:
+            block.paras.append(p)
+        if not block.paras:
+            p = self.para(self.ids("staging.depends_on_situation"))
+            if p:
+                block.paras.append(p)
+        block.bullets = [_Para(f"Tell us {m} to tailor this answer.", []) for m in self._unknown_facts()]
+        return block
+
+    def biology(self, block: _Block, limit: int) -> None:
+        """What the tumor's subtype, and a lobular or inflammatory type, change."""
+        ctx = self.ctx
+        sub = ctx.fact_subtype
+        if sub:
+            facts = [f for f in self.facts.values() if f.subject == sub and f.kind in ("guideline", "subtype")
+                     and ctx.fits(f) and f.id not in self.used]
+            p = self.para(_subtype_priority(facts, self.tests)[:limit])
+            if p:
+                block.paras.append(p)
+            if ctx.subtype is None:
+                self.notes.append("ER-positive with HER2 not given: facts for ER-positive, HER2-negative "
+                                  "cancer are shown")
+        for flag, name in ((ctx.lobular, "lobular"), (ctx.inflammatory, "inflammatory")):
+            if flag:
+                facts = [f for f in self.facts.values() if f.subject == name and ctx.fits(f)
+                         and f.id not in self.used]
+                p = self.para(_subtype_priority(facts, self.tests)[:2])
+                if p:
+                    block.paras.append(p)
+
+    def _symptom_facts(self) -> list[Fact]:
+        ctx = self.ctx
+        if ctx.phase in ("surveillance", "suspected_recurrence"):
+            return self.ids("surveillance.warning_signs")
+        if ctx.symptomatic or ctx.phase in (None, "new_diagnosis"):
+            return self.ids("staging.symptoms_change_things")
+        return []
+
+    def _unknown_facts(self) -> list[str]:
+        ctx = self.ctx
+        wanted = []
+        if not ctx.stages:
+            wanted.append(_MISSING_WORDS["stage"])
+        if ctx.fact_subtype is None and not ctx.lobular:
+            wanted.append(_MISSING_WORDS["subtype"])
+        if ctx.phase is None:
+            wanted.append(_MISSING_WORDS["phase"])
+        if ctx.symptomatic is None:
+            wanted.append(_MISSING_WORDS["asymptomatic"])
+        return wanted
+
+    def assessed_situation(self, a: Assessment) -> _Block:
+        block = _Block("For your situation", kind="situation")
+        said = self.ctx.described()
+        if not a.matches:
+            lead = f"From what you told us ({', '.join(said)}), " if said else "From what you told us, "
+            p = self.para(self.ids("staging.depends_on_situation", "acr.categories"),
+                          lead + "scanwise could not match a guideline scenario yet. ")
+            if p:
+                block.paras.append(p)
+        else:
+            best = a.matches[0]
+            block.refs.append(_ref(best, self.kb))
+            intro = (f"From what you told us ({', '.join(said)}), " if said else "From what you told us, ")
+            intro += (f"your situation fits ACR topic {best.topic_id} ({best.topic}), scenario "
+                      f"{best.variant}. ")
+            block.paras.append(self._ratings_para(best, intro))
+            mention = [c for c in self.tests if c in _MENTIONS] or sorted(_DISTANT_TESTS & set(_MENTIONS))
+            extra = self.theme_facts(["staging", "surveillance", "recurrence"], mentioning=mention, limit=2)
+            p = self.para(extra)
+            if p:
+                block.paras.append(p)
+            if a.ambiguity and len(a.matches) > 1:
+                other = a.matches[1]
+                block.refs.append(_ref(other, self.kb))
+                p = self.para(self.ids("staging.depends_on_situation"),
+                              f"Another ACR scenario fits almost as well (topic {other.topic_id}, scenario "
+                              f"{other.variant}). ")
+                if p:
+                    block.paras.append(p)
+        self.biology(block, 2)
+        for hit in a.red_flags:
+            fact_ids = [i for i in _RED_FLAG_FACTS.get(hit.id, []) if i in self.facts]
+            words = ", ".join(t.label for t in hit.triggered_by)
+            text = f"You mentioned {words}. {hit.advice}"
+            if fact_ids:
+                self.used.update(fact_ids)
+                block.paras.append(_Para(" ".join(text.split()), fact_ids))
+            else:  # a red flag with no plain-language fact yet: still shown, as a prompt
+                block.bullets.append(_Para(" ".join(text.split()), []))
+        if not a.red_flags:
+            p = self.para(self._symptom_facts())
+            if p:
+                block.paras.append(p)
+        asks = []
+        for m in a.missing:
+            plain = _MISSING_WORDS.get(m.field)
+            asks.append(f"Tell us {plain} to tailor this answer." if plain else m.question)
+        block.bullets += [_Para(t, []) for t in dict.fromkeys(asks)]
+        return block
+
+    def _ratings_para(self, match: Match, intro: str) -> _Para:
+        cites = ["acr.categories"]
+        self.used.add("acr.categories")
+        if not match.ratings_verified:
+            fact = "recurrence.acr_variants" if self.ctx.phase in ("surveillance", "suspected_recurrence") \
+                else "staging.advanced.acr_by_biology"
+            cites.append(fact)
+            self.used.add(fact)
+            return _Para(intro + "The ACR's test ratings for this scenario are not in scanwise's data, so "
+                         "scanwise cannot say which tests it rates best. Ask your team, or see the ACR "
+                         "document listed in the sources.", cites)
+        asked = [p for p in match.procedures if p.asked or self._is_asked(p)]
+        groups: dict[str, list[str]] = {}
+        # Asked studies and those with more radiation first: they are what a reader weighs.
+        ordered = sorted(match.procedures, key=lambda p: (not (p.asked or self._is_asked(p)), -(p.rrl or 0)))
+        for proc in ordered:
+            groups.setdefault(proc.category, []).append(_plain(proc))
+        parts = [intro]
+        for proc in asked:
+            parts.append(f"For the {_plain(proc)} you asked about, the ACR rating here is "
+                         f"{proc.category.lower()}{_dose_words(proc)}.")
+        for category in ("Usually Appropriate", "May Be Appropriate", "Usually Not Appropriate"):
+            names = groups.get(category)
+            if names:
+                names = list(dict.fromkeys(names))
+                shown = names[:5] + ([f"{len(names) - 5} other tests"] if len(names) > 5 else [])
+                parts.append(f"{category}: {_join(shown)}.")
+        return _Para(" ".join(parts), cites)
+
+    def _is_asked(self, proc: RatedProcedure) -> bool:
+        for code in self.tests:
+            term = self.kb.terms.get(code)
+            if term and any(n.lower() in proc.name.lower() for n in term.procedure_names):
+                return True
+        return False
+
+    def questions(self, wanted: list[str]) -> _Block:
+        block = _Block("Questions to ask your care team", kind="questions")
+        ctx = self.ctx
+        ids = list(wanted)
+        if ctx.fact_subtype == "her2_pos" or "echo_muga" in self.tests:
+            ids.append("question.heart_checks")
+        if ctx.fact_subtype in ("her2_pos", "triple_negative") and self.q.intent in ("compare", "need",
+                                                                                    "which_tests"):
+            ids.append("question.brain_mri")
+        if ctx.fact_subtype == "er_pos_her2_neg" or "dexa" in self.tests:
+            ids.append("question.bone_density")
+        if ctx.pregnant or ctx.breastfeeding:
+            ids.append("question.prepare")
+        for fid in list(dict.fromkeys(ids))[:7]:
+            fact = self.facts.get(fid)
+            if fact is not None and fid not in self.used:
+                self.used.add(fid)
+                block.bullets.append(_Para(" ".join(fact.text.split()), [fid]))
+        return block
+
+
+def _subtype_priority(facts: list[Fact], tests: list[str]) -> list[Fact]:
+    """Subtype facts that speak about the asked tests first, then guidelines, then the rest."""
+    patterns = [_MENTIONS[c] for c in tests if c in _MENTIONS]
+
+    def rank(f: Fact) -> tuple[int, int]:
+        names = any(p.search(f.text) for p in patterns)
+        return (0 if names else 1, 0 if f.kind == "guideline" else 1)
+
+    return sorted(facts, key=rank)
+
+
+def _plain(proc: RatedProcedure) -> str:
+    if proc.name in _PLAIN_NAMES:
+        return _PLAIN_NAMES[proc.name]
+    name = proc.name
+    for old, new in _GENERIC_WORDS:
+        name = name.replace(old, new)
+    return name
+
+
+def _dose_words(proc: RatedProcedure) -> str:
+    if proc.rrl == 0:
+        return " (no radiation)"
+    if proc.rrl_msv:
+        return f" (radiation level {proc.rrl_msv})"
+    return ""
+
+
+def _join(names: list[str]) -> str:
+    names = list(dict.fromkeys(names))
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
+
+def _ref(match: Match, kb: KnowledgeBase) -> GuidelineRef:
+    return GuidelineRef(topic_id=match.topic_id, topic=match.topic, variant=match.variant, label=match.label,
+                        year=match.year, ratings_in_data=match.ratings_verified,
+                        url=match.source_urls[0] if match.source_urls else None)
+
+
+# --- intents -----------------------------------------------------------------------------------
+
+def _tests_blocks(c: _Composer, *, prep: bool) -> list[_Block | None]:
+    many = len(c.tests) > 1
+    blocks: list[_Block | None] = [
+        c.per_test("How they work" if many else "How it works", ["how_it_works"], 2),
+        c.per_test("What each shows" if many else "What it shows", ["shows"], 2),
+        c.per_test("When each is used" if many else "When it is used", ["uses", "guideline"], 2),
+        c.per_test("Limits", ["limits"], 3 if not many else 2),
+    ]
+    if prep:
+        blocks.append(c.per_test("Getting ready", ["preparation", "safety"], 3))
+    blocks.append(_radiation_block(c, "Radiation"))
+    return blocks
+
+
+def _radiation_block(c: _Composer, heading: str) -> _Block | None:
+    block = _Block(heading)
+    many = len(c.tests) > 1
+    for code in c.tests:
+        facts = c.pick(code, ["dose"], 2)
+        if not facts and code not in _RADIATION_TESTS:
+            facts = [f for f in c.pick(code, ["how_it_works", "uses"]) if f.dose_msv == 0.0][:1]
+        p = c.para(facts, f"{c._cap(c.label(code))}: " if many else "")
+        if p:
+            block.paras.append(p)
+    if any(code in _RADIATION_TESTS for code in c.tests):
+        p = c.para(c.ids("radiation.background", "radiation.doses_vary"))
+        if p:
+            block.paras.append(p)
+    return block if block.paras else None
+
+
+def _compose_tests(c: _Composer, *, prep: bool) -> list[_Block | None]:
+    blocks = _tests_blocks(c, prep=prep)
+    blocks.append(c.situation())
+    wanted = ["question.improve_care", "question.benefits_risks"]
+    if set(c.tests) & _DISTANT_TESTS:
+        wanted += ["question.chance_of_spread", "question.which_test", "question.indeterminate"]
+    if set(c.tests) & _RADIATION_TESTS:
+        wanted.append("question.no_radiation_alternative")
+    wanted.append("question.why_not_guideline")
+    blocks.append(c.questions(wanted))
+    return blocks
+
+
+def _compose_need(c: _Composer) -> list[_Block | None]:
+    blocks: list[_Block | None] = []
+    guide = _Block("What the guidelines say")
+    for code in c.tests:
+        facts = c.pick(code, ["guideline"], 3, about_test=True)
+        p = c.para(facts)
+        if p:
+            guide.paras.append(p)
+    subjects = {"new_diagnosis": ["staging"], "surveillance": ["surveillance"],
+                "suspected_recurrence": ["recurrence"], "neoadjuvant": []}.get(c.ctx.phase or "", ["staging"])
+    p = c.para(c.theme_facts(subjects, mentioning=c.tests, limit=3))
+    if p:
+        guide.paras.append(p)
+    if not c.ctx.stages and c.ctx.phase in (None, "new_diagnosis") and set(c.tests) & _DISTANT_TESTS:
+        p = c.para(c.theme_facts(["staging"], ["probability"], limit=1))
+        if p:
+            guide.paras.append(p)
+    blocks.append(guide if guide.paras else None)
+    blocks.append(c.situation())
+    about = "About the test" if len(c.tests) == 1 else "About the tests"
+    blocks.append(c.per_test(about, ["how_it_works"], 1))
+    blocks.append(c.per_test("Limits", ["limits"], 2))
+    blocks.append(_radiation_block(c, "Radiation"))
+    wanted = ["question.improve_care", "question.chance_of_spread", "question.why_not_guideline",
+              "question.no_radiation_alternative", "question.warning_symptoms"]
+    blocks.append(c.questions(wanted))
+    return blocks
+
+
+def _compose_which(c: _Composer) -> list[_Block | None]:
+    ctx = c.ctx
+    blocks: list[_Block | None] = []
+    main = _Block("Tests at this point in care")
+    if ctx.phase in (None, "new_diagnosis"):
+        p = c.para(c.theme_facts(["staging"], limit=3))
+        if p:
+            main.paras.append(p)
+        if ctx.stages and set(ctx.stages) <= {"IA", "IB", "IIA"}:
+            local = [f for code in ("mammography", "breast_us", "breast_mri")
+                     for f in c.pick(code, ["guideline"]) if f.applies.stages]
+            p = c.para(local[:3])
+            if p:
+                main.paras.append(p)
+    elif ctx.phase == "surveillance":
+        for ids in (("surveillance.mammogram", "surveillance.most_guidelines_mammogram"),
+                    ("surveillance.no_routine_scans", "breast_mri.surveillance")):
+            p = c.para(c.ids(*ids))
+            if p:
+                main.paras.append(p)
+    elif ctx.phase == "suspected_recurrence":
+        p = c.para(c.theme_facts(["recurrence"], limit=2))
+        if p:
+            main.paras.append(p)
+    elif ctx.phase == "neoadjuvant":
+        p = c.para(c.ids("axillary_us.acr", "contrast_mammography.uses", "breast_mri.shows"))
+        if p:
+            main.paras.append(p)
+    blocks.append(main if main.paras else None)
+    if ctx.phase in (None, "new_diagnosis"):
+        prob = _Block("How likely scans are to find spread")
+        p = c.para(c.theme_facts(["staging"], ["probability"], limit=2))
+        if p:
+            prob.paras.append(p)
+        blocks.append(prob if prob.paras else None)
+    blocks.append(c.situation())
+    blocks.append(c.questions(["question.improve_care", "question.chance_of_spread", "question.which_test",
+                               "question.why_not_guideline", "question.warning_symptoms"]))
+    return blocks
+
+
+def _compose_radiation(c: _Composer) -> list[_Block | None]:
+    blocks: list[_Block | None] = []
+    basics = _Block("How radiation is measured")
+    p = c.para(c.ids("radiation.msv", "radiation.background", "radiation.acr_levels"))
+    if p:
+        basics.paras.append(p)
+    blocks.append(basics)
+    if c.tests:
+        blocks.append(_radiation_block(c, "The tests you asked about"))
+    else:
+        table = _Block("Typical doses")
+        for code in ("mammography", "chest_xray", "ct", "bone_scan", "pet_ct", "dexa"):
+            p = c.para(c.pick(code, ["dose"], 1), f"{c._cap(c.label(code))}: ")
+            if p:
+                table.paras.append(p)
+        p = c.para(c.ids("radiation.no_radiation_tests"))
+        if p:
+            table.paras.append(p)
+        blocks.append(table)
+    risk = _Block("What the risk means")
+    p = c.para(c.ids("radiation.risk_small", "radiation.risk_groups", "radiation.doses_vary"))
+    if p:
+        risk.paras.append(p)
+    blocks.append(risk)
+    safety = _Block("Pregnancy, breastfeeding and contrast dye")
+    low = c.q.text.lower()
+    if c.ctx.pregnant or "pregnan" in low or not c.tests:
+        p = c.para(c.ids("radiation.pregnancy"))
+        if p:
+            safety.paras.append(p)
+    if c.ctx.breastfeeding:
+        p = c.para(c.ids("contrast.breastfeeding", "pet_ct.breastfeeding"))
+        if p:
+            safety.paras.append(p)
+    if set(c.tests) & _CONTRAST_TESTS or re.search(r"\b(contrast|dye|kidney|gadolinium|iodine)", low):
+        p = c.para(c.ids("contrast.iodine_kidneys", "contrast.gadolinium"))
+        if p:
+            safety.paras.append(p)
+    blocks.append(safety if safety.paras else None)
+    if c.personalized:
+        blocks.append(c.situation())
+    blocks.append(c.questions(["question.how_much_radiation", "question.no_radiation_alternative",
+                               "question.improve_care"]))
+    return blocks
+
+
+def _compose_preparation(c: _Composer) -> list[_Block | None]:
+    blocks: list[_Block | None] = []
+    if c.tests:
+        blocks.append(c.per_test("Getting ready", ["preparation"], 3))
+        blocks.append(c.per_test("Safety checks", ["safety"], 2))
+        blocks.append(c.per_test("What happens", ["how_it_works"], 2))
+    else:
+        general = _Block("Getting ready")
+        p = c.para(c.ids("contrast.tell_staff", "radiation.pregnancy"))
+        if p:
+            general.paras.append(p)
+        blocks.append(general)
+    if set(c.tests) & _CONTRAST_TESTS:
+        extra = _Block("Contrast dye")
+        p = c.para(c.ids("contrast.tell_staff", "contrast.iodine_kidneys"))
+        if p:
+            extra.paras.append(p)
+        blocks.append(extra if extra.paras else None)
+    if c.personalized:
+        blocks.append(c.situation())
+    blocks.append(c.questions(["question.prepare", "question.contrast", "question.accuracy"]))
+    return blocks
+
+
+def _compose_results(c: _Composer) -> list[_Block | None]:
+    blocks: list[_Block | None] = []
+    if c.tests:
+        blocks.append(c.per_test("What results can and cannot show", ["limits"], 3))
+    else:
+        general = _Block("What results can and cannot show")
+        p = c.para(c.ids("ct.indeterminate", "pet_ct.false_positives"))
+        if p:
+            general.paras.append(p)
+        blocks.append(general)
+    nxt = _Block("What may happen next")
+    ids = ["ct.indeterminate"] if set(c.tests) & {"ct", "pet_ct"} else []
+    if "bone_scan" in c.tests:
+        ids.append("bone_scan.xray_painful")
+    if "fes_pet" in c.tests:
+        ids.append("fes_pet.limits")
+    if "spect_ct" not in c.tests and "bone_scan" in c.tests:
+        ids.append("spect_ct.uses")
+    ids.append("term.biopsy")
+    p = c.para(c.ids(*ids))
+    if p:
+        nxt.paras.append(p)
+    if c.ctx.phase in ("surveillance", "suspected_recurrence"):
+        p = c.para(c.ids("recurrence.workup"))
+        if p:
+            nxt.paras.append(p)
+    blocks.append(nxt if nxt.paras else None)
+    if c.personalized:
+        blocks.append(c.situation())
+    blocks.append(c.questions(["question.results", "question.indeterminate", "question.accuracy"]))
+    return blocks
+
+
+def _compose_frequency(c: _Composer) -> list[_Block | None]:
+    blocks: list[_Block | None] = []
+    sched = _Block("Follow-up schedule")
+    for code in c.tests:
+        p = c.para(c.pick(code, ["guideline"], 2), f"{c._cap(c.label(code))}: ")
+        if p:
+            sched.paras.append(p)
+    p = c.para(c.ids("surveillance.visits", "surveillance.mammogram", "surveillance.after_mastectomy"))
+    if p:
+        sched.paras.append(p)
+    blocks.append(sched)
+    routine = _Block("Tests not used routinely")
+    p = c.para(c.ids("surveillance.no_routine_scans", "surveillance.choosing_wisely",
+                     "breast_mri.surveillance"))
+    if p:
+        routine.paras.append(p)
+    blocks.append(routine if routine.paras else None)
+    warn = _Block("Warning signs to report")
+    p = c.para(c.ids("surveillance.warning_signs", "warning_signs.spinal_cord"))
+    if p:
+        warn.paras.append(p)
+    blocks.append(warn if warn.paras else None)
+    if c.personalized or c.ctx.fact_subtype:
+        blocks.append(c.situation())
+    blocks.append(c.questions(["question.follow_up_schedule", "question.warning_symptoms"]))
+    return blocks
+
+
+def _compose_general(c: _Composer) -> tuple[list[_Block | None], str | None]:
+    block = _Block("Facts that may help", kind="retrieval", note=RETRIEVAL_LABEL)
+    for fid, _score in search(c.q.text, c.facts, k=5):
+        fact = c.facts[fid]
+        if c.ctx.fits(fact, about_test=True):
+            p = c.para([fact])
+            if p:
+                block.paras.append(p)
+    if not block.paras:
+        return [_scope_block(c.q, "scanwise found no facts that match this question.")], None
+    return [block, c.questions(["question.improve_care", "question.benefits_risks"])], RETRIEVAL_LABEL
+
+
+_CAN_ANSWER = [
+    "How two tests differ, for example a CT scan and a PET scan.",
+    "What a test is, how it works, and its limits.",
+    "Whether a test is usually advised for your stage and tumor type.",
+    "How much radiation a test gives.",
+    "How to get ready for a test.",
+    "What results can mean, and how often tests are done in follow-up.",
+]
+
+
+def _scope_block(q: Question, why: str | None = None) -> _Block:
+    block = _Block("What scanwise covers", kind="scope")
+    block.paras.append(_Para(why or q.scope_note or "This question is outside what scanwise covers.", []))
+    block.paras.append(_Para("scanwise answers questions about imaging tests for breast cancer. For "
+                             "example, it can explain:", []))
+    block.bullets = [_Para(t, []) for t in _CAN_ANSWER]
+    return block
+
+
+# --- the answer ----------------------------------------------------------------------------------
+
+def _title(q: Question, kb: KnowledgeBase) -> str:
+    labels = [t.label for t in q.tests]
+    for_whom = ""
+    sub = q.subtype or ("er_pos_her2_neg" if q.er == "positive" else None)
+    if sub:
+        for_whom = f" for {_SUBTYPE_WORDS[sub]} breast cancer"
+    elif q.stages:
+        for_whom = f" for {_stage_words(q.stages)} breast cancer"
+    if q.intent == "compare" and len(labels) >= 2:
+        return f"{_join(labels)}: how they differ{for_whom}"
+    if q.intent == "explain" and labels:
+        return f"About the {_join(labels)}{for_whom}"
+    if q.intent == "need" and labels:
+        return f"Is a {_join(labels)} needed{for_whom}?"
+    if q.intent == "radiation":
+        return f"Radiation and safety{': ' + _join(labels) if labels else ' of imaging tests'}"
+    if q.intent == "preparation":
+        return f"Getting ready{' for the ' + _join(labels) if labels else ' for a scan'}"
+    if q.intent == "results":
+        return f"Results{' of the ' + _join(labels) if labels else ' of imaging tests'} and next steps"
+    if q.intent == "frequency":
+        return f"How often tests are done in follow-up{for_whom}"
+    if q.intent == "which_tests":
+        return f"Which imaging tests fit{for_whom or ' your situation'}"
+    if q.intent == "out_of_scope":
+        return "Outside what scanwise covers"
+    return RETRIEVAL_LABEL
+
+
+def compose(question: Question, kb: KnowledgeBase, facts: dict[str, Fact], *,
+            assessment: Assessment | None = None, personalized: bool = False) -> Answer:
+    ctx = context_from(question, assessment)
+    c = _Composer(question, kb, facts, ctx, assessment, personalized)
+    title = _title(question, kb)
+    intent = question.intent
+    if intent == "out_of_scope":
+        blocks: list[_Block | None] = [_scope_block(question)]
+    elif intent in ("compare", "explain"):
+        blocks = _compose_tests(c, prep=intent == "explain")
+    elif intent == "need":
+        blocks = _compose_need(c)
+    elif intent == "which_tests":
+        blocks = _compose_which(c)
+    elif intent == "radiation":
+        blocks = _compose_radiation(c)
+    elif intent == "preparation":
+        blocks = _compose_preparation(c)
+    elif intent == "results":
+        blocks = _compose_results(c)
+    elif intent == "frequency":
+        blocks = _compose_frequency(c)
+    else:
+        blocks, label = _compose_general(c)
+        if label is None:
+            title = "Outside what scanwise covers"
+    sections, cited = _finish([b for b in blocks if b is not None and (b.paras or b.bullets)], facts)
+    sources = _sources(cited, facts, kb, sections)
+    if sources:
+        sections.append(Section(heading="Sources", kind="sources",
+                                bullets=[_source_line(s) for s in sources],
+                                bullet_citations=[[] for _ in sources]))
+    readable = [title] + [t for s in sections if s.kind != "sources" for t in s.paragraphs + s.bullets]
+    assumptions = list(question.assumptions)
+    if assessment is not None:
+        assumptions += [a for a in assessment.indication.assumptions if a not in assumptions]
+    return Answer(
+        question=question.text,
+        title=title,
+        intent=intent,
+        personalized=personalized,
+        sections=sections,
+        sources=sources,
+        disclaimer=DISCLAIMER,
+        reading_grade=reading_grade(readable + [DISCLAIMER]),
+        kb_version=kb.version,
+        understood=question,
+        assumptions=assumptions,
+        notes=c.notes,
+    )
+
+
+def _finish(blocks: list[_Block], facts: dict[str, Fact]) -> tuple[list[Section], list[str]]:
+    """Define medical words on first use, then turn blocks into sections with their citations."""
+    definer = Definer(facts, glossary(facts))
+    sections = []
+    cited: list[str] = []
+    for b in blocks:
+        paragraphs, p_cites = [], []
+        for para in b.paras:
+            text, cites = definer.define(para.text, para.cites) if para.cites else (para.text, para.cites)
+            paragraphs.append(text)
+            p_cites.append(cites)
+        bullets = [p.text for p in b.bullets]
+        b_cites = [p.cites for p in b.bullets]
+        section_cites = list(dict.fromkeys(f for group in p_cites + b_cites for f in group))
+        cited += [f for f in section_cites if f not in cited]
+        sections.append(Section(heading=b.heading, kind=b.kind, paragraphs=paragraphs, bullets=bullets,
+                                citations=section_cites, paragraph_citations=p_cites,
+                                bullet_citations=b_cites, guideline_refs=b.refs, note=b.note))
+    return sections, cited
+
+
+def _sources(cited: list[str], facts: dict[str, Fact], kb: KnowledgeBase,
+             sections: list[Section]) -> list[SourceRef]:
+    ids: list[str] = []
+    for fid in cited:
+        for src in facts[fid].sources:
+            if src not in ids:
+                ids.append(src)
+    for section in sections:
+        for ref in section.guideline_refs:
+            for match_src in _topic_sources(kb, ref.topic_id, ref.variant):
+                if match_src not in ids:
+                    ids.append(match_src)
+    return [SourceRef(number=n, id=i, title=kb.sources[i].title, publisher=kb.sources[i].publisher,
+                      year=kb.sources[i].year, url=kb.sources[i].url, note=kb.sources[i].note)
+            for n, i in enumerate(ids, start=1)]
+
+
+def _topic_sources(kb: KnowledgeBase, topic_id: int, variant: int) -> list[str]:
+    try:
+        v = kb.topic(topic_id).variant(variant)
+    except KeyError:
+        return []
+    keys = [k.strip() for p in v.procedures for k in p.source.split("+")]
+    if not keys:
+        keys = [k for k in (f"gp{topic_id}", f"ga{topic_id}") if k in kb.sources]
+    return list(dict.fromkeys(k for k in keys if k in kb.sources))
+
+
+def _source_line(s: SourceRef) -> str:
+    year = f", {s.year}" if s.year else ""
+    url = f" {s.url}" if s.url else ""
+    return f"[{s.number}] {s.title}. {s.publisher}{year}.{url}"
