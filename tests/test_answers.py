@@ -1,0 +1,165 @@
+"""Patient answers: the question set, the seed question, and rules every answer keeps."""
+
+from __future__ import annotations
+
+import fnmatch
+import statistics
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from scanwise.domain.answers import DISCLAIMER, RETRIEVAL_LABEL, Answer, answer
+from scanwise.domain.facts import Fact, load_facts
+from scanwise.domain.kb import KnowledgeBase
+from scanwise.nlp.scenario import read_scenario
+
+CASES: list[dict[str, Any]] = yaml.safe_load(
+    (Path(__file__).parent / "fixtures" / "questions_answers.yaml").read_text(encoding="utf-8"))["questions"]
+SEED = "What is the difference between a CT scan and a PET scan for HER2-positive breast cancer?"
+
+
+@pytest.fixture(scope="module")
+def facts(kb: KnowledgeBase) -> dict[str, Fact]:
+    return load_facts(kb)
+
+
+@pytest.fixture(scope="module")
+def answers(kb: KnowledgeBase, facts: dict[str, Fact]) -> dict[str, Answer]:
+    out = {}
+    for case in CASES:
+        profile = indication = None
+        if case.get("context"):
+            profile, indication = read_scenario(case["context"], kb)
+        out[case["q"]] = answer(case["q"], kb, facts, profile=profile, indication=indication)
+    return out
+
+
+def _text(a: Answer) -> str:
+    return " ".join([a.title] + [t for s in a.sections for t in s.paragraphs + s.bullets])
+
+
+def test_question_set_is_large_and_covers_every_intent() -> None:
+    assert len(CASES) >= 40
+    assert {c["intent"] for c in CASES} >= {"compare", "explain", "need", "which_tests", "radiation",
+                                            "preparation", "results", "frequency", "general", "out_of_scope"}
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c["q"][:50] for c in CASES])
+def test_question(case: dict[str, Any], answers: dict[str, Answer]) -> None:
+    a = answers[case["q"]]
+    cited = set(a.fact_ids())
+    assert a.intent == case["intent"]
+    assert a.personalized is bool(case.get("personalized", False))
+    missing = [f for f in case.get("facts", []) if f not in cited]
+    assert not missing, f"facts not cited: {missing}"
+    wrong = [f for pattern in case.get("not_facts", []) for f in cited if fnmatch.fnmatch(f, pattern)]
+    assert not wrong, f"facts that do not fit this question: {wrong}"
+    text = _text(a).lower()
+    for phrase in case.get("phrases", []):
+        assert phrase.lower() in text, phrase
+    for phrase in case.get("not_phrases", []):
+        assert phrase.lower() not in text, phrase
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c["q"][:50] for c in CASES])
+def test_every_claim_has_a_source(case: dict[str, Any], answers: dict[str, Answer],
+                                  facts: dict[str, Fact], kb: KnowledgeBase) -> None:
+    a = answers[case["q"]]
+    assert a.disclaimer == DISCLAIMER
+    assert a.reading_grade > 0
+    source_ids = {s.id for s in a.sources}
+    for section in a.sections:
+        assert len(section.paragraph_citations) == len(section.paragraphs)
+        assert len(section.bullet_citations) == len(section.bullets)
+        if section.kind in ("scope", "sources"):
+            continue
+        for text, cites in zip(section.paragraphs, section.paragraph_citations, strict=True):
+            assert cites, f"uncited paragraph in {section.heading!r}: {text[:80]}"
+        for fid in section.citations:
+            assert fid in facts, fid
+            assert set(facts[fid].sources) <= source_ids
+        if section.kind == "questions":
+            assert all(section.bullet_citations)
+        for ref in section.guideline_refs:
+            kb.topic(ref.topic_id).variant(ref.variant)
+    if a.intent != "out_of_scope":
+        assert a.sources and a.sections[-1].heading == "Sources"
+
+
+@pytest.mark.parametrize("case", [c for c in CASES if c["intent"] == "out_of_scope"],
+                         ids=lambda c: c["q"][:50])
+def test_out_of_scope_answers_invent_nothing(case: dict[str, Any], answers: dict[str, Answer]) -> None:
+    a = answers[case["q"]]
+    assert a.fact_ids() == [] and a.sources == []
+    assert "scanwise answers questions about imaging tests for breast cancer" in _text(a)
+
+
+def test_retrieval_answers_say_so(answers: dict[str, Answer]) -> None:
+    general = [a for a in answers.values() if a.intent == "general"]
+    assert general
+    for a in general:
+        assert a.title == RETRIEVAL_LABEL
+        assert a.sections[0].kind == "retrieval" and a.sections[0].note == RETRIEVAL_LABEL
+
+
+def test_median_reading_grade_is_at_most_9(answers: dict[str, Answer]) -> None:
+    grades = [a.reading_grade for a in answers.values()]
+    assert statistics.median(grades) <= 9
+    assert max(grades) <= 12
+
+
+def test_seed_question(kb: KnowledgeBase, facts: dict[str, Fact]) -> None:
+    a = answer(SEED, kb, facts)
+    headings = [s.heading for s in a.sections]
+    for heading in ("How they work", "What each shows", "When each is used", "Limits", "Radiation",
+                    "For your situation", "Questions to ask your care team", "Sources"):
+        assert heading in headings
+    by = {s.heading: " ".join(s.paragraphs + s.bullets) for s in a.sections}
+    assert "X-rays" in by["How they work"] and "radioactive" in by["How they work"]
+    assert "sugar" in by["How they work"] and "PET/CT" in by["How they work"]
+    assert "anatomy" in by["What each shows"] and "metabolic activity" in by["What each shows"]
+    assert "inflammation" in by["Limits"]
+    assert "mSv" in by["Radiation"] and "25 mSv" in by["Radiation"] and "7 mSv" in by["Radiation"]
+    assert "brain MRI" in by["For your situation"] and "symptoms" in by["For your situation"]
+    assert "HER2" in a.title and a.intent == "compare" and not a.personalized
+    assert any(s.kind == "situation" and s.bullets for s in a.sections)  # says what would refine it
+
+
+def test_context_personalises_with_the_acr_scenario(kb: KnowledgeBase, facts: dict[str, Fact]) -> None:
+    profile, indication = read_scenario(
+        "61-year-old, 1.5 cm grade 1 IDC, ER positive, HER2 negative, clinical stage I, no symptoms, "
+        "just diagnosed", kb)
+    a = answer("Do I need a bone scan?", kb, facts, profile=profile, indication=indication)
+    situation = next(s for s in a.sections if s.kind == "situation")
+    assert a.personalized
+    assert [(r.topic_id, r.variant) for r in situation.guideline_refs][:1] == [(310, 2)]
+    assert "bone scan you asked about, the ACR rating here is usually not appropriate" in \
+        " ".join(situation.paragraphs)
+    assert not any(f.startswith("staging.advanced") for f in a.fact_ids())
+
+
+def test_red_flags_change_the_personal_section(kb: KnowledgeBase, facts: dict[str, Fact]) -> None:
+    profile, indication = read_scenario("stage I IDC, just diagnosed, new bone pain in my hip", kb)
+    a = answer("Do I need a bone scan?", kb, facts, profile=profile, indication=indication)
+    situation = " ".join(next(s for s in a.sections if s.kind == "situation").paragraphs)
+    assert "You mentioned" in situation and "bone" in situation
+
+
+def test_assessment_can_be_passed_in(kb: KnowledgeBase, facts: dict[str, Fact]) -> None:
+    from scanwise.domain.assess import assess
+
+    profile, indication = read_scenario("s/p lumpectomy and radiation 3 years ago, doing well", kb)
+    done = assess(profile, indication, kb)
+    a = answer("How often do I need a mammogram?", kb, facts, assessment=done)
+    assert a.personalized and a.intent == "frequency"
+    assert "surveillance.mammogram" in a.fact_ids()
+
+
+def test_json_contract(kb: KnowledgeBase, facts: dict[str, Fact]) -> None:
+    data = answer(SEED, kb, facts).model_dump(mode="json")
+    assert {"question", "title", "intent", "personalized", "sections", "sources", "disclaimer",
+            "reading_grade"} <= set(data)
+    assert {"heading", "paragraphs", "bullets", "citations"} <= set(data["sections"][0])
+    assert {"id", "title", "publisher", "year", "url"} <= set(data["sources"][0])
