@@ -14,7 +14,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from scanwise import cli_ask, cli_stage
+from scanwise import cli_articles, cli_ask, cli_stage
 from scanwise.domain.kb import KnowledgeBaseError, default_kb
 
 app = typer.Typer(
@@ -112,6 +112,7 @@ def eval_command(
 
 cli_stage.register(app)
 cli_ask.register(app)
+cli_articles.register(app)
 
 
 def main() -> None:

@@ -1,0 +1,112 @@
+"""Articles to Markdown and HTML through the Jinja templates in ``scanwise/templates``.
+
+Rendering is pure: ``site_files`` returns the whole static site as {relative path: text}
+and leaves writing it to the caller. The site works from the file system with no server
+and no network: the search index ships as a script next to its JSON twin.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from functools import cache
+from typing import Any
+
+from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+
+from scanwise.domain.assess import RatedProcedure
+from scanwise.domain.kb import KnowledgeBase
+
+from .compose import all_variants, compose_article
+from .library import Library, default_library
+from .model import Article
+
+STATIC_FILES = ("style.css", "search.js")
+
+
+def rrl_text(p: RatedProcedure) -> str:
+    """The radiation cell as recommend shows it: symbols and band, or 'not in data'."""
+    if p.rrl is None and not p.rrl_msv:
+        return "not in data"
+    return f"{p.rrl_symbols} {p.rrl_msv or ''}".strip()
+
+
+def _md_cell(text: Any) -> str:
+    return str(text).replace("|", "\\|").replace("\n", " ")
+
+
+def _slug(text: str) -> str:
+    return "".join(c if c.isalnum() else "-" for c in text.lower()).strip("-")
+
+
+@cache
+def _env(kind: str) -> Environment:
+    env = Environment(
+        loader=PackageLoader("scanwise", "templates"),
+        autoescape=select_autoescape(enabled_extensions=("html",), default_for_string=False)
+        if kind == "html" else False,
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters["md_cell"] = _md_cell
+    env.filters["slug"] = _slug
+    env.globals["rrl_text"] = rrl_text
+    return env
+
+
+def _category_class(category: str) -> str:
+    return {"Usually Appropriate": "ua", "May Be Appropriate": "mba",
+            "May Be Appropriate (Disagreement)": "mba", "Usually Not Appropriate": "una"}[category]
+
+
+def render_markdown(article: Article) -> str:
+    return _env("md").get_template("article.md.j2").render(a=article)
+
+
+def render_html(article: Article, *, root: str = "../") -> str:
+    return _env("html").get_template("article.html.j2").render(
+        a=article, root=root, category_class=_category_class)
+
+
+def _index_entry(a: Article) -> dict[str, Any]:
+    return {"topic_id": a.topic_id, "variant": a.variant, "title": a.title, "path": a.path,
+            "topic": a.topic, "label": a.label or "", "status": a.status,
+            "rated": bool(a.table),
+            "text": " ".join([*a.who_fits, *a.situations, *(r.name for r in a.table)])}
+
+
+def site_files(kb: KnowledgeBase, *, library: Library | None = None,
+               articles: Iterable[Article] | None = None) -> dict[str, str]:
+    """Every file of the static site, keyed by path relative to its root."""
+    lib = library or default_library(kb)
+    arts = list(articles) if articles is not None else [
+        compose_article(kb, t, v, library=lib) for t, v in all_variants(kb)]
+    files: dict[str, str] = {a.path: render_html(a) for a in arts}
+    topics: dict[tuple[str, int], list[Article]] = {}
+    for a in arts:
+        topics.setdefault((a.status, a.topic_id), []).append(a)
+    groups: list[dict[str, Any]] = [
+        {"topic_id": tid, "topic": group[0].topic, "status": status, "year": group[0].year,
+         "articles": group, "urls": []}
+        for (status, tid), group in topics.items()]
+    # Topics whose variants are not in the bundled data still get an entry that says so.
+    groups += [{"topic_id": t.topic_id, "topic": t.title, "status": t.status, "year": t.revision_year,
+                "articles": [], "urls": t.source_urls}
+               for t in kb.topics if not t.variants and t.status != "superseded"]
+    groups.sort(key=lambda g: (g["status"] != "current", g["topic_id"]))
+    entries = [_index_entry(a) for a in arts]
+    files["index.html"] = _env("html").get_template("index.html.j2").render(
+        groups=groups, kb_version=kb.version, count=len(arts), root="")
+    files["search-index.json"] = json.dumps(entries, ensure_ascii=False, indent=0) + "\n"
+    files["search-index.js"] = ("window.SCANWISE_INDEX = "
+                                + json.dumps(entries, ensure_ascii=False) + ";\n")
+    files["articles.json"] = json.dumps(
+        [{"topic_id": a.topic_id, "variant": a.variant, "title": a.title, "path": a.path}
+         for a in arts], ensure_ascii=False, indent=2) + "\n"
+    loader = _env("html").loader
+    assert loader is not None
+    for name in STATIC_FILES:
+        files[name] = loader.get_source(_env("html"), f"static/{name}")[0]
+    return files
