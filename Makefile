@@ -24,6 +24,7 @@ lint: $(STAMP)
 	$(VENV)/bin/mypy src/scanwise/domain
 
 test: $(STAMP) lint
+	tools/ensure_chromium.sh
 	$(VENV)/bin/python -m pytest
 
 bench: $(STAMP)
