@@ -68,6 +68,7 @@ def test_retired_and_unrated_variants_say_so(articles: dict[tuple[int, int], Art
     assert "not in the bundled data" in unrated.verification
     assert any("acsearch.acr.org" in u for u in unrated.source_urls)
     assert any(q.question.startswith("Why does this page show no ratings") for q in unrated.faq)
+    assert unrated.situations == ["Looking for distant spread at diagnosis, late stage (IIB–III)"]
 
 
 @pytest.mark.parametrize(("key", "expected"), [

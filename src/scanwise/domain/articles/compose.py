@@ -17,7 +17,7 @@ from jinja2 import StrictUndefined, TemplateError
 from jinja2.sandbox import SandboxedEnvironment
 
 from scanwise.domain.assess import Match, find_topic, match_for
-from scanwise.domain.conditions import describe
+from scanwise.domain.conditions import Conditions, describe
 from scanwise.domain.kb import CATEGORY_ORDER, KnowledgeBase, KnowledgeBaseError, Topic, Variant
 
 from .case import case_values
@@ -221,7 +221,8 @@ def compose_article(kb: KnowledgeBase, topic_id: int, variant: int, *,
         label_complete=v.label_complete,
         title=_title(topic, v, describe(cond, labels)),
         path=article_path(topic.topic_id, v.number),
-        situations=[s.title for s in lib.situations_for(topic, v)],
+        # Situations about the data itself (ratings missing) are not clinical situations.
+        situations=[s.title for s in lib.situations_for(topic, v) if s.when != Conditions()],
         case=case[0] if case else Passage(text="No case is given: the bundled data does not say "
                                           "who this variant is for.", confidence="verified"),
         who_fits=describe(cond, labels),

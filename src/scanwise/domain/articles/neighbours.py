@@ -193,7 +193,9 @@ def redirects(kb: KnowledgeBase, topic: Topic, variant: Variant,
         if len(apart) == 1 and (e.topic is topic or _only_narrows(me.cond, e.cond, set(apart))):
             axes.setdefault(_who(e, apart, labels), []).append(e)
         elif not apart:
-            defining = [f for f in _extras(me.cond, e.cond) if f in _DEFINING]
+            # A narrower scenario adds something the patient has, not an exclusion.
+            defining = [f for f in _extras(me.cond, e.cond)
+                        if f in _DEFINING and getattr(e.cond, f) is not False]
             if defining:
                 who = "; ".join(describe(_only(e.cond, defining), labels))
                 narrower.setdefault(who, []).append(e)
