@@ -312,6 +312,7 @@ _FIELD_NAMES: dict[str, str] = {
     "none_present": "earlier imaging findings",
 }
 
+
 def find_topic(kb: KnowledgeBase, topic_id: int) -> Topic:
     """A topic by its ACR id, whatever its status (current first, then retired, superseded)."""
     found = sorted((t for t in kb.topics if t.topic_id == topic_id),
