@@ -73,6 +73,7 @@ class Evidence(BaseModel):
     start: int | None = None  # character offsets into the source text
     end: int | None = None
     source: str = "text"  # "text", a file name, or a FHIR resource id
+    page: int | None = None  # the page, for text read from a PDF
 
 
 class PatientProfile(BaseModel):
@@ -96,6 +97,9 @@ class PatientProfile(BaseModel):
     her2: Receptor | None = None
     her2_ihc: Literal["0", "1+", "2+", "3+"] | None = None
     her2_ish: Literal["amplified", "not amplified"] | None = None
+    her2_ish_ratio: float | None = Field(default=None, ge=0)  # HER2/CEP17 signal ratio
+    er_percent: float | None = Field(default=None, ge=0, le=100)  # share of tumor cells staining
+    pr_percent: float | None = Field(default=None, ge=0, le=100)
     ki67_percent: float | None = Field(default=None, ge=0, le=100)
     t: str | None = None  # with prefix as written: "cT3", "pT1c", "ypT0"
     n: str | None = None  # "cN1", "pN0(sn)"

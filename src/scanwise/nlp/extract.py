@@ -18,7 +18,7 @@ from scanwise.domain.kb import KnowledgeBase
 from scanwise.domain.profile import Evidence
 from scanwise.nlp.clinical import Mention
 
-_ROMAN = {"0": "0", "1": "I", "2": "II", "3": "III", "4": "IV",
+ROMAN = {"0": "0", "1": "I", "2": "II", "3": "III", "4": "IV",
           "i": "I", "ii": "II", "iii": "III", "iv": "IV"}
 
 
@@ -84,17 +84,17 @@ _NODE_SIZE_CONTEXT = rx(r"^\s*(?:(?!and\b|or\b|with\b|but\b)[a-z]+\s+){0,3}?(?:l
 _T = r"T(?:is|x|0|1mi|1a|1b|1c|1|2|3|4a|4b|4c|4d|4)"
 _N = r"N(?:x|0\(i\+\)|0\(mol\+\)|0|1mi|1a|1b|1c|1|2a|2b|2|3a|3b|3c|3)(?:\((?:sn|f)\))?"
 _M = r"M(?:0\(i\+\)|0|1|x)"
-_TNM = rx(rf"\b(?P<tp>yp|yc|c|p|r)?(?P<t>{_T})\s*,?\s*(?P<np>yp|yc|c|p)?(?P<n>{_N})"
+TNM = rx(rf"\b(?P<tp>yp|yc|c|p|r)?(?P<t>{_T})\s*,?\s*(?P<np>yp|yc|c|p)?(?P<n>{_N})"
            rf"(?:\s*,?\s*(?P<mp>c|p)?(?P<m>{_M}))?(?![a-z])")
 # Alone, "tx" is shorthand for treatment, so TX is read only inside a full TNM string.
-_T_ALONE = rx(r"\b(?P<tp>yp|yc|c|p)?(?P<t>T(?:is|0|1mi|1a|1b|1c|1|2|3|4a|4b|4c|4d|4))(?![a-z0-9-])")
-_N_ALONE = rx(rf"\b(?P<np>yp|yc|c|p)?(?P<n>{_N})(?![a-z0-9])")
-_M_ALONE = rx(rf"\b(?P<mp>c|p)?(?P<m>{_M})(?![a-z0-9])")
+T_ALONE = rx(r"\b(?P<tp>yp|yc|c|p)?(?P<t>T(?:is|0|1mi|1a|1b|1c|1|2|3|4a|4b|4c|4d|4))(?![a-z0-9-])")
+N_ALONE = rx(rf"\b(?P<np>yp|yc|c|p)?(?P<n>{_N})(?![a-z0-9])")
+M_ALONE = rx(rf"\b(?P<mp>c|p)?(?P<m>{_M})(?![a-z0-9])")
 
 _SUPRACLAVICULAR = rx(r"\b(?:positive|metastatic|fna[- ]positive|biopsy[- ]proven) (?:ipsilateral )?supraclavicular "
                        r"(?:lymph )?nodes?|\bsupraclavicular (?:lymph )?nodes?[^.;]{0,30}?\b(?:fna\s*\+|positive|"
                        r"metasta\w*|biopsy[- ]proven)")
-_STAGE = rx(r"\bstage\s*(?P<num>iv|iii|ii|i|[0-4])(?P<sub>[abc])?\b")
+STAGE = rx(r"\bstage\s*(?P<num>iv|iii|ii|i|[0-4])(?P<sub>[abc])?\b")
 _METASTATIC = rx(r"\b(metastatic breast cancer|de novo metastatic|stage iv|known metastases|known metastatic)\b")
 
 _POS = r"(?:\+|positive|pos\b|amplified)"
@@ -104,7 +104,7 @@ _RECEPTOR_WORD = {
     "pr": r"(?:pr|pgr|progesterone[- ]receptors?)",
     "her2": r"(?:her-?2(?:/neu)?|her2neu|erbb2)",
 }
-_TRIPLE_NEG = rx(r"\b(triple[- ]neg(?:ative)?\b|tnbc|er\s*/\s*pr\s*/\s*her-?2\s*(?:-|−|negative))")
+TRIPLE_NEG = rx(r"\b(triple[- ]neg(?:ative)?\b|tnbc|er\s*/\s*pr\s*/\s*her-?2\s*(?:-|−|negative))")
 _HR = rx(rf"\b(?:hr|hormone[- ]receptors?)[- ]?\s*(?:{_POS}|{_NEG})")
 _ER_PR_JOINT = rx(rf"\b(?:er\s*(?:/|and|&|,)\s*pr|estrogen and progesterone receptors?)\s*[:\-]?\s*(?P<v>{_POS}|{_NEG})")
 _HER2_IHC = rx(r"\bher-?2(?:/neu)?\b[^.;]{0,30}?\b(?:ihc\s*)?(?P<score>[0-3]\+|0)(?:\s*(?:by|on)\s*ihc)?")
@@ -120,7 +120,7 @@ _GRADE = [
 ]
 _GRADE_WORD = {"low": 1, "intermediate": 2, "high": 3}
 
-_HISTOLOGY = [
+HISTOLOGY = [
     ("mixed", rx(r"\b(mixed (?:invasive )?ductal (?:and|&) lobular|ductal (?:and|&) lobular features|"
                   r"idc with lobular features|mixed idc\s*/\s*ilc|mixed ductal/lobular)\b")),
     ("lobular", rx(r"\b(ilc|(?:invasive|infiltrating) lobular(?: carcinoma)?|lobular carcinoma(?! in situ)|"
@@ -155,7 +155,7 @@ _NOT_PREGNANT = rx(r"\b(not pregnant|non-?pregnant|negative pregnancy test)\b")
 _LACTATING = rx(r"\b(breast-?feeding|lactating|lactation|nursing)\b")
 _NOT_LACTATING = rx(r"\b(not (?:breast-?feeding|lactating|nursing))\b")
 
-_SURGERY = [
+SURGERY = [
     ("prophylactic_mastectomy", rx(r"\b((?:bilateral )?(?:prophylactic|risk[- ]reducing) (?:bilateral )?"
                                     r"(?:(?:nipple|skin)[- ]sparing )?mastectom(?:y|ies))\b")),
     ("bilateral_mastectomy", rx(r"\b(bilateral mastectom(?:y|ies)|double mastectomy|top surgery)\b")),
@@ -164,7 +164,7 @@ _SURGERY = [
                        r"partial mastectomy|wide local excision|segmental mastectomy|quadrantectomy)\b")),
     ("mastectomy", rx(r"\b(mastectomy|mastectomies)\b")),
 ]
-_PLANNED = rx(r"\b(planned|planning|plan|plans|scheduled|considering|candidate|awaiting|before|prior to|"
+PLANNED = rx(r"\b(planned|planning|plan|plans|scheduled|considering|candidate|awaiting|before|prior to|"
                r"upcoming|will have|will undergo|wants|desires|for|proceeding to|going to have|"
                r"undergo|undergoing|having|booked for|needs|need)\s+"
                r"(?:a\s+|an\s+|her\s+|his\s+|the\s+|my\s+|your\s+|their\s+)?(?:planned\s+)?$")
@@ -204,7 +204,7 @@ _NEOADJ_PLANNED = rx(r"\b(before|prior to|planned|planning|plan for|will (?:star
                       r"candidate for|to start|starting|about to start|pre-)\s*(?:\w+\s+){0,2}?"
                       r"(?:neoadjuvant|nac|nact|chemo)|(?:neoadjuvant|nac|nact)\b[^.;]{0,25}?"
                       r"\b(?:planned|scheduled|next week|to start|will start|is planned)")
-_NEOADJ_DONE = rx(r"\b((?:has |have )?(?:now )?completed|after (?:completing|completion of|finishing)|finished|post-?|following|"
+NEOADJ_DONE = rx(r"\b((?:has |have )?(?:now )?completed|after (?:completing|completion of|finishing)|finished|post-?|following|"
                    r"after|s/p)\s*(?:\w+\s+){0,2}?(?:neoadjuvant|nac|nact)|(?:neoadjuvant|nac|nact)\b[^.;]{0,30}"
                    r"\b(completed|finished|done)\b")
 _NEOADJ_ONGOING = rx(r"\b(mid[- ]?(?:treatment|way|course|nac|neoadjuvant)|during (?:neoadjuvant|nac|chemo)|"
@@ -289,19 +289,19 @@ def read_tumor(r: Reading) -> None:
         size = max(dims) * (10 if m.group("unit").lower().startswith("c") else 1)
         r.set("tumor_size_mm", round(size, 1), m.start(), m.end())
         break
-    if m := _TNM.search(text):
+    if m := TNM.search(text):
         _set_tnm(r, m)
     else:
-        if (m := _T_ALONE.search(text)) and not re.match(r"\s*-?\s*weighted", text[m.end():], re.IGNORECASE):
+        if (m := T_ALONE.search(text)) and not re.match(r"\s*-?\s*weighted", text[m.end():], re.IGNORECASE):
             r.set("t", (m.group("tp") or "c").lower() + canon(m.group("t")), m.start(), m.end())
-        if m := _N_ALONE.search(text):
+        if m := N_ALONE.search(text):
             r.set("n", (m.group("np") or "c").lower() + canon(m.group("n")), m.start(), m.end())
     if "n" not in r.facts and (m := _SUPRACLAVICULAR.search(text)):
         r.set("n", "cN3c", m.start(), m.end())  # AJCC: ipsilateral supraclavicular nodes are N3c
-    if "m" not in r.facts and (m := _M_ALONE.search(text)):
+    if "m" not in r.facts and (m := M_ALONE.search(text)):
         r.set("m", (m.group("mp") or "c").lower() + canon(m.group("m")), m.start(), m.end())
-    if m := _STAGE.search(text):
-        roman = _ROMAN[m.group("num").lower()]
+    if m := STAGE.search(text):
+        roman = ROMAN[m.group("num").lower()]
         sub = (m.group("sub") or "").upper()
         stage = roman + sub if roman not in ("0", "IV") else roman
         if stage in {"0", "I", "IA", "IB", "II", "IIA", "IIB", "III", "IIIA", "IIIB", "IIIC", "IV"}:
@@ -316,7 +316,7 @@ def read_tumor(r: Reading) -> None:
             r.set("grade", value, m.start(), m.end())
             break
     invasive_found = False
-    for name, pattern in _HISTOLOGY:
+    for name, pattern in HISTOLOGY:
         if m := pattern.search(text):
             if name == "dcis" and invasive_found:
                 continue  # DCIS alongside an invasive cancer: the invasive type decides
@@ -356,7 +356,7 @@ def _receptor_value(word: str) -> str:
 
 def read_receptors(r: Reading) -> None:
     text = r.text
-    if m := _TRIPLE_NEG.search(text):
+    if m := TRIPLE_NEG.search(text):
         for key in ("er", "pr", "her2"):
             r.set(key, "negative", m.start(), m.end())
     if m := _ER_PR_JOINT.search(text):
@@ -402,9 +402,9 @@ def read_receptors(r: Reading) -> None:
 
 def read_history(r: Reading) -> None:
     text = r.text
-    for name, pattern in _SURGERY:
+    for name, pattern in SURGERY:
         for m in pattern.finditer(text):
-            if _PLANNED.search(text[max(0, m.start() - 40):m.start()]):
+            if PLANNED.search(text[max(0, m.start() - 40):m.start()]):
                 continue  # planned surgery is not surgical history
             r.set("surgery", name, m.start(), m.end())
             break
@@ -440,7 +440,7 @@ def read_history(r: Reading) -> None:
             break
     if m := NEOADJ.search(text):
         state = None
-        for value, pattern in (("ongoing", _NEOADJ_ONGOING), ("completed", _NEOADJ_DONE),
+        for value, pattern in (("ongoing", _NEOADJ_ONGOING), ("completed", NEOADJ_DONE),
                                ("planned", _NEOADJ_PLANNED)):
             if sm := pattern.search(text):
                 state = value

@@ -1,0 +1,52 @@
+"""Read patients' records (text, PDF, FHIR R4/mCODE) into the profile the engine assesses.
+
+One entry point for every surface (CLI ``extract`` and ``recommend --record``, web upload,
+``ask --record``)::
+
+    reading = read_records([("pathology.pdf", pdf_bytes), ("labs.json", fhir_bytes)])
+    reading.profile      # PatientProfile
+    reading.evidence     # field -> the words (or FHIR resource) each fact came from
+    reading.warnings     # what was inferred, added up or replaced, in words
+    reading.conflicts    # statements that disagree; those facts stay unknown
+
+Record text is processed in memory only: nothing here logs or writes it.
+"""
+
+from __future__ import annotations
+
+from scanwise.domain.kb import KnowledgeBase, default_kb
+from scanwise.records.merge import merge
+from scanwise.records.model import (
+    MAX_BYTES,
+    MAX_TEXT_CHARS,
+    Conflict,
+    ConflictValue,
+    DocumentFacts,
+    RecordError,
+    RecordReading,
+    SourceSummary,
+)
+from scanwise.records.reader import read_document
+
+__all__ = ["MAX_BYTES", "MAX_TEXT_CHARS", "Conflict", "ConflictValue", "RecordError", "RecordReading",
+           "read_records"]
+
+
+def read_records(sources: list[tuple[str, bytes]], kb: KnowledgeBase | None = None) -> RecordReading:
+    """Read (name, raw bytes) records into one profile. Raises RecordError naming the bad file."""
+    if not sources:
+        raise RecordError("no records given")
+    kb = kb or default_kb()
+    docs: list[DocumentFacts] = []
+    summaries: list[SourceSummary] = []
+    for name, data in sources:
+        if not isinstance(data, (bytes, bytearray)):
+            raise RecordError(f"{name}: expected the file's bytes")
+        found, summary = read_document(name, bytes(data), kb)
+        docs.extend(found)
+        summaries.append(summary)
+    profile, evidence, warnings, conflicts = merge(docs)
+    if not any(d.facts or any(d.lists.values()) for d in docs):
+        warnings.append("no facts used for imaging guidance were found in the records")
+    return RecordReading(profile=profile, evidence=evidence, warnings=warnings, conflicts=conflicts,
+                         sources=summaries)

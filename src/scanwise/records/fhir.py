@@ -1,0 +1,384 @@
+"""Read FHIR R4 JSON (a Bundle or single resources; mCODE and US Core) into facts.
+
+Each resource is checked against the FHIR R4B models of ``fhir.resources`` first, so a
+malformed resource is refused with its position, id and field named. The resources that
+carry imaging-relevant facts are then read:
+
+- Condition (mCODE PrimaryCancerCondition): histology from the code, the histology-morphology
+  extension or their words; laterality from the body site and its laterality qualifier.
+- Observation (mCODE TumorMarkerTest and US Core): ER (LOINC 16112-5, 85337-4), PR (16113-3,
+  85339-0), HER2 (48676-1, 85319-2 by IHC, 85318-4 by ISH), Ki-67; TNM categories and stage
+  group (LOINC and SNOMED codes of mCODE); tumor size; histologic grade. Values are put in words
+  ("ER: Positive") and read by the same extractors as text records.
+- Patient: sex and age. Procedure: the breast surgery. DiagnosticReport and DocumentReference:
+  their text (conclusion, attached text or PDF) is read as a text record.
+
+Every fact's evidence names the resource it came from ("Observation/er-1").
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import datetime as dt
+import json
+import re
+from typing import Any
+
+from scanwise.domain.kb import KnowledgeBase
+from scanwise.domain.profile import Evidence
+from scanwise.nlp import pathology as path
+from scanwise.nlp.extract import HISTOLOGY, SURGERY
+from scanwise.records.model import DocumentFacts, FieldValue, RecordError
+
+_LOINC_MARKER = {
+    "16112-5": "ER", "85337-4": "ER", "40556-3": "ER",
+    "16113-3": "PR", "85339-0": "PR", "40557-1": "PR",
+    "48676-1": "HER2", "85319-2": "HER2 by IHC", "18474-7": "HER2 by IHC", "85318-4": "HER2 by FISH",
+    "72383-3": "HER2 by IHC", "48675-3": "HER2 by FISH", "49683-2": "HER2 by FISH",
+}
+# TNM and stage-group codes used by mCODE: LOINC (STU1) and SNOMED CT (STU2 and later).
+_TNM_CODES = {
+    "21905-5": ("t", "c"), "21906-3": ("n", "c"), "21907-1": ("m", "c"), "21908-9": ("stage", "c"),
+    "21899-0": ("t", "p"), "21900-6": ("n", "p"), "21901-4": ("m", "p"), "21902-2": ("stage", "p"),
+    "399504009": ("t", "c"), "399534004": ("n", "c"), "399387003": ("m", "c"), "399537006": ("stage", "c"),
+    "384625004": ("t", "p"), "371494008": ("n", "p"), "399390009": ("m", "p"), "399588009": ("stage", "p"),
+}
+_SIZE_CODES = {"21889-1", "33728-7"}
+_GRADE_CODES = {"44648-4", "33732-9", "371469007"}
+_KI67 = re.compile(r"\bki-?67\b|\bmib-?1\b", re.IGNORECASE)
+_ICDO_MORPHOLOGY = {"8500/3": "ductal", "8520/3": "lobular", "8522/3": "mixed", "8500/2": "dcis",
+                    "8480/3": "other", "8211/3": "other", "8510/3": "other", "8575/3": "other"}
+_LATERALITY_SNOMED = {"7771000": "left", "24028007": "right", "51440002": "bilateral"}
+_LATERALITY_EXT = "laterality"
+_HISTOLOGY_EXT = "histology-morphology-behavior"
+_CANCER_CONDITION = re.compile(r"carcinoma|cancer|malignan|neoplasm|dcis|tumou?r", re.IGNORECASE)
+
+
+def _codings(concept: dict[str, Any] | None) -> list[dict[str, Any]]:
+    return list((concept or {}).get("coding") or [])
+
+
+def _words(concept: dict[str, Any] | None) -> str:
+    """A CodeableConcept in words: its text, else its codings' displays, else codes."""
+    if not concept:
+        return ""
+    if concept.get("text"):
+        return str(concept["text"])
+    parts = [str(c.get("display") or c.get("code") or "") for c in _codings(concept)]
+    return "; ".join(p for p in parts if p)
+
+
+def _codes(concept: dict[str, Any] | None) -> set[str]:
+    return {str(c.get("code")) for c in _codings(concept) if c.get("code")}
+
+
+def _date(res: dict[str, Any]) -> dt.date | None:
+    for key in ("effectiveDateTime", "issued", "recordedDate", "onsetDateTime", "performedDateTime", "date"):
+        if isinstance(res.get(key), str):
+            return _parse_date(res[key])
+    for key in ("effectivePeriod", "performedPeriod"):
+        if isinstance(res.get(key), dict) and isinstance(res[key].get("start"), str):
+            return _parse_date(res[key]["start"])
+    return None
+
+
+def _parse_date(value: str) -> dt.date | None:
+    try:
+        return dt.date.fromisoformat(value[:10]) if len(value) >= 10 else None
+    except ValueError:
+        return None
+
+
+def _value_words(res: dict[str, Any]) -> str | None:
+    if "valueCodeableConcept" in res:
+        return _words(res["valueCodeableConcept"])
+    if "valueString" in res:
+        return str(res["valueString"])
+    if "valueBoolean" in res:
+        return "positive" if res["valueBoolean"] else "negative"
+    if "valueQuantity" in res:
+        q = res["valueQuantity"]
+        unit = q.get("unit") or q.get("code") or ""
+        return f"{q.get('value')} {unit}".strip()
+    if "valueInteger" in res:
+        return str(res["valueInteger"])
+    if "valueRatio" in res:
+        r = res["valueRatio"]
+        n, d = (r.get("numerator") or {}).get("value"), (r.get("denominator") or {}).get("value")
+        return f"ratio {n / d:.2f}" if isinstance(n, (int, float)) and d else None
+    if res.get("interpretation"):
+        return "; ".join(_words(i) for i in res["interpretation"])
+    return None
+
+
+class _Resource:
+    def __init__(self, res: dict[str, Any], file_name: str) -> None:
+        self.res = res
+        self.ref = f"{res.get('resourceType')}/{res.get('id', '?')}"
+        self.name = f"{file_name}#{self.ref}"
+        self.facts = DocumentFacts(name=self.name, kind="fhir", date=_date(res))
+
+    def set(self, field: str, value: Any, words: str, note: str | None = None) -> None:
+        ev = Evidence(text=words, source=self.name)
+        self.facts.facts[field] = FieldValue(value, [ev], self.facts.date, note)
+
+    def read_phrase(self, phrase: str) -> None:
+        """Put a coded fact in words and read it with the text extractors."""
+        cands = (path.receptors(phrase) + path.grades(phrase) + path.ki67(phrase) + path.sizes(phrase))
+        for c in cands:
+            field = "her2" if c.field == "her2_status" else c.field
+            if field not in self.facts.facts:
+                self.set(field, c.value, phrase, c.note)
+        ihc = self.facts.facts.get("her2_ihc")
+        ish = self.facts.facts.get("her2_ish")
+        if ish and "her2" not in self.facts.facts:
+            self.set("her2", "positive" if ish.value == "amplified" else "negative", phrase,
+                     "HER2 status follows the ISH result")
+        elif ihc and "her2" not in self.facts.facts:
+            self.set("her2", {"3+": "positive", "2+": "equivocal"}.get(ihc.value, "negative"), phrase)
+
+
+def _observation(r: _Resource) -> None:
+    res = r.res
+    code = res.get("code") or {}
+    codes, name = _codes(code), _words(code)
+    value = _value_words(res)
+    if value is None and not res.get("component"):
+        r.facts.warnings.append(f"{r.name}: no value, ignored")
+        return
+    marker = next((_LOINC_MARKER[c] for c in codes if c in _LOINC_MARKER), None)
+    tnm = next((_TNM_CODES[c] for c in codes if c in _TNM_CODES), None)
+    if marker:
+        r.read_phrase(f"{marker}: {value}")
+    elif tnm:
+        _tnm_value(r, tnm, value or "")
+    elif codes & _SIZE_CODES or re.search(r"\bsize\b", name, re.IGNORECASE):
+        sizes = [res.get("valueQuantity")] + [c.get("valueQuantity") for c in res.get("component") or []]
+        mm = [_mm(q) for q in sizes if q]
+        mm = [x for x in mm if x is not None]
+        if mm:
+            r.set("tumor_size_mm", max(mm), f"{name}: {value or ''}".strip(": "))
+    elif codes & _GRADE_CODES or re.search(r"\bgrade\b", name, re.IGNORECASE):
+        v = value or ""
+        phrase = f"histologic grade {v}" if re.fullmatch(r"\s*(?:grade\s*)?[123I]+\s*", v, re.I) else v
+        grades = path.grades(phrase.replace("Grade", "grade")) or path.grades(f"histologic grade {v}")
+        if grades:
+            r.set("grade", grades[0].value, f"{name}: {v}")
+    elif _KI67.search(name):
+        q = res.get("valueQuantity") or {}
+        if isinstance(q.get("value"), (int, float)) and 0 <= q["value"] <= 100:
+            r.set("ki67_percent", float(q["value"]), f"{name}: {value}")
+    elif re.search(r"estrogen|progesterone|her-?2|erbb2", name, re.IGNORECASE):
+        r.read_phrase(f"{name}: {value}")  # a marker coded some other way, named in words
+    else:
+        return
+    for comp in res.get("component") or []:
+        ccodes = _codes(comp.get("code"))
+        if ccodes & set(_LOINC_MARKER):
+            marker = next(_LOINC_MARKER[c] for c in ccodes if c in _LOINC_MARKER)
+            r.read_phrase(f"{marker}: {_value_words(comp)}")
+
+
+def _mm(q: dict[str, Any]) -> float | None:
+    value, unit = q.get("value"), str(q.get("code") or q.get("unit") or "").lower()
+    if not isinstance(value, (int, float)):
+        return None
+    return {"mm": float(value), "cm": float(value) * 10}.get(unit)
+
+
+def _tnm_value(r: _Resource, tnm: tuple[str, str], value: str) -> None:
+    field, prefix = tnm
+    if field == "stage":
+        found = path.stages(_stage_phrase(value))
+        if found:
+            r.set("stage", found[0].value, value)
+        return
+    token = value.strip().split()[0] if value.strip() else ""
+    written = re.match(r"(?i)^(yp|yc|c|p)?", token)
+    has_prefix = bool(written and written.group(1))
+    cands = [c for c in path.tnm(token if has_prefix else prefix + token, prefix) if c.field == field]
+    if not cands and field == "m":
+        cands = [c for c in path.tnm(f"{prefix}T1 N0 {prefix}{token}", prefix) if c.field == "m"]
+    if cands:
+        r.set(field, cands[0].value, value)
+    else:
+        r.facts.warnings.append(f"{r.name}: the {field.upper()} category '{value}' was not understood")
+
+
+def _stage_phrase(value: str) -> str:
+    """'IIA' or 'Stage IIA' as 'stage IIA', for the stage extractor."""
+    return "stage " + re.sub(r"(?i)^\s*stage\s*", "", value)
+
+
+def _extension_concept(element: dict[str, Any], marker: str) -> dict[str, Any] | None:
+    for ext in element.get("extension") or []:
+        if marker in str(ext.get("url", "")):
+            return ext.get("valueCodeableConcept")
+    return None
+
+
+def _condition(r: _Resource) -> None:
+    res = r.res
+    words = _words(res.get("code"))
+    morphology = _extension_concept(res, _HISTOLOGY_EXT)
+    if not _CANCER_CONDITION.search(words + " " + _words(morphology)):
+        return
+    codes = _codes(morphology) | _codes(res.get("code"))
+    hist = next((_ICDO_MORPHOLOGY[c] for c in codes if c in _ICDO_MORPHOLOGY), None)
+    source_words = _words(morphology) or words
+    if hist is None:
+        for c in path.histologies(_words(morphology) + ". " + words):
+            hist = c.value
+            break
+    if hist is None:
+        for name, pattern in HISTOLOGY:
+            if pattern.search(source_words):
+                hist = name
+                break
+    if hist:
+        r.set("histology", hist, f"Condition: {source_words}")
+    for site in res.get("bodySite") or []:
+        lat = _extension_concept(site, _LATERALITY_EXT)
+        side = next((_LATERALITY_SNOMED[c] for c in _codes(lat) if c in _LATERALITY_SNOMED), None)
+        site_words = _words(site)
+        if side is None:
+            for word in ("bilateral", "left", "right"):
+                if re.search(rf"\b{word}\b", f"{_words(lat)} {site_words}", re.IGNORECASE):
+                    side = word
+                    break
+        if side:
+            r.set("laterality", side, f"body site: {site_words} {_words(lat)}".strip())
+            break
+    for stage in res.get("stage") or []:
+        summary = _words(stage.get("summary"))
+        if found := path.stages(_stage_phrase(summary)):
+            r.set("stage", found[0].value, f"stage: {summary}")
+
+
+def _patient(r: _Resource) -> None:
+    res = r.res
+    if res.get("gender") in ("female", "male"):
+        r.set("sex", res["gender"], f"Patient.gender: {res['gender']}")
+    if isinstance(res.get("birthDate"), str) and len(res["birthDate"]) >= 4:
+        born = res["birthDate"]
+        today = dt.date.today()
+        try:
+            b = dt.date.fromisoformat(born) if len(born) == 10 else dt.date(int(born[:4]), 7, 1)
+        except ValueError:
+            return
+        age = today.year - b.year - ((today.month, today.day) < (b.month, b.day))
+        if 0 <= age <= 120:
+            r.set("age", age, f"Patient.birthDate: {born}", "age is counted to today from the birth date")
+
+
+def _procedure(r: _Resource) -> None:
+    words = _words(r.res.get("code"))
+    if r.res.get("status") not in (None, "completed"):
+        return  # planned or stopped surgery is not surgical history
+    for name, pattern in SURGERY:
+        if pattern.search(words):
+            r.set("surgery", name, f"Procedure: {words}")
+            break
+
+
+def _attached_text(res: dict[str, Any], r: _Resource) -> list[tuple[str, bytes]]:
+    """Text or PDF attached to a report, as (name, bytes) for the file readers."""
+    out: list[tuple[str, bytes]] = []
+    attachments = list(res.get("presentedForm") or [])
+    attachments += [c.get("attachment") for c in res.get("content") or [] if c.get("attachment")]
+    for i, att in enumerate(attachments):
+        data = att.get("data")
+        if not data:
+            continue
+        try:
+            raw = base64.b64decode(data, validate=True)
+        except (binascii.Error, ValueError) as exc:
+            raise RecordError(f"{r.name}: attachment {i + 1} is not valid base64 ({exc})") from exc
+        kind = ".pdf" if "pdf" in str(att.get("contentType", "")) else ".txt"
+        out.append((f"{r.name}/attachment-{i + 1}{kind}", raw))
+    if res.get("conclusion"):
+        out.append((f"{r.name}/conclusion.txt", str(res["conclusion"]).encode("utf-8")))
+    return out
+
+
+_READERS = {"Observation": _observation, "Condition": _condition, "Patient": _patient,
+            "Procedure": _procedure}
+_TEXT_CARRIERS = ("DiagnosticReport", "DocumentReference")
+
+
+def _validate(obj: dict[str, Any], where: str) -> None:
+    from fhir.resources.R4B import get_fhir_model_class
+    from pydantic import ValidationError
+
+    rtype = obj.get("resourceType")
+    try:
+        model = get_fhir_model_class(str(rtype))
+    except (ValueError, KeyError) as exc:
+        raise RecordError(f"{where}: '{rtype}' is not a FHIR R4 resource type") from exc
+    try:
+        model.model_validate(obj)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        loc = ".".join(str(x) for x in first["loc"]) or "(resource)"
+        raise RecordError(f"{where}: invalid FHIR {rtype}: field {loc}: {first['msg']}") from exc
+
+
+def parse_fhir(data: bytes, file_name: str) -> list[dict[str, Any]]:
+    """The resources in a FHIR JSON file, each validated; a RecordError names what is wrong."""
+    try:
+        obj = json.loads(data.decode("utf-8-sig"))
+    except UnicodeDecodeError as exc:
+        raise RecordError(f"{file_name}: JSON must be UTF-8 text") from exc
+    except json.JSONDecodeError as exc:
+        raise RecordError(f"{file_name}: not valid JSON (line {exc.lineno}, column {exc.colno}: "
+                          f"{exc.msg})") from exc
+    items = obj if isinstance(obj, list) else [obj]
+    resources: list[dict[str, Any]] = []
+    for i, item in enumerate(items):
+        where = f"{file_name} item {i + 1}" if isinstance(obj, list) else file_name
+        if not isinstance(item, dict) or "resourceType" not in item:
+            raise RecordError(f"{where}: JSON without a FHIR 'resourceType'; scanwise reads FHIR R4 "
+                              "resources and Bundles")
+        if item["resourceType"] == "Bundle":
+            _validate({k: v for k, v in item.items() if k != "entry"}, where)
+            for j, entry in enumerate(item.get("entry") or []):
+                res = entry.get("resource") if isinstance(entry, dict) else None
+                if not isinstance(res, dict):
+                    raise RecordError(f"{where}: Bundle entry {j + 1} has no resource")
+                ref = f"{res.get('resourceType')}/{res.get('id', '?')}"
+                _validate(res, f"{where}: Bundle entry {j + 1} ({ref})")
+                resources.append(res)
+        else:
+            _validate(item, where)
+            resources.append(item)
+    return resources
+
+
+def read_fhir(data: bytes, file_name: str, kb: KnowledgeBase) -> tuple[list[DocumentFacts], int]:
+    """Facts per resource (each dated by the resource itself), and how many resources were read."""
+    from scanwise.records.reader import read_document
+
+    resources = parse_fhir(data, file_name)
+    docs: list[DocumentFacts] = []
+    ignored: dict[str, int] = {}
+    for res in resources:
+        rtype = str(res.get("resourceType"))
+        r = _Resource(res, file_name)
+        if rtype in _READERS:
+            _READERS[rtype](r)
+            if r.facts.facts or r.facts.warnings:
+                docs.append(r.facts)
+        elif rtype in _TEXT_CARRIERS:
+            for name, raw in _attached_text(res, r):
+                for doc in read_document(name, raw, kb)[0]:
+                    doc.date = doc.date or r.facts.date
+                    for fv in doc.facts.values():
+                        fv.date = fv.date or r.facts.date
+                    docs.append(doc)
+        else:
+            ignored[rtype] = ignored.get(rtype, 0) + 1
+    if ignored and docs:
+        docs[0].warnings.append(f"{file_name}: not used for imaging guidance: "
+                                + ", ".join(f"{n} {t}" for t, n in sorted(ignored.items())))
+    return docs, len(resources)

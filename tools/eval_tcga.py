@@ -1,0 +1,126 @@
+"""Measure the record reader on the 146 TCGA-BRCA pathology reports in the shared reference.
+
+Usage: .venv/bin/python tools/eval_tcga.py [--json] [--misses] [PATH/TO/reports.jsonl]
+
+Scoring follows the reference's SOURCES.md: a receptor label comes from the registry, not
+necessarily from this report, so ER, PR, HER2 (IHC status) and HER2 ISH are scored only on
+reports whose text mentions that test (``text_mentions_heuristic``). Within those, a report
+where the reader finds no value counts as a miss. Histology is scored on every report, with
+cBioPortal's names mapped to scanwise's (ductal, lobular, mixed, other). A second figure,
+"precision", counts only the reports where the reader gave a value.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+DEFAULT = Path(__file__).resolve().parents[1].parent / "shared" / "reference" / "tcga_brca" / "reports.jsonl"
+
+_HISTOLOGY = {
+    "Breast Invasive Ductal Carcinoma": "ductal",
+    "Breast Invasive Lobular Carcinoma": "lobular",
+    "Breast Mixed Ductal and Lobular Carcinoma": "mixed",
+}
+_IHC_STATUS = {"0": "negative", "1+": "negative", "2+": "equivocal", "3+": "positive"}
+FIELDS = ("histology", "er", "pr", "her2", "her2_ish")
+
+
+def expected(row: dict[str, Any], field: str) -> str | None:
+    """The registry label in scanwise's words, or None where this report is not scored."""
+    labels, said = row["labels"], row["text_mentions_heuristic"]
+    if field == "histology":
+        return _HISTOLOGY.get(labels["histology"], "other")
+    if field in ("er", "pr"):
+        value = labels[field]
+        return value.lower() if said[field] and value in ("Positive", "Negative") else None
+    if field == "her2":
+        value = labels["her2_ihc"]
+        ok = value in ("Positive", "Negative", "Equivocal")
+        return value.lower() if said["her2"] and ok else None
+    value = labels["her2_fish"]
+    if not said["her2_ish"] or value not in ("Positive", "Negative"):
+        return None
+    return "amplified" if value == "Positive" else "not amplified"
+
+
+def predicted(profile: Any, field: str) -> str | None:
+    if field == "her2":  # the registry's HER2 label is the IHC result, not the final status
+        if profile.her2_ihc:
+            return _IHC_STATUS[profile.her2_ihc]
+        return profile.her2 if profile.her2_ish is None else None
+    value = getattr(profile, field)
+    return str(value) if value is not None else None
+
+
+def evaluate(rows: Iterable[dict[str, Any]]) -> dict[str, Any]:
+    from scanwise.domain.kb import default_kb
+    from scanwise.records import read_records
+
+    kb = default_kb()
+    scores: dict[str, dict[str, int]] = {f: {"scored": 0, "correct": 0, "answered": 0, "answered_correct": 0}
+                                         for f in FIELDS}
+    misses: list[dict[str, Any]] = []
+    conflicts = 0
+    for row in rows:
+        reading = read_records([(row["report_id"][:12] + ".txt", row["report_text"].encode())], kb)
+        conflicts += bool(reading.conflicts)
+        for field in FIELDS:
+            want = expected(row, field)
+            if want is None:
+                continue
+            got = predicted(reading.profile, field)
+            s = scores[field]
+            s["scored"] += 1
+            s["correct"] += got == want
+            if got is not None:
+                s["answered"] += 1
+                s["answered_correct"] += got == want
+            if got != want:
+                misses.append({"report": row["report_id"][:12], "field": field, "expected": want, "got": got,
+                               "conflict": [c.field for c in reading.conflicts]})
+    return {
+        "fields": {f: {**s, "accuracy": round(s["correct"] / s["scored"], 4) if s["scored"] else None,
+                       "precision": round(s["answered_correct"] / s["answered"], 4) if s["answered"]
+                       else None}
+                   for f, s in scores.items()},
+        "reports_with_conflicts": conflicts,
+        "misses": misses,
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("path", nargs="?", type=Path, default=DEFAULT)
+    ap.add_argument("--json", action="store_true", help="print JSON")
+    ap.add_argument("--misses", action="store_true", help="list every miss")
+    args = ap.parse_args(argv)
+    if not args.path.exists():
+        print(f"error: {args.path} not found (the shared reference data)", file=sys.stderr)
+        return 2
+    rows = [json.loads(line) for line in args.path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    report = evaluate(rows)
+    if args.json:
+        shown = report if args.misses else {k: v for k, v in report.items() if k != "misses"}
+        print(json.dumps(shown, indent=2))
+        return 0
+    print(f"TCGA-BRCA pathology reports: {len(rows)}")
+    print(f"{'field':<10} {'scored':>6} {'correct':>8} {'accuracy':>9} {'answered':>9} {'precision':>10}")
+    for field, s in report["fields"].items():
+        acc = f"{s['accuracy']:.1%}" if s["accuracy"] is not None else "-"
+        prec = f"{s['precision']:.1%}" if s["precision"] is not None else "-"
+        print(f"{field:<10} {s['scored']:>6} {s['correct']:>8} {acc:>9} {s['answered']:>9} {prec:>10}")
+    print(f"reports with a conflict reported: {report['reports_with_conflicts']}")
+    if args.misses:
+        for m in report["misses"]:
+            print(f"  {m['report']} {m['field']}: expected {m['expected']}, got {m['got']}"
+                  + (f" (conflict: {', '.join(m['conflict'])})" if m["conflict"] else ""))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
