@@ -70,6 +70,7 @@ _TNM_O = _rx(r"(?<![a-z])((?:y?p|y?c)?T(?:is|[0-4][a-d]?|x)(?:\s*\((?:m|\d+)\))?
              r"(?=\b|[(\s,]|M)")
 _N_O = _rx(r"\b(y?p|c)N[Oo](?=\b|\()")
 _M_O = _rx(r"(?<=[0-9a-d)\s])(y?p|c)?M[Oo]\b")
+_N_L = re.compile(r"(?<=[0-9a-dx)\s])((?:y?p|c)?)N[lI]([abc])?(?=[\s,M(]|$)")
 _T_L = re.compile(r"\b(y?p|c)?T[lI]([abc])?(?=[\s,N(]|$)")
 _TYPOS = {
     "postive": "positive", "positve": "positive", "posititve": "positive", "positiive": "positive",
@@ -112,6 +113,7 @@ def clean(text: str) -> CleanText:
     b.sub(_TNM_O, r"\1N0")
     b.sub(_N_O, r"\1N0")
     b.sub(_M_O, lambda m: (m.group(1) or "") + "M0")
+    b.sub(_N_L, lambda m: m.group(1) + "N1" + (m.group(2) or ""))
     b.sub(_T_L, lambda m: (m.group(1) or "") + "T1" + (m.group(2) or ""))
     b.sub(_SPACES, " ")
     origin = b.origin + [len(text)]

@@ -486,6 +486,10 @@ _NEGATIVE_NODES = rx(rf"\b(?:no (?:carcinoma|tumou?r|metasta\w*)[^.;]{{0,20}}\b(
                      rf"(?:are |is )?(?:negative|benign|free of (?:tumou?r|carcinoma)|without (?:tumou?r|carcinoma)))")
 
 
+def _overlaps(spans: list[tuple[int, int]], start: int, end: int, slack: int = 0) -> bool:
+    return any(start < b + slack and a - slack < end for a, b in spans)
+
+
 def _n(word: str) -> int:
     w = word.lower()
     return _NUMBER_WORDS[w] if w in _NUMBER_WORDS else int(w)
@@ -510,7 +514,7 @@ def nodes(text: str) -> list[Candidate]:
         out.append(Candidate("node_group", (positive, total), m.start(), m.end(), STATED))
         spans.append((m.start(), m.end()))
     for m in _NODES_OF_AFTER.finditer(text):
-        if any(a <= m.start() < b for a, b in spans):
+        if _overlaps(spans, m.start(), m.end()):
             continue
         p, total = _n(m.group("p")), _n(m.group("e"))
         if p <= total:
@@ -518,7 +522,7 @@ def nodes(text: str) -> list[Candidate]:
             out.append(Candidate("node_group", (positive, total), m.start(), m.end(), STATED))
             spans.append((m.start(), m.end()))
     for m in _NODES_FRACTION.finditer(text):
-        if any(a <= m.start() < b for a, b in spans):
+        if _overlaps(spans, m.start(), m.end(), slack=4):  # "two of fourteen lymph nodes (2/14)"
             continue
         if not _NODE_CONTEXT.search(text[max(0, m.start() - 80):m.start()]):
             continue
@@ -527,7 +531,7 @@ def nodes(text: str) -> list[Candidate]:
             out.append(Candidate("node_group", (p, total), m.start(), m.end(), STATED))
             spans.append((m.start(), m.end()))
     for m in _NEGATIVE_NODES.finditer(text):
-        if any(a <= m.start() < b or a < m.end() <= b for a, b in spans):
+        if _overlaps(spans, m.start(), m.end(), slack=4):
             continue
         total = _n(m.group("e") or m.group("e2"))
         if total > 0:

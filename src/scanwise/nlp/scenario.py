@@ -242,9 +242,11 @@ def _purpose(r: Reading, ind: dict[str, Any], asked: list[str], kb: KnowledgeBas
                              "imaging is for the breast, the axilla or distant spread")
 
 
-def _scope(r: Reading, ind: dict[str, Any], found: list[Mention], asked: list[str]) -> None:
+def _scope(r: Reading, ind: dict[str, Any], found: list[Mention], asked: list[str],
+           recorded_cancer: bool = False) -> None:
     text = r.text
-    patient_breast_cancer = any(mt.code == BREAST_CANCER and mt.status == "present" for mt in found)
+    patient_breast_cancer = recorded_cancer or any(
+        mt.code == BREAST_CANCER and mt.status == "present" for mt in found)
     other = [mt for mt in found if mt.code.startswith("cancer:") and mt.code != BREAST_CANCER
              and not mt.family]
     # scanwise is about the breast: a screening question with no other organ named is a
@@ -275,9 +277,49 @@ def _scope(r: Reading, ind: dict[str, Any], found: list[Mention], asked: list[st
                              "test, if any, fits a situation; ask the care team about treatment choices.")
 
 
-def read_scenario(text: str, kb: KnowledgeBase) -> tuple[PatientProfile, Indication]:
-    """Read free text into a profile and an indication. Raises UnusableText for empty input."""
-    if not isinstance(text, str) or not text.strip():
+_RECORD_LISTS = {"symptoms": "symptoms", "denied_symptoms": "denied", "findings": "findings"}
+_CATEGORY = re.compile(r"^(?:yp|yc|c|p|r)")
+
+
+def _add_known(r: Reading, heard: dict[str, Any], known: PatientProfile) -> None:
+    """Facts from the patient's records fill what the question leaves unsaid.
+
+    Where the question and the records disagree the fact is left unknown and the reason is
+    said; a T, N or M category given with a different prefix keeps the records' (staged) one.
+    """
+    lists = set(_RECORD_LISTS) | {"family_history", "labs"}
+    for key, value in known.model_dump(exclude={"evidence", *lists}).items():
+        if value is None:
+            continue
+        said = r.facts.get(key)
+        if key not in r.facts or (key in ("t", "n", "m") and _CATEGORY.sub("", str(said)) ==
+                                  _CATEGORY.sub("", str(value))):
+            r.facts[key] = value
+            r.evidence[key] = list(known.evidence.get(key, []))
+        elif said != value:
+            del r.facts[key]
+            r.evidence.pop(key, None)
+            r.assumptions.append(f"{key.replace('_', ' ')}: the question says {said} but the records say "
+                                 f"{value}; left unknown until checked")
+    for key, cite in _RECORD_LISTS.items():
+        for code in getattr(known, key):
+            if code not in heard[key]:
+                heard[key].append(code)
+                r.evidence[f"{cite}:{code}"] = list(known.evidence.get(f"{key}:{code}", []))
+    heard["family_history"] += [f for f in known.family_history if f not in heard["family_history"]]
+    for code, state in known.labs.items():
+        heard["labs"].setdefault(code, state)
+    heard["denied_symptoms"] = [c for c in heard["denied_symptoms"] if c not in heard["symptoms"]]
+
+
+def read_scenario(text: str, kb: KnowledgeBase,
+                  known: PatientProfile | None = None) -> tuple[PatientProfile, Indication]:
+    """Read free text into a profile and an indication. Raises UnusableText for empty input.
+
+    ``known`` is a profile read from the patient's records: its facts fill what the text does
+    not say, and the text may then be only the question (or empty).
+    """
+    if not isinstance(text, str) or (not text.strip() and known is None):
         raise UnusableText("the text is empty: describe the patient and the question")
     if len(text) > MAX_CHARS:
         raise UnusableText(f"the text is {len(text):,} characters; the limit is {MAX_CHARS:,}")
@@ -291,6 +333,8 @@ def read_scenario(text: str, kb: KnowledgeBase) -> tuple[PatientProfile, Indicat
     found = mentions(text, kb)
     heard = read_mentions(r, kb, found)
     nodal_status(r, heard["symptoms"], heard["denied_symptoms"])
+    if known is not None:
+        _add_known(r, heard, known)
     has_bc = any(mt.code == BREAST_CANCER and mt.status == "present" for mt in found) or any(
         k in r.facts for k in ("histology", "t", "stage", "er", "her2"))
     if hist := next((mt for mt in found if mt.code == BREAST_CANCER and mt.historical
@@ -300,7 +344,7 @@ def read_scenario(text: str, kb: KnowledgeBase) -> tuple[PatientProfile, Indicat
             text[max(0, (r.evidence["cancer_history"][0].start or 0) - 30):r.evidence["cancer_history"][0].start]):
         del r.facts["cancer_history"]  # "no personal history of breast cancer"
     ind: dict[str, Any] = {"text": text, "in_scope": True, "asked_procedures": heard["asked"]}
-    _scope(r, ind, found, heard["asked"])
+    _scope(r, ind, found, heard["asked"], recorded_cancer=known is not None and has_bc)
     signs = heard["symptoms"] + heard["findings"] + [k for k, v in heard["labs"].items() if v == "abnormal"]
     if ind["in_scope"]:
         _phase(r, ind, r.facts, signs, has_bc)

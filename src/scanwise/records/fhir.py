@@ -123,20 +123,21 @@ class _Resource:
         ev = Evidence(text=words, source=self.name)
         self.facts.facts[field] = FieldValue(value, [ev], self.facts.date, note)
 
-    def read_phrase(self, phrase: str) -> None:
-        """Put a coded fact in words and read it with the text extractors."""
+    def read_phrase(self, phrase: str, words: str) -> None:
+        """Put a coded fact in words and read it with the text extractors; cite the resource's words."""
+        phrase = words if words.startswith(phrase) else phrase
         cands = (path.receptors(phrase) + path.grades(phrase) + path.ki67(phrase) + path.sizes(phrase))
         for c in cands:
             field = "her2" if c.field == "her2_status" else c.field
             if field not in self.facts.facts:
-                self.set(field, c.value, phrase, c.note)
+                self.set(field, c.value, words, c.note)
         ihc = self.facts.facts.get("her2_ihc")
         ish = self.facts.facts.get("her2_ish")
         if ish and "her2" not in self.facts.facts:
-            self.set("her2", "positive" if ish.value == "amplified" else "negative", phrase,
+            self.set("her2", "positive" if ish.value == "amplified" else "negative", words,
                      "HER2 status follows the ISH result")
         elif ihc and "her2" not in self.facts.facts:
-            self.set("her2", {"3+": "positive", "2+": "equivocal"}.get(ihc.value, "negative"), phrase)
+            self.set("her2", {"3+": "positive", "2+": "equivocal"}.get(ihc.value, "negative"), words)
 
 
 def _observation(r: _Resource) -> None:
@@ -150,7 +151,7 @@ def _observation(r: _Resource) -> None:
     marker = next((_LOINC_MARKER[c] for c in codes if c in _LOINC_MARKER), None)
     tnm = next((_TNM_CODES[c] for c in codes if c in _TNM_CODES), None)
     if marker:
-        r.read_phrase(f"{marker}: {value}")
+        r.read_phrase(f"{marker}: {value}", f"{name}: {value}")
     elif tnm:
         _tnm_value(r, tnm, value or "")
     elif codes & _SIZE_CODES or re.search(r"\bsize\b", name, re.IGNORECASE):
@@ -170,14 +171,15 @@ def _observation(r: _Resource) -> None:
         if isinstance(q.get("value"), (int, float)) and 0 <= q["value"] <= 100:
             r.set("ki67_percent", float(q["value"]), f"{name}: {value}")
     elif re.search(r"estrogen|progesterone|her-?2|erbb2", name, re.IGNORECASE):
-        r.read_phrase(f"{name}: {value}")  # a marker coded some other way, named in words
+        r.read_phrase(f"{name}: {value}", f"{name}: {value}")  # a marker coded otherwise, named in words
     else:
         return
     for comp in res.get("component") or []:
         ccodes = _codes(comp.get("code"))
         if ccodes & set(_LOINC_MARKER):
             marker = next(_LOINC_MARKER[c] for c in ccodes if c in _LOINC_MARKER)
-            r.read_phrase(f"{marker}: {_value_words(comp)}")
+            value = _value_words(comp)
+            r.read_phrase(f"{marker}: {value}", f"{_words(comp.get('code'))}: {value}")
 
 
 def _mm(q: dict[str, Any]) -> float | None:
@@ -367,6 +369,7 @@ def read_fhir(data: bytes, file_name: str, kb: KnowledgeBase) -> tuple[list[Docu
         r = _Resource(res, file_name)
         if rtype in _READERS:
             _READERS[rtype](r)
+            r.facts.warnings += [f"{r.name}: {fv.note}" for fv in r.facts.facts.values() if fv.note]
             if r.facts.facts or r.facts.warnings:
                 docs.append(r.facts)
         elif rtype in _TEXT_CARRIERS:

@@ -205,6 +205,8 @@ def read_text_document(raw: str, name: str, kb: KnowledgeBase, kind: str = "text
     r.first("asymptomatic", ASYMPTOMATIC, True)
     heard = read_mentions(r, kb, mentions(text, kb))
     taken = set(out.facts) | {c.field for c in out.conflicts}
+    if "histology" in out.facts:
+        taken.add("risk")  # a screening risk category means nothing once a cancer is described
     for key in _FALLBACK_FIELDS:
         if key in r.facts and key not in taken and r.evidence.get(key):
             ev = [doc.reading_evidence(e) for e in r.evidence[key][:2]]
@@ -230,6 +232,6 @@ def read_text_document(raw: str, name: str, kb: KnowledgeBase, kind: str = "text
         if ev := r.evidence.get(f"labs:{code}"):
             out.labs[code] = (state, doc.reading_evidence(ev[0]))
     for fv in out.facts.values():
-        if fv.note and fv.note not in out.warnings:
+        if fv.note and f"{name}: {fv.note}" not in out.warnings:
             out.warnings.append(f"{name}: {fv.note}")
     return out
