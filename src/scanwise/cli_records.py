@@ -91,8 +91,9 @@ def reading_json(reading: RecordReading) -> dict[str, Any]:
 
 
 def _where(ev: Evidence) -> str:
+    """"Observation/er-1" for FHIR (the file is listed above the table); file, page, characters for text."""
     if ev.start is None:
-        return ev.source
+        return ev.source.split("#", 1)[-1]
     page = f" p.{ev.page}" if ev.page else ""
     return f"{ev.source}{page} @{ev.start}-{ev.end}"
 
@@ -105,6 +106,11 @@ def _quote(ev: Evidence) -> str:
 def print_reading(reading: RecordReading, console: Console,
                   title: str = "Facts read from the records") -> None:
     data = reading_json(reading)["profile"]
+    for src in reading.sources:
+        detail = (f"{src.pages} pages" if src.pages else f"{src.resources} resources" if src.resources
+                  else f"{src.chars:,} characters" if src.chars else "")
+        dated = f", dated {src.date}" if src.date else ""
+        console.print(f"[dim]read {escape(src.name)} ({src.kind}, {detail}{dated})[/]")
     table = Table(title=title, title_justify="left", show_header=True)
     table.add_column("Fact")
     table.add_column("Value", style="bold")

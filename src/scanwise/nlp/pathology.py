@@ -73,7 +73,10 @@ _MARKERS = {"er": rx(_ER_W), "pr": rx(_PR_W), "her2": rx(_HER2_W)}
 _ANY_MARKER = rx(rf"{_ER_W}|{_PR_W}|{_HER2_W}|\bki-?67\b|\bmib-?1\b|\be-?cadherin\b|\bck\s?\d|\bp63\b|\bfish\b")
 _JOINT_ER_PR = rx(r"\b(?:er\s*(?:/|and|&|,)\s*pr|o?estrogen\s*(?:/|and|&)\s*progesterone(?:[- ]receptors?)?)\b"
                   r"(?:\s*\((?:er\s*/\s*pr|er\s*and\s*pr)\))?")
-_SHORT_SIGN = re.compile(r"^\s?(?P<s>\+|-|−)(?=[\s/,;)]|$)")
+# "ER+", "PR -", "HER2-/": a sign right after the word, not a dash before a written result ("ER - Positive").
+_SHORT_SIGN = re.compile(r"^(?:\s?(?P<p>\+)|(?P<m>-|−))(?=[\s/,;).]|$)"
+                         r"(?!\.?\s*(?:[-:(]|positive|negative|pos\b|neg\b|\d|weak|strong|low|high|equivocal))",
+                         re.IGNORECASE)
 _VALUE = rx(
     r"(?P<pending>\bpending\b|\bordered\b|to follow|will be|not requested|not performed|in progress|"
     r"\brequested\b|\btaken\b|see (?:comment|addendum|note)|reported (?:in|as) an? addendum|repeated)"
@@ -134,7 +137,7 @@ def _receptor_reading(text: str, key: str, start: int, end: int) -> Iterator[Can
     """Value statements that follow one ER / PR / HER2 word."""
     after = text[end:]
     if m := _SHORT_SIGN.match(after):
-        value = "positive" if m.group("s") == "+" else "negative"
+        value = "positive" if m.group("p") else "negative"
         yield Candidate(key, value, start, end + m.end(), 2)
         return
     w = _window(text, end, key, 120)
@@ -172,6 +175,8 @@ def _receptor_reading(text: str, key: str, start: int, end: int) -> Iterator[Can
                 status_done = True
             continue
         if status_done:
+            if kind == "pct" and not v.group("cmp") and not v.group("num2"):  # "Positive, 95% of cells"
+                yield Candidate(f"{key}_percent", float(v.group("num")), s, e, LABELLED)
             break
         if kind in ("neg", "pos", "eq"):
             value = {"neg": "negative", "pos": "positive", "eq": "positive"}[kind]
