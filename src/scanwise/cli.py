@@ -14,7 +14,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from scanwise import cli_articles, cli_ask, cli_stage
+from scanwise import cli_articles, cli_ask, cli_records, cli_stage
 from scanwise.domain.kb import KnowledgeBaseError, default_kb
 
 app = typer.Typer(
@@ -54,10 +54,14 @@ def _read_text(text: str) -> str:
 
 @app.command()
 def recommend(
-    text: Annotated[str, typer.Argument(help='The clinical scenario, or "-" to read stdin.')],
+    text: Annotated[str | None, typer.Argument(
+        help='The clinical scenario, or "-" to read stdin; optional with --record.')] = None,
     as_json: JsonFlag = False,
     include_retired: Annotated[bool, typer.Option(
         "--include-retired", help="Also match retired guideline topics (for reference only).")] = False,
+    record: Annotated[list[Path] | None, typer.Option(
+        "--record", help="A patient record (text, PDF or FHIR JSON) whose facts fill the profile; "
+                         "repeat for more. The text then gives the question.")] = None,
 ) -> None:
     """Match a clinical scenario to guideline variants and show every rated study."""
     from scanwise.domain.assess import assess
@@ -65,14 +69,26 @@ def recommend(
     from scanwise.render.terminal import print_assessment
 
     kb = _kb()
+    if text is None and not record:
+        raise fail('give the clinical scenario as TEXT, or a patient record with --record FILE')
+    reading = cli_records.read_files(record, kb) if record else None
     try:
-        profile, indication = read_scenario(_read_text(text), kb)
+        profile, indication = read_scenario(_read_text(text) if text is not None else "", kb,
+                                            known=reading.profile if reading else None)
     except UnusableText as exc:
         raise fail(str(exc)) from exc
     result = assess(profile, indication, kb, include_retired=include_retired)
-    if as_json:
+    if as_json and reading is None:
         sys.stdout.write(result.model_dump_json(indent=2) + "\n")
+    elif as_json and reading is not None:
+        data = json.loads(result.model_dump_json())
+        data["record"] = cli_records.reading_json(reading)
+        data["record"]["facts_used"] = [k for k in reading.known_fields
+                                        if getattr(profile, k) == getattr(reading.profile, k)]
+        sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
     else:
+        if reading is not None:
+            cli_records.print_reading(reading, out, title="From the patient's records")
         print_assessment(result, out)
 
 
@@ -113,6 +129,7 @@ def eval_command(
 cli_stage.register(app)
 cli_ask.register(app)
 cli_articles.register(app)
+cli_records.register(app)
 
 
 def main() -> None:
