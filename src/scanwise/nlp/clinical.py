@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import threading
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -16,6 +17,7 @@ from scanwise.domain.kb import KnowledgeBase
 
 if TYPE_CHECKING:
     from spacy.language import Language
+    from spacy.tokens import Doc
 
 #: Mentions of cancer, told apart from the vocabulary codes by this prefix.
 BREAST_CANCER = "cancer:breast"
@@ -149,8 +151,31 @@ def pipeline(kb: KnowledgeBase) -> Language:
         return _pipelines[kb.version]
 
 
-def mentions(text: str, kb: KnowledgeBase) -> list[Mention]:
-    doc = pipeline(kb)(text)
+def _with_sentences(nlp: Language, text: str, sentence_starts: Iterable[int]) -> Doc:
+    """Run the pipeline with sentence boundaries given by the caller instead of PyRuSH.
+
+    PyRuSH takes most of the time on a long record; a record reader that already knows where
+    its sentences start passes them here. The same components run, in the same order.
+    """
+    doc = nlp.make_doc(text)
+    starts = sorted(set(sentence_starts))
+    j = 0
+    for token in doc:
+        hit = False
+        while j < len(starts) and starts[j] <= token.idx:  # a start at or before this token, after the last
+            hit = True
+            j += 1
+        token.is_sent_start = token.i == 0 or hit
+    for name, component in nlp.pipeline:
+        if name != "medspacy_pyrush":
+            doc = component(doc)
+    return doc
+
+
+def mentions(text: str, kb: KnowledgeBase, sentence_starts: Iterable[int] | None = None) -> list[Mention]:
+    """Vocabulary and cancer mentions with their context; ``sentence_starts`` skips PyRuSH."""
+    nlp = pipeline(kb)
+    doc = nlp(text) if sentence_starts is None else _with_sentences(nlp, text, sentence_starts)
     out = []
     for ent in doc.ents:
         sent = ent.sent

@@ -53,6 +53,15 @@ _DATE = re.compile(r"(?P<iso>(?P<y>(?:19|20)\d\d)-(?P<m>\d{1,2})-(?P<d>\d{1,2}))
                    r"(?P<y4>(?:19|20)\d\d))", re.IGNORECASE)
 
 
+_SENTENCE_START = re.compile(r"(?:(?<=[.;:!?])\s+|(?<![,\-])\n\s*(?=[A-Z0-9(*\u2022-]))(?=\S)")
+
+
+def sentence_starts(text: str) -> list[int]:
+    """Where sentences start: after . ; : ! ? and at a line that starts like a new field or
+    sentence (a wrapped line that continues a list, "headaches,\ncough", does not)."""
+    return [m.end() for m in _SENTENCE_START.finditer(text)]
+
+
 def parse_date(m: re.Match[str]) -> dt.date | None:
     try:
         if m.group("iso"):
@@ -203,7 +212,7 @@ def read_text_document(raw: str, name: str, kb: KnowledgeBase, kind: str = "text
     read_tumor(r)
     read_history(r)
     r.first("asymptomatic", ASYMPTOMATIC, True)
-    heard = read_mentions(r, kb, mentions(text, kb))
+    heard = read_mentions(r, kb, mentions(text, kb, sentence_starts(text)))
     taken = set(out.facts) | {c.field for c in out.conflicts}
     if "histology" in out.facts:
         taken.add("risk")  # a screening risk category means nothing once a cancer is described
