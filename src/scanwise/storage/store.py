@@ -1,0 +1,262 @@
+"""The store: SQLAlchemy 2 tables, the models the API returns, and the privacy rules."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import uuid
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from platformdirs import user_data_dir
+from pydantic import BaseModel
+from sqlalchemy import JSON, DateTime, Integer, String, Text, create_engine, event, select, text
+from sqlalchemy.engine import URL, Engine, make_url
+from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, sessionmaker
+from sqlalchemy.pool import StaticPool
+
+from scanwise.domain.assess import Assessment
+from scanwise.domain.profile import Indication, PatientProfile
+
+ENV_VAR = "SCANWISE_DB"
+
+
+class StoreError(RuntimeError):
+    """The database cannot be opened or used; the message names the database, never data."""
+
+
+def default_database_path() -> Path:
+    """An SQLite file in the user's data directory (XDG on Linux, Application Support on macOS)."""
+    return Path(user_data_dir("scanwise", appauthor=False)) / "scanwise.db"
+
+
+def resolve_database_url(value: str | None = None) -> str:
+    """A database URL from ``--db`` (a URL or a file path), else ``$SCANWISE_DB``, else the default.
+
+    ``postgresql://`` and ``postgres://`` use the psycopg 3 driver of the ``postgres`` extra.
+    """
+    value = value or os.environ.get(ENV_VAR) or str(default_database_path())
+    if "://" not in value:
+        path = Path(value).expanduser().resolve()
+        return f"sqlite:///{path}"
+    scheme, rest = value.split("://", 1)
+    if scheme in ("postgres", "postgresql"):
+        return f"postgresql+psycopg://{rest}"
+    return value
+
+
+def _shown(url: URL) -> str:
+    """The URL without its password, for messages and logs."""
+    return url.render_as_string(hide_password=True)
+
+
+class _Base(DeclarativeBase):
+    pass
+
+
+class _ProfileRow(_Base):
+    __tablename__ = "saved_profiles"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    label: Mapped[str | None] = mapped_column(String(200))
+    kb_version: Mapped[str] = mapped_column(String(64))
+    profile: Mapped[dict[str, Any]] = mapped_column(JSON)
+    indication: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    record_text: Mapped[str | None] = mapped_column(Text)
+
+
+class _AuditRow(_Base):
+    __tablename__ = "assessment_audit"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    surface: Mapped[str] = mapped_column(String(40))
+    kb_version: Mapped[str] = mapped_column(String(64))
+    input_sha256: Mapped[str] = mapped_column(String(64), index=True)
+    result: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+class SavedProfile(BaseModel):
+    """A profile the user chose to keep, with the question it came with."""
+
+    id: str
+    created_at: datetime
+    label: str | None
+    kb_version: str
+    profile: PatientProfile
+    indication: Indication | None
+    record_text: str | None  # only when the user asked to keep it
+
+
+class AuditEntry(BaseModel):
+    """One assessment as the audit trail keeps it: when, on which data, for what input."""
+
+    id: int
+    created_at: datetime
+    surface: str  # which page or endpoint asked, e.g. "api.recommend"
+    kb_version: str
+    input_sha256: str
+    result: dict[str, Any]  # the Assessment JSON, redacted
+
+
+def input_hash(inputs: Mapping[str, Any]) -> str:
+    """SHA-256 of the inputs in a canonical JSON form; bytes (uploads) enter as their own hash."""
+
+    def canonical(value: Any) -> Any:
+        if isinstance(value, bytes):
+            return {"sha256": hashlib.sha256(value).hexdigest()}
+        if isinstance(value, BaseModel):
+            return value.model_dump(mode="json")
+        if isinstance(value, Mapping):
+            return {str(k): canonical(v) for k, v in value.items()}
+        if isinstance(value, list | tuple):
+            return [canonical(v) for v in value]
+        return value
+
+    data = json.dumps(canonical(inputs), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(data.encode("utf-8")).hexdigest()
+
+
+def redact(assessment: Assessment) -> dict[str, Any]:
+    """The Assessment JSON without the user's own words: no scenario text, no evidence quotes.
+
+    Reasons (``why``) keep the short clinical phrases they rest on, e.g. ``stage I``, so an
+    auditor can still see why a variant was chosen.
+    """
+    data = assessment.model_dump(mode="json")
+    data["profile"]["evidence"] = {}
+    data["indication"]["text"] = ""
+    data["indication"]["evidence"] = {}
+    for flag in data["red_flags"]:
+        for trigger in flag["triggered_by"]:
+            trigger["evidence"] = None
+    return data
+
+
+def _utc(moment: datetime) -> datetime:
+    # SQLite hands back naive datetimes; everything is stored in UTC.
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+class Store:
+    """Saved profiles and the audit trail in one database. Safe to share between threads."""
+
+    def __init__(self, url: str) -> None:
+        try:
+            parsed = make_url(url)
+        except ArgumentError as exc:
+            raise StoreError(f"not a database URL: {url!r}") from exc
+        self.url = _shown(parsed)
+        self._memory = parsed.get_backend_name() == "sqlite" and parsed.database in (None, "", ":memory:")
+        try:
+            self.engine = _engine(parsed)
+        except OSError as exc:
+            raise StoreError(f"cannot create the database folder for {self.url}: {exc}") from exc
+        try:
+            _Base.metadata.create_all(self.engine)
+        except SQLAlchemyError as exc:
+            self.engine.dispose()
+            raise StoreError(f"cannot open the database {self.url}: {exc.__class__.__name__}: "
+                             f"{exc.orig if hasattr(exc, 'orig') else exc}") from exc
+        self._session = sessionmaker(self.engine, expire_on_commit=False)
+
+    def close(self) -> None:
+        if self._memory:
+            return  # an in-memory database lives exactly as long as its one connection
+        self.engine.dispose()
+
+    def ping(self) -> None:
+        with self.engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+
+    # --- saved profiles -------------------------------------------------------------------
+
+    def save_profile(self, profile: PatientProfile, *, kb_version: str,
+                     indication: Indication | None = None, label: str | None = None,
+                     record_text: str | None = None) -> SavedProfile:
+        row = _ProfileRow(
+            id=uuid.uuid4().hex,
+            created_at=datetime.now(UTC),
+            label=label,
+            kb_version=kb_version,
+            profile=profile.model_dump(mode="json"),
+            indication=indication.model_dump(mode="json") if indication else None,
+            record_text=record_text,
+        )
+        with self._session.begin() as session:
+            session.add(row)
+        return _saved(row)
+
+    def get_profile(self, profile_id: str) -> SavedProfile | None:
+        with self._session() as session:
+            row = session.get(_ProfileRow, profile_id)
+            return _saved(row) if row else None
+
+    def delete_profile(self, profile_id: str) -> bool:
+        with self._session.begin() as session:
+            row = session.get(_ProfileRow, profile_id)
+            if row is None:
+                return False
+            session.delete(row)
+            return True
+
+    # --- audit trail ------------------------------------------------------------------------
+
+    def record_assessment(self, assessment: Assessment, *, surface: str,
+                          input_sha256: str) -> AuditEntry:
+        row = _AuditRow(created_at=datetime.now(UTC), surface=surface,
+                        kb_version=assessment.kb_version, input_sha256=input_sha256,
+                        result=redact(assessment))
+        with self._session.begin() as session:
+            session.add(row)
+            session.flush()
+            return _entry(row)
+
+    def audit_entries(self, *, limit: int = 50, offset: int = 0) -> list[AuditEntry]:
+        """Newest first."""
+        query = select(_AuditRow).order_by(_AuditRow.id.desc()).limit(limit).offset(offset)
+        with self._session() as session:
+            return [_entry(row) for row in session.scalars(query)]
+
+
+def _engine(url: URL) -> Engine:
+    if url.get_backend_name() != "sqlite":
+        try:
+            return create_engine(url, pool_pre_ping=True)
+        except (ArgumentError, ImportError) as exc:
+            hint = " (install the extra: pip install 'scanwise[postgres]')" \
+                if url.get_backend_name() == "postgresql" else ""
+            raise StoreError(f"cannot use the database {_shown(url)}: {exc}{hint}") from exc
+    if url.database in (None, "", ":memory:"):
+        # One shared connection, or every thread would see its own empty database.
+        return create_engine(url, poolclass=StaticPool, connect_args={"check_same_thread": False})
+    Path(url.database).parent.mkdir(parents=True, exist_ok=True)  # type: ignore[arg-type]
+    engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 10})
+
+    @event.listens_for(engine, "connect")
+    def _pragmas(dbapi_connection: Any, _record: Any) -> None:
+        # WAL lets readers go on while the audit trail is written.
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.close()
+
+    return engine
+
+
+def _saved(row: _ProfileRow) -> SavedProfile:
+    return SavedProfile(
+        id=row.id, created_at=_utc(row.created_at), label=row.label, kb_version=row.kb_version,
+        profile=PatientProfile.model_validate(row.profile),
+        indication=Indication.model_validate(row.indication) if row.indication else None,
+        record_text=row.record_text,
+    )
+
+
+def _entry(row: _AuditRow) -> AuditEntry:
+    return AuditEntry(id=row.id, created_at=_utc(row.created_at), surface=row.surface,
+                      kb_version=row.kb_version, input_sha256=row.input_sha256, result=row.result)
