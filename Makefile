@@ -17,7 +17,7 @@ install: $(STAMP)
 
 run: $(STAMP)
 	$(VENV)/bin/scanwise kb
-	$(VENV)/bin/scanwise recommend "58-year-old woman, 1.8 cm grade 2 IDC, no palpable nodes, normal LFTs and ALP, clinical stage I. Is PET/CT needed for distant staging?"
+	$(VENV)/bin/scanwise serve
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check src tests benchmarks tools

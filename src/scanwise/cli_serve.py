@@ -1,0 +1,69 @@
+"""``scanwise serve``: the web app and JSON API on this machine.
+
+    scanwise serve [--host 127.0.0.1] [--port 8000] [--db PATH_OR_URL]
+
+Embedded SQLite by default (``$SCANWISE_DB``, else a file in the user data directory); a
+``postgresql://`` URL uses PostgreSQL (the ``postgres`` extra).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+HELP = ("Start the web app and JSON API (patient and clinician pages, /docs) on this machine. "
+        "Saved profiles and the audit trail go to an embedded SQLite file unless --db says otherwise.")
+
+
+def _loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def serve_command(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.", min=1, max=65535)] = 8000,
+    db: Annotated[str | None, typer.Option(
+        "--db", help="SQLite file path or database URL (default: $SCANWISE_DB, else the user "
+                     "data directory).")] = None,
+    timeout: Annotated[float, typer.Option(
+        help="Seconds a request's work may take before it gets 504.", min=0.1)] = 30.0,
+) -> None:
+    import uvicorn
+
+    from scanwise.storage import StoreError
+    from scanwise.web import WebSettings, create_app
+
+    console = Console(stderr=True, highlight=False)
+    # Only our request lines (ids, sizes, times) at INFO: other libraries log at WARNING, so no
+    # reader's debug output can carry record text into the log.
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    logging.getLogger("scanwise.web").setLevel(logging.INFO)
+    try:
+        app = create_app(WebSettings(db=db, timeout_s=timeout))
+    except StoreError as exc:
+        console.print(f"[bold red]error:[/] {exc}")
+        raise typer.Exit(3) from exc
+    store_url = app.state.services.store.url
+    if not _loopback(host):
+        console.print(f"[yellow]warning:[/] listening on {host}, not only this machine. The app has no "
+                      "log-in: put it behind an authenticating proxy before others can reach it.")
+    url_host = f"[{host}]" if ":" in host else host
+    console.print(f"scanwise {app.version} · knowledge base {app.state.services.kb.version}")
+    console.print(f"database: {store_url}")
+    console.print(f"open http://{url_host}:{port}/  (API docs: /docs · stop: Ctrl+C)")
+    # Our middleware logs each request by id, size and time; uvicorn's access log would add
+    # query strings, so it stays off.
+    uvicorn.run(app, host=host, port=port, access_log=False, log_level="info")
+
+
+def register(app: typer.Typer) -> None:
+    app.command("serve", help=HELP)(serve_command)

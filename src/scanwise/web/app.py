@@ -1,0 +1,100 @@
+"""The FastAPI application: pages, API, static files, error handling and the store."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
+from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException
+
+import scanwise
+from scanwise.domain.kb import default_kb
+from scanwise.storage import Store, resolve_database_url
+from scanwise.web import api, pages
+from scanwise.web.errors import ApiError, from_http_exception, from_validation_error
+from scanwise.web.middleware import RequestContext, request_id, wants_json
+from scanwise.web.schemas import Health
+from scanwise.web.services import Services
+from scanwise.web.settings import WebSettings
+
+STATIC_DIR = Path(__file__).parent / "static"
+# Multipart framing around an upload of exactly the limit must still fit.
+_FRAMING_BYTES = 64 * 1024
+
+log = logging.getLogger("scanwise.web")
+
+DESCRIPTION = """Evidence-based imaging guidance for breast cancer, from published guidelines
+(ACR Appropriateness Criteria; NCCN/ASCO where cited). Guideline information, not medical advice.
+
+Errors are JSON: `{"error": {"code", "message", "field"?}}`. Uploads are read in memory and
+never logged; nothing is stored unless saved through `/api/profiles`. Assessments are kept in
+an audit trail as time, knowledge-base version, input hash and the result without the user's
+text."""
+
+
+def create_app(settings: WebSettings | None = None, *, store: Store | None = None) -> FastAPI:
+    """The app. Opens (and creates) the database now, so a bad ``--db`` fails at start-up."""
+    settings = settings or WebSettings()
+    kb = default_kb()
+    store = store or Store(resolve_database_url(settings.db))
+    svc = Services(settings=settings, kb=kb, store=store)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        # Build the text pipeline and load the fact base in the background, so the first
+        # visitor does not wait for them; a request that comes sooner waits on the same lock.
+        threading.Thread(target=svc.warm_up, name="scanwise-warm-up", daemon=True).start()
+        yield
+        store.close()
+
+    app = FastAPI(title="scanwise", version=scanwise.__version__, description=DESCRIPTION,
+                  docs_url=None, redoc_url=None, openapi_url="/openapi.json", lifespan=lifespan)
+    app.state.services = svc
+    app.add_middleware(RequestContext, max_body_bytes=settings.max_upload_bytes + _FRAMING_BYTES)
+    _install_error_handlers(app)
+
+    @app.get("/healthz", response_model=Health, tags=["service"], summary="Liveness and readiness")
+    async def healthz() -> Health:
+        try:
+            await svc.workers.run(store.ping)
+            database = "ok"
+        except Exception:  # a health check reports the fault instead of failing
+            database = "unavailable"
+        return Health(status="ok", kb_version=kb.version, database=database)  # type: ignore[arg-type]
+
+    app.include_router(api.router)
+    app.include_router(pages.router)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    return app
+
+
+def _error_response(request: Request, error: ApiError) -> Response:
+    if not wants_json(request.url.path):
+        return pages.error_page(request, error)
+    return JSONResponse(error.body(request_id(request.scope)), status_code=error.status,
+                        headers=error.headers)
+
+
+def _install_error_handlers(app: FastAPI) -> None:
+    async def api_error(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, ApiError)
+        return _error_response(request, exc)
+
+    async def http_error(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, HTTPException)
+        return _error_response(request, from_http_exception(exc))
+
+    async def validation_error(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, RequestValidationError)
+        return _error_response(request, from_validation_error(exc))
+
+    app.add_exception_handler(ApiError, api_error)
+    app.add_exception_handler(HTTPException, http_error)
+    app.add_exception_handler(RequestValidationError, validation_error)
