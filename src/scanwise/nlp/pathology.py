@@ -78,7 +78,7 @@ _SHORT_SIGN = re.compile(r"^(?:\s?(?P<p>\+)|(?P<m>-|−))(?=[\s/,;).]|$)"
                          r"(?!\.?\s*(?:[-:(]|positive|negative|pos\b|neg\b|\d|weak|strong|low|high|equivocal))",
                          re.IGNORECASE)
 _VALUE = rx(
-    r"(?P<pending>\bpending\b|\bordered\b|to follow|will be|not requested|not performed|in progress|"
+    r"(?P<pending>\bpending\b|\bordered\b|not available|\bn/a\b|to follow|will be|not requested|not performed|in progress|"
     r"\brequested\b|\btaken\b|see (?:comment|addendum|note)|reported (?:in|as) an? addendum|repeated)"
     r"|(?P<control>\bcontrols?\b)"
     r"|(?P<neg>\bnegative\b|\bneg\b|\bnot (?:found|detected|identified|present|seen)\b|"
@@ -95,7 +95,8 @@ _PRECEDING_VALUE = rx(r"(?P<v>positive|negative|indeterminate|equivocal)\s+for\s
 _NONE_FOUND = rx(rf"\bno\s+(?P<w>{_ER_W}|{_PR_W})\s*\.?\s*(?:were\s+|was\s+)?(?:found|detected|identified|present)")
 _GUIDANCE = rx(r"\b(?:guidelines?|established|considered|defined as|criteria|cut-?off|levels?\s*:|"
                 r"reference range|scoring|if\b|are (?:reported|scored|interpreted))")
-_BY_ISH = rx(r"\s*\(?\s*(?:by|on|per)?\s*(?:fish|ish|cish|sish)\b")
+_HER2_RESULTS_BLOCK = rx(r"\bher-?2 results\b[^%]{0,160}?\bintensity\s*:\s*(?P<s>[0-3])\s*\+?")
+_BY_ISH = rx(r"\s*\(?\s*(?:by|on|per)\s+(?:fish|ish|cish|sish)\b")
 _REFERENCE_RANGE = re.compile(r"\s*(?:<=?|>=?|≤|≥|=)\s*\d")
 _BOTH = rx(r"\bboth\s+(?:are\s+)?(?:interpreted|considered|reported|scored)\s+as\.?\s*(?P<v>positive|negative)")
 _PCT_BEFORE = rx(rf"(?P<cmp><|>|less than|greater than|over)?\s*\b(?P<num>\d{{1,3}})\s*%\s+of\s+(?:the\s+)?"
@@ -107,7 +108,8 @@ _ISH_CONTEXT = rx(r"\b(?:fish|ish|cish|sish|in situ hybridi[sz]ation|amplif\w*)\
 # After a period, these still belong to the same result ("RECEPTOR. NEGATIVE.", "HER2. AB8 (. Negative",
 # "HER2/neu. - Performed on another specimen: Results: Negative").
 _CONTINUES = re.compile(r"(positive|negative|pos\b|neg\b|\d|weakly|strongly|low\b|high\b|focal|equivocal|"
-                        r"not\b|no\b|as\b|is\b|are\b|-\s*performed|results?\b|[a-z]{0,4}\d{1,4}\s*\()")
+                        r"not\b|no\b|as\b|is\b|are\b|-\s*performed|results?\b|[a-z]{0,4}\d{1,4}\s*\(|"
+                        r"overexpression|\(\s*[0-3]\s*\+)")
 
 
 def _window(text: str, start: int, own: str, span: int = 90) -> str:
@@ -119,7 +121,7 @@ def _window(text: str, start: int, own: str, span: int = 90) -> str:
             break
     # a period ends the statement unless the result follows it at once ("RECEPTOR. NEGATIVE.")
     for m in re.finditer(r"[.;]\s+", w):
-        follow = w[m.end():m.end() + 12].lower()
+        follow = w[m.end():m.end() + 20].lower()
         if not _CONTINUES.match(follow):
             w = w[:m.start()]
             break
@@ -141,9 +143,12 @@ def _receptor_reading(text: str, key: str, start: int, end: int) -> Iterator[Can
         yield Candidate(key, value, start, end + m.end(), 2)
         return
     w = _window(text, end, key, 120)
-    ish = bool(_ISH_CONTEXT.search(w)) or bool(_ISH_CONTEXT.search(text[max(0, start - 25):start]))
-    if key == "her2" and (first := _VALUE.search(w)) and _BY_ISH.match(text, end + first.end()):
-        ish = True  # "HER2: Negative by FISH"
+    first = _VALUE.search(w)
+    # ISH when the test is named before the result ("HER2 (FISH): not amplified", "FISH: HER2 ...")
+    # or right after it ("HER2: Negative by FISH"); a later "(CISH: ...)" is a second result.
+    ish = bool(_ISH_CONTEXT.search(w[:first.start()] if first else w)) or \
+        bool(_ISH_CONTEXT.search(text[max(0, start - 25):start])) or \
+        bool(key == "her2" and first and _BY_ISH.match(text, end + first.end()))
     status_done = score_done = False
     for v in _VALUE.finditer(w):
         kind = v.lastgroup if v.lastgroup not in ("cmp", "num", "num2", "sc", "sc0", "sc1") else None
@@ -254,12 +259,15 @@ def receptors(text: str) -> list[Candidate]:
             if any(a <= m.start() < b for a, b in taken):
                 continue
             out.extend(_receptor_reading(text, key, m.start(), m.end()))
+    for m in _HER2_RESULTS_BLOCK.finditer(text):  # "BREAST HER-2 RESULTS. ... Intensity: 2+"
+        out.append(Candidate("her2_ihc", "0" if m.group("s") == "0" else f"{m.group('s')}+", m.start(),
+                             m.end(), LABELLED))
     out.extend(_ish_statements(text))
     return out
 
 
 _SENTENCE = re.compile(r"(?:[^.;]|\.(?=\d))*(?:\.|;|$)")
-_BOILERPLATE = rx(r"\b(controls?|considered|defined as|established|criteria|if\b|will be|pending|ordered|recommend\w*|"
+_BOILERPLATE = rx(r"\b(controls?|levels?\s*:|considered|defined as|established|criteria|if\b|will be|pending|ordered|recommend\w*|"
                   r"submitted for|correlation|therefore submitted|performed on cases|reference range|"
                   r"to be performed|is being|request)")
 _ISH_RESULT = rx(r"(?P<neg>not amplified|non-?amplified|no amplification|without amplification|"
