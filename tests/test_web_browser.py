@@ -98,6 +98,33 @@ def fits_the_width(page: Page) -> None:
     assert page.evaluate("document.documentElement.scrollWidth") <= width, "page scrolls sideways"
 
 
+# WCAG 2 contrast of every piece of text against the background it is drawn on.
+_CONTRAST_JS = """
+() => {
+  const rgb = c => (c.match(/[\\d.]+/g) || []).map(Number);
+  const lum = ([r, g, b]) => [r, g, b].map(v => { v /= 255;
+    return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4); })
+    .reduce((sum, v, i) => sum + v * [0.2126, 0.7152, 0.0722][i], 0);
+  const background = el => { for (; el; el = el.parentElement) {
+    const c = rgb(getComputedStyle(el).backgroundColor);
+    if (c.length === 3 || c[3] > 0) return c.slice(0, 3); } return [255, 255, 255]; };
+  const worst = [];
+  for (const el of document.querySelectorAll("body *")) {
+    const own = Array.from(el.childNodes).some(n => n.nodeType === 3 && n.textContent.trim());
+    if (!own || el.closest(".vh") || !el.getClientRects().length) continue;
+    const a = lum(rgb(getComputedStyle(el).color)), b = lum(background(el));
+    const ratio = (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
+    if (ratio < 4.5) worst.push(el.tagName + "." + el.className + ": " + ratio.toFixed(2));
+  }
+  return worst;
+}
+"""
+
+
+def readable(page: Page) -> None:
+    assert page.evaluate(_CONTRAST_JS) == [], "text below 4.5:1 contrast"
+
+
 @pytest.mark.parametrize("size", list(SIZES))
 def test_patient_asks_the_seed_question(browser: Browser, server: str, shots: Path, size: str,
                                         capsys: pytest.CaptureFixture[str]) -> None:
@@ -113,6 +140,7 @@ def test_patient_asks_the_seed_question(browser: Browser, server: str, shots: Pa
     expect(page.locator("sup.cite a").first).to_be_visible()
     expect(page.get_by_role("heading", name="You might also ask")).to_be_visible()
     fits_the_width(page)
+    readable(page)
     screenshot(page, shots / f"patient-answer-{size}.png", capsys)
     # a follow-up question is one click, and is answered in turn
     page.locator(".follow-ups button").first.click()
@@ -138,6 +166,7 @@ def test_patient_uploads_a_pdf_report_checks_the_facts_and_gets_a_tailored_answe
     expect(page.get_by_label("Tumor size (mm)")).to_have_value("18")
     expect(page.get_by_text("pathology.pdf, page 1").first).to_be_visible()
     fits_the_width(page)
+    readable(page)
     screenshot(page, shots / f"patient-facts-{size}.png", capsys)
     # the facts are editable before they are used
     page.get_by_label("Where you are in care").select_option("new_diagnosis")
@@ -164,7 +193,8 @@ def test_clinician_runs_the_seed_scenario(browser: Browser, server: str, shots: 
     expect(bone).to_contain_text("1-10 mSv")
     expect(bone).to_contain_text("relative radiation level 3")  # the symbols, said in words
     expect(page.locator(".result p.notice")).to_contain_text("Not medical advice.")
-    fits_the_width(page)  # the table scrolls inside its own region on a phone
+    fits_the_width(page)  # on a phone the table turns into one card per study
+    readable(page)
     screenshot(page, shots / f"clinician-{size}.png", capsys)
     best.get_by_role("link", name="Read the article for this scenario").click()
     expect(page).to_have_url(server + "/articles/310/2")

@@ -264,3 +264,17 @@ def test_serve_help_and_a_bad_database() -> None:
     failed = runner.invoke(cli_app, ["serve", "--db", "/dev/null/inside-a-file/scanwise.db"])
     assert failed.exit_code == 3
     assert "cannot" in failed.output
+
+
+def test_follow_ups_are_read_as_meant_and_say_a_or_an(client: TestClient, kb: KnowledgeBase) -> None:
+    from scanwise.domain.answers import understand
+
+    svc = client.app.state.services  # type: ignore[attr-defined]
+    given = svc.ask(SEED_QUESTION)
+    follow_ups = svc.follow_ups(given)
+    assert len(follow_ups) == 4
+    assert "How much radiation does a CT scan give?" in follow_ups
+    for question in follow_ups:
+        intent = understand(question, kb).intent
+        assert intent not in (given.intent, "out_of_scope", "general"), question
+    assert "an FDG-PET/CT" in " ".join(svc.follow_ups(svc.ask("What is a PET/CT scan?")))

@@ -146,7 +146,7 @@ class Services:
         """Questions worth asking next, each one the answer engine reads as intended."""
         from scanwise.domain.answers import understand
 
-        tests = [t.label for t in given.understood.tests] or ["a PET/CT scan"]
+        tests = [_with_article(t.label) for t in given.understood.tests] or ["a PET/CT scan"]
         first = tests[0]
         candidates = [
             ("radiation", f"How much radiation does {first} give?"),
@@ -166,6 +166,17 @@ class Services:
             except ValueError:
                 continue
         return out
+
+
+def _with_article(label: str) -> str:
+    """'a CT scan', 'an FDG-PET/CT', 'an MRI', 'a mammogram': by how the word is said."""
+    word = label.split()[0]
+    if word.isupper() or word.split("-")[0].isupper():  # an acronym, read letter by letter
+        vowel_sound = word[0] in "AEFHILMNORSX"
+    else:
+        lower = word.lower()
+        vowel_sound = lower[0] in "aeio" or (lower[0] == "u" and not lower.startswith(("uni", "us", "ur")))
+    return f"{'an' if vowel_sound else 'a'} {label}"
 
 
 @dataclass
