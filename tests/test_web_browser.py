@@ -80,11 +80,24 @@ def shots(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("screenshots")
 
 
+_CONSOLE_ERRORS: dict[int, list[str]] = {}
+
+
 def open_page(browser: Browser, url: str, size: str) -> Page:
     width, height = SIZES[size]
     page = browser.new_page(viewport={"width": width, "height": height})
+    errors = _CONSOLE_ERRORS.setdefault(id(page), [])
+    # Script errors and blocked loads (the content security policy) show up here.
+    page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
+    page.on("pageerror", lambda error: errors.append(str(error)))
     page.goto(url)
     return page
+
+
+def close(page: Page) -> None:
+    errors = _CONSOLE_ERRORS.pop(id(page), [])
+    page.close()
+    assert errors == [], errors
 
 
 def screenshot(page: Page, path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -145,7 +158,7 @@ def test_patient_asks_the_seed_question(browser: Browser, server: str, shots: Pa
     # a follow-up question is one click, and is answered in turn
     page.locator(".follow-ups button").first.click()
     expect(page.locator("#answer-title")).to_be_visible()
-    page.close()
+    close(page)
 
 
 @pytest.mark.parametrize("size", list(SIZES))
@@ -174,7 +187,7 @@ def test_patient_uploads_a_pdf_report_checks_the_facts_and_gets_a_tailored_answe
     expect(page.locator("#answer-title")).to_be_visible()
     expect(page.get_by_text("Tailored to the facts above")).to_be_visible()
     expect(page.get_by_label("Where you are in care")).to_have_value("new_diagnosis")
-    page.close()
+    close(page)
 
 
 @pytest.mark.parametrize("size", list(SIZES))
@@ -199,7 +212,7 @@ def test_clinician_runs_the_seed_scenario(browser: Browser, server: str, shots: 
     best.get_by_role("link", name="Read the article for this scenario").click()
     expect(page).to_have_url(server + "/articles/310/2")
     expect(page.locator("h1")).to_be_visible()
-    page.close()
+    close(page)
 
 
 def test_keyboard_skip_link_examples_and_upload_limit(browser: Browser, server: str,
@@ -222,7 +235,7 @@ def test_keyboard_skip_link_examples_and_upload_limit(browser: Browser, server: 
     page.get_by_role("button", name="Get answer").click()
     expect(page.get_by_label("Or add your records")).to_be_focused()  # not sent
     expect(page.locator("#answer-title")).to_have_count(0)
-    page.close()
+    close(page)
 
 
 def test_docs_page_try_it_and_articles_search(browser: Browser, server: str) -> None:
@@ -235,7 +248,7 @@ def test_docs_page_try_it_and_articles_search(browser: Browser, server: str) -> 
     expect(page).to_have_url(server + "/articles/")
     page.get_by_label("Search scenarios").fill("HER2")
     expect(page.locator("#results li").first).to_be_visible()
-    page.close()
+    close(page)
 
 
 def test_server_refuses_bad_input_and_keeps_serving(server: str) -> None:

@@ -252,6 +252,12 @@ async def article_site(request: Request, path: str) -> Response:
     return Response(site[name], media_type=_SITE_TYPES.get(suffix, "text/plain; charset=utf-8"))
 
 
+@router.get("/favicon.ico")
+async def favicon() -> RedirectResponse:
+    # Browsers ask for it on every site, the article pages included.
+    return RedirectResponse("/static/favicon.svg", status_code=308)
+
+
 # --- API docs ---------------------------------------------------------------------------------
 
 @router.get("/docs", response_class=HTMLResponse)
