@@ -75,8 +75,9 @@ def test_recommend_with_record_fills_the_profile() -> None:
     assert data["profile"]["histology"] == "ductal" and data["profile"]["er"] == "positive"
     assert data["profile"]["evidence"]["er"][0]["source"] == "cap_synoptic.txt"
     assert "er" in data["record"]["facts_used"]
-    assert data["indication"]["purpose"] == "distant"
-    assert data["matches"], "a newly diagnosed invasive cancer asked about distant staging matches a variant"
+    assert (data["indication"]["phase"], data["indication"]["purpose"]) == ("new_diagnosis", "distant")
+    top = data["matches"][0]
+    assert (top["topic_id"], top["variant"]) == (310, 2)  # new diagnosis, early stage, distant staging
 
 
 def test_recommend_record_without_text_and_human_output() -> None:

@@ -281,13 +281,14 @@ _RECORD_LISTS = {"symptoms": "symptoms", "denied_symptoms": "denied", "findings"
 _CATEGORY = re.compile(r"^(?:yp|yc|c|p|r)")
 
 
-def _add_known(r: Reading, heard: dict[str, Any], known: PatientProfile) -> None:
+def _add_known(r: Reading, heard: dict[str, Any], known: PatientProfile) -> set[str]:
     """Facts from the patient's records fill what the question leaves unsaid.
 
     Where the question and the records disagree the fact is left unknown and the reason is
     said; a T, N or M category given with a different prefix keeps the records' (staged) one.
     """
     lists = set(_RECORD_LISTS) | {"family_history", "labs"}
+    filled: set[str] = set()
     for key, value in known.model_dump(exclude={"evidence", *lists}).items():
         if value is None:
             continue
@@ -296,6 +297,7 @@ def _add_known(r: Reading, heard: dict[str, Any], known: PatientProfile) -> None
                                   _CATEGORY.sub("", str(value))):
             r.facts[key] = value
             r.evidence[key] = list(known.evidence.get(key, []))
+            filled.add(key)
         elif said != value:
             del r.facts[key]
             r.evidence.pop(key, None)
@@ -310,6 +312,7 @@ def _add_known(r: Reading, heard: dict[str, Any], known: PatientProfile) -> None
     for code, state in known.labs.items():
         heard["labs"].setdefault(code, state)
     heard["denied_symptoms"] = [c for c in heard["denied_symptoms"] if c not in heard["symptoms"]]
+    return filled
 
 
 def read_scenario(text: str, kb: KnowledgeBase,
@@ -333,8 +336,7 @@ def read_scenario(text: str, kb: KnowledgeBase,
     found = mentions(text, kb)
     heard = read_mentions(r, kb, found)
     nodal_status(r, heard["symptoms"], heard["denied_symptoms"])
-    if known is not None:
-        _add_known(r, heard, known)
+    from_record = _add_known(r, heard, known) if known is not None else set()
     has_bc = any(mt.code == BREAST_CANCER and mt.status == "present" for mt in found) or any(
         k in r.facts for k in ("histology", "t", "stage", "er", "her2"))
     if hist := next((mt for mt in found if mt.code == BREAST_CANCER and mt.historical
@@ -347,7 +349,13 @@ def read_scenario(text: str, kb: KnowledgeBase,
     _scope(r, ind, found, heard["asked"], recorded_cancer=known is not None and has_bc)
     signs = heard["symptoms"] + heard["findings"] + [k for k, v in heard["labs"].items() if v == "abnormal"]
     if ind["in_scope"]:
-        _phase(r, ind, r.facts, signs, has_bc)
+        # A pathology report names the operation that removed this cancer: by itself that is not
+        # a history of treated cancer, so the phase is read as if the surgery were unsaid.
+        phase_facts = {k: v for k, v in r.facts.items() if not (k == "surgery" and k in from_record)}
+        _phase(r, ind, phase_facts, signs, has_bc)
+        if "surgery" in from_record and ind.get("phase") == "new_diagnosis":
+            r.assumptions.append("the surgery in the records is read as the operation for this cancer, "
+                                 "not past treatment; say so in the question if it was years ago")
         if ind.get("phase") in ("surveillance", "suspected_recurrence") and "cancer_history" not in r.facts:
             r.facts["cancer_history"] = True
             r.assumptions.append("personal history of breast cancer inferred from the follow-up context")
