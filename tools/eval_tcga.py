@@ -7,13 +7,15 @@ necessarily from this report, so ER, PR, HER2 (IHC status) and HER2 ISH are scor
 reports whose text mentions that test (``text_mentions_heuristic``). Within those, a report
 where the reader finds no value counts as a miss. Histology is scored on every report, with
 cBioPortal's names mapped to scanwise's (ductal, lobular, mixed, other). A second figure,
-"precision", counts only the reports where the reader gave a value.
+"precision", counts only the reports where the reader gave a value. T (main category, T1-T4)
+is scored on reports whose text has a pTNM string, for information.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 from collections.abc import Iterable
 from pathlib import Path
@@ -27,7 +29,7 @@ _HISTOLOGY = {
     "Breast Mixed Ductal and Lobular Carcinoma": "mixed",
 }
 _IHC_STATUS = {"0": "negative", "1+": "negative", "2+": "equivocal", "3+": "positive"}
-FIELDS = ("histology", "er", "pr", "her2", "her2_ish")
+FIELDS = ("histology", "er", "pr", "her2", "her2_ish", "t")
 
 
 def expected(row: dict[str, Any], field: str) -> str | None:
@@ -42,6 +44,8 @@ def expected(row: dict[str, Any], field: str) -> str | None:
         value = labels["her2_ihc"]
         ok = value in ("Positive", "Negative", "Equivocal")
         return value.lower() if said["her2"] and ok else None
+    if field == "t":  # main category only: the registry mixes editions and detail ("T1" vs "T1c")
+        return labels["path_t"][:2] if said["tnm_string"] and labels["path_t"] else None
     value = labels["her2_fish"]
     if not said["her2_ish"] or value not in ("Positive", "Negative"):
         return None
@@ -53,6 +57,8 @@ def predicted(profile: Any, field: str) -> str | None:
         if profile.her2_ihc:
             return _IHC_STATUS[profile.her2_ihc]
         return profile.her2 if profile.her2_ish is None else None
+    if field == "t":
+        return re.sub(r"^(?:yp|yc|c|p|r)", "", profile.t)[:2] if profile.t else None
     value = getattr(profile, field)
     return str(value) if value is not None else None
 

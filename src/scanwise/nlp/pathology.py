@@ -354,13 +354,17 @@ _DIMS = r"(?P<dims>\d{1,3}(?:\.\d+)?(?:\s*(?:x|×|by)\s*\d{1,3}(?:\.\d+)?){0,2})
 _SIZE_LABEL = rx(r"\b(?:(?:invasive|infiltrating|residual)\s+)?(?:tumou?r|carcinoma|cancer)?\s*size\b"
                  r"(?:\s+of\s+(?:the\s+)?(?:invasive|largest|residual)[a-z ]{0,30}?)?"
                  r"(?:\s*\((?:greatest|largest|maximum)[a-z ]{0,20}\))?[^0-9;]{0,40}?" + _DIMS)
-_SIZE_GREATEST = rx(r"\b(?:greatest|largest|maximum|maximal)\s+(?:dimension|diameter|extent)"
-                    r"(?:\s+of\s+(?:the\s+)?(?:invasive|largest|residual)[a-z ]{0,30})?\s*[:=]?\s*" + _DIMS)
+_SIZE_GREATEST = rx(r"\b(?:greatest|largest|maximum|maximal)\s+(?:dimension|diameter|extent)s?"
+                    r"(?:\s+of\s+(?:the\s+)?(?:invasive|largest|residual)[a-z ]{0,30}?)?"
+                    r"(?:\s+(?:over|greater than|>)\s*\d+(?:\.\d+)?\s*(?:cm|mm))?\s*[:=]?\s*" + _DIMS)
+_NOT_TUMOR_BEFORE = rx(r"\b(?:specimen|skin|ellipse|nodes?|margin|fragment)\b\W*"
+                       r"(?:\w+\W+){0,2}$")
 _SIZE_IN_DIAGNOSIS = rx(r"\b(?:invasive|infiltrating|residual)\s+(?:ductal\s+|lobular\s+|mammary\s+|mixed\s+)?"
                         r"(?:and\s+lobular\s+)?carcinoma\b[^.;]{0,50}?" + _DIMS)
 _SIZE_GROSS = rx(r"\b(?:tumou?r|mass|lesion|nodule|carcinoma)\b[^.;]{0,30}?\b(?:measur\w+|is|of|spanning)\b"
                  r"[^.;0-9]{0,15}" + _DIMS)
-_NOT_TUMOR = rx(r"\b(margin|away|from the|distance|node|specimen|skin|ellipse|fragment|core|tissue|bed|"
+_NOT_TUMOR = rx(r"\b(margin|away|from the|distance|within|separated|close to|biopsy(?! site)|"
+                r"node|specimen|skin|ellipse|fragment|core|tissue|bed|"
                 r"cavity|dcis|in situ|intraductal|metasta\w*|nipple|areola|fat|biopsy site|clip|cyst|"
                 r"incision|scar|slices?)\b")
 
@@ -382,6 +386,9 @@ def sizes(text: str) -> list[Candidate]:
             if pattern is _SIZE_LABEL and re.search(r"\b(dcis|in situ|node|metasta|bed)\b",
                                                    text[max(0, m.start() - 30):m.start()], re.IGNORECASE):
                 continue
+            if pattern in (_SIZE_GREATEST, _SIZE_LABEL) and \
+                    _NOT_TUMOR_BEFORE.search(text[max(0, m.start() - 30):m.start()]):
+                continue  # "SPECIMEN SIZE. Greatest dimensions: 10.5 x 9.5 cm"
             out.append(Candidate("tumor_size_mm", _size_mm(m), m.start(), m.end(), rank))
     return out
 
@@ -483,10 +490,14 @@ _NUMBER_WORDS = {"no": 0, "none": 0, "zero": 0, "one": 1, "two": 2, "three": 3, 
 _NUM = r"(?:\d{1,2}|" + "|".join(sorted(_NUMBER_WORDS, key=len, reverse=True)) + r")"
 _NODES_POS_LABEL = rx(rf"\b(?:number of |no\.? of |#\s*)?(?:positive|involved|metastatic)\s+(?:lymph\s+)?nodes?"
                       rf"(?:\s+\(?(?:with|containing) metasta\w*\)?)?\s*[:=]\s*(?P<n>{_NUM})\b")
-_NODES_EXAM_LABEL = rx(rf"\b(?:total\s+)?(?:number|no\.?|#)\s+of\s+(?:lymph\s+)?nodes\s+(?:examined|sampled|"
-                       rf"identified|removed|recovered|retrieved)\s*[:=]\s*(?P<n>{_NUM})\b|"
-                       rf"\btotal (?:number )?(?:of lymph nodes )?(?:examined|sampled|identified)\s*[:=]\s*(?P<n2>{_NUM})\b|"
-                       rf"\b(?:lymph\s+)?nodes\s+(?:examined|sampled)\s*[:=]\s*(?P<n3>{_NUM})\b")
+_EXAMINED = r"(?:examined|sampled|identified|removed|recovered|retrieved)(?:\s*\([^)]{0,40}\))?"
+_NODES_EXAM_LABEL = rx(rf"\b(?:total\s+)?(?:number|no\.?|#)\s+of\s+(?:lymph\s+)?nodes\s+{_EXAMINED}\s*[:=]\s*"
+                       rf"(?P<n>{_NUM})\b|"
+                       rf"\btotal (?:number )?(?:of lymph nodes )?{_EXAMINED}\s*[:=]\s*(?P<n2>{_NUM})\b|"
+                       rf"(?<!sentinel )(?<!sentinel lymph )\b(?:lymph\s+)?nodes\s+{_EXAMINED}\s*[:=]\s*(?P<n3>{_NUM})\b")
+# CAP: "Number of lymph nodes with macrometastasis: 5", "... with micrometastasis: 2" (both positive)
+_NODES_METASTASIS = rx(rf"\bnumber\s+of\s+(?:lymph\s+)?nodes\s+with\s+(?P<kind>macro|micro)-?metasta\w*\s*[:=]\s*"
+                       rf"(?P<n>{_NUM})\b")
 _NODES_OF = rx(rf"\b(?P<p>{_NUM})\s*(?:\((?:out )?of\s+(?P<e1>{_NUM})\)|(?:out\s+)?of\s+(?P<e2>{_NUM})|/\s*(?P<e3>\d{{1,2}}))"
                rf"\s+(?:\w+\s+){{0,2}}?(?:lymph\s+)?nodes?\b(?:\s+(?:are|is|were|was)?\s*(?P<v>positive|involved|"
                rf"with metasta\w*|negative|free|benign|uninvolved))?")
@@ -516,6 +527,8 @@ def nodes(text: str) -> list[Candidate]:
     for m in _NODES_EXAM_LABEL.finditer(text):
         n = m.group("n") or m.group("n2") or m.group("n3")
         out.append(Candidate("nodes_examined", _n(n), m.start(), m.end(), LABELLED))
+    for m in _NODES_METASTASIS.finditer(text):
+        out.append(Candidate(f"nodes_{m.group('kind').lower()}", _n(m.group("n")), m.start(), m.end(), LABELLED))
     spans: list[tuple[int, int]] = []
     for m in _NODES_OF.finditer(text):
         e = m.group("e1") or m.group("e2") or m.group("e3")

@@ -146,6 +146,17 @@ def _nodes(cands: list[path.Candidate], doc: _Doc, date: dt.date | None, out: Do
         labelled = [c for c in cands if c.field == key]
         if labelled:
             _resolve(key, labelled, doc, date, out)
+    spread = [c for c in cands if c.field in ("nodes_macro", "nodes_micro")]
+    if spread and "nodes_positive" not in out.facts:
+        total = sum({c.field: c.value for c in spread}.values())
+        out.facts["nodes_positive"] = FieldValue(total, [doc.evidence(c.start, c.end) for c in spread], date,
+                                                 "positive nodes: macro- and micrometastases added up")
+    positive, examined = out.facts.get("nodes_positive"), out.facts.get("nodes_examined")
+    if positive and examined and positive.value > examined.value:
+        del out.facts["nodes_positive"], out.facts["nodes_examined"]
+        out.warnings.append(f"{doc.name}: more positive lymph nodes ({positive.value}) than examined "
+                            f"({examined.value}); both left unknown")
+        return
     if not groups or ("nodes_positive" in out.facts and "nodes_examined" in out.facts):
         return
     top = max(c.rank for c in groups)
