@@ -46,6 +46,9 @@ BREAST_CANCER_PATTERNS = [
     "infiltrating lobular carcinoma", "idc", "ilc", "dcis", "ductal carcinoma in situ", "tnbc",
     "breast malignancy", "invasive breast cancer", "invasive carcinoma", "breast ca",
     "inflammatory breast cancer", "male breast cancer", "carcinoma",
+    # In text that is about the breast, a bare "cancer" is the breast cancer; named other
+    # cancers ("lung cancer") are longer matches and win.
+    "cancer",
 ]
 
 # Words that start a new assertion: a negation before them does not reach past them
@@ -54,6 +57,10 @@ _TERMINATORS = [";", "normal", "elevated", "raised", "abnormal", "rising", "incr
                 "with", "but", "has", "presents", "reports", "complains", "stage", "clinical",
                 "positive", "new", "now", "mother", "sister", "family", "c/o", "complains",
                 "today", "currently", "presents", "presenting"]
+
+
+_RESOLVED = ["resolved", "has resolved", "has since resolved", "since resolved", "settled", "went away",
+             "gone away", "has gone", "no longer"]
 
 
 @dataclass(frozen=True)
@@ -111,6 +118,7 @@ def _rule(rule_type: Any, phrase: str, code: str) -> Any:
 
 
 _lock = threading.Lock()
+_reading = threading.Lock()
 _pipelines: dict[str, Language] = {}
 
 
@@ -137,9 +145,10 @@ def _build(kb: KnowledgeBase) -> Language:
     rules += [TargetRule(p, BREAST_CANCER) for p in BREAST_CANCER_PATTERNS]
     rules += [TargetRule(p, f"cancer:{site}") for site, pats in OTHER_CANCERS.items() for p in pats]
     nlp.get_pipe("medspacy_target_matcher").add(rules)
-    nlp.get_pipe("medspacy_context").add(
-        [ConTextRule(word, "TERMINATE", direction="TERMINATE") for word in _TERMINATORS]
-    )
+    context = nlp.get_pipe("medspacy_context")
+    context.add([ConTextRule(word, "TERMINATE", direction="TERMINATE") for word in _TERMINATORS])
+    # A symptom that has gone ("back pain in June, which has since resolved") is not present.
+    context.add([ConTextRule(word, "NEGATED_EXISTENCE", direction="BACKWARD") for word in _RESOLVED])
     return nlp
 
 
@@ -175,7 +184,10 @@ def _with_sentences(nlp: Language, text: str, sentence_starts: Iterable[int]) ->
 def mentions(text: str, kb: KnowledgeBase, sentence_starts: Iterable[int] | None = None) -> list[Mention]:
     """Vocabulary and cancer mentions with their context; ``sentence_starts`` skips PyRuSH."""
     nlp = pipeline(kb)
-    doc = nlp(text) if sentence_starts is None else _with_sentences(nlp, text, sentence_starts)
+    # The pipeline (PyRuSH, PyFastNER inside medspaCy) keeps state while it reads a text and
+    # breaks when two threads read at once, so one text is read at a time.
+    with _reading:
+        doc = nlp(text) if sentence_starts is None else _with_sentences(nlp, text, sentence_starts)
     out = []
     for ent in doc.ents:
         sent = ent.sent

@@ -58,7 +58,7 @@ _AGE = [
     rx(r"\b(?P<age>\d{1,3})\s*(?:yo|y/o|y\.o\.|yrs?|years?(?:\s*old)?)\s*(?P<sex>[FM])\b"),
     rx(r"\b(?P<age>\d{1,3})\s*(?:-|\s)?(?:year|yr)s?(?:\s*|-)old\b"),
     rx(r"\b(?P<age>\d{1,3})\s*(?P<sex>[FM])\b"),
-    rx(r"\b(?P<age>\d{1,3})\s*(?:yo|y/o|y\.o\.|yrs? old)\b"),
+    rx(r"\b(?P<age>\d{1,3})\s*(?:yo\b|y/o\b|y\.o\.|yrs? old\b)"),
     rx(r"\b(?:wom[ae]n|m[ae]n|female|male|patient|pt|transfeminine|transmasculine|lady)\s*,\s*"
         r"(?P<age>\d{2})\s*(?:,|\.|$|\s+(?:on|with|had|has|who|started))"),
     rx(r"\b(?:age|aged)\s*:?\s*(?P<age>\d{1,3})\b"),
@@ -105,7 +105,8 @@ _RECEPTOR_WORD = {
     "her2": r"(?:her-?2(?:/neu)?|her2neu|erbb2)",
 }
 TRIPLE_NEG = rx(r"\b(triple[- ]neg(?:ative)?\b|tnbc|er\s*/\s*pr\s*/\s*her-?2\s*(?:-|−|negative))")
-_HR = rx(rf"\b(?:hr|hormone[- ]receptors?)[- ]?\s*(?:{_POS}|{_NEG})")
+_HR = rx(rf"\b(?:hr|hormone(?:[- ]receptors?)?)[- ]?\s*(?:{_POS}|{_NEG})")
+_ALLRED = rx(r"\b(?P<which>er|pr)\s*:?\s*(?:allred\s*(?:score\s*)?)?(?P<score>[0-8])\s*/\s*8\b")
 _ER_PR_JOINT = rx(rf"\b(?:er\s*(?:/|and|&|,)\s*pr|estrogen and progesterone receptors?)\s*[:\-]?\s*(?P<v>{_POS}|{_NEG})")
 _HER2_IHC = rx(r"\bher-?2(?:/neu)?\b[^.;]{0,30}?\b(?:ihc\s*)?(?P<score>[0-3]\+|0)(?:\s*(?:by|on)\s*ihc)?")
 _HER2_LOW = rx(r"\bher-?2[- ]low\b")
@@ -139,7 +140,7 @@ _NODE_NEG = rx(r"\b(c?n0\b|node[- ]neg(?:ative)?\b|clinically node[- ]neg(?:ativ
                 r"no palpable (?:axillary )?"
                 r"(?:nodes|lymph nodes|adenopathy|lymphadenopathy)|no (?:axillary )?(?:adenopathy|lymphadenopathy)|"
                 r"negative axilla|axilla (?:is )?(?:clinically )?negative|clinically negative axilla)")
-_NODE_POS = rx(r"\b(node[- ]positive|clinically node[- ]positive|positive (?:axillary )?(?:lymph )?nodes?|"
+_NODE_POS = rx(r"\b(nodes?[^.;]{0,30}?\b(?:fixed|matted)\b|node[- ]positive|clinically node[- ]positive|positive (?:axillary )?(?:lymph )?nodes?|"
                 r"(?:axillary )?(?:lymph )?nodes? (?:is |are |was |were )?palpable|"
                 r"nodes?[^.;]{0,25}\b(?:fna|biopsy|bx|core)\s*(?:\+|positive|proven)|"
                 r"(?:nodal|node) (?:met|mets|metastasis|metastases)\b|"
@@ -150,22 +151,28 @@ _NODE_POS = rx(r"\b(node[- ]positive|clinically node[- ]positive|positive (?:axi
                 r"metastatic (?:axillary )?(?:lymph )?node)\b")
 
 _PREGNANT = rx(r"\b(pregnant|pregnancy|\d+\s*(?:weeks?|wks?)'?\s*(?:pregnant|gestation|gestational age)|gravid|"
+                r"g\d+(?:\s*p\d+)?\s+at\s+\d+\s*(?:weeks?|wks?)|"
                 r"(?:first|second|third) trimester)\b")
 _NOT_PREGNANT = rx(r"\b(not pregnant|non-?pregnant|negative pregnancy test)\b")
 _LACTATING = rx(r"\b(breast-?feeding|lactating|lactation|nursing)\b")
 _NOT_LACTATING = rx(r"\b(not (?:breast-?feeding|lactating|nursing))\b")
 
 SURGERY = [
-    ("prophylactic_mastectomy", rx(r"\b((?:bilateral )?(?:prophylactic|risk[- ]reducing) (?:bilateral )?"
-                                    r"(?:(?:nipple|skin)[- ]sparing )?mastectom(?:y|ies))\b")),
+    ("prophylactic_mastectomy", rx(r"\b((?:bilateral )?(?:prophylactic|risk[- ]reducing|preventive|preventative) "
+                                    r"(?:bilateral )?(?:(?:nipple|skin)[- ]sparing )?mastectom(?:y|ies)|"
+                                    r"(?:both )?breasts? removed (?:as a )?(?:preventive|preventative|prophylactic|"
+                                    r"risk[- ]reducing))\b")),
     ("bilateral_mastectomy", rx(r"\b(bilateral mastectom(?:y|ies)|double mastectomy|top surgery)\b")),
     ("reduction_mammoplasty", rx(r"\b(reduction mamm[ao]plasty|breast reduction|reduction surgery)\b")),
     ("lumpectomy", rx(r"\b(lumpectomy|bct|bcs|breast[- ]conserv(?:ing|ation) (?:therapy|surgery|treatment)|"
-                       r"partial mastectomy|wide local excision|segmental mastectomy|quadrantectomy)\b")),
+                       r"partial mastectomy|wide local excision|segmental mastectomy|quadrantectomy|"
+                       r"(?:operation|surgery) to remove part of (?:the|my|her) breast|"
+                       r"removed part of (?:the|my|her) breast)\b")),
     ("mastectomy", rx(r"\b(mastectomy|mastectomies)\b")),
 ]
 PLANNED = rx(r"\b(planned|planning|plan|plans|scheduled|considering|candidate|awaiting|before|prior to|"
                r"upcoming|will have|will undergo|wants|desires|for|proceeding to|going to have|"
+               r"going (?:straight )?to|straight to|"
                r"undergo|undergoing|having|booked for|needs|need)\s+"
                r"(?:a\s+|an\s+|her\s+|his\s+|the\s+|my\s+|your\s+|their\s+)?(?:planned\s+)?$")
 _NO_SURGERY = rx(r"\b(no (?:chest |breast )?surgery|no top surgery)\b")
@@ -178,8 +185,18 @@ _RECON = [
 ]
 _IMPLANT = rx(r"\b(?P<type>saline|silicone)?\s*(?:breast\s+)?implants?\b")
 _AUGMENT = rx(r"\b(breast augmentation|augmentation mammoplasty|cosmetic implants?)\b")
-_IMPLANT_YEARS = rx(r"\bimplants?\b[^.;]{0,40}?\b(?P<n>\d+(?:\.\d+)?)\s*(?:years?|yrs?)\b|"
-                     r"\b(?P<n2>\d+(?:\.\d+)?)\s*(?:years?|yrs?)\s*(?:after|since)\s*(?:implant|augmentation)")
+NUMBER_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
+                "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "fifteen": 15, "twenty": 20}
+_N_ = r"(?:\d+(?:\.\d+)?|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty)"
+
+
+def number(word: str) -> float:
+    """'6' -> 6.0, 'six' -> 6.0."""
+    return float(NUMBER_WORDS.get(word.lower(), word))
+
+
+_IMPLANT_YEARS = rx(rf"\bimplants?\b[^.;]{{0,40}}?\b(?P<n>{_N_})\s*(?:years?|yrs?)\b|"
+                     rf"\b(?P<n2>{_N_})\s*(?:years?|yrs?)\s*(?:after|since)\s*(?:implant|augmentation)")
 
 _HORMONE_YEARS = rx(r"\b(?:hormones?|hormone therapy|estrogen|estradiol|feminizing|gender[- ]affirming|"
                      r"testosterone)\b[^.;]{0,40}?\b(?P<n>\d+(?:\.\d+)?)\s*(?:years?|yrs?)\b|"
@@ -190,7 +207,7 @@ _NO_HORMONES = rx(r"\b(no hormones?|no hormone (?:use|therapy)|not on hormones?|
 _RISK = [
     ("high", rx(r"\b(brca[12]?(?:/2)?(?: mutation| carrier| positive)?|tp53|li-fraumeni|palb2|pten|cowden|"
                  r"genetic (?:mutation|predisposition)|high[- ]risk|lifetime risk (?:of |greater than |over |>\s*|≥\s*)?(?:20|2[1-9]|[3-9]\d)\s*%|"
-                 r"(?:mantle|chest) (?:radiation|irradiation)|radiation to the chest)\b")),
+                 r"(?:mantle|chest) (?:radiation|irradiation)|radiation to the chest|strong family history)\b")),
     ("intermediate", rx(r"\b(intermediate[- ]risk|atypical ductal hyperplasia|adh|lcis|lobular carcinoma in situ|"
                          r"lobular neoplasia|atypia|lifetime risk (?:of )?1[5-9]\s*%)\b")),
     ("average", rx(r"\b(average[- ]risk|no family history|no risk factors)\b")),
@@ -200,7 +217,7 @@ NEGATED_BEFORE = rx(r"\b(no|not|never|denies|without|negative for)\b[^.;,]{0,20}
 NEOADJ = rx(r"\b(neoadjuvant|nac|nact|preoperative (?:chemo(?:therapy)?|systemic therapy)|"
               r"primary systemic therapy|pre-?op chemo|chemo(?:therapy)? before (?:my |her |his |the )?"
               r"(?:breast )?surgery)\b")
-_NEOADJ_PLANNED = rx(r"\b(before|prior to|planned|planning|plan for|will (?:start|begin|receive|get)|"
+_NEOADJ_PLANNED = rx(r"\b(before|prior to|planned|planning|plans?|plan for|will (?:start|begin|receive|get)|"
                       r"candidate for|to start|starting|about to start|pre-)\s*(?:\w+\s+){0,2}?"
                       r"(?:neoadjuvant|nac|nact|chemo)|(?:neoadjuvant|nac|nact)\b[^.;]{0,25}?"
                       r"\b(?:planned|scheduled|next week|to start|will start|is planned)")
@@ -368,6 +385,9 @@ def read_receptors(r: Reading) -> None:
                       rf"(?:strongly\s*|strong\s*|weakly\s*|weak\s*)?[:\-]?\s*(?P<v>{_POS}|{_NEG})")
         if m := pattern.search(text):
             r.set(key, _receptor_value(m.group("v")), m.start(), m.end())
+    for m in _ALLRED.finditer(text):  # Allred score out of 8: 3 or more is positive
+        r.set(m.group("which").lower(), "positive" if int(m.group("score")) >= 3 else "negative",
+              m.start(), m.end())
     for m in _PERCENT.finditer(text):
         pct = m.group("pct").replace(" ", "")
         r.set(m.group("which").lower(), "negative" if pct.startswith("<") or int(pct) < 1 else "positive",
@@ -427,7 +447,7 @@ def read_history(r: Reading) -> None:
             r.cite("implant", m.start(), m.end())  # implants, type not stated
         break
     if m := _IMPLANT_YEARS.search(text):
-        r.set("implant_years", float(m.group("n") or m.group("n2")), m.start(), m.end())
+        r.set("implant_years", number(m.group("n") or m.group("n2")), m.start(), m.end())
     if m := _NO_HORMONES.search(text):
         r.set("hormone_use_years", 0.0, m.start(), m.end())
     elif m := _HORMONE_YEARS.search(text):
@@ -481,7 +501,8 @@ ASYMPTOMATIC = rx(r"\b(asymptomatic|no symptoms|without symptoms|symptom[- ]free
 
 
 _LAB_VALUE = rx(r"^\s*(?:level\s*|of\s*|was\s*|is\s*|at\s*|:\s*|=\s*)*(?P<v>\d+(?:\.\d+)?)")
-_RISING = rx(r"\b(?:went|rose|increased|climbed|risen|up)\s+from\s+(?P<a>\d+(?:\.\d+)?)\s+to\s+(?P<b>\d+(?:\.\d+)?)")
+_RISING = rx(r"(?:\b(?:went|rose|increased|climbed|risen|up)\s+from\s+|^\s*(?:rising\s*|:\s*)?)"
+             r"(?P<a>\d+(?:\.\d+)?)\s*(?:to|->|→|>)\s*(?:\d+(?:\.\d+)?\s*(?:->|→|>)\s*)*(?P<b>\d+(?:\.\d+)?)")
 
 
 def _value_state(r: Reading, limits: dict[str, float], mention: Mention) -> str | None:

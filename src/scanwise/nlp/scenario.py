@@ -45,7 +45,9 @@ _SCREENING_CUE = rx(r"\b(screening|screen|routine mammograms?|annual mammograms?
 # Phase and purpose cues, strongest first within each phase.
 _PHASE_CUES: list[tuple[str, re.Pattern[str]]] = [
     ("suspected_recurrence", rx(r"\b(suspected recurrence|suspect(?:ed)? (?:local |distant )?recurrence|"
-                                 r"concern(?:ing)? for (?:local |distant )?recurrence|possible (?:local |distant )?recurrence|"
+                                 r"concern(?:ing)? for [a-z ]{0,25}?recurrence|possible (?:local |distant )?recurrence|"
+                                 r"recurrent (?:idc|ilc|carcinoma|disease|cancer|tumou?r)|confirmed recurren\w*|"
+                                 r"maybe the cancer (?:is )?(?:back|coming back)|cancer (?:is |has )?(?:come )?back|"
                                  r"rule out (?:local |distant )?recurrence|r/o (?:local |distant )?recurrence|"
                                  r"biopsy[- ](?:proven|confirmed) (?:local |regional )?recurrence|"
                                  r"rising tumou?r markers|(?:ca ?15-3|ca ?27[.-]29|cea|tumou?r markers?)\s+(?:are\s+|is\s+)?rising|"
@@ -85,8 +87,8 @@ _ROUTINE = rx(r"\b(asymptomatic|no symptoms|no complaints|feels? well|doing well
                r"routine)\b")
 _STAGING_WORD = rx(r"\b(staging|stage it|staged)\b")
 _OTHER_ORGAN = rx(r"\b(colon|colonoscopy|colorectal|cervical|cervix|pap|lung|ldct|prostate|psa|skin|"
-                   r"liver|ovarian|ovary|thyroid|bowel|stool)\b")
-_TREATMENT_QUESTION = rx(r"\b(chemo(?:therapy)?|drugs?|medications?|tamoxifen|letrozole|anastrozole|"
+                   r"liver|ovarian|ovary|ovaries|thyroid|bowel|stool|uterus|womb)\b")
+_TREATMENT_QUESTION = rx(r"\b(chemo(?:therapy)?|drugs?|medications?|antibiotics?|tamoxifen|letrozole|anastrozole|"
                           r"herceptin|trastuzumab|pertuzumab|radiation therapy|radiotherapy|side effects?|"
                           r"prognosis|survival rate|life expectancy|diet|supplements?|which surgery|"
                           r"lumpectomy or mastectomy|boost|gy|fractions?|fractionation|hypofractionat\w*|"
@@ -270,11 +272,17 @@ def _scope(r: Reading, ind: dict[str, Any], found: list[Mention], asked: list[st
         return
     q_start, q_end = _question_span(text)
     question = text[q_start:q_end] if "?" in text else ""
+    asked_here = any(q_start <= (ev.start or 0) < q_end for ev in r.evidence.get("asked_procedures", []))
     if question and _TREATMENT_QUESTION.search(question) and not _IMAGING_WORD.search(question) \
-            and not asked:
+            and not asked_here:
         ind["in_scope"] = False
         ind["scope_note"] = ("This asks about treatment, not imaging. scanwise answers which imaging "
                              "test, if any, fits a situation; ask the care team about treatment choices.")
+    elif question and _OTHER_ORGAN.search(question) and not _BREAST_CONTEXT.search(question) \
+            and not patient_breast_cancer:  # "liver metastases" of a breast cancer stay in scope
+        ind["in_scope"] = False
+        ind["scope_note"] = ("This asks about another organ, not the breast. scanwise covers imaging for "
+                             "breast cancer and breast symptoms only.")
 
 
 _RECORD_LISTS = {"symptoms": "symptoms", "denied_symptoms": "denied", "findings": "findings"}

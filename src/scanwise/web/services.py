@@ -7,7 +7,6 @@ errors become :class:`ApiError` with the field they concern, so pages and API sa
 from __future__ import annotations
 
 import logging
-import threading
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
@@ -27,11 +26,6 @@ if TYPE_CHECKING:
     from scanwise.records import RecordReading
 
 log = logging.getLogger("scanwise.web")
-
-# The medspaCy pipeline (PyRuSH/PyFastNER inside) keeps state while it reads a text and breaks
-# when two threads read at once; every call into the text readers goes through this lock.
-_TEXT_READER = threading.Lock()
-
 
 @dataclass
 class Services:
@@ -82,8 +76,7 @@ class Services:
         from scanwise.nlp.scenario import UnusableText, read_scenario
 
         try:
-            with _TEXT_READER:
-                return read_scenario(text, self.kb, known=known)
+            return read_scenario(text, self.kb, known=known)
         except UnusableText as exc:
             raise ApiError(422, "unusable_text", f"{field_name}: {exc}", field=field_name) from exc
 
@@ -123,8 +116,7 @@ class Services:
         from scanwise.records import RecordError, read_records
 
         try:
-            with _TEXT_READER:
-                return read_records(sources, self.kb)
+            return read_records(sources, self.kb)
         except RecordError as exc:
             raise ApiError(422, "unreadable_file", str(exc), field=field_name) from exc
 
