@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+from collections.abc import Iterator
+from pathlib import Path
+
 import pytest
 
 from scanwise.domain.kb import KnowledgeBase, default_kb
@@ -8,3 +11,21 @@ from scanwise.domain.kb import KnowledgeBase, default_kb
 @pytest.fixture(scope="session")
 def kb() -> KnowledgeBase:
     return default_kb()
+
+
+# Browser tests use Debian's chromium (installed by tools/ensure_chromium.sh), never a
+# browser downloaded by Playwright: this machine has no network for that.
+CHROMIUM = Path("/usr/bin/chromium")
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[object]:
+    from playwright.sync_api import sync_playwright
+
+    if not CHROMIUM.exists():
+        pytest.fail(f"{CHROMIUM} is missing: run tools/ensure_chromium.sh (make test does)")
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        yield b
+        b.close()

@@ -6,18 +6,15 @@ test` runs that first). Screenshots are saved under pytest's tmp dir and their p
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page
 
 from scanwise.domain.articles import site_files
 from scanwise.domain.assess import match_for
 from scanwise.domain.kb import KnowledgeBase
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 SEED = "articles/acr-310-v2.html"
 
 
@@ -29,16 +26,6 @@ def site(kb: KnowledgeBase, tmp_path_factory: pytest.TempPathFactory) -> Path:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text, encoding="utf-8")
     return root
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    if not CHROMIUM.exists():
-        pytest.fail(f"{CHROMIUM} is missing: run tools/ensure_chromium.sh (make test does)")
-    with sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        yield b
-        b.close()
 
 
 def _open(browser: Browser, url: str, width: int) -> Page:

@@ -113,11 +113,9 @@ def print_answer(result: Answer, console: Console) -> None:
     from scanwise.domain.kb import default_kb
 
     facts = load_facts(default_kb())
-    number = {s.id: s.number for s in result.sources}
 
     def refs(fact_ids: list[str]) -> str:
-        nums = sorted({number[src] for fid in fact_ids if fid in facts for src in facts[fid].sources
-                       if src in number})
+        nums = result.source_numbers(fact_ids, facts)
         return f" [dim]\\[{', '.join(map(str, nums))}][/dim]" if nums else ""
 
     console.print(f"[bold]{escape(result.title)}[/bold]")

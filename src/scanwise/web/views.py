@@ -46,12 +46,8 @@ class AnswerView:
 
 def answer_view(answer: Answer, facts: dict[str, Fact]) -> AnswerView:
     """Sections with each paragraph's source numbers, the numbers the source list uses."""
-    number = {s.id: s.number for s in answer.sources}
-
     def cited(text: str, fact_ids: list[str]) -> Cited:
-        nums = sorted({number[src] for fid in fact_ids if fid in facts
-                       for src in facts[fid].sources if src in number})
-        return Cited(text, nums)
+        return Cited(text, answer.source_numbers(fact_ids, facts))
 
     view = AnswerView(answer)
     for s in answer.sections:

@@ -8,11 +8,13 @@ come from the assessment engine also name the ACR topic and variant (``guideline
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Literal
 
 from pydantic import BaseModel, Field
 
 from scanwise.domain.answers.question import Intent, Question
+from scanwise.domain.facts import Fact
 
 SectionKind = Literal[
     "content",  # facts about the tests or the guidelines
@@ -80,3 +82,9 @@ class Answer(BaseModel):
                 if fid not in seen:
                     seen.append(fid)
         return seen
+
+    def source_numbers(self, fact_ids: list[str], facts: Mapping[str, Fact]) -> list[int]:
+        """The numbers, in this answer's source list, of the sources behind these facts."""
+        number = {s.id: s.number for s in self.sources}
+        return sorted({number[src] for fid in fact_ids if fid in facts
+                       for src in facts[fid].sources if src in number})
