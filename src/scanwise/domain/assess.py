@@ -251,13 +251,6 @@ def _uncovered(kb: KnowledgeBase, sit: Situation) -> list[UncoveredTopic]:
     return out
 
 
-def _topic_year(topic: Topic) -> int | None:
-    if topic.revision_year:
-        return topic.revision_year
-    found = re.findall(r"\b(?:19|20)\d\d\b", topic.publication or "")
-    return int(found[0]) if found else None
-
-
 def _rated(proc: Procedure, kb: KnowledgeBase, asked_names: list[str]) -> RatedProcedure:
     urls = [kb.sources[k].url for k in proc.source.split("+") if kb.sources[k].url]
     msv = proc.rrl_msv or (RRL_BANDS.get(proc.rrl) if proc.rrl is not None else None)
@@ -280,7 +273,7 @@ def _rated(proc: Procedure, kb: KnowledgeBase, asked_names: list[str]) -> RatedP
 def _match(c: _Candidate, kb: KnowledgeBase, asked_names: list[str]) -> Match:
     t, v = c.topic, c.variant
     procs = sorted(v.procedures, key=lambda p: (CATEGORY_ORDER[p.category], -(p.rating or 0)))
-    year = _topic_year(t)
+    year = t.year
     citation = (f"American College of Radiology. ACR Appropriateness Criteria: {t.title}"
                 f"{f' ({year})' if year else ''}. Topic {t.topic_id}, variant {v.number}.")
     return Match(

@@ -11,6 +11,7 @@ Nothing here decides anything: ratings are carried exactly as the source printed
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Iterator
 from functools import cached_property
 from pathlib import Path
@@ -140,6 +141,14 @@ class Topic(Strict):
         if len(numbers) != len(set(numbers)):
             raise ValueError(f"duplicate variant numbers in topic {self.topic_id}")
         return self
+
+    @cached_property
+    def year(self) -> int | None:
+        """The revision year, or else the first year in the publication reference."""
+        if self.revision_year:
+            return self.revision_year
+        found = re.findall(r"\b(?:19|20)\d\d\b", self.publication or "")
+        return int(found[0]) if found else None
 
     @cached_property
     def conditions(self) -> dict[int, Conditions]:
