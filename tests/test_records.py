@@ -128,6 +128,41 @@ def test_mcode_bundle(kb: KnowledgeBase) -> None:
     assert r.evidence["laterality"][0].source == "mcode_bundle.json#Condition/primary-1"
 
 
+def _staging_observation(oid: str, system: str, code: str, value: str) -> dict[str, object]:
+    return {"resourceType": "Observation", "id": oid, "status": "final",
+            "code": {"coding": [{"system": system, "code": code}]},
+            "valueCodeableConcept": {"coding": [{"system": "http://snomed.info/sct", "display": value}]}}
+
+
+@pytest.mark.parametrize(("system", "codes", "want"), [
+    # mCODE STU3/STU4 staging types (SNOMED CT): pT, pN, pM, pathologic stage group; values as
+    # mCODE's SNOMED CT displays
+    ("http://snomed.info/sct", ("384625004", "371494008", "371497001", "399588009"),
+     ("pT2", "pN1a", "pM0", "IIB")),
+    ("http://snomed.info/sct", ("399504009", "399534004", "399387003", "399537006"),
+     ("cT2", "cN1a", "cM0", "IIB")),
+    # LOINC "other" classification and SNOMED "T category": the type is not coded, so only a
+    # prefix written in the value counts
+    ("http://loinc.org", ("21911-3", "21912-1", "21913-9", "21914-7"), ("T2", "N1a", "M0", "IIB")),
+    ("http://snomed.info/sct", ("78873005", "277206009", "277208005", "399390009"),
+     ("T2", "N1a", "M0", "IIB")),
+])
+def test_mcode_staging_codes(kb: KnowledgeBase, system: str, codes: tuple[str, ...],
+                             want: tuple[str, ...]) -> None:
+    ajcc = "American Joint Committee on Cancer {} (qualifier value)"
+    values = [ajcc.format(v) for v in ("T2", "N1a", "M0")] + ["American Joint Committee on Cancer stage IIB"]
+    bundle = {"resourceType": "Bundle", "type": "collection", "entry": [
+        {"resource": _staging_observation(f"obs-{i}", system, code, value)}
+        for i, (code, value) in enumerate(zip(codes, values, strict=True))]}
+    r = read_records([("staging.json", json.dumps(bundle).encode())], kb)
+    if codes[0] in ("384625004", "399504009"):  # the prefix comes from the coded staging type
+        assert (r.profile.t, r.profile.n) == (want[0], want[1])
+    else:
+        assert (r.profile.t, r.profile.n, r.profile.m) == want[:3]
+    assert r.profile.stage == want[3]
+    assert r.evidence["t"][0].source == "staging.json#Observation/obs-0"
+
+
 def test_single_fhir_resource_newer_than_bundle(kb: KnowledgeBase) -> None:
     r = read(kb, "mcode_bundle.json", "observation_er_negative_2024-06.json")
     assert r.profile.er == "negative"

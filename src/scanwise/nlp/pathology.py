@@ -67,7 +67,7 @@ def rank_at(sections: list[tuple[int, bool]], pos: int, rank: int) -> int:
 
 _ER_W = r"(?:\ber\b(?![- ]?2\b|[- ]2[- ]neu)(?:-ica)?|\bo?estro\w{0,4}\.?[- ]?receptors?(?:\s*\((?:er|ihc)\))?)"
 _PR_W = r"(?:\bpg?r\b(?:-ica)?|\bprogest\w{0,6}\.?[- ]?receptors?(?:\s*\((?:pg?r|ihc)\))?)"
-_HER2_W = (r"(?:\bher[- ]?2(?:[- /]?neu)?(?:\s*\((?:her2|ihc|herceptest)\))?|\bc-?erb-?b-?2\b|\berbb2\b|"
+_HER2_W = (r"(?:\bher[- ]?2(?:[- /]?neu)?(?:\s*\((?:her2|ihc|herceptest)\))?|\bc-?e[rx]b-?[b8]-?2\b|\berbb2\b|"
            r"\bher2neu\b|\ber-2-neu\b)")
 _MARKERS = {"er": rx(_ER_W), "pr": rx(_PR_W), "her2": rx(_HER2_W)}
 _ANY_MARKER = rx(rf"{_ER_W}|{_PR_W}|{_HER2_W}|\bki-?67\b|\bmib-?1\b|\be-?cadherin\b|\bck\s?\d|\bp63\b|\bfish\b")
@@ -98,7 +98,7 @@ _GUIDANCE = rx(r"\b(?:guidelines?|established|considered|defined as|criteria|cut
 _HER2_RESULTS_BLOCK = rx(r"\bher-?2 results\b[^%]{0,160}?\bintensity\s*:\s*(?P<s>[0-3])\s*\+?")
 _BY_ISH = rx(r"\s*\(?\s*(?:by|on|per)\s+(?:fish|ish|cish|sish)\b")
 _REFERENCE_RANGE = re.compile(r"\s*(?:<=?|>=?|≤|≥|=)\s*\d")
-_BOTH = rx(r"\bboth\s+(?:are\s+)?(?:interpreted|considered|reported|scored)\s+as\.?\s*(?P<v>positive|negative)")
+_BOTH = rx(r"\bboth\s+(?:are\s+)?(?:interpr\w*|considered|reported|scored)\s+as\.?\s*(?P<v>positive|negative)")
 _PCT_BEFORE = rx(rf"(?P<cmp><|>|less than|greater than|over)?\s*\b(?P<num>\d{{1,3}})\s*%\s+of\s+(?:the\s+)?"
                  rf"(?:invasive\s+|neoplastic\s+)?(?:tumou?r\s+|carcinoma\s+)?(?:cells|nuclei)\b[^.;%]{{0,70}}?"
                  rf"\b(?:for|of)\s+(?P<w>{_ER_W}|{_PR_W})")
@@ -109,7 +109,7 @@ _ISH_CONTEXT = rx(r"\b(?:fish|ish|cish|sish|in situ hybridi[sz]ation|amplif\w*)\
 # "HER2/neu. - Performed on another specimen: Results: Negative").
 _CONTINUES = re.compile(r"(positive|negative|pos\b|neg\b|\d|weakly|strongly|low\b|high\b|focal|equivocal|"
                         r"not\b|no\b|as\b|is\b|are\b|-\s*performed|results?\b|[a-z]{0,4}\d{1,4}\s*\(|"
-                        r"overexpression|\(\s*[0-3]\s*\+)")
+                        r"overexpression|\(\s*[0-3]\s*\+|\(\s*\d{1,3}\s*%)")
 
 
 def _window(text: str, start: int, own: str, span: int = 90) -> str:

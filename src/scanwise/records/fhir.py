@@ -37,12 +37,24 @@ _LOINC_MARKER = {
     "48676-1": "HER2", "85319-2": "HER2 by IHC", "18474-7": "HER2 by IHC", "85318-4": "HER2 by FISH",
     "72383-3": "HER2 by IHC", "48675-3": "HER2 by FISH", "49683-2": "HER2 by FISH",
 }
-# TNM and stage-group codes used by mCODE: LOINC (STU1) and SNOMED CT (STU2 and later).
+# TNM and stage-group observation codes of mCODE (checked against its STU3/STU4 value sets
+# mcode-observation-codes-*-vs and mcode-tnm-*-staging-type-vs): LOINC clinical / pathology / other,
+# SNOMED CT clinical / pathological / unspecified. "" as prefix: the staging type is not coded, so
+# only a prefix written in the value (pT2, ycN0) is used.
 _TNM_CODES = {
     "21905-5": ("t", "c"), "21906-3": ("n", "c"), "21907-1": ("m", "c"), "21908-9": ("stage", "c"),
     "21899-0": ("t", "p"), "21900-6": ("n", "p"), "21901-4": ("m", "p"), "21902-2": ("stage", "p"),
+    "21911-3": ("t", ""), "21912-1": ("n", ""), "21913-9": ("m", ""), "21914-7": ("stage", ""),
     "399504009": ("t", "c"), "399534004": ("n", "c"), "399387003": ("m", "c"), "399537006": ("stage", "c"),
-    "384625004": ("t", "p"), "371494008": ("n", "p"), "399390009": ("m", "p"), "399588009": ("stage", "p"),
+    "384625004": ("t", "p"), "371494008": ("n", "p"), "371497001": ("m", "p"), "399588009": ("stage", "p"),
+    "78873005": ("t", ""), "277206009": ("n", ""), "277208005": ("m", ""), "399390009": ("stage", ""),
+}
+# The category inside a value's words: "pT2", "T1c", "cN1mi", "N0(i+)", "American Joint Committee on
+# Cancer pN0 (qualifier value)" (mCODE's SNOMED CT display).
+_CATEGORY_IN_WORDS = {
+    key: re.compile(rf"(?<![A-Za-z])(?:yp|yc|c|p)?{letter}(?:is|[0-4X])[a-d]?(?:mi)?"
+                    r"(?:\s?\((?:sn|i[+-]|mol[+-]|f)\))*", re.IGNORECASE)
+    for key, letter in (("t", "T"), ("n", "N"), ("m", "M"))
 }
 _SIZE_CODES = {"21889-1", "33728-7"}
 _GRADE_CODES = {"44648-4", "33732-9", "371469007"}
@@ -196,10 +208,13 @@ def _tnm_value(r: _Resource, tnm: tuple[str, str], value: str) -> None:
         if found:
             r.set("stage", found[0].value, value)
         return
-    token = value.strip().split()[0] if value.strip() else ""
+    found = _CATEGORY_IN_WORDS[field].search(value)
+    token = re.sub(r"\s+", "", found.group(0)) if found else (value.strip().split() or [""])[0]
     written = re.match(r"(?i)^(yp|yc|c|p)?", token)
     has_prefix = bool(written and written.group(1))
-    cands = [c for c in path.tnm(token if has_prefix else prefix + token, prefix) if c.field == field]
+    # a category with no prefix is read only after a staging label, so give it one
+    phrase = token if has_prefix else (prefix + token if prefix else f"stage {token}")
+    cands = [c for c in path.tnm(phrase, prefix) if c.field == field]
     if not cands and field == "m":
         cands = [c for c in path.tnm(f"{prefix}T1 N0 {prefix}{token}", prefix) if c.field == "m"]
     if cands:
