@@ -95,6 +95,24 @@ def test_ocr_noise(kb: KnowledgeBase) -> None:
     assert quoted(r, "n") == "Nla"
 
 
+@pytest.mark.parametrize(("text", "want"), [
+    # OCR and layouts seen in the TCGA reports (paraphrased)
+    ("Progesterone receptor: 0% positive cells. Estrogen receptor: 5% positive cells.",
+     {"pr": "negative", "er": "positive"}),
+    ("Estrogen receptors: 25% positive. Her2/neu: 15% positive cells.", {"her2": None, "her2_ihc": None}),
+    ("HER2 protein stained with the 4B5 antibody. Score=2+, FISH verification recommended.",
+     {"her2_ihc": "2+", "her2": "equivocal"}),
+    ("HER-2/neu (c-erb-B2). NEGATIVE 0.", {"her2_ihc": "0", "her2": "negative"}),
+    ("THEREFORE, c-erb82 (KER-. 2/NEU) IS INTERPRETED AS POSITIVE (SCORE 3+).",
+     {"her2_ihc": "3+", "her2": "positive"}),
+    ("STAINING IS IDENTIFIED FOR ESTROGEN RECEPTOR (50%) AND ALSO FOR PROGESTERONT. RECEPTOR. (40%) . "
+     "THEREFORE, BOTH ARE INTERPRITED AS POSITIVE.", {"er": "positive", "pr": "positive"}),
+])
+def test_receptor_results_in_real_report_layouts(kb: KnowledgeBase, text: str, want: dict[str, str]) -> None:
+    p = read_records([("report.txt", f"Invasive ductal carcinoma. {text}".encode())], kb).profile
+    assert {k: getattr(p, k) for k in want} == want
+
+
 def test_newer_dated_record_wins_and_says_so(kb: KnowledgeBase) -> None:
     r = read(kb, "biopsy_2023.txt", "resection_2024.txt")
     assert r.profile.pr == "negative"

@@ -87,8 +87,8 @@ _VALUE = rx(
     r"|(?P<pos>\bpositive\b|\bpos\b|\bpostive\b)"
     r"|(?P<pct>(?P<cmp><|>|≥|less than|greater than|more than|over|under|up to)?\s*(?P<num>\d{1,3}(?:\.\d+)?)"
     r"\s*(?:-\s*(?P<num2>\d{1,3})\s*)?%)"
-    r"|(?P<score>\b[0-3]\s?\+(?!\s*\d)|(?:score|intensity|ihc)(?:\s+of)?\s*:?\s*(?P<sc>[0-3])\b\+?|"
-    r"\(\s*(?P<sc0>0)\s*\)|:\s*(?P<sc1>0)\b(?![.,]\d))"
+    r"|(?P<score>\b[0-3]\s?\+(?!\s*\d)|(?:score|intensity|ihc)(?:\s+of)?\s*[:=]?\s*(?P<sc>[0-3])\b\+?|"
+    r"\(\s*(?P<sc0>0)\s*\)|(?::|(?<=negative))\s*(?P<sc1>0)\b(?![.,]\d|\s*%))"
 )
 _PRECEDING_VALUE = rx(r"(?P<v>positive|negative|indeterminate|equivocal)\s+for\s+(?:the\s+)?(?P<list>(?:"
                       rf"{_ER_W}|{_PR_W}|{_HER2_W}|hormone receptors|\band\b|,|/|\s|both)+)")
@@ -109,7 +109,7 @@ _ISH_CONTEXT = rx(r"\b(?:fish|ish|cish|sish|in situ hybridi[sz]ation|amplif\w*)\
 # "HER2/neu. - Performed on another specimen: Results: Negative").
 _CONTINUES = re.compile(r"(positive|negative|pos\b|neg\b|\d|weakly|strongly|low\b|high\b|focal|equivocal|"
                         r"not\b|no\b|as\b|is\b|are\b|-\s*performed|results?\b|[a-z]{0,4}\d{1,4}\s*\(|"
-                        r"overexpression|\(\s*[0-3]\s*\+|\(\s*\d{1,3}\s*%)")
+                        r"overexpression|score\b|\(\s*[0-3]\s*\+|\(\s*\d{1,3}\s*%)")
 
 
 def _window(text: str, start: int, own: str, span: int = 90) -> str:
@@ -170,6 +170,8 @@ def _receptor_reading(text: str, key: str, start: int, end: int) -> Iterator[Can
                 yield Candidate("her2_ihc", "0" if sc == "0" else f"{sc}+", s, e, LABELLED)
                 score_done = True
             elif kind in ("neg", "pos", "eq") and not status_done:
+                if re.search(r"\d\s*%\s*$", w[:v.start()]):
+                    continue  # "15% positive cells": a share of stained cells, not a HER2 status
                 if ish:
                     if kind != "eq":
                         yield Candidate("her2_ish", "amplified" if kind == "pos" else "not amplified",
