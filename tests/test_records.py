@@ -103,6 +103,9 @@ def test_ocr_noise(kb: KnowledgeBase) -> None:
     ("HER2 protein stained with the 4B5 antibody. Score=2+, FISH verification recommended.",
      {"her2_ihc": "2+", "her2": "equivocal"}),
     ("HER-2/neu (c-erb-B2). NEGATIVE 0.", {"her2_ihc": "0", "her2": "negative"}),
+    ("Quantitated by image analysis: ER. 0%. PR. 0%. HER2. 0.0%.",
+     {"er": "negative", "pr": "negative", "her2_ihc": "0", "her2": "negative"}),
+    ("HER2. 5%.", {"her2_ihc": None, "her2": None}),  # some staining: the score is not said
     ("THEREFORE, c-erb82 (KER-. 2/NEU) IS INTERPRETED AS POSITIVE (SCORE 3+).",
      {"her2_ihc": "3+", "her2": "positive"}),
     ("STAINING IS IDENTIFIED FOR ESTROGEN RECEPTOR (50%) AND ALSO FOR PROGESTERONT. RECEPTOR. (40%) . "

@@ -20,12 +20,12 @@ ROOT = Path(__file__).resolve().parents[1]
 REPORTS = ROOT.parent / "shared" / "reference" / "tcga_brca" / "reports.jsonl"
 # Accuracy reached (share of scored reports read correctly; a report where the reader finds
 # nothing counts as wrong), rounded down.
-FLOOR = {"histology": 0.95, "er": 0.83, "pr": 0.83, "her2": 0.74, "her2_ish": 0.81, "t": 0.83}
+FLOOR = {"histology": 0.95, "er": 0.83, "pr": 0.83, "her2": 0.76, "her2_ish": 0.81, "t": 0.83}
 # Where the reader gives a value, how often it is right.
 PRECISION_FLOOR = {"histology": 0.95, "er": 0.94, "pr": 0.97, "her2": 0.91, "her2_ish": 0.97, "t": 0.93}
 # Against what the text states: share of stated results read correctly (a stated conflict counts
 # only when the reader reports it), rounded down.
-TEXT_FLOOR = {"er": 0.97, "pr": 0.98, "her2": 0.94, "her2_ish": 1.0}
+TEXT_FLOOR = {"er": 0.97, "pr": 0.98, "her2": 0.95, "her2_ish": 1.0}
 TEXT_VALUES = {"positive", "negative", "equivocal", "amplified", "not amplified", "conflict", "not stated",
                "unclear"}
 

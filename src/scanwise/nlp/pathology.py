@@ -165,7 +165,12 @@ def _receptor_reading(text: str, key: str, start: int, end: int) -> Iterator[Can
         if _GUIDANCE.search(text[sentence_start:end + v.end()]):
             return  # how results are graded in general, not this patient's result
         if key == "her2":
-            if kind == "score" and not score_done and not ish:
+            if kind == "pct" and not score_done and not ish and not v.group("cmp") and not v.group("num2") \
+                    and float(v.group("num")) == 0:
+                # no tumour cells stained at all is IHC 0 on every ASCO/CAP scale ("HER2. 0.0%")
+                yield Candidate("her2_ihc", "0", s, e, STATED)
+                score_done = True
+            elif kind == "score" and not score_done and not ish:
                 sc = v.group("sc") or v.group("sc0") or v.group("sc1") or v.group(0).replace(" ", "")[0]
                 yield Candidate("her2_ihc", "0" if sc == "0" else f"{sc}+", s, e, LABELLED)
                 score_done = True
