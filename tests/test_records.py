@@ -116,6 +116,26 @@ def test_receptor_results_in_real_report_layouts(kb: KnowledgeBase, text: str, w
     assert {k: getattr(p, k) for k in want} == want
 
 
+@pytest.mark.parametrize(("ihc", "ish", "want"), [
+    ("0", None, "negative"), ("1+", None, "negative"), ("2+", None, "equivocal"), ("3+", None, "positive"),
+    ("2+", "amplified", "positive"), ("2+", "not amplified", "negative"), (None, "amplified", "positive"),
+    ("1+", "not amplified", "negative"), ("3+", "amplified", "positive"),
+    ("3+", "not amplified", None), ("0", "amplified", None),  # discordant: left to the care team
+    (None, None, None),
+])
+def test_her2_status_from_ihc_and_ish(ihc: str | None, ish: str | None, want: str | None) -> None:
+    from scanwise.domain.profile import her2_from_tests
+
+    assert her2_from_tests(ihc, ish)[0] == want
+
+
+def test_discordant_her2_tests_are_flagged_not_resolved(kb: KnowledgeBase) -> None:
+    text = b"Invasive ductal carcinoma. HER2 (HercepTest): 3+. HER2 FISH: not amplified, ratio 1.4."
+    r = read_records([("discordant.txt", text)], kb)
+    assert (r.profile.her2_ihc, r.profile.her2_ish, r.profile.her2) == ("3+", "not amplified", None)
+    assert any("disagree" in w for w in r.warnings)
+
+
 def test_newer_dated_record_wins_and_says_so(kb: KnowledgeBase) -> None:
     r = read(kb, "biopsy_2023.txt", "resection_2024.txt")
     assert r.profile.pr == "negative"

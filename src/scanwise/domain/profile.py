@@ -76,6 +76,25 @@ class Evidence(BaseModel):
     page: int | None = None  # the page, for text read from a PDF
 
 
+def her2_from_tests(ihc: str | None, ish: str | None) -> tuple[Receptor | None, str | None]:
+    """HER2 status from an IHC score and an ISH result, with a note on how it was decided.
+
+    IHC 0/1+ is negative and 3+ positive; 2+ is equivocal until ISH decides. With no IHC score,
+    ISH decides. Where a clear IHC score and the ISH result point opposite ways the status is
+    left unknown for the care team: that discordance is the pathologist's call, not ours.
+    """
+    if ihc in (None, "2+"):
+        if ish:
+            note = "HER2 status follows the ISH result" + (" (IHC 2+ is equivocal)" if ihc else "")
+            return ("positive" if ish == "amplified" else "negative"), note
+        return ("equivocal", "IHC 2+ is equivocal: an ISH result decides") if ihc else (None, None)
+    by_ihc: Receptor = "positive" if ihc == "3+" else "negative"
+    if ish and (ish == "amplified") != (by_ihc == "positive"):
+        return None, (f"HER2 IHC {ihc} and ISH '{ish}' disagree: the HER2 status is left unknown "
+                      "for the care team to confirm")
+    return by_ihc, None
+
+
 class PatientProfile(BaseModel):
     """Facts about one patient. ``None`` means unknown."""
 

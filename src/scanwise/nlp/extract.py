@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from scanwise.domain.kb import KnowledgeBase
-from scanwise.domain.profile import Evidence
+from scanwise.domain.profile import Evidence, her2_from_tests
 from scanwise.nlp.clinical import Mention
 
 ROMAN = {"0": "0", "1": "I", "2": "II", "3": "III", "4": "IV",
@@ -412,12 +412,12 @@ def read_receptors(r: Reading) -> None:
     # HER2 status from the test results where the text gives no status in words.
     if "her2" not in r.facts or r.facts["her2"] == "equivocal":
         ish, ihc = r.facts.get("her2_ish"), r.facts.get("her2_ihc")
-        key = "her2_ish" if ish else "her2_ihc"
-        status = {"amplified": "positive", "not amplified": "negative"}.get(ish or "") or \
-            {"3+": "positive", "1+": "negative", "0": "negative", "2+": "equivocal"}.get(ihc or "")
+        status, note = her2_from_tests(ihc, ish)
         if status:
-            ev = r.evidence[key][0]
+            ev = r.evidence["her2_ish" if ish else "her2_ihc"][0]
             r.set("her2", status, ev.start or 0, ev.end or 0, overwrite=True)
+        elif note:
+            r.assumptions.append(note)
 
 
 def read_history(r: Reading) -> None:

@@ -26,7 +26,7 @@ import re
 from typing import Any
 
 from scanwise.domain.kb import KnowledgeBase
-from scanwise.domain.profile import Evidence
+from scanwise.domain.profile import Evidence, her2_from_tests
 from scanwise.nlp import pathology as path
 from scanwise.nlp.extract import HISTOLOGY, SURGERY
 from scanwise.records.model import DocumentFacts, FieldValue, RecordError
@@ -145,11 +145,12 @@ class _Resource:
                 self.set(field, c.value, words, c.note)
         ihc = self.facts.facts.get("her2_ihc")
         ish = self.facts.facts.get("her2_ish")
-        if ish and "her2" not in self.facts.facts:
-            self.set("her2", "positive" if ish.value == "amplified" else "negative", words,
-                     "HER2 status follows the ISH result")
-        elif ihc and "her2" not in self.facts.facts:
-            self.set("her2", {"3+": "positive", "2+": "equivocal"}.get(ihc.value, "negative"), words)
+        if (ihc or ish) and "her2" not in self.facts.facts:
+            value, note = her2_from_tests(ihc.value if ihc else None, ish.value if ish else None)
+            if value is not None:
+                self.set("her2", value, words, note)
+            elif note:
+                self.facts.warnings.append(f"{self.name}: {note}")
 
 
 def _observation(r: _Resource) -> None:

@@ -17,7 +17,7 @@ from collections import defaultdict
 from typing import Any
 
 from scanwise.domain.kb import KnowledgeBase
-from scanwise.domain.profile import Evidence
+from scanwise.domain.profile import Evidence, her2_from_tests
 from scanwise.nlp import pathology as path
 from scanwise.nlp.clinical import mentions
 from scanwise.nlp.extract import (
@@ -177,13 +177,14 @@ def _nodes(cands: list[path.Candidate], doc: _Doc, date: dt.date | None, out: Do
 
 def _her2(out: DocumentFacts, date: dt.date | None) -> None:
     status = out.facts.pop("her2_status", None)
-    if ish := out.facts.get("her2_ish"):
-        value = "positive" if ish.value == "amplified" else "negative"
-        out.facts["her2"] = FieldValue(value, ish.evidence, date, "HER2 status follows the ISH result")
-    elif ihc := out.facts.get("her2_ihc"):
-        value = {"3+": "positive", "2+": "equivocal", "1+": "negative", "0": "negative"}[ihc.value]
-        note = "IHC 2+ is equivocal: an ISH result decides" if value == "equivocal" else None
-        out.facts["her2"] = FieldValue(value, ihc.evidence, date, note)
+    ihc, ish = out.facts.get("her2_ihc"), out.facts.get("her2_ish")
+    if ihc or ish:
+        value, note = her2_from_tests(ihc.value if ihc else None, ish.value if ish else None)
+        evidence = [*(ihc.evidence if ihc else []), *(ish.evidence if ish else [])]
+        if value is not None:
+            out.facts["her2"] = FieldValue(value, evidence, date, note)
+        elif note:
+            out.warnings.append(f"{out.name}: {note}")
     elif status is not None:
         out.facts["her2"] = status
     else:
