@@ -133,6 +133,7 @@ def test_discordant_her2_tests_are_flagged_not_resolved(kb: KnowledgeBase) -> No
     text = b"Invasive ductal carcinoma. HER2 (HercepTest): 3+. HER2 FISH: not amplified, ratio 1.4."
     r = read_records([("discordant.txt", text)], kb)
     assert (r.profile.her2_ihc, r.profile.her2_ish, r.profile.her2) == ("3+", "not amplified", None)
+    assert r.profile.her2_ish_ratio == 1.4  # "not amplified, ratio 1.4": a ratio with no verb
     assert any("disagree" in w for w in r.warnings)
 
 

@@ -282,7 +282,7 @@ _ISH_RESULT = rx(r"(?P<neg>not amplified|non-?amplified|no amplification|without
                  r"|(?P<pos>\bamplified\b|amplification (?:is |was )?(?:detected|demonstrated|present|observed)|"
                  r"positive for (?:gene )?amplification)")
 _ISH_WORD = rx(r"\b(?:fish|ish|cish|sish|in situ hybridi[sz]ation)\b")
-_RATIO = rx(r"\bratio\b[^.;%]{0,45}?\b(?:is|=|:|of|was)\s*(?P<r>\d{1,2}(?:\.\d{1,2})?)\b(?!\s*(?:or|%))")
+_RATIO = rx(r"\bratio\b(?:[^.;%\d]{0,45}?\b(?:is|=|:|of|was))?\s*(?P<r>\d{1,2}(?:\.\d{1,2})?)\b(?!\s*(?:or|%))")
 
 
 def _ish_statements(text: str) -> Iterator[Candidate]:
