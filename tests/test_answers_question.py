@@ -104,3 +104,13 @@ _FILLER = ["please", "tell", "me", "about", "the", "my", "a", "scan", "doctor", 
 @given(words=st.lists(st.sampled_from(_FILLER), max_size=12))
 def test_filler_words_never_invent_a_test(words: list[str], kb: KnowledgeBase) -> None:
     assert find_tests(" ".join(words), kb) == []
+
+
+@pytest.mark.parametrize(("text", "want"), [
+    ("I have been coughing and I am short of breath", ["cough", "dyspnea"]),
+    ("I get blurry vision and weakness in my arm", ["neurologic_symptoms"]),
+    ("pain in my hip since last month, and my eyes look yellow eyes", ["bone_pain", "jaundice"]),
+    ("I found a firm lump in my left breast", ["palpable_mass"]),
+])
+def test_symptoms_are_read_with_the_vocabulary_words(kb: KnowledgeBase, text: str, want: list[str]) -> None:
+    assert sorted(understand(text, kb).symptoms) == sorted(want)

@@ -124,3 +124,18 @@ def test_superseded_revisions_are_not_in_the_answers(kb: KnowledgeBase) -> None:
     assert all(t.status != "superseded" for t in kb.topics)
     current = "Adult female, 40 years of age or older. Palpable breast mass. Initial imaging."
     assert kb.topic(153).variant(1).label == current
+
+
+@pytest.mark.parametrize(("phrase", "text", "hit"), [
+    ("pain in [the|her|my|his]? [hip|back]", "pain in my back", True),
+    ("pain in [the|her|my|his]? [hip|back]", "pain in back", True),
+    ("pain in [the|her|my|his]? [hip|back]", "pain in the knee", False),
+    ("[dry|new]? cough", "a new cough", True),
+    ("cough", "coughing", False),  # whole words only
+    ("[left|right] breast [mass|lump]?", "left breast", True),
+    ("pet/ct", "a pet/ct scan", True),
+])
+def test_phrase_regex_reads_the_vocabulary_syntax(phrase: str, text: str, hit: bool) -> None:
+    from scanwise.domain.kb import phrase_regex
+
+    assert bool(re.search(phrase_regex(phrase), text)) is hit

@@ -176,6 +176,33 @@ class RedFlag(Strict):
     confidence: Confidence
 
 
+def phrase_regex(phrase: str) -> str:
+    """A vocabulary phrase as a regular expression for lower-cased text, whole words only.
+
+    '[a|b]' lists alternative single words and a trailing '?' makes the word or group optional,
+    as in the vocabulary file: 'pain in [the|my]? [hip|back]' matches "pain in my back".
+    """
+    pieces = []
+    for piece in phrase.split():
+        optional = piece.endswith("?")
+        word = piece[:-1] if optional else piece
+        if word.startswith("[") and word.endswith("]"):
+            body = "(?:" + "|".join(re.escape(w) for w in word[1:-1].split("|")) + ")"
+        else:
+            body = re.escape(word)
+        pieces.append((body, optional))
+    out = ""
+    for i, (body, optional) in enumerate(pieces):
+        last = i == len(pieces) - 1
+        if optional and last:
+            out = out.removesuffix(r"\s+") + rf"(?:\s+{body})?"
+        elif optional:
+            out += rf"(?:{body}\s+)?"
+        else:
+            out += body + ("" if last else r"\s+")
+    return rf"(?<![a-z0-9])(?:{out})(?![a-z0-9])"
+
+
 class Term(Strict):
     """A vocabulary entry: one symptom, sign, finding, lab or study, and how people write it."""
 

@@ -16,7 +16,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from scanwise.domain.kb import KnowledgeBase
+from scanwise.domain.kb import KnowledgeBase, phrase_regex
 from scanwise.domain.profile import STAGE_SUBGROUPS, Phase, Receptor, StageGroup, Subtype
 
 Intent = Literal[
@@ -331,16 +331,21 @@ _PHASE_CUES: list[tuple[Phase, re.Pattern[str]]] = [
                           r"before (my )?(surgery|operation|treatment))\b")),
 ]
 
-_SYMPTOM_WORDS: dict[str, re.Pattern[str]] = {
-    "bone_pain": _rx(r"\b(bone|back|hip|rib)\s+pain\b|\bpain in (my )?(bones?|back|hips?|ribs?)\b"),
-    "neurologic_symptoms": _rx(r"\bheadaches?\b|\bseizures?\b|\b(blurred|double) vision\b|\bnumbness\b|"
-                               r"\bweakness\b"),
-    "cough": _rx(r"\bcough(ing)?\b"),
-    "dyspnea": _rx(r"\bshort(ness)? of breath\b|\bbreathless\w*\b"),
-    "chest_pain": _rx(r"\bchest pain\b"),
-    "abdominal_pain": _rx(r"\b(belly|abdominal|stomach|tummy) pain\b|\bjaundice\b"),
-    "palpable_mass": _rx(r"\bnew lump\b|\bfound a lump\b|\bfeel a lump\b|\ba lump\b"),
-}
+# Symptoms that change which tests fit (spread, a new lump), read with the vocabulary's own words.
+_SYMPTOM_CODES = ("bone_pain", "neurologic_symptoms", "cough", "dyspnea", "chest_pain", "abdominal_pain",
+                  "jaundice", "palpable_mass")
+_symptom_words: dict[str, dict[str, re.Pattern[str]]] = {}
+
+
+def _symptom_patterns(kb: KnowledgeBase) -> dict[str, re.Pattern[str]]:
+    if kb.version not in _symptom_words:
+        _symptom_words[kb.version] = {
+            code: _rx("|".join(phrase_regex(p) for p in sorted(kb.terms[code].patterns, key=len,
+                                                                 reverse=True)))
+            for code in _SYMPTOM_CODES if code in kb.terms}
+    return _symptom_words[kb.version]
+
+
 _DENIAL = _rx(r"\b(no|not|without|never|don't have|do not have|haven't had|have not had|denies)\b"
               r"[^.?!,;]{0,30}$")
 _ASYMPTOMATIC = _rx(r"\b(no symptoms|without symptoms|asymptomatic|symptom[\s-]free|feel (fine|well|good)|"
@@ -419,7 +424,7 @@ def understand(text: str, kb: KnowledgeBase) -> Question:
     q["inflammatory"] = bool(_INFLAMMATORY.search(clean))
     q["pregnant"] = bool(_PREGNANT.search(clean))
     q["breastfeeding"] = bool(_BREASTFEEDING.search(clean))
-    _read_symptoms(clean, q)
+    _read_symptoms(clean, q, kb)
     phase = next((p for p, cue in _PHASE_CUES if cue.search(clean)), None)
     stages = q.get("stages") or []
     if phase is None and stages and "IV" not in stages:  # type: ignore[operator]
@@ -482,10 +487,10 @@ def _read_receptors(text: str, q: dict[str, object]) -> None:
         q["er"] = "negative"
 
 
-def _read_symptoms(text: str, q: dict[str, object]) -> None:
+def _read_symptoms(text: str, q: dict[str, object], kb: KnowledgeBase) -> None:
     named: list[str] = []
     denied = False
-    for code, pattern in _SYMPTOM_WORDS.items():
+    for code, pattern in _symptom_patterns(kb).items():
         for m in pattern.finditer(text):
             if _DENIAL.search(text[max(0, m.start() - 40):m.start()]):
                 denied = True
