@@ -173,7 +173,7 @@ SURGERY = [
 PLANNED = rx(r"\b(planned|planning|plan|plans|scheduled|considering|candidate|awaiting|before|prior to|"
                r"upcoming|will have|will undergo|wants|desires|for|proceeding to|going to have|"
                r"going (?:straight )?to|straight to|"
-               r"undergo|undergoing|having|booked for|needs|need)\s+"
+               r"undergo|undergoing|having|booked for|needs|need)\s*[(:]?\s*"  # "surgery planned (lumpectomy"
                r"(?:a\s+|an\s+|her\s+|his\s+|the\s+|my\s+|your\s+|their\s+)?(?:planned\s+)?$")
 _NO_SURGERY = rx(r"\b(no (?:chest |breast )?surgery|no top surgery)\b")
 

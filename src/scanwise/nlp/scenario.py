@@ -124,7 +124,7 @@ def _phase(r: Reading, ind: dict[str, Any], profile_facts: dict[str, Any], signs
     for phase, pattern in _PHASE_CUES:
         if m := pattern.search(text):
             hits[phase] = m
-    treated = has_breast_cancer or bool(_TREATED_FOR_CANCER.search(text))
+    treated = has_breast_cancer or _treated_for_cancer(text)
     history = profile_facts.get("cancer_history") or profile_facts.get("surgery") in (
         "lumpectomy", "mastectomy") and treated
     tumor_described = any(k in profile_facts for k in ("t", "tumor_size_mm", "histology", "stage", "er", "her2"))
@@ -165,8 +165,24 @@ def _phase(r: Reading, ind: dict[str, Any], profile_facts: dict[str, Any], signs
         choose("diagnostic_workup", None, f"read as a diagnostic work-up of: {shown}")
     elif "screening" in hits:
         choose("screening", hits["screening"])
-    elif "surveillance" in hits:
+    elif "surveillance" in hits and (profile_facts.get("surgery") or treated):
         choose("surveillance", hits["surveillance"])
+    elif "surveillance" in hits:  # "my yearly mammogram", "how often": with no cancer, that is screening
+        choose("screening", hits["surveillance"],
+               "read as screening: regular imaging is asked about and no breast cancer is described")
+
+
+def _treated_for_cancer(text: str) -> bool:
+    """A breast-cancer treatment is named as done: not denied ("never had ... radiation"), and not
+    radiation to the chest for another illness, which is a risk factor ("prior chest radiation")."""
+    for m in _TREATED_FOR_CANCER.finditer(text):
+        before = text[max(0, m.start() - 45):m.start()]
+        if re.search(r"\b(no|not|never|denies|without)\b[^.;]*$", before, re.IGNORECASE):
+            continue
+        if re.search(r"\b(chest|mantle)\s+$", before, re.IGNORECASE):
+            continue
+        return True
+    return False
 
 
 def tumor_described_now(text: str) -> bool:
