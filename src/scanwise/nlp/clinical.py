@@ -56,7 +56,9 @@ BREAST_CANCER_PATTERNS = [
 _TERMINATORS = [";", "normal", "elevated", "raised", "abnormal", "rising", "increased", "high",
                 "with", "but", "has", "presents", "reports", "complains", "stage", "clinical",
                 "positive", "new", "now", "mother", "sister", "family", "c/o", "complains",
-                "today", "currently", "presents", "presenting"]
+                "today", "currently", "presents", "presenting",
+                # a report's finding after a negative result ("CTA negative for PE showed a node")
+                "showed", "shows", "revealed", "reveals", "demonstrated", "demonstrates"]
 
 
 _RESOLVED = ["resolved", "has resolved", "has since resolved", "since resolved", "settled", "went away",

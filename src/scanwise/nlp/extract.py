@@ -69,7 +69,7 @@ _TENS = {"twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "sev
 _UNITS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
           "nine": 9}
 _AGE_WORDS = rx(r"\b(?P<tens>twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety)(?:[- ](?P<unit>one|two|"
-                 r"three|four|five|six|seven|eight|nine))?[- ]years?[- ]old\b")
+                 r"three|four|five|six|seven|eight|nine))?(?:[- ]years?[- ]old\b|\s*(?:y/o|y\.o\.|yo\b))")
 _TRANS_FEM = rx(r"\b(transgender wom[ae]n|trans wom[ae]n|transfeminine|trans-feminine|male[- ]to[- ]female"
                  r"|mtf|assigned male at birth|amab)\b")
 _TRANS_MASC = rx(r"\b(transgender m[ae]n|trans m[ae]n|transmasculine|trans-masculine|female[- ]to[- ]male"
@@ -441,6 +441,8 @@ def read_history(r: Reading) -> None:
     for m in _IMPLANT.finditer(text):
         if r.facts.get("reconstruction") == "implant":
             break  # the implants are the reconstruction, not cosmetic implants
+        if NEGATED_BEFORE.search(text[max(0, m.start() - 30):m.start()]):
+            continue  # "no implants"
         if m.group("type"):
             r.set("implant", m.group("type").lower(), m.start(), m.end())
         else:
