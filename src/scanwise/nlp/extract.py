@@ -62,6 +62,8 @@ _AGE = [
     rx(r"\b(?:wom[ae]n|m[ae]n|female|male|patient|pt|transfeminine|transmasculine|lady)\s*,\s*"
         r"(?P<age>\d{2})\s*(?:,|\.|$|\s+(?:on|with|had|has|who|started))"),
     rx(r"\b(?:age|aged)\s*:?\s*(?P<age>\d{1,3})\b"),
+    # "M 58," at the start of a sentence (sex before age); not "M0" or a size
+    rx(r"(?:^|[.;]\s+)(?P<sex>[FM])\s+(?P<age>\d{2})\b(?=\s*[,.;])"),
     rx(r"\b(?:i'?m|i am|just turned|turned)\s+(?:a\s+)?(?P<age>\d{1,3})\b"),
 ]
 _TENS = {"twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70,
@@ -184,6 +186,7 @@ _RECON = [
                     r"tissue expanders?|expander|nonautologous|non-autologous|reconstructed with implants?)\b")),
 ]
 _IMPLANT = rx(r"\b(?P<type>saline|silicone)?\s*(?:breast\s+)?implants?\b")
+_TYPED_AUGMENT = rx(r"\b(?P<type>saline|silicone)\s+(?:breast\s+)?(?:augmentation|prosthes[ie]s)\b")
 _AUGMENT = rx(r"\b(breast augmentation|augmentation mammoplasty|cosmetic implants?)\b")
 NUMBER_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
                 "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "fifteen": 15, "twenty": 20}
@@ -198,10 +201,10 @@ def number(word: str) -> float:
 _IMPLANT_YEARS = rx(rf"\bimplants?\b[^.;]{{0,40}}?\b(?P<n>{_N_})\s*(?:years?|yrs?)\b|"
                      rf"\b(?P<n2>{_N_})\s*(?:years?|yrs?)\s*(?:after|since)\s*(?:implant|augmentation)")
 
-_HORMONE_YEARS = rx(r"\b(?:hormones?|hormone therapy|estrogen|estradiol|feminizing|gender[- ]affirming|"
+_HORMONE_YEARS = rx(r"\b(?:hormones?|hormone therapy|o?estrogen|o?estradiol|feminizing|gender[- ]affirming|"
                      r"testosterone)\b[^.;]{0,40}?\b(?P<n>\d+(?:\.\d+)?)\s*(?:years?|yrs?)\b|"
                      r"\b(?P<n2>\d+(?:\.\d+)?)\s*(?:years?|yrs?)\s*(?:of|on)\s*(?:hormones?|hormone therapy|"
-                     r"estrogen|feminizing|gender[- ]affirming)")
+                     r"o?estrogen|feminizing|gender[- ]affirming)")
 _NO_HORMONES = rx(r"\b(no hormones?|no hormone (?:use|therapy)|not on hormones?|never (?:used|took) hormones?)\b")
 
 _RISK = [
@@ -210,7 +213,8 @@ _RISK = [
                  r"(?:mantle|chest) (?:radiation|irradiation)|radiation to the chest|strong family history)\b")),
     ("intermediate", rx(r"\b(intermediate[- ]risk|atypical ductal hyperplasia|adh|lcis|lobular carcinoma in situ|"
                          r"lobular neoplasia|atypia|lifetime risk (?:of )?1[5-9]\s*%)\b")),
-    ("average", rx(r"\b(average[- ]risk|no family history|no risk factors)\b")),
+    ("average", rx(r"\b(average[- ]risk|no (?:known |significant |personal (?:or|and|/) )?family history|"
+                   r"negative family history|no risk factors)\b")),
 ]
 
 NEGATED_BEFORE = rx(r"\b(no|not|never|denies|without|negative for)\b[^.;,]{0,20}$")
@@ -448,6 +452,9 @@ def read_history(r: Reading) -> None:
         else:
             r.cite("implant", m.start(), m.end())  # implants, type not stated
         break
+    if "implant" not in r.facts and (m := _TYPED_AUGMENT.search(text)) and \
+            not NEGATED_BEFORE.search(text[max(0, m.start() - 30):m.start()]):
+        r.set("implant", m.group("type").lower(), m.start(), m.end())  # "silicone augmentation 2012"
     if m := _IMPLANT_YEARS.search(text):
         r.set("implant_years", number(m.group("n") or m.group("n2")), m.start(), m.end())
     if m := _NO_HORMONES.search(text):
