@@ -61,6 +61,8 @@ _TERMINATORS = [";", "normal", "elevated", "raised", "abnormal", "rising", "incr
                 "showed", "shows", "revealed", "reveals", "demonstrated", "demonstrates"]
 
 
+_HEADINGS = ["exam", "examination", "findings", "impression", "assessment", "history", "symptoms", "ros",
+             "complaints", "pe", "cbe", "palpation", "inspection"]
 _RESOLVED = ["resolved", "has resolved", "has since resolved", "since resolved", "settled", "went away",
              "gone away", "has gone", "no longer"]
 
@@ -149,6 +151,11 @@ def _build(kb: KnowledgeBase) -> Language:
     nlp.get_pipe("medspacy_target_matcher").add(rules)
     context = nlp.get_pipe("medspacy_context")
     context.add([ConTextRule(word, "TERMINATE", direction="TERMINATE") for word in _TERMINATORS])
+    # medspaCy reads ": no" backwards ("Fever: no"); after a heading it starts a list of what is
+    # absent ("Exam: no palpable abnormality"), so there it negates what follows.
+    context.add([ConTextRule(f"{heading}: no", "NEGATED_EXISTENCE", direction="FORWARD",
+                             pattern=[{"LOWER": heading}, {"LOWER": ":"}, {"LOWER": "no"}])
+                 for heading in _HEADINGS])
     # A symptom that has gone ("back pain in June, which has since resolved") is not present.
     context.add([ConTextRule(word, "NEGATED_EXISTENCE", direction="BACKWARD") for word in _RESOLVED])
     return nlp

@@ -71,7 +71,11 @@ _TENS = {"twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "sev
 _UNITS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
           "nine": 9}
 _AGE_WORDS = rx(r"\b(?P<tens>twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety)(?:[- ](?P<unit>one|two|"
-                 r"three|four|five|six|seven|eight|nine))?(?:[- ]years?[- ]old\b|\s*(?:y/o|y\.o\.|yo\b))")
+                 r"three|four|five|six|seven|eight|nine))?(?:[- ]years?[- ]old\b|\s*(?:y/o|y\.o\.|yo\b))"
+                 # "Woman, thirty-three, ..."
+                 r"|\b(?:wom[ae]n|female|male|patient|lady|gentleman)\s*,\s*(?P<tens2>twenty|thirty|forty|fifty|"
+                 r"sixty|seventy|eighty|ninety)(?:[- ](?P<unit2>one|two|three|four|five|six|seven|eight|nine))?"
+                 r"\s*(?=,)")
 _TRANS_FEM = rx(r"\b(transgender wom[ae]n|trans wom[ae]n|transfeminine|trans-feminine|male[- ]to[- ]female"
                  r"|mtf|assigned male at birth|amab)\b")
 _TRANS_MASC = rx(r"\b(transgender m[ae]n|trans m[ae]n|transmasculine|trans-masculine|female[- ]to[- ]male"
@@ -270,7 +274,8 @@ def read_demographics(r: Reading) -> None:
                 r.set("sex", "female" if m.group("sex").upper() == "F" else "male", m.start(), m.end())
             break
     if "age" not in r.facts and (m := _AGE_WORDS.search(r.text)):  # dictated: "sixty-three year old"
-        age = _TENS[m.group("tens").lower()] + _UNITS.get((m.group("unit") or "").lower(), 0)
+        tens, unit = m.group("tens") or m.group("tens2"), m.group("unit") or m.group("unit2")
+        age = _TENS[tens.lower()] + _UNITS.get((unit or "").lower(), 0)
         r.set("age", age, m.start(), m.end())
     if m := _TRANS_FEM.search(r.text):
         r.set("gender", "transfeminine", m.start(), m.end())
