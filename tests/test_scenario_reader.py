@@ -18,6 +18,9 @@ from scanwise.nlp.scenario import UnusableText, read_scenario
     ("45 yo F with ILC", 45, "female"),
     ("Trans woman, 38, silicone implants", 38, "male"),
     ("I'm 52 and just found out I have stage 1 breast cancer", 52, None),
+    ("M 58, palpable L breast mass.", 58, "male"),
+    ("Woman, thirty-three, persistent pain in the right breast", 33, "female"),
+    ("Twenty-eight y/o with a tender L breast lump", 28, None),
 ])
 def test_ages_and_sex(text: str, age: int, sex: str | None, kb: KnowledgeBase) -> None:
     profile, _ = read_scenario(text, kb)
@@ -176,3 +179,29 @@ def test_generated_one_liners_round_trip(kb: KnowledgeBase, age: int, sex: str, 
     assert profile.sex == ("female" if sex == "F" else "male")
     assert profile.tumor_size_mm == pytest.approx(size_mm)
     assert profile.nodal_status == "negative"
+
+
+@pytest.mark.parametrize(("text", "field", "value"), [
+    ("CT negative for PE showed a round right axillary lymph node without a fatty hilum.", "findings",
+     ["suspicious_axillary_node_other_imaging"]),  # seen on CT, so "other imaging"
+    ("24F, focal pain. Exam: no palpable abnormality.", "denied_symptoms", ["palpable_mass"]),
+    ("59F, no breast cancer history, no implants.", "implant", None),
+    ("Transfeminine, 46, silicone augmentation 2012, firmness of the L breast.", "implant", "silicone"),
+    ("Trans woman, 45, started oestrogen 2 years ago.", "hormone_use_years", 2),
+    ("Trans woman, 45. No personal or family history of cancer.", "risk", "average"),
+    ("New dx L breast IDC 12 mm. Straight to surgery planned (lumpectomy + SLNB).", "surgery", None),
+])
+def test_wordings_from_the_third_held_out_set(text: str, field: str, value: object,
+                                              kb: KnowledgeBase) -> None:
+    profile, _ = read_scenario(text, kb)
+    assert getattr(profile, field) == value
+
+
+@pytest.mark.parametrize("text", [
+    "I'm 41 and 20 weeks pregnant. My yearly mammogram is due next month. No lumps, just routine.",
+    "45 year old woman, never had a biopsy or chest radiation, no symptoms. How often should I be screened?",
+    "I'm 34. My sister was just diagnosed with breast cancer at 39. Can I have a screening mammogram?",
+])
+def test_regular_imaging_without_cancer_is_screening(text: str, kb: KnowledgeBase) -> None:
+    _, indication = read_scenario(text, kb)
+    assert indication.phase == "screening"

@@ -61,6 +61,8 @@ _TERMINATORS = [";", "normal", "elevated", "raised", "abnormal", "rising", "incr
                 "showed", "shows", "revealed", "reveals", "demonstrated", "demonstrates"]
 
 
+_RELATIVES = ["mother", "mom", "mum", "sister", "sisters", "daughter", "aunt", "grandmother", "grandma", "cousin",
+              "father", "dad", "brother", "niece", "son", "relative", "relatives"]
 _HEADINGS = ["exam", "examination", "findings", "impression", "assessment", "history", "symptoms", "ros",
              "complaints", "pe", "cbe", "palpation", "inspection"]
 _RESOLVED = ["resolved", "has resolved", "has since resolved", "since resolved", "settled", "went away",
@@ -156,6 +158,13 @@ def _build(kb: KnowledgeBase) -> Language:
     context.add([ConTextRule(f"{heading}: no", "NEGATED_EXISTENCE", direction="FORWARD",
                              pattern=[{"LOWER": heading}, {"LOWER": ":"}, {"LOWER": "no"}])
                  for heading in _HEADINGS])
+    # "My sister was diagnosed with breast cancer": the relative's diagnosis, though "with" ends
+    # other modifiers' reach; one rule spanning "with" keeps the family scope going.
+    context.add([ConTextRule("relative diagnosed with", "FAMILY", direction="FORWARD", pattern=[
+        {"LOWER": {"IN": _RELATIVES}}, {"LOWER": {"IN": ["'s", "'"]}, "OP": "?"},
+        {"LOWER": {"IN": ["was", "were", "got", "has", "had", "is"]}, "OP": "?"},
+        {"LOWER": {"IN": ["been", "being"]}, "OP": "?"}, {"LOWER": {"IN": ["just", "recently", "also"]}, "OP": "?"},
+        {"LOWER": "diagnosed"}, {"LOWER": "with"}])])
     # A symptom that has gone ("back pain in June, which has since resolved") is not present.
     context.add([ConTextRule(word, "NEGATED_EXISTENCE", direction="BACKWARD") for word in _RESOLVED])
     return nlp
