@@ -176,23 +176,28 @@ class RedFlag(Strict):
     confidence: Confidence
 
 
-def phrase_regex(phrase: str) -> str:
-    """A vocabulary phrase as a regular expression for lower-cased text, whole words only.
+def phrase_pieces(phrase: str) -> list[tuple[list[str], bool]]:
+    """A vocabulary phrase as its words: each with its alternatives and whether it is optional.
 
     '[a|b]' lists alternative single words and a trailing '?' makes the word or group optional,
-    as in the vocabulary file: 'pain in [the|my]? [hip|back]' matches "pain in my back".
+    as in the vocabulary file: 'pain in [the|my]? [hip|back]'.
     """
     pieces = []
     for piece in phrase.split():
         optional = piece.endswith("?")
-        word = piece[:-1] if optional else piece
-        if word.startswith("[") and word.endswith("]"):
-            body = "(?:" + "|".join(re.escape(w) for w in word[1:-1].split("|")) + ")"
-        else:
-            body = re.escape(word)
-        pieces.append((body, optional))
+        word = piece.rstrip("?")
+        words = word[1:-1].split("|") if word.startswith("[") and word.endswith("]") else [word]
+        pieces.append((words, optional))
+    return pieces
+
+
+def phrase_regex(phrase: str) -> str:
+    """A vocabulary phrase as a regular expression for lower-cased text, whole words only:
+    'pain in [the|my]? [hip|back]' matches "pain in my back" and "pain in back"."""
+    pieces = phrase_pieces(phrase)
     out = ""
-    for i, (body, optional) in enumerate(pieces):
+    for i, (words, optional) in enumerate(pieces):
+        body = "(?:" + "|".join(re.escape(w) for w in words) + ")"
         last = i == len(pieces) - 1
         if optional and last:
             out = out.removesuffix(r"\s+") + rf"(?:\s+{body})?"

@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
-from scanwise.domain.kb import KnowledgeBase
+from scanwise.domain.kb import KnowledgeBase, phrase_pieces
 
 if TYPE_CHECKING:
     from spacy.language import Language
@@ -105,13 +105,8 @@ def token_pattern(phrase: str) -> list[dict[str, Any]] | None:
     if "[" not in phrase:
         return None
     pattern: list[dict[str, Any]] = []
-    for piece in phrase.split():
-        optional = piece.endswith("?")
-        word = piece.rstrip("?")
-        if word.startswith("[") and word.endswith("]"):
-            spec: dict[str, Any] = {"LOWER": {"IN": word[1:-1].split("|")}}
-        else:
-            spec = {"LOWER": word}
+    for words, optional in phrase_pieces(phrase):
+        spec: dict[str, Any] = {"LOWER": {"IN": words}} if len(words) > 1 else {"LOWER": words[0]}
         if optional:
             spec["OP"] = "?"
         pattern.append(spec)
