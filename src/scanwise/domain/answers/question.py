@@ -169,12 +169,18 @@ def _tokens(text: str) -> list[str]:
     return _TOKEN.findall(text.lower().replace("’", "'"))
 
 
+# Symptoms that change which tests fit (spread, a new lump), read with the vocabulary's own words.
+_SYMPTOM_CODES = ("bone_pain", "neurologic_symptoms", "cough", "dyspnea", "chest_pain", "abdominal_pain",
+                  "jaundice", "palpable_mass")
+
+
 @dataclass(frozen=True)
 class _Lexicon:
     phrases: dict[tuple[str, ...], str]  # token tuple -> code
     longest: int
     fuzzy_keys: list[str]  # phrases of 5+ letters, for misspellings
     fuzzy_codes: dict[str, str]
+    symptoms: dict[str, re.Pattern[str]]  # symptom code -> its vocabulary phrases
 
 
 _lexicons: dict[str, _Lexicon] = {}
@@ -203,7 +209,10 @@ def _build_lexicon(kb: KnowledgeBase) -> _Lexicon:
         if len(joined.replace(" ", "")) >= 5:
             fuzzy[joined] = code
             fuzzy.setdefault(joined.replace(" ", ""), code)
-    return _Lexicon(phrases, max(len(p) for p in phrases), sorted(fuzzy), fuzzy)
+    symptoms = {code: re.compile("|".join(phrase_regex(p) for p in sorted(kb.terms[code].patterns, key=len,
+                                                                          reverse=True)), re.IGNORECASE)
+                for code in _SYMPTOM_CODES if code in kb.terms}
+    return _Lexicon(phrases, max(len(p) for p in phrases), sorted(fuzzy), fuzzy, symptoms)
 
 
 # Words too common to be read as a misspelt test name.
@@ -330,21 +339,6 @@ _PHASE_CUES: list[tuple[Phase, re.Pattern[str]]] = [
                           r"has (it|the cancer) spread|check (if|whether) (it|the cancer) (has )?spread|"
                           r"before (my )?(surgery|operation|treatment))\b")),
 ]
-
-# Symptoms that change which tests fit (spread, a new lump), read with the vocabulary's own words.
-_SYMPTOM_CODES = ("bone_pain", "neurologic_symptoms", "cough", "dyspnea", "chest_pain", "abdominal_pain",
-                  "jaundice", "palpable_mass")
-_symptom_words: dict[str, dict[str, re.Pattern[str]]] = {}
-
-
-def _symptom_patterns(kb: KnowledgeBase) -> dict[str, re.Pattern[str]]:
-    if kb.version not in _symptom_words:
-        _symptom_words[kb.version] = {
-            code: _rx("|".join(phrase_regex(p) for p in sorted(kb.terms[code].patterns, key=len,
-                                                                 reverse=True)))
-            for code in _SYMPTOM_CODES if code in kb.terms}
-    return _symptom_words[kb.version]
-
 
 _DENIAL = _rx(r"\b(no|not|without|never|don't have|do not have|haven't had|have not had|denies)\b"
               r"[^.?!,;]{0,30}$")
@@ -490,7 +484,7 @@ def _read_receptors(text: str, q: dict[str, object]) -> None:
 def _read_symptoms(text: str, q: dict[str, object], kb: KnowledgeBase) -> None:
     named: list[str] = []
     denied = False
-    for code, pattern in _symptom_patterns(kb).items():
+    for code, pattern in _lexicon(kb).symptoms.items():
         for m in pattern.finditer(text):
             if _DENIAL.search(text[max(0, m.start() - 40):m.start()]):
                 denied = True
