@@ -176,10 +176,8 @@ def _treated_for_cancer(text: str) -> bool:
     """A breast-cancer treatment is named as done: not denied ("never had ... radiation"), and not
     radiation to the chest for another illness, which is a risk factor ("prior chest radiation")."""
     for m in _TREATED_FOR_CANCER.finditer(text):
-        before = text[max(0, m.start() - 45):m.start()]
-        if re.search(r"\b(no|not|never|denies|without)\b[^.;,]{0,25}$", before, re.IGNORECASE):
-            continue
-        if re.search(r"\b(chest|mantle)\s+$", before, re.IGNORECASE):
+        before = text[max(0, m.start() - 30):m.start()]
+        if NEGATED_BEFORE.search(before) or re.search(r"\b(chest|mantle)\s+$", before, re.IGNORECASE):
             continue
         return True
     return False
