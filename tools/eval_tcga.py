@@ -132,16 +132,15 @@ def evaluate(rows: Iterable[dict[str, Any]], text_labels: dict[str, dict[str, An
                 t["conflicts"] += 1
                 ok = found_conflict and got is None
                 t["conflicts_found"] += ok
-            elif label == "not stated":
+            elif label == "not stated":  # not scored for accuracy; an answer here is a miss
                 t["not_stated"] += 1
                 t["answered_anyway"] += got is not None
                 ok = got is None
-                if ok:
-                    continue
             else:  # "unclear": the text gives a result no rule can classify; not scored
                 t["unclear"] += 1
                 continue
-            t["correct"] += ok and label != "not stated"
+            if label != "not stated":
+                t["correct"] += ok
             if not ok:
                 text_misses.append({"report": report_id, "field": field, "text_states": label, "got": got,
                                     "conflict": sorted(conflict_fields)})
