@@ -95,10 +95,11 @@ def recommend(
 @app.command("kb")
 def kb_command(as_json: JsonFlag = False) -> None:
     """Show what the knowledge base covers: topics, variants, verified ratings."""
-    from scanwise.render.terminal import coverage, print_coverage
+    from scanwise.core import Scanwise
+    from scanwise.render.terminal import print_coverage
 
-    kb = _kb()
-    data = coverage(kb)
+    _kb()
+    data = Scanwise.default().coverage()
     if as_json:
         sys.stdout.write(json.dumps(data, indent=2) + "\n")
     else:

@@ -224,6 +224,18 @@ class Term(Strict):
     abnormal_above: dict[str, float] = {}
 
 
+class OrderCode(Strict):
+    """An imaging order code (CPT, LOINC, SNOMED CT) and the procedures it names."""
+
+    system: str  # the code system URI, as FHIR writes it
+    code: str
+    display: str
+    study: str | None  # vocabulary code of the kind of study; None: no criteria here
+    procedures: list[str]  # knowledge-base procedure names, best fit first
+    body_part: str
+    source: str  # key into sources.yaml
+
+
 class KnowledgeBase(BaseModel):
     model_config = ConfigDict(frozen=True)
 
@@ -232,6 +244,7 @@ class KnowledgeBase(BaseModel):
     sources: dict[str, Source]
     red_flags: list[RedFlag]
     vocabulary: list[Term]
+    order_codes: list[OrderCode] = []
 
     def current_topics(self) -> Iterator[Topic]:
         return (t for t in self.topics if t.status == "current")
@@ -248,6 +261,14 @@ class KnowledgeBase(BaseModel):
     @cached_property
     def terms(self) -> dict[str, Term]:
         return {t.code: t for t in self.vocabulary}
+
+    @cached_property
+    def order_code_index(self) -> dict[tuple[str, str], OrderCode]:
+        return {(c.system, c.code): c for c in self.order_codes}
+
+    def order_code(self, system: str, code: str) -> OrderCode | None:
+        """The mapping entry for an order code, or None when the mapping does not hold it."""
+        return self.order_code_index.get((system, code.strip()))
 
 
 class KnowledgeBaseError(ValueError):
@@ -307,6 +328,7 @@ def load(data_dir: Path = DATA_DIR) -> KnowledgeBase:
     sources: dict[str, Source] = {}
     red_flags: list[RedFlag] = []
     vocabulary: list[Term] = []
+    order_codes: list[OrderCode] = []
     for path in files:
         rel = path.relative_to(data_dir).as_posix()
         raw = path.read_bytes()
@@ -330,6 +352,10 @@ def load(data_dir: Path = DATA_DIR) -> KnowledgeBase:
             for i, item in enumerate(top_level_list(data, path, "terms")):
                 entry = f"terms[{i}] ({_get(item, 'code')})"
                 vocabulary.append(validate_entry(Term, item, path, entry))
+        elif rel.startswith("orders/"):
+            for i, item in enumerate(top_level_list(data, path, "codes")):
+                entry = f"codes[{i}] ({_get(item, 'code')})"
+                order_codes.append(validate_entry(OrderCode, item, path, entry))
         # Other files (patient facts, article fragments) belong to their own loaders.
     kb = KnowledgeBase(
         version=digest.hexdigest()[:12],
@@ -337,6 +363,7 @@ def load(data_dir: Path = DATA_DIR) -> KnowledgeBase:
         sources=sources,
         red_flags=red_flags,
         vocabulary=vocabulary,
+        order_codes=order_codes,
     )
     _check_references(kb)
     return kb
@@ -371,6 +398,20 @@ def _check_references(kb: KnowledgeBase) -> None:
                     raise KnowledgeBaseError(
                         f"{where}: variant {variant.number}: unknown vocabulary code {code!r}"
                     )
+    rated_names = {p.name for t in kb.topics for v in t.variants for p in v.procedures}
+    seen: set[tuple[str, str]] = set()
+    for oc in kb.order_codes:
+        where = f"orders: {oc.system} {oc.code}"
+        if (oc.system, oc.code) in seen:
+            raise KnowledgeBaseError(f"{where}: listed twice")
+        seen.add((oc.system, oc.code))
+        if oc.study is not None and oc.study not in codes:
+            raise KnowledgeBaseError(f"{where}: unknown vocabulary code {oc.study!r}")
+        if oc.source not in kb.sources:
+            raise KnowledgeBaseError(f"{where}: unknown source {oc.source!r}")
+        for name in oc.procedures:
+            if name not in rated_names:
+                raise KnowledgeBaseError(f"{where}: no procedure named {name!r} in any ACR table")
     current_ids = {t.topic_id for t in kb.topics if t.status == "current"}
     for flag in kb.red_flags:
         for code in flag.triggers:

@@ -9,7 +9,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from scanwise.domain.assess import Assessment, Match
-from scanwise.domain.kb import CATEGORY_ORDER, KnowledgeBase
+from scanwise.domain.kb import CATEGORY_ORDER
 
 _STYLE = {
     "Usually Appropriate": "bold green",
@@ -136,32 +136,6 @@ def print_assessment(a: Assessment, out: Console) -> None:
         out.print(f"\n[yellow]Note:[/] {escape(note)}")
     out.print("\n[dim]Guidance from published guidelines, not medical advice: the treating team "
               "decides.[/]")
-
-
-def coverage(kb: KnowledgeBase) -> dict[str, Any]:
-    topics = []
-    for t in kb.topics:
-        topics.append({
-            "topic_id": t.topic_id,
-            "title": t.title,
-            "status": t.status,
-            "variants": len(t.variants),
-            "variants_with_verified_ratings": sum(v.ratings.verified for v in t.variants),
-            "variants_with_complete_tables": sum(v.ratings.complete for v in t.variants),
-            "rated_procedures": sum(len(v.procedures) for v in t.variants),
-        })
-    current = [t for t in topics if t["status"] == "current"]
-    return {
-        "kb_version": kb.version,
-        "topics": len(current),
-        "variants": sum(t["variants"] for t in current),
-        "variants_with_verified_ratings": sum(t["variants_with_verified_ratings"] for t in current),
-        "variants_with_complete_tables": sum(t["variants_with_complete_tables"] for t in current),
-        "retired_topics": len(topics) - len(current),
-        "red_flags": len(kb.red_flags),
-        "sources": len(kb.sources),
-        "by_topic": topics,
-    }
 
 
 def print_coverage(data: dict[str, Any], out: Console) -> None:

@@ -11,9 +11,7 @@ from starlette.datastructures import UploadFile
 
 from scanwise.domain.answers import Answer
 from scanwise.domain.assess import Assessment
-from scanwise.domain.staging import StagingError, stage
 from scanwise.records import RecordReading
-from scanwise.render.terminal import coverage
 from scanwise.storage import AuditEntry, SavedProfile
 from scanwise.web.errors import ApiError, BodyTooLarge, ErrorBody
 from scanwise.web.schemas import (
@@ -24,7 +22,7 @@ from scanwise.web.schemas import (
     StageRequest,
     StageResponse,
 )
-from scanwise.web.services import Services
+from scanwise.web.services import Services, api_errors
 
 router = APIRouter(prefix="/api")
 
@@ -89,15 +87,10 @@ async def ask(body: AskRequest, svc: Svc) -> Answer:
     return await svc.workers.run(_ask, svc, body)
 
 
-def _stage(body: StageRequest) -> StageResponse:
-    if body.t is None and body.n is None and body.m is None:
-        raise ApiError(422, "missing_field", "t: give t, n and m (and grade, er, pr, her2)",
-                       field="t")
-    try:
-        result = stage(body.t, body.n, body.m, grade=body.grade, er=body.er, pr=body.pr,
-                       her2=body.her2, oncotype=body.oncotype)
-    except StagingError as exc:
-        raise ApiError(422, "staging_error", str(exc), field=exc.field) from exc
+def _stage(svc: Services, body: StageRequest) -> StageResponse:
+    with api_errors():
+        result = svc.core.stage(body.t, body.n, body.m, grade=body.grade, er=body.er, pr=body.pr,
+                                her2=body.her2, oncotype=body.oncotype)
     return StageResponse.model_validate(result.to_dict())
 
 
@@ -161,13 +154,13 @@ async def extract(request: Request, svc: Svc) -> RecordReading:
 @router.post("/stage", response_model=StageResponse, responses=_ERR, tags=["staging"],
              summary="AJCC 8th edition breast stage groups (same JSON as `scanwise stage --json`)")
 async def stage_case(body: StageRequest, svc: Svc) -> StageResponse:
-    return await svc.workers.run(_stage, body)
+    return await svc.workers.run(_stage, svc, body)
 
 
 @router.get("/kb", responses=_ERR, tags=["knowledge base"],
             summary="What the knowledge base covers (same JSON as `scanwise kb --json`)")
 async def kb_coverage(svc: Svc) -> dict[str, Any]:
-    return coverage(svc.kb)
+    return svc.core.coverage()
 
 
 # --- persistence ----------------------------------------------------------------------------

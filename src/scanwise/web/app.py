@@ -15,7 +15,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException
 
 import scanwise
-from scanwise.domain.kb import default_kb
+from scanwise.core import Scanwise
 from scanwise.storage import Store, resolve_database_url
 from scanwise.web import api, pages
 from scanwise.web.errors import ApiError, from_http_exception, from_validation_error
@@ -42,9 +42,9 @@ text."""
 def create_app(settings: WebSettings | None = None, *, store: Store | None = None) -> FastAPI:
     """The app. Opens (and creates) the database now, so a bad ``--db`` fails at start-up."""
     settings = settings or WebSettings()
-    kb = default_kb()
+    core = Scanwise.default()
     store = store or Store(resolve_database_url(settings.db))
-    svc = Services(settings=settings, kb=kb, store=store)
+    svc = Services(settings=settings, core=core, store=store)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -67,7 +67,7 @@ def create_app(settings: WebSettings | None = None, *, store: Store | None = Non
             database = "ok"
         except Exception:  # a health check reports the fault instead of failing
             database = "unavailable"
-        return Health(status="ok", kb_version=kb.version, database=database)  # type: ignore[arg-type]
+        return Health(status="ok", kb_version=core.kb_version, database=database)  # type: ignore[arg-type]
 
     app.include_router(api.router)
     app.include_router(pages.router)

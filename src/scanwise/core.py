@@ -1,0 +1,251 @@
+"""The application core: one object per process that every surface calls.
+
+The command line, the web app and API, the CDS Hooks service and the order audit all go
+through :class:`Scanwise`. It is built once from the knowledge base (with the fact base,
+article library and text reader loaded on first use) and offers the operations the surfaces
+need: read inputs (text, record files), assess, answer, follow-up questions, article, stage
+and coverage. It returns the domain's models and raises two errors of its own:
+
+- :class:`UnusableInput` — the caller gave something that cannot be used (empty text, an
+  unreadable record, an unknown stage value). ``field`` names the input it concerns.
+  The CLI exits 2, the web answers 422, CDS Hooks answers an OperationOutcome, the audit
+  puts the row in quarantine.
+- :class:`NotFound` — a topic, variant or article that the knowledge base does not hold.
+
+Anything else escaping from here is a fault of ours (CLI exit 1, HTTP 500).
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from scanwise.domain.answers import Answer
+    from scanwise.domain.articles import Article
+    from scanwise.domain.assess import Assessment
+    from scanwise.domain.facts import Fact
+    from scanwise.domain.kb import KnowledgeBase
+    from scanwise.domain.profile import Indication, PatientProfile
+    from scanwise.domain.staging import StageResult
+    from scanwise.records import RecordReading
+
+
+class UnusableInput(ValueError):
+    """Input that cannot be used, with the name of the field it concerns."""
+
+    def __init__(self, message: str, field: str | None = None, code: str = "unusable_input") -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+        self.code = code
+
+
+class NotFound(LookupError):
+    """A topic, variant or article the knowledge base does not hold."""
+
+
+@dataclass(frozen=True)
+class Inputs:
+    """What was read from the user's text and records, ready for the engine."""
+
+    profile: PatientProfile
+    indication: Indication
+    reading: RecordReading | None  # present when records were given
+
+
+class Scanwise:
+    """The one application core. Build with :meth:`default` (cached per process)."""
+
+    def __init__(self, kb: KnowledgeBase) -> None:
+        self.kb = kb
+
+    # --- construction ---------------------------------------------------------------------
+
+    _default: Scanwise | None = None
+    _lock = threading.Lock()
+
+    @classmethod
+    def default(cls) -> Scanwise:
+        """The process's core over the bundled knowledge base (loaded once)."""
+        with cls._lock:
+            if cls._default is None:
+                from scanwise.domain.kb import default_kb
+
+                cls._default = cls(default_kb())
+            return cls._default
+
+    @property
+    def kb_version(self) -> str:
+        return self.kb.version
+
+    @cached_property
+    def facts(self) -> dict[str, Fact]:
+        """The patient fact base, validated against this knowledge base (loaded once)."""
+        from scanwise.domain.facts import load_facts
+
+        return load_facts(self.kb)
+
+    # --- reading --------------------------------------------------------------------------
+
+    def read_text(self, text: str, field: str = "text", *,
+                  known: PatientProfile | None = None) -> tuple[PatientProfile, Indication]:
+        """A scenario in free text into the profile and indication (facts from records in
+        ``known`` fill what the text leaves unsaid)."""
+        from scanwise.nlp.scenario import UnusableText, read_scenario
+
+        try:
+            return read_scenario(text, self.kb, known=known)
+        except UnusableText as exc:
+            raise UnusableInput(f"{field}: {exc}", field, "unusable_text") from exc
+
+    def read_records(self, sources: list[tuple[str, bytes]], field: str = "file") -> RecordReading:
+        """Records as (name, raw bytes) into one profile with evidence for every fact."""
+        from scanwise.records import RecordError, read_records
+
+        try:
+            return read_records(sources, self.kb)
+        except RecordError as exc:
+            raise UnusableInput(str(exc), field, "unreadable_file") from exc
+
+    def read_inputs(self, text: str, sources: list[tuple[str, bytes]] | None = None,
+                    field: str = "text") -> Inputs:
+        """Facts from typed text, records, or both.
+
+        The records' facts fill what the text leaves unsaid (where they disagree the fact
+        stays unknown and the reading says so); the question (phase, purpose) comes from
+        the text.
+        """
+        if not sources:
+            profile, indication = self.read_text(text, field)
+            return Inputs(profile, indication, None)
+        reading = self.read_records(sources)
+        profile, indication = self.read_text(text, field, known=reading.profile)
+        return Inputs(profile, indication, reading)
+
+    # --- guidance -------------------------------------------------------------------------
+
+    def assess(self, profile: PatientProfile, indication: Indication | None = None, *,
+               include_retired: bool = False) -> Assessment:
+        from scanwise.domain.assess import assess
+        from scanwise.domain.profile import Indication
+
+        return assess(profile, indication or Indication(), self.kb, include_retired=include_retired)
+
+    def assess_text(self, text: str, *, include_retired: bool = False, field: str = "text") -> Assessment:
+        profile, indication = self.read_text(text, field)
+        return self.assess(profile, indication, include_retired=include_retired)
+
+    def assess_inputs(self, inputs: Inputs, *, include_retired: bool = False) -> Assessment:
+        return self.assess(inputs.profile, inputs.indication, include_retired=include_retired)
+
+    def answer(self, question: str, *, profile: PatientProfile | None = None,
+               indication: Indication | None = None, field: str = "question") -> Answer:
+        """A patient's question answered in plain language from the fact base."""
+        from scanwise.domain.answers import UnusableQuestion, answer
+
+        try:
+            return answer(question, self.kb, self.facts, profile=profile, indication=indication)
+        except UnusableQuestion as exc:
+            raise UnusableInput(f"{field}: {exc}", field, "unusable_question") from exc
+
+    def follow_ups(self, given: Answer, limit: int = 4) -> list[str]:
+        """Questions worth asking next, each one the answer engine reads as intended."""
+        from scanwise.domain.answers import UnusableQuestion, understand
+
+        tests = [with_article(t.label) for t in given.understood.tests] or ["a PET/CT scan"]
+        first = tests[0]
+        candidates = [
+            ("radiation", f"How much radiation does {first} give?"),
+            ("preparation", f"How do I prepare for {first}?"),
+            ("explain", f"What is {first}?"),
+            ("which_tests", "Which imaging tests fit my situation?"),
+            ("frequency", "How often will I have scans after treatment?"),
+            ("results", f"What happens if {first} finds something?"),
+        ]
+        out: list[str] = []
+        for intent, question in candidates:
+            if intent == given.intent or len(out) >= limit:
+                continue
+            try:
+                if understand(question, self.kb).intent == intent:
+                    out.append(question)
+            except UnusableQuestion:
+                continue
+        return out
+
+    # --- knowledge ------------------------------------------------------------------------
+
+    def article(self, topic_id: int, variant: int) -> Article:
+        from scanwise.domain.articles import compose_article
+
+        try:
+            return compose_article(self.kb, topic_id, variant)
+        except KeyError as exc:
+            raise NotFound(f"There is no article for ACR topic {topic_id} variant {variant}.") from exc
+
+    @cached_property
+    def article_site(self) -> dict[str, str]:
+        """Every file of the static article site, keyed by path (built once, about 1 s)."""
+        from scanwise.domain.articles import site_files
+
+        return site_files(self.kb)
+
+    def coverage(self) -> dict[str, Any]:
+        """What the knowledge base covers, per topic (the `scanwise kb --json` shape)."""
+        topics = []
+        for t in self.kb.topics:
+            topics.append({
+                "topic_id": t.topic_id,
+                "title": t.title,
+                "status": t.status,
+                "variants": len(t.variants),
+                "variants_with_verified_ratings": sum(v.ratings.verified for v in t.variants),
+                "variants_with_complete_tables": sum(v.ratings.complete for v in t.variants),
+                "rated_procedures": sum(len(v.procedures) for v in t.variants),
+            })
+        current = [t for t in topics if t["status"] == "current"]
+        return {
+            "kb_version": self.kb.version,
+            "topics": len(current),
+            "variants": sum(t["variants"] for t in current),
+            "variants_with_verified_ratings": sum(t["variants_with_verified_ratings"] for t in current),
+            "variants_with_complete_tables": sum(t["variants_with_complete_tables"] for t in current),
+            "retired_topics": len(topics) - len(current),
+            "red_flags": len(self.kb.red_flags),
+            "sources": len(self.kb.sources),
+            "by_topic": topics,
+        }
+
+    # --- staging --------------------------------------------------------------------------
+
+    def stage(self, t: str | None, n: str | None, m: str | None, **factors: Any) -> StageResult:
+        """AJCC 8th edition stage groups; an unreadable value is UnusableInput naming it."""
+        from scanwise.domain.staging import StagingError, stage
+
+        if t is None and n is None and m is None:
+            raise UnusableInput("t: give t, n and m (and grade, er, pr, her2)", "t", "missing_field")
+        try:
+            return stage(t, n, m, **factors)
+        except StagingError as exc:
+            raise UnusableInput(str(exc), exc.field, "staging_error") from exc
+
+    # --- process-wide readiness -----------------------------------------------------------
+
+    def warm_up(self) -> None:
+        """Build the reader and load the fact base now, so the first request is not slow."""
+        self.read_text("stage I breast cancer, staging?")
+        self.facts  # noqa: B018 (loads and caches the fact base)
+
+
+def with_article(label: str) -> str:
+    """'a CT scan', 'an FDG-PET/CT', 'an MRI', 'a mammogram': by how the word is said."""
+    word = label.split()[0]
+    if word.isupper() or word.split("-")[0].isupper():  # an acronym, read letter by letter
+        vowel_sound = word[0] in "AEFHILMNORSX"
+    else:
+        lower = word.lower()
+        vowel_sound = lower[0] in "aeio" or (lower[0] == "u" and not lower.startswith(("uni", "us", "ur")))
+    return f"{'an' if vowel_sound else 'a'} {label}"
