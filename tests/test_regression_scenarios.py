@@ -40,13 +40,14 @@ def test_suite_has_enough_scenarios_and_out_of_scope_cases() -> None:
     assert sum(1 for c in cases if c.expect.out_of_scope) >= 6
 
 
-@pytest.mark.parametrize("name", ["scenarios.yaml", "holdout.yaml", "holdout2.yaml", "holdout3.yaml"])
+@pytest.mark.parametrize("name", ["scenarios.yaml", "holdout.yaml", "holdout2.yaml", "holdout3.yaml",
+                                  "holdout4.yaml"])
 def test_every_set_names_only_current_variants(kb: KnowledgeBase, name: str) -> None:
     """A scenario set that expects a variant the data does not have would measure nothing."""
     current = {(t.topic_id, v.number) for t in kb.current_topics() for v in t.variants}
     topics = {t.topic_id for t in kb.current_topics()}
     for case in load_scenarios(Path(runner.__file__).with_name(name)):
-        for pair in ([case.top] if case.top else []) + list(case.also_ok):
+        for pair in ([case.top] if case.top else []) + list(case.also_ok) + list(case.branch):
             assert tuple(pair) in current, (case.id, pair)
         if case.covered_by_topic is not None:
             assert case.covered_by_topic in topics, case.id

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict, Field
 
 from scanwise.domain.conditions import Check, Situation, evaluate
 from scanwise.domain.kb import CATEGORY_ORDER, RRL_BANDS, KnowledgeBase, Procedure, Topic, Variant
@@ -47,6 +47,21 @@ class RatedProcedure(BaseModel):
     asked: bool  # the question named this study
 
 
+class StatementRef(BaseModel):
+    """What another guideline body says where ACR ratings are missing: never an ACR rating."""
+
+    id: str
+    publisher: str
+    document: str
+    year: int | None
+    currency: Literal["current", "old"]
+    verification: Literal["primary", "secondary"]
+    direction: Literal["recommended", "not recommended", "consider", "insufficient"]
+    procedures: list[str]  # knowledge-base procedure names (or study labels) it concerns
+    text: str  # in scanwise's own words
+    url: str | None
+
+
 class Match(BaseModel):
     source: Literal["ACR"] = "ACR"
     topic_id: int
@@ -65,6 +80,8 @@ class Match(BaseModel):
     unrated_procedures: list[str]
     source_urls: list[str]
     citation: str
+    # Other guidelines' statements for this variant (shown where ACR ratings are missing).
+    statements: list[StatementRef] = []
 
 
 class VariantRef(BaseModel):
@@ -112,6 +129,33 @@ class StageInfo(BaseModel):
     warnings: list[str] = []
 
 
+class Unread(BaseModel):
+    """Clinical-looking words the reader could not place: shown, never silently dropped."""
+
+    text: str
+    start: int
+    end: int
+
+
+class Branch(BaseModel):
+    """One answer to the deciding question, and the variant it leads to."""
+
+    model_config = ConfigDict(populate_by_name=True, serialize_by_alias=True)
+
+    if_: str = Field(alias="if", serialization_alias="if")  # e.g. "stage I–IIA"
+    topic_id: int
+    variant: int
+    label: str | None = None
+
+
+class Decision(BaseModel):
+    """The best candidates differ on a fact the input does not give: a branch, not a pick."""
+
+    depends_on: str  # e.g. "clinical stage"
+    question: str  # the question that decides it
+    branches: list[Branch]
+
+
 class Assessment(BaseModel):
     kb_version: str
     profile: PatientProfile
@@ -121,6 +165,9 @@ class Assessment(BaseModel):
     red_flags: list[RedFlagHit]
     missing: list[Missing]
     ambiguity: str | None
+    # Set when a deciding fact is unknown: the result is then a branch, not a pick.
+    decision: Decision | None = None
+    unread: list[Unread] = []
     uncovered_topics: list[UncoveredTopic]
     statement: str
     notes: list[str]

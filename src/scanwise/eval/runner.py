@@ -34,9 +34,12 @@ class Scenario(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     id: str
+    style: str | None = None  # terse | patient | oneliner | tricky (the blind sets say)
     text: str
     top: tuple[int, int] | None
     also_ok: list[tuple[int, int]] = []
+    # Where the text does not decide: the variants a "depends on" answer must offer.
+    branch: list[tuple[int, int]] = []
     covered_by_topic: int | None = None
     expect: Expect = Expect()
     note: str | None = None
@@ -59,14 +62,32 @@ def load_scenarios(path: Path | None = None) -> list[Scenario]:
     return out
 
 
+def _branches(a: Assessment) -> list[tuple[int, int]]:
+    """The variants the result offers as a "depends on" branch (none when it picked one)."""
+    decision = getattr(a, "decision", None)
+    if decision is None:
+        return []
+    return [(b.topic_id, b.variant) for b in decision.branches]
+
+
+def shows_doubt(a: Assessment) -> bool:
+    """Whether the result tells the reader it is unsure: a branch or a stated ambiguity."""
+    return bool(_branches(a)) or a.ambiguity is not None
+
+
+def top_correct(case: Scenario, a: Assessment) -> bool:
+    """The expected variant was chosen, or offered in a branch that the text leaves open."""
+    wanted = [tuple(case.top), *map(tuple, case.also_ok)] if case.top is not None else []
+    branches = _branches(a)
+    if branches:
+        return case.top is not None and any(w in branches for w in wanted)
+    got = (a.matches[0].topic_id, a.matches[0].variant) if a.matches else None
+    return got is None if case.top is None else got in wanted
+
+
 def check(case: Scenario, a: Assessment) -> dict[str, bool]:
     """Each expectation of the scenario, true where the result meets it."""
-    results: dict[str, bool] = {}
-    got = (a.matches[0].topic_id, a.matches[0].variant) if a.matches else None
-    if case.top is None:
-        results["top"] = got is None
-    else:
-        results["top"] = got in [tuple(case.top), *map(tuple, case.also_ok)]
+    results: dict[str, bool] = {"top": top_correct(case, a)}
     if case.covered_by_topic is not None:
         results["covered_by_topic"] = any(u.topic_id == case.covered_by_topic
                                           for u in a.uncovered_topics)
@@ -103,7 +124,10 @@ def run(cases: list[Scenario], kb: KnowledgeBase) -> dict[str, Any]:
             totals[key][1] += 1
         rows.append({
             "id": case.id,
+            "style": case.style,
             "ok": all(results.values()),
+            "confidently_wrong": not results["top"] and not shows_doubt(a),
+            "branch_shown": bool(_branches(a)),
             "failed": [k for k, ok in results.items() if not ok],
             "expected_top": list(case.top) if case.top else None,
             "got_top": [a.matches[0].topic_id, a.matches[0].variant] if a.matches else None,
@@ -117,6 +141,10 @@ def run(cases: list[Scenario], kb: KnowledgeBase) -> dict[str, Any]:
         "scenarios": len(cases),
         "top1_accuracy": round(top[0] / top[1], 4) if top[1] else None,
         "all_checks_passed": sum(r["ok"] for r in rows),
+        # Wrong with nothing on screen to say so: the failure a clinician cannot see.
+        "confidently_wrong": sum(r["confidently_wrong"] for r in rows),
+        "branches_shown": sum(r["branch_shown"] for r in rows),
+        "by_style": _by_style(rows),
         "by_check": {k: {"correct": v[0], "total": v[1], "accuracy": round(v[0] / v[1], 4)}
                      for k, v in totals.items()},
         "seconds": round(elapsed, 3),
@@ -124,11 +152,28 @@ def run(cases: list[Scenario], kb: KnowledgeBase) -> dict[str, Any]:
     }
 
 
+def _by_style(rows: list[dict[str, Any]]) -> dict[str, dict[str, int]]:
+    out: dict[str, dict[str, int]] = {}
+    for r in rows:
+        if r["style"] is None:
+            continue
+        s = out.setdefault(r["style"], {"scenarios": 0, "top_correct": 0, "confidently_wrong": 0})
+        s["scenarios"] += 1
+        s["top_correct"] += "top" not in r["failed"]
+        s["confidently_wrong"] += r["confidently_wrong"]
+    return out
+
+
 def print_report(report: dict[str, Any], out: Console) -> None:
     out.print(f"[bold]scanwise eval[/] — knowledge base {report['kb_version']}, "
               f"{report['scenarios']} scenarios in {report['seconds']} s")
     out.print(f"Top-1 variant accuracy: [bold]{report['top1_accuracy']:.1%}[/]; scenarios passing "
               f"every check: {report['all_checks_passed']}/{report['scenarios']}")
+    out.print(f"Confidently wrong (wrong top-1, no ambiguity or branch shown): "
+              f"[bold]{report['confidently_wrong']}[/]; branches shown: {report['branches_shown']}")
+    for style, v in report["by_style"].items():
+        out.print(f"  style {style:<12} top-1 {v['top_correct']}/{v['scenarios']}, "
+                  f"confidently wrong {v['confidently_wrong']}")
     for key, v in report["by_check"].items():
         out.print(f"  {key:<18} {v['correct']:>3}/{v['total']:<3} {v['accuracy']:.1%}")
     for f in report["failures"]:
