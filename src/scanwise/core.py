@@ -131,8 +131,11 @@ class Scanwise:
                include_retired: bool = False) -> Assessment:
         from scanwise.domain.assess import assess
         from scanwise.domain.profile import Indication
+        from scanwise.domain.statements import annotate
 
-        return assess(profile, indication or Indication(), self.kb, include_retired=include_retired)
+        found = assess(profile, indication or Indication(), self.kb, include_retired=include_retired)
+        # Other guidelines' statements and the pack behind each table, added after matching.
+        return annotate(found, self.kb)
 
     def assess_text(self, text: str, *, include_retired: bool = False, field: str = "text") -> Assessment:
         profile, indication = self.read_text(text, field)
@@ -194,9 +197,17 @@ class Scanwise:
         return site_files(self.kb)
 
     def coverage(self) -> dict[str, Any]:
-        """What the knowledge base covers, per topic (the `scanwise kb --json` shape)."""
+        """What the knowledge base covers, per topic (the `scanwise kb --json` shape).
+
+        Per topic, the variants are split three ways: with verified ACR ratings, with other
+        guidelines' statements only, and with neither; ``topic_statements`` counts the
+        statements on a topic as a whole (where its variants are not in the bundled data).
+        """
+        from scanwise.domain.statements import variant_coverage
+
         topics = []
         for t in self.kb.topics:
+            split = variant_coverage(self.kb, t)
             topics.append({
                 "topic_id": t.topic_id,
                 "title": t.title,
@@ -205,14 +216,21 @@ class Scanwise:
                 "variants_with_verified_ratings": sum(v.ratings.verified for v in t.variants),
                 "variants_with_complete_tables": sum(v.ratings.complete for v in t.variants),
                 "rated_procedures": sum(len(v.procedures) for v in t.variants),
+                "pack": t.pack,
+                "replaces": t.replaces,
+                **split,
             })
         current = [t for t in topics if t["status"] == "current"]
         return {
             "kb_version": self.kb.version,
+            "packs": [p.model_dump() for p in self.kb.packs],
             "topics": len(current),
             "variants": sum(t["variants"] for t in current),
             "variants_with_verified_ratings": sum(t["variants_with_verified_ratings"] for t in current),
             "variants_with_complete_tables": sum(t["variants_with_complete_tables"] for t in current),
+            "variants_with_statements_only": sum(len(t["with_statements_only"]) for t in current),
+            "variants_with_nothing": sum(len(t["with_nothing"]) for t in current),
+            "guideline_statements": len(self.kb.statements),
             "retired_topics": len(topics) - len(current),
             "red_flags": len(self.kb.red_flags),
             "sources": len(self.kb.sources),
