@@ -64,7 +64,7 @@ def recommend(
                          "repeat for more. The text then gives the question.")] = None,
 ) -> None:
     """Match a clinical scenario to guideline variants and show every rated study."""
-    from scanwise.domain.assess import assess
+    from scanwise.core import Scanwise
     from scanwise.nlp.scenario import UnusableText, read_scenario
     from scanwise.render.terminal import print_assessment
 
@@ -77,7 +77,7 @@ def recommend(
                                             known=reading.profile if reading else None)
     except UnusableText as exc:
         raise fail(str(exc)) from exc
-    result = assess(profile, indication, kb, include_retired=include_retired)
+    result = Scanwise.default().assess(profile, indication, include_retired=include_retired)
     if as_json and reading is None:
         sys.stdout.write(result.model_dump_json(indent=2) + "\n")
     elif as_json and reading is not None:
