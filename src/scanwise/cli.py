@@ -30,6 +30,20 @@ err = Console(stderr=True, highlight=False)
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON for machines.")]
 
 
+@app.callback()
+def options(
+    kb_pack: Annotated[list[Path] | None, typer.Option(
+        "--kb-pack", metavar="DIR", envvar=None,
+        help="A licensed content pack (folder with pack.yaml and acr/topic-<id>.yaml) that adds or "
+             "replaces topics; repeat for more. Packs in $SCANWISE_KB_PACKS (':'-separated) load "
+             "first.")] = None,
+) -> None:
+    """Evidence-based imaging guidance for breast cancer, from published guidelines."""
+    from scanwise.knowledge.loader import use_packs
+
+    use_packs(kb_pack or [])
+
+
 def fail(message: str, code: int = 2) -> typer.Exit:
     err.print(f"[bold red]error:[/] {message}")
     return typer.Exit(code)

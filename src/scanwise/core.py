@@ -70,15 +70,17 @@ class Scanwise:
     @classmethod
     def default(cls) -> Scanwise:
         """The process's core over the bundled knowledge base (loaded once)."""
-        with cls._lock:
-            if cls._default is None:
-                from scanwise.domain.kb import default_kb
+        from scanwise.domain.kb import default_kb
 
-                cls._default = cls(default_kb())
+        with cls._lock:
+            kb = default_kb()  # cached per set of content packs
+            if cls._default is None or cls._default.kb is not kb:
+                cls._default = cls(kb)
             return cls._default
 
     @property
     def kb_version(self) -> str:
+        """The bundled data's content hash, then '+name@version' for each content pack."""
         return self.kb.version
 
     @cached_property

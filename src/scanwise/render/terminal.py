@@ -179,13 +179,31 @@ def print_other_guidance(a: Assessment, out: Console) -> None:
 def print_coverage(data: dict[str, Any], out: Console) -> None:
     out.print(f"[bold]scanwise knowledge base[/] {data['kb_version']}: {data['topics']} current ACR "
               f"topics, {data['variants']} variants, {data['variants_with_verified_ratings']} with "
-              f"verified ratings ({data['variants_with_complete_tables']} complete tables); "
-              f"{data['retired_topics']} retired topics kept for reference.")
+              f"verified ratings ({data['variants_with_complete_tables']} complete tables), "
+              f"{data['variants_with_statements_only']} with other guidelines' statements only, "
+              f"{data['variants_with_nothing']} with nothing; {data['guideline_statements']} statements "
+              f"from other guideline bodies; {data['retired_topics']} retired topics kept for reference.")
+    for p in data.get("packs", []):
+        out.print(f"[magenta]content pack {escape(p['name'])} {escape(p['version'])}[/] from "
+                  f"{escape(p['publisher'])} ({escape(p['license'])})")
     table = Table(show_header=True, header_style="bold", box=None)
-    for col in ("Topic", "Title", "Status", "Variants", "Verified", "Complete", "Rated rows"):
+    for col in ("Topic", "Title", "Status", "Variants", "ACR ratings", "Other guidelines only",
+                "Nothing", "Complete", "Rated rows", "Supplied by"):
         table.add_column(col)
+
+    def numbers(items: list[int]) -> str:
+        return ", ".join(f"V{n}" for n in items) or "–"
+
     for t in data["by_topic"]:
+        if not t["variants"]:
+            acr, only, none = "–", (f"{t['topic_statements']} on the topic" if t["topic_statements"]
+                                    else "–"), "variants not in data"
+        else:
+            acr, only, none = (numbers(t["with_acr_ratings"]), numbers(t["with_statements_only"]),
+                               numbers(t["with_nothing"]))
         table.add_row(str(t["topic_id"]), escape(t["title"]), t["status"], str(t["variants"]),
-                      str(t["variants_with_verified_ratings"]), str(t["variants_with_complete_tables"]),
-                      str(t["rated_procedures"]))
+                      acr, only, none, str(t["variants_with_complete_tables"]),
+                      str(t["rated_procedures"]),
+                      escape(f"pack {t['pack']}" + (f" (replaces {t['replaces']})" if t["replaces"] else ""))
+                      if t["pack"] else "bundled")
     out.print(table)
