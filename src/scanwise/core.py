@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
+from datetime import date
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
@@ -29,6 +30,7 @@ if TYPE_CHECKING:
     from scanwise.domain.facts import Fact
     from scanwise.domain.kb import KnowledgeBase
     from scanwise.domain.profile import Indication, PatientProfile
+    from scanwise.domain.review import ReviewRecord
     from scanwise.domain.staging import StageResult
     from scanwise.records import RecordReading
 
@@ -238,6 +240,45 @@ class Scanwise:
             "sources": len(self.kb.sources),
             "by_topic": topics,
         }
+
+    # --- clinical review --------------------------------------------------------------------
+
+    def review_status(self) -> list[dict[str, Any]]:
+        """Every article with its review state: reviewed, stale (the knowledge behind it
+        changed since the sign-off) or unreviewed, from the stored sign-offs."""
+        from scanwise.domain.articles import all_variants, compose_article, default_library
+        from scanwise.knowledge.reviews import load_reviews
+
+        records = load_reviews()
+        lib = default_library(self.kb)
+        out = []
+        for topic_id, variant in all_variants(self.kb):
+            a = compose_article(self.kb, topic_id, variant, library=lib, reviews=records)
+            out.append({"kind": "article", "key": f"{topic_id}/{variant}", "topic_id": topic_id,
+                        "variant": variant, "status": a.status, "title": a.title,
+                        **a.review.model_dump(mode="json")})
+        return out
+
+    def sign_review(self, topic_id: int, variant: int, *, reviewer: str, role: str,
+                    on: date | None = None) -> ReviewRecord:
+        """Record a clinician's sign-off on an article as it reads now (stored as data)."""
+        from pydantic import ValidationError
+
+        from scanwise.domain.articles.compose import article_fingerprint
+        from scanwise.domain.review import ReviewRecord
+        from scanwise.knowledge.reviews import record_review
+
+        article = self.article(topic_id, variant)
+        try:
+            record = ReviewRecord(kind="article", key=f"{topic_id}/{variant}", reviewer=reviewer,
+                                  role=role, date=on or date.today(), kb_version=self.kb.version,
+                                  fingerprint=article_fingerprint(article))
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            field = str(first["loc"][0]) if first["loc"] else "reviewer"
+            raise UnusableInput(f"{field}: {first['msg']}", field, "invalid_review") from exc
+        record_review(record)
+        return record
 
     # --- staging --------------------------------------------------------------------------
 
