@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import re
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -17,7 +18,15 @@ from scanwise.core import Scanwise
 from scanwise.domain.articles import compose_article
 from scanwise.domain.articles.render import render_html
 from scanwise.domain.kb import KnowledgeBaseError, load
-from scanwise.knowledge.loader import PACKS_ENV
+from scanwise.knowledge.loader import PACKS_ENV, use_packs
+
+
+@pytest.fixture(autouse=True)
+def _no_packs_after() -> Iterator[None]:
+    """--kb-pack sets the process's packs; later tests must see the bundled data again."""
+    yield
+    use_packs([])
+
 
 PACK = Path(__file__).parent / "fixtures" / "packs" / "fictional-test"
 STAGE_III = ("ER-positive HER2-negative invasive ductal carcinoma, clinical stage IIIA, "
