@@ -86,7 +86,7 @@ def test_clinician_page_shows_statements(client: TestClient, name: str) -> None:
     page = client.post("/clinician", data={"scenario": QUESTIONS[name]}, files=NO_FILE)
     assert page.status_code == 200
     part = _statement_section(page.text)
-    assert 'class="statement"' in part and "<a href=\"http" in part
+    assert 'class="gl-statement"' in part and "<a href=\"http" in part
     if name != "screening":
         assert "ACR rating: <strong>unknown</strong>" in part
         assert not RATING_WORDS.search(page.text.split("Radiation levels")[0])
