@@ -33,7 +33,7 @@ JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON for machines.
 @app.callback()
 def options(
     kb_pack: Annotated[list[Path] | None, typer.Option(
-        "--kb-pack", metavar="DIR", envvar=None,
+        "--kb-pack", metavar="DIR",
         help="A licensed content pack (folder with pack.yaml and acr/topic-<id>.yaml) that adds or "
              "replaces topics; repeat for more. Packs in $SCANWISE_KB_PACKS (':'-separated) load "
              "first.")] = None,
