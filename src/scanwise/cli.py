@@ -14,7 +14,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from scanwise import cli_articles, cli_ask, cli_records, cli_serve, cli_stage
+from scanwise import cli_articles, cli_ask, cli_records, cli_review, cli_serve, cli_stage
 from scanwise.domain.kb import KnowledgeBaseError, default_kb
 
 app = typer.Typer(
@@ -28,6 +28,20 @@ out = Console(highlight=False, soft_wrap=False)
 err = Console(stderr=True, highlight=False)
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON for machines.")]
+
+
+@app.callback()
+def options(
+    kb_pack: Annotated[list[Path] | None, typer.Option(
+        "--kb-pack", metavar="DIR",
+        help="A licensed content pack (folder with pack.yaml and acr/topic-<id>.yaml) that adds or "
+             "replaces topics; repeat for more. Packs in $SCANWISE_KB_PACKS (':'-separated) load "
+             "first.")] = None,
+) -> None:
+    """Evidence-based imaging guidance for breast cancer, from published guidelines."""
+    from scanwise.knowledge.loader import use_packs
+
+    use_packs(kb_pack or [])
 
 
 def fail(message: str, code: int = 2) -> typer.Exit:
@@ -64,7 +78,7 @@ def recommend(
                          "repeat for more. The text then gives the question.")] = None,
 ) -> None:
     """Match a clinical scenario to guideline variants and show every rated study."""
-    from scanwise.domain.assess import assess
+    from scanwise.core import Scanwise
     from scanwise.nlp.scenario import UnusableText, read_scenario
     from scanwise.render.terminal import print_assessment
 
@@ -77,7 +91,7 @@ def recommend(
                                             known=reading.profile if reading else None)
     except UnusableText as exc:
         raise fail(str(exc)) from exc
-    result = assess(profile, indication, kb, include_retired=include_retired)
+    result = Scanwise.default().assess(profile, indication, include_retired=include_retired)
     if as_json and reading is None:
         sys.stdout.write(result.model_dump_json(indent=2) + "\n")
     elif as_json and reading is not None:
@@ -132,6 +146,7 @@ cli_ask.register(app)
 cli_articles.register(app)
 cli_records.register(app)
 cli_serve.register(app)
+cli_review.register(app)
 
 
 def main() -> None:
