@@ -13,11 +13,18 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from scanwise.domain.answers.models import Answer, GuidelineRef, Section, SectionKind, SourceRef
+from scanwise.domain.answers.blocks import Block as _Block
+from scanwise.domain.answers.blocks import Para as _Para
+from scanwise.domain.answers.blocks import finish
+from scanwise.domain.answers.models import Answer, GuidelineRef, Section, SourceGroup, SourceRef
+from scanwise.domain.answers.outlines import check_outlines
 from scanwise.domain.answers.question import Question
 from scanwise.domain.answers.retrieval import search
-from scanwise.domain.answers.text import Definer, glossary, reading_grade
-from scanwise.domain.assess import Assessment, Match, RatedProcedure
+from scanwise.domain.answers.short import shorten
+from scanwise.domain.answers.tables import comparison_table
+from scanwise.domain.answers.text import reading_grade
+from scanwise.domain.answers.topic_answer import topic_blocks, topic_short
+from scanwise.domain.assess import Assessment, Decision, Match, RatedProcedure, match_for
 from scanwise.domain.facts import Fact
 from scanwise.domain.kb import KnowledgeBase
 from scanwise.domain.profile import Phase, Receptor, StageGroup, Subtype
@@ -200,22 +207,6 @@ def context_from(question: Question, assessment: Assessment | None) -> Context:
 
 # --- building blocks ---------------------------------------------------------------------------
 
-@dataclass
-class _Para:
-    text: str
-    cites: list[str]
-
-
-@dataclass
-class _Block:
-    heading: str
-    kind: SectionKind = "content"
-    paras: list[_Para] = field(default_factory=list)
-    bullets: list[_Para] = field(default_factory=list)
-    refs: list[GuidelineRef] = field(default_factory=list)
-    note: str | None = None
-
-
 class _Composer:
     def __init__(self, question: Question, kb: KnowledgeBase, facts: dict[str, Fact], ctx: Context,
                  assessment: Assessment | None, personalized: bool) -> None:
@@ -266,6 +257,13 @@ class _Composer:
     def _cap(text: str) -> str:
         return text[:1].upper() + text[1:]
 
+    @staticmethod
+    def plain_name(proc: RatedProcedure) -> str:
+        return _plain(proc)
+
+    def ref(self, match: Match) -> GuidelineRef:
+        return _ref(match, self.kb)
+
     def theme_facts(self, subjects: Iterable[str], kinds: Iterable[str] = ("guideline",), *,
                     mentioning: Iterable[str] = (), limit: int = 4) -> list[Fact]:
         """Facts about situations (staging, follow-up...) that fit, optionally naming given tests."""
@@ -285,9 +283,50 @@ class _Composer:
 
     # sections shared by intents
     def situation(self) -> _Block:
+        if self.assessment is not None and self.assessment.decision is not None:
+            return self.decision_block(self.assessment.decision)
         if self.assessment is not None and self.assessment.indication.in_scope:
             return self.assessed_situation(self.assessment)
         return self.general_situation()
+
+    def decision_block(self, decision: Decision) -> _Block:
+        """One branch per value of the deciding fact; the answer never picks one."""
+        block = _Block(f"It depends on {decision.depends_on}", kind="decision",
+                       note=f"The advice differs for each case below, so scanwise does not pick one. "
+                            f"Ask your care team: {decision.question}")
+        for branch in decision.branches:
+            match = match_for(self.kb, branch.topic_id, branch.variant)
+            block.refs.append(_ref(match, self.kb))
+            block.bullets.append(self._branch_line(branch.if_, match))
+        self.biology(block, 2)
+        return block
+
+    def _branch_line(self, when: str, match: Match) -> _Para:
+        where = f"(ACR topic {match.topic_id}, scenario {match.variant})"
+        asked = [p for p in match.procedures if p.asked or self._is_asked(p)]
+        if match.ratings_verified and asked:
+            said = "; ".join(f"the {_plain(p)} is rated {p.category.lower()}" for p in asked)
+            return _Para(f"If your {_is(when)}: {said} {where}.", ["acr.categories"])
+        if match.ratings_verified and match.procedures:
+            best = [_plain(p) for p in match.procedures if p.category == "Usually Appropriate"][:3]
+            said = (f"usually appropriate: {_join(best)}" if best else "no test is rated usually appropriate")
+            return _Para(f"If your {_is(when)}: {said} {where}.", ["acr.categories"])
+        others = "; ".join(f"{s.publisher} ({s.year or 'undated'}): {s.text}" for s in match.statements[:2])
+        cites: list[str] = []
+        if not others:  # no statements from the engine: the fact base's own guideline facts for this stage
+            stage = when.removeprefix("stage ")
+            mention = [_MENTIONS[code] for code in self.tests if code in _MENTIONS]
+            fitting = [f for f in self.facts.values() if f.subject == "staging" and f.kind == "guideline"
+                       and f.applies.stages and stage in f.applies.stages
+                       and (not mention or any(m.search(f.text) for m in mention))]
+            fitting.sort(key=lambda f: "IA" in (f.applies.stages or []))  # facts made for this stage first
+            if fitting:
+                others = " ".join(fitting[0].text.split())
+                cites = [fitting[0].id]
+                self.used.add(fitting[0].id)
+        tail = f" What other guidelines say: {others}" if others else ""
+        return _Para(f"If your {_is(when)}: the ACR's ratings for this scenario are "
+                     f"not in scanwise's data {where}.{tail}", cites)
 
     def general_situation(self) -> _Block:
         block = _Block("For your situation", kind="situation")
@@ -449,7 +488,7 @@ class _Composer:
                 return True
         return False
 
-    def questions(self, wanted: list[str]) -> _Block:
+    def questions(self, wanted: list[str], limit: int = 4) -> _Block:
         block = _Block("Questions to ask your care team", kind="questions")
         ctx = self.ctx
         ids = list(wanted)
@@ -462,12 +501,17 @@ class _Composer:
             ids.append("question.bone_density")
         if ctx.pregnant or ctx.breastfeeding:
             ids.append("question.prepare")
-        for fid in list(dict.fromkeys(ids))[:7]:
+        for fid in list(dict.fromkeys(ids))[:limit]:
             fact = self.facts.get(fid)
             if fact is not None and fid not in self.used:
                 self.used.add(fid)
                 block.bullets.append(_Para(" ".join(fact.text.split()), [fid]))
         return block
+
+
+def _is(when: str) -> str:
+    """'stage IIA' -> 'stage is IIA', for 'If your stage is IIA: ...'."""
+    return when.replace("stage", "stage is", 1)
 
 
 def _subtype_priority(facts: list[Fact], tests: list[str]) -> list[Fact]:
@@ -512,17 +556,46 @@ def _ref(match: Match, kb: KnowledgeBase) -> GuidelineRef:
 # --- intents -----------------------------------------------------------------------------------
 
 def _tests_blocks(c: _Composer, *, prep: bool) -> list[_Block | None]:
-    many = len(c.tests) > 1
+    if len(c.tests) > 1:
+        return [_side_by_side(c), c.per_test("When each is used", ["uses", "guideline"], 1)]
     blocks: list[_Block | None] = [
-        c.per_test("How they work" if many else "How it works", ["how_it_works"], 2),
-        c.per_test("What each shows" if many else "What it shows", ["shows"], 2),
-        c.per_test("When each is used" if many else "When it is used", ["uses", "guideline"], 2),
-        c.per_test("Limits", ["limits"], 3 if not many else 2),
+        c.per_test("How it works", ["how_it_works"], 2),
+        c.per_test("What it shows", ["shows"], 1),
+        c.per_test("When it is used", ["uses", "guideline"], 1),
+        c.per_test("Limits", ["limits"], 1),
     ]
     if prep:
-        blocks.append(c.per_test("Getting ready", ["preparation", "safety"], 3))
+        blocks.append(c.per_test("Getting ready", ["preparation", "safety"], 2))
     blocks.append(_radiation_block(c, "Radiation"))
     return blocks
+
+
+_TABLE_ROWS = (("How it works", ("how_it_works",)), ("What it shows", ("shows",)), ("Limits", ("limits",)),
+               ("Radiation", ("dose",)))
+
+
+def _side_by_side(c: _Composer) -> _Block | None:
+    """Two or more tests compared in one table: a row per theme, a column per test."""
+    labels = [c._cap(c.label(code)) for code in c.tests]
+    rows = []
+    for theme, kinds in _TABLE_ROWS:
+        cells = []
+        for code in c.tests:
+            found = c.pick(code, kinds, 1)
+            if not found and "dose" in kinds and code not in _RADIATION_TESTS:
+                found = c.ids("radiation.no_radiation_tests") or [c.facts["radiation.no_radiation_tests"]]
+            cells.append(found)
+        rows.append((theme, cells))
+        c.used.update(f.id for group in cells for f in group if f.id != "radiation.no_radiation_tests")
+    table = comparison_table(labels, rows)
+    if not table.rows:
+        return None
+    block = _Block("Side by side", table=table)
+    if any(code in _RADIATION_TESTS for code in c.tests):
+        p = c.para(c.ids("radiation.background"))
+        if p:
+            block.paras.append(p)
+    return block
 
 
 def _radiation_block(c: _Composer, heading: str) -> _Block | None:
@@ -536,7 +609,7 @@ def _radiation_block(c: _Composer, heading: str) -> _Block | None:
         if p:
             block.paras.append(p)
     if any(code in _RADIATION_TESTS for code in c.tests):
-        p = c.para(c.ids("radiation.background", "radiation.doses_vary"))
+        p = c.para(c.ids("radiation.background"))
         if p:
             block.paras.append(p)
     return block if block.paras else None
@@ -544,7 +617,8 @@ def _radiation_block(c: _Composer, heading: str) -> _Block | None:
 
 def _compose_tests(c: _Composer, *, prep: bool) -> list[_Block | None]:
     blocks = _tests_blocks(c, prep=prep)
-    blocks.append(c.situation())
+    if c.personalized or c.ctx.stages or c.ctx.phase or c.ctx.fact_subtype:
+        blocks.append(c.situation())
     wanted = ["question.improve_care", "question.benefits_risks"]
     if set(c.tests) & _DISTANT_TESTS:
         wanted += ["question.chance_of_spread", "question.which_test", "question.indeterminate"]
@@ -824,44 +898,38 @@ def compose(question: Question, kb: KnowledgeBase, facts: dict[str, Fact], *,
     ctx = context_from(question, assessment)
     c = _Composer(question, kb, facts, ctx, assessment, personalized)
     title = _title(question, kb)
-    intent = question.intent
-    if intent == "out_of_scope":
-        blocks: list[_Block | None] = [_scope_block(question)]
-    elif intent in ("compare", "explain"):
-        blocks = _compose_tests(c, prep=intent == "explain")
-    elif intent == "need":
-        blocks = _compose_need(c)
-    elif intent == "which_tests":
-        blocks = _compose_which(c)
-    elif intent == "radiation":
-        blocks = _compose_radiation(c)
-    elif intent == "preparation":
-        blocks = _compose_preparation(c)
-    elif intent == "results":
-        blocks = _compose_results(c)
-    elif intent == "frequency":
-        blocks = _compose_frequency(c)
+    topics = check_outlines(facts, kb)
+    topic = next((t for t in topics.topics if t.id == question.topic), None)
+    short, short_cites = "", list[str]()
+    if topic is not None:
+        title = topic.title
+        short, short_cites = topic_short(c, topic)
+        blocks = topic_blocks(c, topic, topics)
     else:
-        blocks, label = _compose_general(c)
-        if label is None:
-            title = "Outside what scanwise covers"
-    sections, cited = _finish([b for b in blocks if b is not None and (b.paras or b.bullets)], facts)
+        blocks, title = _intent_blocks(c, question, title)
+    kept = [b for b in blocks if b is not None and not b.empty()]
+    sections, cited = finish(kept, facts, already=short_cites)
+    if not short:
+        short, short_cites = _short_from(sections, c)
     sources = _sources(cited, facts, kb, sections)
     if sources:
         sections.append(Section(heading="Sources", kind="sources",
                                 bullets=[_source_line(s) for s in sources],
                                 bullet_citations=[[] for _ in sources]))
-    readable = [title] + [t for s in sections if s.kind != "sources" for t in s.paragraphs + s.bullets]
+    readable = [title, short] + [t for s in sections if s.kind != "sources" for t in s.paragraphs + s.bullets]
     assumptions = list(question.assumptions)
     if assessment is not None:
         assumptions += [a for a in assessment.indication.assumptions if a not in assumptions]
     return Answer(
         question=question.text,
         title=title,
-        intent=intent,
+        short_answer=short,
+        short_citations=short_cites,
+        intent=question.intent,
         personalized=personalized,
         sections=sections,
         sources=sources,
+        source_groups=_groups(sources),
         disclaimer=DISCLAIMER,
         reading_grade=reading_grade(readable + [DISCLAIMER]),
         kb_version=kb.version,
@@ -871,25 +939,49 @@ def compose(question: Question, kb: KnowledgeBase, facts: dict[str, Fact], *,
     )
 
 
-def _finish(blocks: list[_Block], facts: dict[str, Fact]) -> tuple[list[Section], list[str]]:
-    """Define medical words on first use, then turn blocks into sections with their citations."""
-    definer = Definer(facts, glossary(facts))
-    sections = []
-    cited: list[str] = []
-    for b in blocks:
-        paragraphs, p_cites = [], []
-        for para in b.paras:
-            text, cites = definer.define(para.text, para.cites) if para.cites else (para.text, para.cites)
-            paragraphs.append(text)
-            p_cites.append(cites)
-        bullets = [p.text for p in b.bullets]
-        b_cites = [p.cites for p in b.bullets]
-        section_cites = list(dict.fromkeys(f for group in p_cites + b_cites for f in group))
-        cited += [f for f in section_cites if f not in cited]
-        sections.append(Section(heading=b.heading, kind=b.kind, paragraphs=paragraphs, bullets=bullets,
-                                citations=section_cites, paragraph_citations=p_cites,
-                                bullet_citations=b_cites, guideline_refs=b.refs, note=b.note))
-    return sections, cited
+def _intent_blocks(c: _Composer, question: Question, title: str) -> tuple[list[_Block | None], str]:
+    """The fixed intents that no patient topic covered (comparisons, one test, radiation...)."""
+    intent = question.intent
+    if intent == "out_of_scope":
+        return [_scope_block(question)], title
+    if intent in ("compare", "explain"):
+        return _compose_tests(c, prep=intent == "explain"), title
+    if intent == "need":
+        return _compose_need(c), title
+    if intent == "which_tests":
+        return _compose_which(c), title
+    if intent == "radiation":
+        return _compose_radiation(c), title
+    if intent == "preparation":
+        return _compose_preparation(c), title
+    if intent == "results":
+        return _compose_results(c), title
+    if intent == "frequency":
+        return _compose_frequency(c), title
+    blocks, label = _compose_general(c)
+    return blocks, title if label is not None else "Outside what scanwise covers"
+
+
+def _short_from(sections: list[Section], c: _Composer) -> tuple[str, list[str]]:
+    """For the fixed intents: the branch or the engine's rating first, else the first content."""
+    decision = c.assessment.decision if c.assessment is not None else None
+    for s in sections:
+        if s.kind == "decision" and decision is not None:
+            return shorten([f"It depends on {decision.depends_on}."] + s.bullets, max_words=80), []
+    for s in sections:
+        if s.kind == "scope" and s.paragraphs:
+            return shorten(s.paragraphs[:1]), []
+    for s in sections:
+        if s.kind == "situation" and s.paragraphs and s.guideline_refs:
+            return shorten(s.paragraphs[:1]), s.paragraph_citations[0] if s.paragraph_citations else []
+    for s in sections:
+        if s.kind in ("content", "retrieval") and (s.paragraphs or s.table):
+            if s.table and s.table.rows:
+                first = next((r for r in s.table.rows if r[0] == "What it shows"), s.table.rows[0])
+                return shorten([f"{col}: {cell}" for col, cell in zip(s.table.columns[1:], first[1:],
+                                                                      strict=True)]), []
+            return shorten(s.paragraphs[:2]), s.paragraph_citations[0] if s.paragraph_citations else []
+    return "", []
 
 
 def _sources(cited: list[str], facts: dict[str, Fact], kb: KnowledgeBase,
@@ -909,11 +1001,23 @@ def _sources(cited: list[str], facts: dict[str, Fact], kb: KnowledgeBase,
             for n, i in enumerate(ids, start=1)]
 
 
+def _groups(sources: list[SourceRef]) -> list[SourceGroup]:
+    groups: dict[str, list[int]] = {}
+    for s in sources:
+        groups.setdefault(s.publisher, []).append(s.number)
+    return [SourceGroup(publisher=p, numbers=n) for p, n in groups.items()]
+
+
 def _topic_sources(kb: KnowledgeBase, topic_id: int, variant: int) -> list[str]:
     try:
         v = kb.topic(topic_id).variant(variant)
     except KeyError:
-        return []
+        try:
+            from scanwise.domain.assess import find_topic
+
+            v = find_topic(kb, topic_id).variant(variant)
+        except KeyError:
+            return []
     keys = [k.strip() for p in v.procedures for k in p.source.split("+")]
     if not keys:
         keys = [k for k in (f"gp{topic_id}", f"ga{topic_id}") if k in kb.sources]
@@ -921,6 +1025,6 @@ def _topic_sources(kb: KnowledgeBase, topic_id: int, variant: int) -> list[str]:
 
 
 def _source_line(s: SourceRef) -> str:
-    year = f", {s.year}" if s.year else ""
-    url = f" {s.url}" if s.url else ""
-    return f"[{s.number}] {s.title}. {s.publisher}{year}.{url}"
+    """Publisher and title; the link stays behind (``SourceRef.url``), never printed raw."""
+    year = f" ({s.year})" if s.year else ""
+    return f"[{s.number}] {s.publisher}: {s.title}{year}"

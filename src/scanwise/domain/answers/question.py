@@ -16,6 +16,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
+from scanwise.domain.answers.outlines import find_topic
 from scanwise.domain.kb import KnowledgeBase, phrase_regex
 from scanwise.domain.profile import STAGE_SUBGROUPS, Phase, Receptor, StageGroup, Subtype
 
@@ -30,9 +31,18 @@ Intent = Literal[
     "frequency",  # how often during follow-up
     "general",  # in scope, but no fixed intent fits: answered by retrieval
     "out_of_scope",  # not about imaging in breast cancer
+    # Patient topics (knowledge/answers/topics.yaml decides when each applies):
+    "screening",  # when to start, how often, family history, density, supplemental tests
+    "follow_up",  # imaging after treatment: how often, which breast, why no routine scans
+    "symptoms",  # a lump, pain, discharge, in women and men
+    "monitoring",  # checking how treatment before surgery is working
+    "report",  # what a report or a BI-RADS category means
+    "alternatives",  # tests offered instead of a mammogram that are not substitutes
+    "cost",  # coverage and cost: what to ask, and whom
 ]
 INTENTS: tuple[Intent, ...] = ("compare", "explain", "need", "which_tests", "radiation", "preparation",
-                               "results", "frequency", "general", "out_of_scope")
+                               "results", "frequency", "general", "out_of_scope", "screening", "follow_up",
+                               "symptoms", "monitoring", "report", "alternatives", "cost")
 
 MAX_QUESTION_CHARS = 2_000
 
@@ -69,6 +79,7 @@ class Question(BaseModel):
     pregnant: bool = False
     breastfeeding: bool = False
     scope_note: str | None = None  # why the question is out of scope
+    topic: str | None = None  # the patient topic (topics.yaml) that matched, if any
     assumptions: list[str] = []
 
     @property
@@ -399,7 +410,7 @@ _NON_IMAGING_TOPIC = _rx(r"\b(chemo\w*|side effects?|hair|diet|eat|food|suppleme
                          r"exercise|sex|fertility|work|job)\b")
 
 
-def understand(text: str, kb: KnowledgeBase) -> Question:
+def understand(text: str, kb: KnowledgeBase, *, context_phase: Phase | None = None) -> Question:
     """Read a question into its intent and slots. Raises UnusableQuestion for unusable text."""
     if not isinstance(text, str) or not text.strip():
         raise UnusableQuestion("the question is empty: ask about an imaging test for breast cancer")
@@ -425,7 +436,13 @@ def understand(text: str, kb: KnowledgeBase) -> Question:
         phase = "new_diagnosis"
         assumptions.append("read as a question about tests at diagnosis (staging), because a stage is given")
     q["phase"] = phase
-    intent, scope_note = _intent(clean, tests, q)
+    topic = find_topic(clean, context_phase or phase)
+    intent: Intent
+    if topic is not None:
+        intent, scope_note = topic.intent, topic.scope_note
+        q["topic"] = topic.id
+    else:
+        intent, scope_note = _intent(clean, tests, q)
     q["intent"] = intent
     q["scope_note"] = scope_note
     if intent == "frequency" and phase is None:
