@@ -72,7 +72,7 @@ def _purpose(q: Question, kb: KnowledgeBase) -> str | None:
 
 def _assess_from_question(q: Question, kb: KnowledgeBase) -> Assessment | None:
     """When the question itself names a stage, match it to a guideline scenario as well."""
-    stated = _stated_stage(q)
+    stated = _stated_stage(q) or (q.stages[0] if len(q.stages) > 1 and "IV" not in q.stages else None)
     if stated is None or q.phase is None:
         return None
     profile = PatientProfile(
@@ -88,7 +88,7 @@ def _assess_from_question(q: Question, kb: KnowledgeBase) -> Assessment | None:
     )
     indication = merge_indication(None, q, kb)
     result = assess(profile, indication, kb)
-    if stated in STAGE_SUBGROUPS:  # "stage II" spans IIA and IIB: branch rather than pick
+    if len(q.stages) > 1:  # "stage II" spans IIA and IIB, "2 or 3" is not settled: branch, never pick
         result = with_decision(result, stage_decision(profile, indication, list(q.stages), kb))
     return result
 

@@ -18,24 +18,22 @@ def stage_decision(profile: PatientProfile, indication: Indication, stages: list
     """Branches by sub-stage when the stated stage spans scenarios (IIA vs IIB), else None."""
     if len(stages) < 2:
         return None
-    branches: list[Branch] = []
-    seen: set[tuple[int, int]] = set()
+    by_scenario: dict[tuple[int, int], list[str]] = {}
+    labels: dict[tuple[int, int], str | None] = {}
     for stage in stages:
         result = assess(profile.model_copy(update={"stage": stage}), indication, kb)
         if not result.matches:
             continue
         best = result.matches[0]
         key = (best.topic_id, best.variant)
-        if key in seen:  # this sub-stage leads where an earlier one did: no new branch
-            continue
-        seen.add(key)
-        branches.append(Branch(if_=f"stage {stage}", topic_id=best.topic_id, variant=best.variant,
-                               label=best.label))
+        by_scenario.setdefault(key, []).append(stage)  # sub-stages leading to one scenario share a branch
+        labels[key] = best.label
+    branches = [Branch(if_="stage " + (s[0] if len(s) == 1 else f"{s[0]} to {s[-1]}"), topic_id=key[0],
+                       variant=key[1], label=labels[key]) for key, s in by_scenario.items()]
     if len(branches) < 2:
         return None
     return Decision(depends_on="your exact stage",
-                    question="Which stage is it exactly: " + " or ".join(b.if_.removeprefix("stage ")
-                                                                        for b in branches) + "?",
+                    question="Which stage is it exactly: " + " or ".join(stages) + "?",
                     branches=branches)
 
 

@@ -21,6 +21,7 @@ from scanwise.domain.answers.outlines import check_outlines
 from scanwise.domain.answers.question import Question
 from scanwise.domain.answers.retrieval import search
 from scanwise.domain.answers.short import shorten
+from scanwise.domain.answers.sources import is_authoritative
 from scanwise.domain.answers.tables import comparison_table
 from scanwise.domain.answers.text import reading_grade
 from scanwise.domain.answers.topic_answer import topic_blocks, topic_short
@@ -305,7 +306,12 @@ class _Composer:
         where = f"(ACR topic {match.topic_id}, scenario {match.variant})"
         asked = [p for p in match.procedures if p.asked or self._is_asked(p)]
         if match.ratings_verified and asked:
-            said = "; ".join(f"the {_plain(p)} is rated {p.category.lower()}" for p in asked)
+            by_category: dict[str, list[str]] = {}
+            for p in asked:
+                name = re.sub(r" (without and with|with|without) contrast$", "", _plain(p))
+                by_category.setdefault(p.category.lower(), []).append(name)
+            said = "; ".join(f"{_join(names)} {'are' if len(set(names)) > 1 else 'is'} rated {cat}"
+                             for cat, names in by_category.items())
             return _Para(f"If your {_is(when)}: {said} {where}.", ["acr.categories"])
         if match.ratings_verified and match.procedures:
             best = [_plain(p) for p in match.procedures if p.category == "Usually Appropriate"][:3]
@@ -314,7 +320,7 @@ class _Composer:
         others = "; ".join(f"{s.publisher} ({s.year or 'undated'}): {s.text}" for s in match.statements[:2])
         cites: list[str] = []
         if not others:  # no statements from the engine: the fact base's own guideline facts for this stage
-            stage = when.removeprefix("stage ")
+            stage = when.split()[1]  # "stage IIB to IIIC": the first sub-stage of the branch
             mention = [_MENTIONS[code] for code in self.tests if code in _MENTIONS]
             fitting = [f for f in self.facts.values() if f.subject == "staging" and f.kind == "guideline"
                        and f.applies.stages and stage in f.applies.stages
@@ -488,7 +494,7 @@ class _Composer:
                 return True
         return False
 
-    def questions(self, wanted: list[str], limit: int = 4) -> _Block:
+    def questions(self, wanted: list[str], limit: int = 3) -> _Block:
         block = _Block("Questions to ask your care team", kind="questions")
         ctx = self.ctx
         ids = list(wanted)
@@ -602,7 +608,7 @@ def _radiation_block(c: _Composer, heading: str) -> _Block | None:
     block = _Block(heading)
     many = len(c.tests) > 1
     for code in c.tests:
-        facts = c.pick(code, ["dose"], 2)
+        facts = c.pick(code, ["dose"], 1 if many else 2)
         if not facts and code not in _RADIATION_TESTS:
             facts = [f for f in c.pick(code, ["how_it_works", "uses"]) if f.dose_msv == 0.0][:1]
         p = c.para(facts, f"{c._cap(c.label(code))}: " if many else "")
@@ -633,13 +639,13 @@ def _compose_need(c: _Composer) -> list[_Block | None]:
     blocks: list[_Block | None] = []
     guide = _Block("What the guidelines say")
     for code in c.tests:
-        facts = c.pick(code, ["guideline"], 3, about_test=True)
+        facts = c.pick(code, ["guideline"], 2 if len(c.tests) == 1 else 1, about_test=True)
         p = c.para(facts)
         if p:
             guide.paras.append(p)
     subjects = {"new_diagnosis": ["staging"], "surveillance": ["surveillance"],
                 "suspected_recurrence": ["recurrence"], "neoadjuvant": []}.get(c.ctx.phase or "", ["staging"])
-    p = c.para(c.theme_facts(subjects, mentioning=c.tests, limit=3))
+    p = c.para(c.theme_facts(subjects, mentioning=c.tests, limit=2))
     if p:
         guide.paras.append(p)
     if not c.ctx.stages and c.ctx.phase in (None, "new_diagnosis") and set(c.tests) & _DISTANT_TESTS:
@@ -650,7 +656,7 @@ def _compose_need(c: _Composer) -> list[_Block | None]:
     blocks.append(c.situation())
     about = "About the test" if len(c.tests) == 1 else "About the tests"
     blocks.append(c.per_test(about, ["how_it_works"], 1))
-    blocks.append(c.per_test("Limits", ["limits"], 2))
+    blocks.append(c.per_test("Limits", ["limits"], 1))
     blocks.append(_radiation_block(c, "Radiation"))
     wanted = ["question.improve_care", "question.chance_of_spread", "question.why_not_guideline",
               "question.no_radiation_alternative", "question.warning_symptoms"]
@@ -1019,9 +1025,10 @@ def _topic_sources(kb: KnowledgeBase, topic_id: int, variant: int) -> list[str]:
         except KeyError:
             return []
     keys = [k.strip() for p in v.procedures for k in p.source.split("+")]
-    if not keys:
-        keys = [k for k in (f"gp{topic_id}", f"ga{topic_id}") if k in kb.sources]
-    return list(dict.fromkeys(k for k in keys if k in kb.sources))
+    keys += [f"{prefix}{topic_id}" for prefix in ("gp", "ga", "gt", "dl")]
+    keys += sorted(k for k in kb.sources if k.startswith(f"acr-{topic_id}-"))
+    # Patients see the ACR's own documents; copies the ratings were read from are not cited here.
+    return list(dict.fromkeys(k for k in keys if k in kb.sources and is_authoritative(kb.sources[k])))
 
 
 def _source_line(s: SourceRef) -> str:

@@ -31,8 +31,7 @@ def topic_short(c: _Composer, topic: Topic) -> tuple[str, list[str]]:
 
 def topic_blocks(c: _Composer, topic: Topic, topics: Topics) -> list[Block | None]:
     if topic.intent == "out_of_scope":
-        block = Block("What scanwise can answer", kind="scope")
-        block.paras.append(Para(topic.scope_note or "", []))
+        block = Block("What scanwise can answer", kind="scope")  # the short answer says why, kindly
         block.bullets = [Para(t, []) for t in topics.can_answer]
         return [block]
     blocks: list[Block | None] = [b for s in topic.sections for b in _section(c, s)]
