@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from scanwise.domain.answers.text import split_sentences
 
-MAX_WORDS = 60
+MAX_WORDS = 59  # under 60
 MAX_SENTENCES = 3
 
 
