@@ -48,7 +48,8 @@ def test_mammogram_schedule_after_breast_conserving_treatment(
 
 def test_contrast_allergy_question_is_about_the_allergy(
         kb: KnowledgeBase, facts: dict[str, Fact]) -> None:
-    a = ask("I had an allergic reaction to contrast dye once. Is a breast MRI or a CT safe for me?", kb, facts)
+    a = ask("I had an allergic reaction to contrast dye once. Is a breast MRI or a CT safe for me?",
+            kb, facts)
     assert a.intent == "preparation"
     assert "gadolinium" in a.short_answer and "past reaction" in a.short_answer
 
