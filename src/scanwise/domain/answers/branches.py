@@ -33,7 +33,7 @@ def stage_decision(profile: PatientProfile, indication: Indication, stages: list
     if len(branches) < 2:
         return None
     return Decision(depends_on="your exact stage",
-                    question="Which stage is it exactly: " + " or ".join(stages) + "?",
+                    question="Which is it: " + " or ".join(b.if_ for b in branches) + "?",
                     branches=branches)
 
 

@@ -910,7 +910,7 @@ def compose(question: Question, kb: KnowledgeBase, facts: dict[str, Fact], *,
     if topic is not None:
         title = topic.title
         short, short_cites = topic_short(c, topic)
-        blocks = topic_blocks(c, topic, topics)
+        blocks = topic_blocks(c, topic, topics, short)
     else:
         blocks, title = _intent_blocks(c, question, title)
     kept = [b for b in blocks if b is not None and not b.empty()]

@@ -13,6 +13,7 @@ from scanwise.domain.answers.blocks import Block, Para
 from scanwise.domain.answers.outlines import OutlineSection, Topic, Topics
 from scanwise.domain.answers.short import shorten
 from scanwise.domain.answers.tables import ratings_table
+from scanwise.domain.answers.text import split_sentences
 from scanwise.domain.assess import match_for
 
 if TYPE_CHECKING:
@@ -20,21 +21,45 @@ if TYPE_CHECKING:
 
 
 def topic_short(c: _Composer, topic: Topic) -> tuple[str, list[str]]:
-    """The short answer and the facts it rests on (then not repeated in the sections)."""
-    facts = [c.facts[f] for f in topic.short]
-    c.used.update(f.id for f in facts)
-    texts = list(topic.plain) + [f.text for f in facts]
+    """The short answer and the facts it rests on (then not repeated in the sections).
+
+    A short fact that does not fit whole stays unused, so the first section shows it."""
     if topic.scope_note:
-        texts = [topic.scope_note]
-    return shorten(texts, max_sentences=4 if topic.scope_note else 3), [f.id for f in facts]
+        return shorten([topic.scope_note], max_sentences=4), []
+    short = shorten(list(topic.plain) + [c.facts[f].text for f in topic.short])
+    shown = [f for f in topic.short if split_sentences(" ".join(c.facts[f].text.split()))[0] in short]
+    c.used.update(shown)
+    return short, shown
 
 
-def topic_blocks(c: _Composer, topic: Topic, topics: Topics) -> list[Block | None]:
+def _rest_of_short(c: _Composer, topic: Topic, short: str) -> Para | None:
+    """The sentences of short-answer facts that did not fit, so nothing is lost or said twice."""
+    rest, cites = [], []
+    for fid in topic.short:
+        sentences = split_sentences(" ".join(c.facts[fid].text.split()))
+        left = [s for s in sentences if s not in short]
+        if left and sentences[0] in short:  # begun in the short answer, finished here
+            rest += left
+            cites.append(fid)
+    return Para(" ".join(rest), cites) if rest else None
+
+
+def topic_blocks(c: _Composer, topic: Topic, topics: Topics, short: str = "") -> list[Block | None]:
     if topic.intent == "out_of_scope":
         block = Block("What scanwise can answer", kind="scope")  # the short answer says why, kindly
         block.bullets = [Para(t, []) for t in topics.can_answer]
         return [block]
-    blocks: list[Block | None] = [b for s in topic.sections for b in _section(c, s)]
+    left = [f for f in topic.short if f not in c.used]  # did not fit in the short answer
+    sections = list(topic.sections)
+    if left and sections:
+        first = sections[0]
+        sections[0] = first.model_copy(update={"facts": left + [f for f in first.facts if f not in left]})
+    elif left:
+        sections = [OutlineSection(heading="More on this", facts=left)]
+    blocks: list[Block | None] = [b for s in sections for b in _section(c, s)]
+    rest = _rest_of_short(c, topic, short)
+    if rest is not None:
+        blocks.insert(0, Block("More on this", paras=[rest]))
     if c.personalized:
         blocks.append(c.situation())
     if topic.questions:
