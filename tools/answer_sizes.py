@@ -1,6 +1,6 @@
 """Answer a question set and print each answer's size, reading grade and sources (issue 13).
 
-    .venv/bin/python tools/answer_sizes.py tests/fixtures/questions4_blind.yaml [--full OUT.md]
+    .venv/bin/python tools/answer_sizes.py tests/fixtures/questions4_blind.yaml [--with-context] [--full OUT.md]
 
 Prints one line per question (intent, topic, words, grade, short-answer words), then the
 median and longest word counts, the median grade, and how many cited sources fall outside
@@ -27,13 +27,19 @@ def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("questions", type=Path)
     ap.add_argument("--full", type=Path)
+    ap.add_argument("--with-context", action="store_true", help="read each item's context as --context does")
     args = ap.parse_args()
     kb = default_kb()
     facts = load_facts(kb)
     items = yaml.safe_load(args.questions.read_text())["questions"]
     words, grades, bad, out = [], [], 0, []
     for i, item in enumerate(items):
-        a = answer(item["q"], kb, facts)
+        profile = indication = None
+        if args.with_context and item.get("context"):
+            from scanwise.nlp.scenario import read_scenario
+
+            profile, indication = read_scenario(item["context"], kb)
+        a = answer(item["q"], kb, facts, profile=profile, indication=indication)
         n = a.word_count()
         words.append(n)
         grades.append(a.reading_grade)

@@ -60,11 +60,23 @@ def topic_blocks(c: _Composer, topic: Topic, topics: Topics, short: str = "") ->
     rest = _rest_of_short(c, topic, short)
     if rest is not None:
         blocks.insert(0, Block("More on this", paras=[rest]))
-    if c.personalized:
+    if c.personalized and _engine_agrees(c, topic):
         blocks.append(c.situation())
     if topic.questions:
         blocks.append(c.questions(topic.questions, limit=3))
     return blocks
+
+
+def _engine_agrees(c: _Composer, topic: Topic) -> bool:
+    """The personal part is shown when the engine branches, or when its best scenario belongs to an
+    ACR topic this outline is about; a scenario from another topic would answer another question."""
+    a = c.assessment
+    if a is None:
+        return False
+    if a.decision is not None:
+        return True
+    ours = {ref.topic for s in topic.sections for ref in s.acr}
+    return bool(a.matches) and a.matches[0].topic_id in ours
 
 
 def _section(c: _Composer, s: OutlineSection) -> list[Block]:
