@@ -1,6 +1,6 @@
 """Answer a question set and print each answer's size, reading grade and sources (issue 13).
 
-    .venv/bin/python tools/answer_sizes.py tests/fixtures/questions4_blind.yaml [--with-context] [--full OUT.md]
+    .venv/bin/python tools/answer_sizes.py QUESTIONS.yaml [--with-context] [--full OUT.md]
 
 Prints one line per question (intent, topic, words, grade, short-answer words), then the
 median and longest word counts, the median grade, and how many cited sources fall outside
