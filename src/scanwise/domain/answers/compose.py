@@ -300,6 +300,9 @@ class _Composer:
             block.refs.append(_ref(match, self.kb))
             block.bullets.append(self._branch_line(branch.if_, match))
         self.biology(block, 2)
+        p = self.para(self._symptom_facts())  # whichever branch applies, symptoms change the advice
+        if p:
+            block.paras.append(p)
         return block
 
     def _branch_line(self, when: str, match: Match) -> _Para:
