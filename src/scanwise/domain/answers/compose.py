@@ -11,24 +11,29 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 
 from scanwise.domain.answers.blocks import Block as _Block
 from scanwise.domain.answers.blocks import Para as _Para
 from scanwise.domain.answers.blocks import finish
-from scanwise.domain.answers.models import Answer, GuidelineRef, Section, SourceGroup, SourceRef
+from scanwise.domain.answers.context import (
+    _MISSING_WORDS,
+    _SUBTYPE_WORDS,
+    Context,
+    _stage_words,
+    context_from,
+)
+from scanwise.domain.answers.models import Answer, GuidelineRef, Section
 from scanwise.domain.answers.outlines import check_outlines
 from scanwise.domain.answers.question import Question
 from scanwise.domain.answers.retrieval import search
 from scanwise.domain.answers.short import shorten
-from scanwise.domain.answers.sources import is_authoritative
+from scanwise.domain.answers.sources import source_groups, source_line, source_list
 from scanwise.domain.answers.tables import comparison_table
 from scanwise.domain.answers.text import reading_grade
 from scanwise.domain.answers.topic_answer import topic_blocks, topic_short
 from scanwise.domain.assess import Assessment, Decision, Match, RatedProcedure, match_for
 from scanwise.domain.facts import Fact
 from scanwise.domain.kb import KnowledgeBase
-from scanwise.domain.profile import Phase, Receptor, StageGroup, Subtype
 
 DISCLAIMER = (
     "This is general information from published guidelines, not medical advice. scanwise does not "
@@ -91,120 +96,6 @@ _GENERIC_WORDS = [("CT chest abdomen pelvis", "CT of the chest, belly and pelvis
                   ("IV contrast", "contrast"), ("MRI head", "brain MRI"), ("CT head", "head CT"),
                   ("US ", "ultrasound of the "),
                   ("Radiography", "X-ray of the")]
-
-_PHASE_WORDS: dict[str, str] = {
-    "screening": "screening", "diagnostic_workup": "checking a breast problem",
-    "new_diagnosis": "newly diagnosed", "neoadjuvant": "having treatment before surgery",
-    "surveillance": "in follow-up after treatment", "suspected_recurrence": "cancer may have come back",
-}
-_SUBTYPE_WORDS: dict[str, str] = {
-    "her2_pos": "HER2-positive", "triple_negative": "triple-negative",
-    "er_pos_her2_neg": "ER-positive, HER2-negative", "er_neg_pr_pos_her2_neg": "ER-negative, PR-positive",
-}
-_MISSING_WORDS: dict[str, str] = {
-    "stage": "your stage (for example stage I or stage IIB)",
-    "subtype": "your ER and HER2 results",
-    "phase": "where you are in care: just diagnosed, in treatment, or after treatment",
-    "purpose": "what the scan is for: the breast, the armpit, or the rest of the body",
-    "invasive": "whether the cancer is invasive or DCIS only",
-    "histology": "the type of cancer, such as ductal or lobular",
-    "surgery": "which surgery you had: lumpectomy or mastectomy",
-    "asymptomatic": "whether you have any symptoms",
-    "symptoms": "which symptoms you have",
-    "nodal_status": "whether the armpit lymph nodes feel normal",
-}
-
-
-# --- the reader's situation -------------------------------------------------------------------
-
-@dataclass
-class Context:
-    """What is known about the reader, from the question or from their records."""
-
-    stages: list[StageGroup] = field(default_factory=list)
-    subtype: Subtype | None = None
-    er: Receptor | None = None
-    phase: Phase | None = None
-    symptomatic: bool | None = None
-    symptoms: list[str] = field(default_factory=list)
-    lobular: bool = False
-    inflammatory: bool = False
-    pregnant: bool = False
-    breastfeeding: bool = False
-
-    @property
-    def fact_subtype(self) -> Subtype | None:
-        """The subtype used to pick facts; ER-positive with HER2 unknown reads as the usual group."""
-        if self.subtype is None and self.er == "positive":
-            return "er_pos_her2_neg"
-        return self.subtype
-
-    def fits(self, fact: Fact, *, about_test: bool = False) -> bool:
-        """Whether a fact applies here; unknown facts about the reader do not exclude test facts."""
-        scope = fact.applies
-        if scope.stages and self.stages and not set(scope.stages) & set(self.stages):
-            return False
-        if scope.subtypes:
-            sub = self.fact_subtype
-            if sub is None and not about_test:
-                return False
-            if sub is not None and sub not in scope.subtypes:
-                return False
-        if scope.phases and self.phase and self.phase not in scope.phases:
-            return False
-        return not (scope.symptomatic is not None and self.symptomatic is not None
-                    and scope.symptomatic != self.symptomatic)
-
-    def described(self) -> list[str]:
-        parts = []
-        if self.stages:
-            parts.append(_stage_words(self.stages))
-        if self.fact_subtype:
-            parts.append(_SUBTYPE_WORDS[self.fact_subtype])
-        if self.lobular:
-            parts.append("lobular cancer")
-        if self.inflammatory:
-            parts.append("inflammatory breast cancer")
-        if self.phase:
-            parts.append(_PHASE_WORDS[self.phase])
-        if self.symptomatic is False:
-            parts.append("no symptoms")
-        return parts
-
-
-def _stage_words(stages: list[StageGroup]) -> str:
-    if len(stages) == 1:
-        return f"stage {stages[0]}"
-    firsts = {s.rstrip("ABC") for s in stages}
-    if len(firsts) == 1:
-        return f"stage {firsts.pop()}"
-    return f"stage {stages[0]} to {stages[-1]}"
-
-
-def context_from(question: Question, assessment: Assessment | None) -> Context:
-    ctx = Context(stages=list(question.stages), subtype=question.subtype, er=question.er,
-                  phase=question.phase, symptomatic=question.symptomatic, symptoms=list(question.symptoms),
-                  lobular=question.lobular, inflammatory=question.inflammatory,
-                  pregnant=question.pregnant, breastfeeding=question.breastfeeding)
-    if assessment is None:
-        return ctx
-    p = assessment.profile
-    groups = [g for g in assessment.stage.groups if g in ("0", "IA", "IB", "IIA", "IIB", "IIIA", "IIIB",
-                                                           "IIIC", "IV")]
-    ctx.stages = groups or ctx.stages  # type: ignore[assignment]
-    ctx.subtype = p.subtype or ctx.subtype
-    ctx.er = p.er or ctx.er
-    ctx.phase = assessment.indication.phase or ctx.phase
-    if p.symptoms or p.findings or any(v == "abnormal" for v in p.labs.values()):
-        ctx.symptomatic = True
-        ctx.symptoms = list(dict.fromkeys(ctx.symptoms + p.symptoms))
-    elif p.asymptomatic or ctx.symptomatic is None and p.denied_symptoms:
-        ctx.symptomatic = False
-    ctx.lobular = ctx.lobular or p.histology == "lobular"
-    ctx.pregnant = ctx.pregnant or bool(p.pregnant)
-    ctx.breastfeeding = ctx.breastfeeding or bool(p.lactating)
-    return ctx
-
 
 # --- building blocks ---------------------------------------------------------------------------
 
@@ -920,10 +811,10 @@ def compose(question: Question, kb: KnowledgeBase, facts: dict[str, Fact], *,
     sections, cited = finish(kept, facts, already=short_cites)
     if not short:
         short, short_cites = _short_from(sections, c)
-    sources = _sources(cited, facts, kb, sections)
+    sources = source_list(cited, facts, kb, sections)
     if sources:
         sections.append(Section(heading="Sources", kind="sources",
-                                bullets=[_source_line(s) for s in sources],
+                                bullets=[source_line(s) for s in sources],
                                 bullet_citations=[[] for _ in sources]))
     readable = [title, short] + [t for s in sections if s.kind != "sources" for t in s.paragraphs + s.bullets]
     assumptions = list(question.assumptions)
@@ -938,7 +829,7 @@ def compose(question: Question, kb: KnowledgeBase, facts: dict[str, Fact], *,
         personalized=personalized,
         sections=sections,
         sources=sources,
-        source_groups=_groups(sources),
+        source_groups=source_groups(sources),
         disclaimer=DISCLAIMER,
         reading_grade=reading_grade(readable + [DISCLAIMER]),
         kb_version=kb.version,
@@ -991,50 +882,3 @@ def _short_from(sections: list[Section], c: _Composer) -> tuple[str, list[str]]:
                                                                       strict=True)]), []
             return shorten(s.paragraphs[:2]), s.paragraph_citations[0] if s.paragraph_citations else []
     return "", []
-
-
-def _sources(cited: list[str], facts: dict[str, Fact], kb: KnowledgeBase,
-             sections: list[Section]) -> list[SourceRef]:
-    ids: list[str] = []
-    for fid in cited:
-        for src in facts[fid].sources:
-            if src not in ids:
-                ids.append(src)
-    for section in sections:
-        for ref in section.guideline_refs:
-            for match_src in _topic_sources(kb, ref.topic_id, ref.variant):
-                if match_src not in ids:
-                    ids.append(match_src)
-    return [SourceRef(number=n, id=i, title=kb.sources[i].title, publisher=kb.sources[i].publisher,
-                      year=kb.sources[i].year, url=kb.sources[i].url, note=kb.sources[i].note)
-            for n, i in enumerate(ids, start=1)]
-
-
-def _groups(sources: list[SourceRef]) -> list[SourceGroup]:
-    groups: dict[str, list[int]] = {}
-    for s in sources:
-        groups.setdefault(s.publisher, []).append(s.number)
-    return [SourceGroup(publisher=p, numbers=n) for p, n in groups.items()]
-
-
-def _topic_sources(kb: KnowledgeBase, topic_id: int, variant: int) -> list[str]:
-    try:
-        v = kb.topic(topic_id).variant(variant)
-    except KeyError:
-        try:
-            from scanwise.domain.assess import find_topic
-
-            v = find_topic(kb, topic_id).variant(variant)
-        except KeyError:
-            return []
-    keys = [k.strip() for p in v.procedures for k in p.source.split("+")]
-    keys += [f"{prefix}{topic_id}" for prefix in ("gp", "ga", "gt", "dl")]
-    keys += sorted(k for k in kb.sources if k.startswith(f"acr-{topic_id}-"))
-    # Patients see the ACR's own documents; copies the ratings were read from are not cited here.
-    return list(dict.fromkeys(k for k in keys if k in kb.sources and is_authoritative(kb.sources[k])))
-
-
-def _source_line(s: SourceRef) -> str:
-    """Publisher and title; the link stays behind (``SourceRef.url``), never printed raw."""
-    year = f" ({s.year})" if s.year else ""
-    return f"[{s.number}] {s.publisher}: {s.title}{year}"

@@ -14,7 +14,17 @@ from urllib.parse import urlparse
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from scanwise.domain.kb import DATA_DIR, KnowledgeBaseError, Source, load_yaml, top_level_list, validate_entry
+from scanwise.domain.answers.models import Section, SourceGroup, SourceRef
+from scanwise.domain.facts import Fact
+from scanwise.domain.kb import (
+    DATA_DIR,
+    KnowledgeBase,
+    KnowledgeBaseError,
+    Source,
+    load_yaml,
+    top_level_list,
+    validate_entry,
+)
 
 HOSTS_FILE = DATA_DIR / "answers" / "source-hosts.yaml"
 
@@ -56,3 +66,52 @@ def allowed_host(url: str | None) -> AllowedHost | None:
 
 def is_authoritative(source: Source) -> bool:
     return allowed_host(source.url) is not None
+
+
+# --- an answer's source list ---------------------------------------------------------------
+
+def source_list(cited: list[str], facts: dict[str, Fact], kb: KnowledgeBase,
+             sections: list[Section]) -> list[SourceRef]:
+    ids: list[str] = []
+    for fid in cited:
+        for src in facts[fid].sources:
+            if src not in ids:
+                ids.append(src)
+    for section in sections:
+        for ref in section.guideline_refs:
+            for match_src in topic_sources(kb, ref.topic_id, ref.variant):
+                if match_src not in ids:
+                    ids.append(match_src)
+    return [SourceRef(number=n, id=i, title=kb.sources[i].title, publisher=kb.sources[i].publisher,
+                      year=kb.sources[i].year, url=kb.sources[i].url, note=kb.sources[i].note)
+            for n, i in enumerate(ids, start=1)]
+
+
+def source_groups(sources: list[SourceRef]) -> list[SourceGroup]:
+    groups: dict[str, list[int]] = {}
+    for s in sources:
+        groups.setdefault(s.publisher, []).append(s.number)
+    return [SourceGroup(publisher=p, numbers=n) for p, n in groups.items()]
+
+
+def topic_sources(kb: KnowledgeBase, topic_id: int, variant: int) -> list[str]:
+    try:
+        v = kb.topic(topic_id).variant(variant)
+    except KeyError:
+        try:
+            from scanwise.domain.assess import find_topic
+
+            v = find_topic(kb, topic_id).variant(variant)
+        except KeyError:
+            return []
+    keys = [k.strip() for p in v.procedures for k in p.source.split("+")]
+    keys += [f"{prefix}{topic_id}" for prefix in ("gp", "ga", "gt", "dl")]
+    keys += sorted(k for k in kb.sources if k.startswith(f"acr-{topic_id}-"))
+    # Patients see the ACR's own documents; copies the ratings were read from are not cited here.
+    return list(dict.fromkeys(k for k in keys if k in kb.sources and is_authoritative(kb.sources[k])))
+
+
+def source_line(s: SourceRef) -> str:
+    """Publisher and title; the link stays behind (``SourceRef.url``), never printed raw."""
+    year = f" ({s.year})" if s.year else ""
+    return f"[{s.number}] {s.publisher}: {s.title}{year}"
