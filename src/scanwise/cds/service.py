@@ -716,6 +716,8 @@ class CdsService:
             return f"ACR topic {topic_id} variant {variant} (not in the bundled data)"
         rated = rated_in(m, order.code) if order.code else None
         where = f"ACR topic {topic_id} variant {variant} ({clip(m.label or '', 90)})"
+        if rated is None and not (m.ratings_verified and m.procedures):
+            return f"{where}: its ratings are not in the bundled data, so {order.display} is unrated"
         if rated is None:
             return f"{where}: {order.display} is not rated there"
         return f"{where}: {order.display} is **{rated.category}**"
@@ -746,9 +748,13 @@ class CdsService:
             "**Not rated yet: the guideline scenario cannot be chosen from "
             "what the record and the order's reason say.**",
         ]
-        for miss in a.missing:
-            lines.append(f"**{miss.question}**")
-            lines += [f"- {self._meaning(order, ref.topic_id, ref.variant)}" for ref in miss.decides]
+        if a.missing:
+            lines.append("**What decides it:** " + " ".join(m.question for m in a.missing))
+        candidates = [m for m in a.matches if m.unknown][:4]
+        if candidates:
+            lines.append("**What each answer would mean:**\n" + "\n".join(
+                f"- {self._meaning(order, m.topic_id, m.variant)}. Applies if: {'; '.join(m.unknown)}"
+                for m in candidates))
         if a.ambiguity:
             lines.append(a.ambiguity)
         lines.append(
