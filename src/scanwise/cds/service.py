@@ -26,7 +26,9 @@ from __future__ import annotations
 import copy
 import json
 import logging
+import threading
 import uuid
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal
@@ -38,6 +40,7 @@ from scanwise.cds.vocab import Vocab
 from scanwise.core import NotFound, Scanwise, UnusableInput
 from scanwise.domain.assess import Assessment, Match, RatedProcedure, StatementRef
 from scanwise.domain.kb import OrderCode
+from scanwise.domain.profile import Indication, PatientProfile
 from scanwise.records.fhir import observation_codes
 from scanwise.storage.store import Store, StoreError, input_hash
 
@@ -71,6 +74,9 @@ SYSTEM_NAMES = {
 NOT_MEDICAL_ADVICE = (
     "Guideline information to support the ordering clinician's judgement; not a substitute for it."
 )
+
+#: Reader results kept in memory for repeated orders (see CdsService._read).
+READ_CACHE_SIZE = 512
 
 Rating = Literal["appropriate", "not-appropriate", "no-criteria-apply"]
 
@@ -311,6 +317,8 @@ class CdsService:
         self.fetch_timeout_s = fetch_timeout_s
         self.vocab = Vocab(core.kb)
         self.templates = prefetch_templates()
+        self._readings: OrderedDict[tuple[str, str], tuple[PatientProfile, Indication]] = OrderedDict()
+        self._readings_lock = threading.Lock()
         self._by_procedure: dict[str, OrderCode] = {}
         for oc in core.kb.order_codes:
             for name in oc.procedures[:1]:
@@ -493,6 +501,28 @@ class CdsService:
                 seen.append(p)
         return ". ".join(seen)
 
+    def _read(self, text: str, reading: RecordReading | None) -> tuple[PatientProfile, Indication]:
+        """The reader's result for this reason and record, remembered for the next calls.
+
+        The text reader takes most of a call's time and runs one text at a time, while the
+        same order comes back unchanged (selected, then signed; re-signed after an edit).
+        A bounded cache in this process's memory only (never written or logged) answers those
+        repeats; any change to the reason or to the patient's facts is a new key.
+        """
+        known = reading.profile if reading else None
+        key = (text, known.model_dump_json() if known is not None else "")
+        with self._readings_lock:
+            hit = self._readings.get(key)
+            if hit is not None:
+                self._readings.move_to_end(key)
+                return hit[0].model_copy(deep=True), hit[1].model_copy(deep=True)
+        result = self.core.read_text(text or "", field="reason", known=known)
+        with self._readings_lock:
+            self._readings[key] = result
+            while len(self._readings) > READ_CACHE_SIZE:
+                self._readings.popitem(last=False)
+        return result[0].model_copy(deep=True), result[1].model_copy(deep=True)
+
     def _rate(
         self, order: Order, reading: RecordReading | None, service: ServiceDef, base_url: str
     ) -> Outcome:
@@ -506,9 +536,7 @@ class CdsService:
             return out
         text = self.reason_text(order.resource)
         try:
-            profile, indication = self.core.read_text(
-                text or "", field="reason", known=reading.profile if reading else None
-            )
+            profile, indication = self._read(text, reading)
         except UnusableInput:
             out.kind = "no-reason"
             out.card = self._card(
