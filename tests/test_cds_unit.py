@@ -322,3 +322,16 @@ def test_cli_example_and_call() -> None:
     assert "Usually Not Appropriate" in readable.stdout and "not-appropriate" in readable.stdout
     bad = runner.invoke(cli_app, ["cds", "call", "-"], input="{}")
     assert bad.exit_code == 2
+
+
+def test_a_repeated_order_gives_the_same_answer_and_a_changed_record_a_new_one(core: Scanwise) -> None:
+    svc = _service(core)
+    req = json.loads(EXAMPLE.read_text())
+    first = svc.call(SELECT, _body(req), "http://127.0.0.1:8000")
+    again = svc.call(SELECT, _body(req), "http://127.0.0.1:8000")
+    assert first["cards"][0]["detail"] == again["cards"][0]["detail"]
+    assert first["cards"][0]["uuid"] != again["cards"][0]["uuid"]
+    stage = req["prefetch"]["observations"]["entry"][0]["resource"]
+    stage["valueCodeableConcept"] = {"text": "Stage IIIA"}
+    changed = svc.call(SELECT, _body(req), "http://127.0.0.1:8000")
+    assert "variant 4" in changed["cards"][0]["detail"] and "systemActions" not in changed
