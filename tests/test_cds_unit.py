@@ -335,3 +335,11 @@ def test_a_repeated_order_gives_the_same_answer_and_a_changed_record_a_new_one(c
     stage["valueCodeableConcept"] = {"text": "Stage IIIA"}
     changed = svc.call(SELECT, _body(req), "http://127.0.0.1:8000")
     assert "variant 4" in changed["cards"][0]["detail"] and "systemActions" not in changed
+
+
+def test_a_deeply_nested_body_is_a_400_not_a_fault(core: Scanwise) -> None:
+    from scanwise.cds import HookError
+
+    with pytest.raises(HookError) as err:
+        _service(core).call(SELECT, b"[" * 100_000 + b"]" * 100_000, "http://127.0.0.1:8000")
+    assert err.value.status == 400

@@ -223,7 +223,7 @@ def parse_request(body: bytes, service: ServiceDef) -> dict[str, Any]:
     """The request as JSON, checked against CDS Hooks 2.0 and the hook's context rules."""
     try:
         data = json.loads(body)
-    except (UnicodeDecodeError, ValueError) as exc:
+    except (ValueError, RecursionError) as exc:
         raise HookError(400, f"the request body is not JSON: {exc}", code="structure") from exc
     req = _obj(data, "request")
     hook = _str(req, "hook", "request")
@@ -280,7 +280,7 @@ def _validate_bundle(bundle: dict[str, Any]) -> None:
             code="structure",
             expression="context.draftOrders",
         ) from exc
-    except (TypeError, ValueError) as exc:
+    except (TypeError, ValueError, RecursionError) as exc:
         raise HookError(
             400,
             f"context.draftOrders is not a valid FHIR R4 Bundle: {exc}",
@@ -950,7 +950,7 @@ class CdsService:
         self.service(service_id)
         try:
             data = json.loads(body)
-        except (UnicodeDecodeError, ValueError) as exc:
+        except (ValueError, RecursionError) as exc:
             raise HookError(400, f"the feedback body is not JSON: {exc}", code="structure") from exc
         items = _obj(data, "feedback request").get("feedback")
         if not isinstance(items, list) or not items:
