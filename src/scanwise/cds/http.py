@@ -68,6 +68,16 @@ class _CorsForCds:
             await self.app(scope, receive, send)
 
 
+_OUTCOME = {"content": {"application/json": {"schema": {"type": "object"}}}}
+_RESPONSES: dict[int | str, dict[str, Any]] = {
+    401: {"description": "No valid JWT bearer token (no body)"},
+    400: {"description": "Malformed request: an OperationOutcome naming the problem", **_OUTCOME},
+    404: {"description": "Unknown service id: an OperationOutcome", **_OUTCOME},
+    412: {"description": "The patient data could not be obtained: an OperationOutcome", **_OUTCOME},
+    500: {"description": "A fault of ours: an OperationOutcome without detail", **_OUTCOME},
+}
+
+
 def _json(data: Any, status: int = 200) -> JSONResponse:
     return JSONResponse(data, status_code=status)
 
@@ -101,7 +111,8 @@ def install(app: FastAPI, core: Scanwise, store: Store, settings: CdsSettings | 
     async def unauthorized(_request: Request, _exc: Exception) -> Response:
         return Response(status_code=401, headers={"WWW-Authenticate": "Bearer"})
 
-    router = APIRouter(prefix=PREFIX, tags=["cds-hooks"], dependencies=[Depends(authorized)])
+    router = APIRouter(prefix=PREFIX, tags=["cds-hooks"], dependencies=[Depends(authorized)],
+                       responses=_RESPONSES)
 
     async def guarded(fn: Any, *args: Any) -> JSONResponse:
         try:
