@@ -402,6 +402,7 @@ def test_unknown_stage_gets_what_decides_it_and_no_rating(server: tuple[str, str
     data = ok(call(base, f"/cds-services/{SELECT}", req))
     [card] = data["cards"]
     assert card["indicator"] == "info" and "not rated" in card["summary"]
+    assert "Invasive Breast Cancer (2024)" in card["source"]["label"]
     assert "stage" in card["detail"].lower()
     # what each answer would mean: early stage -> variant 2, later stage -> variants 4/5
     assert "variant 2" in card["detail"] and "Usually Not Appropriate" in card["detail"]

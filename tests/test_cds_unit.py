@@ -71,6 +71,7 @@ def test_a_branch_decision_is_an_info_card_naming_each_answer_and_no_rating(
     validate_response(data)
     [card] = data["cards"]
     assert card["indicator"] == "info" and "depends on the clinical stage" in card["summary"]
+    assert "Invasive Breast Cancer (2024)" in card["source"]["label"]
     assert "If stage I–IIA" in card["detail"] and "**Usually Not Appropriate**" in card["detail"]
     assert "If stage IIB–III" in card["detail"] and "ratings are not in the bundled data" in card["detail"]
     assert "systemActions" not in data and "suggestions" not in card

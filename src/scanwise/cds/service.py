@@ -765,7 +765,7 @@ class CdsService:
             "info",
             f"{order.display}: the rating depends on the {d.depends_on}",
             "\n\n".join(lines),
-            None,
+            self._branch_source(d.branches[0].topic_id, d.branches[0].variant) if d.branches else None,
         )
 
     def _insufficient_card(
@@ -792,8 +792,22 @@ class CdsService:
         lines += self._caveats(a, reading)
         names = ", ".join(m.field.replace("_", " ") for m in a.missing[:3]) or "the clinical situation"
         return self._card(
-            order, "info", f"{order.display}: not rated, {names} not known", "\n\n".join(lines), None
+            order,
+            "info",
+            f"{order.display}: not rated, {names} not known",
+            "\n\n".join(lines),
+            self._topic_source(a.matches[0]) if a.matches else None,
         )
+
+    def _branch_source(self, topic_id: int, variant: int) -> dict[str, Any] | None:
+        try:
+            return self._topic_source(self.core.variant(topic_id, variant))
+        except NotFound:
+            return None
+
+    def _topic_source(self, m: Match) -> dict[str, Any]:
+        year = f" ({m.year})" if m.year else ""
+        return self._source(f"scanwise · ACR Appropriateness Criteria: {m.topic}{year}", acr_url(m))
 
     def _no_reason_detail(self, order: Order) -> str:
         return (
