@@ -14,11 +14,13 @@ from __future__ import annotations
 import logging
 import os
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
+import anyio
+import anyio.to_thread
 from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import JSONResponse, Response
-from starlette.concurrency import run_in_threadpool
 from starlette.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -29,6 +31,8 @@ from scanwise.storage import Store
 
 log = logging.getLogger("scanwise.cds")
 PREFIX = "/cds-services"
+#: Threads doing CDS work at once (the reader is serial; a second thread overlaps the rest).
+WORK_THREADS = 2
 
 
 @dataclass
@@ -114,9 +118,14 @@ def install(app: FastAPI, core: Scanwise, store: Store, settings: CdsSettings | 
     router = APIRouter(prefix=PREFIX, tags=["cds-hooks"], dependencies=[Depends(authorized)],
                        responses=_RESPONSES)
 
+    # Calls wait their turn in order (a FIFO limiter) instead of crowding the text reader,
+    # which reads one text at a time: the slowest call then waits for the queue ahead of it,
+    # not for whichever thread wins the reader's lock.
+    limiter = anyio.CapacityLimiter(WORK_THREADS)
+
     async def guarded(fn: Any, *args: Any) -> JSONResponse:
         try:
-            return _json(await run_in_threadpool(fn, *args))
+            return _json(await anyio.to_thread.run_sync(partial(fn, *args), limiter=limiter))
         except HookError as exc:
             return _json(exc.outcome(), exc.status)
         except Exception as exc:  # a fault of ours: logged by type, answered without detail
