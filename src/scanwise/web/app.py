@@ -15,6 +15,8 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException
 
 import scanwise
+from scanwise.cds import CdsSettings
+from scanwise.cds import install as install_cds
 from scanwise.core import Scanwise
 from scanwise.storage import Store, resolve_database_url
 from scanwise.web import api, pages
@@ -39,7 +41,8 @@ an audit trail as time, knowledge-base version, input hash and the result withou
 text."""
 
 
-def create_app(settings: WebSettings | None = None, *, store: Store | None = None) -> FastAPI:
+def create_app(settings: WebSettings | None = None, *, store: Store | None = None,
+               cds: CdsSettings | None = None) -> FastAPI:
     """The app. Opens (and creates) the database now, so a bad ``--db`` fails at start-up."""
     settings = settings or WebSettings()
     core = Scanwise.default()
@@ -70,6 +73,7 @@ def create_app(settings: WebSettings | None = None, *, store: Store | None = Non
         return Health(status="ok", kb_version=core.kb_version, database=database)  # type: ignore[arg-type]
 
     app.include_router(api.router)
+    install_cds(app, core, store, cds)  # CDS Hooks: its own JWT checks, errors and CORS
     app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     return app
