@@ -28,7 +28,7 @@ from scanwise.domain.answers.question import Question
 from scanwise.domain.answers.retrieval import search
 from scanwise.domain.answers.short import shorten
 from scanwise.domain.answers.sources import source_groups, source_line, source_list
-from scanwise.domain.answers.tables import comparison_table
+from scanwise.domain.answers.tables import acr_place, comparison_table
 from scanwise.domain.answers.text import reading_grade
 from scanwise.domain.answers.topic_answer import topic_blocks, topic_short
 from scanwise.domain.assess import Assessment, Decision, Match, RatedProcedure, match_for
@@ -197,7 +197,7 @@ class _Composer:
         return block
 
     def _branch_line(self, when: str, match: Match) -> _Para:
-        where = f"(ACR topic {match.topic_id}, scenario {match.variant})"
+        where = f"({acr_place(match)})"
         asked = [p for p in match.procedures if p.asked or self._is_asked(p)]
         if match.ratings_verified and asked:
             by_category: dict[str, list[str]] = {}

@@ -16,6 +16,15 @@ _PLAIN_CATEGORY = {"Usually Appropriate": "usually appropriate", "May Be Appropr
                    "Usually Not Appropriate": "usually not appropriate"}
 
 
+def acr_place(match: Match) -> str:
+    """Where a rating comes from, in words; an ACR topic no longer current says so."""
+    place = f"ACR topic {match.topic_id}, scenario {match.variant}"
+    if match.status != "current":
+        year = f"{match.year} " if match.year else ""
+        place += f" (an older {year}ACR topic, since replaced; the newer one does not cover this)"
+    return place
+
+
 def radiation_words(proc: RatedProcedure) -> str:
     if proc.rrl == 0:
         return "none"
@@ -37,7 +46,7 @@ def ratings_table(match: Match, plain: Callable[[RatedProcedure], str], *,
             continue
         rows.append([name, _PLAIN_CATEGORY.get(proc.category, proc.category.lower()), radiation_words(proc)])
     more = len(rows) - MAX_RATED_ROWS
-    caption = (f"ACR topic {match.topic_id}, scenario {match.variant}: {match.label or match.topic}"
+    caption = (f"{acr_place(match)}: {match.label or match.topic}"
                + (f" ({more} more tests are rated in the source)" if more > 0 else ""))
     return Table(columns=["Test", "ACR rating", "Radiation"], rows=rows[:MAX_RATED_ROWS], caption=caption)
 

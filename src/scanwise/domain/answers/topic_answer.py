@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 from scanwise.domain.answers.blocks import Block, Para
 from scanwise.domain.answers.outlines import OutlineSection, Topic, Topics
 from scanwise.domain.answers.short import shorten
-from scanwise.domain.answers.tables import ratings_table
+from scanwise.domain.answers.tables import acr_place, ratings_table
 from scanwise.domain.answers.text import split_sentences
 from scanwise.domain.assess import match_for
 
@@ -96,9 +96,8 @@ def _section(c: _Composer, s: OutlineSection) -> list[Block]:
         if match.ratings_verified and match.procedures:
             target.table = ratings_table(match, c.plain_name)
         else:
-            target.bullets.append(Para(f"ACR topic {match.topic_id}, scenario {match.variant}"
-                                       f" ({match.label or match.topic}): the ACR's ratings are not in "
-                                       "scanwise's data.", []))
+            target.bullets.append(Para(f"{acr_place(match)} ({match.label or match.topic}): the ACR's "
+                                       "ratings are not in scanwise's data.", []))
             target.bullets += [Para(f"What other guidelines say: {st.publisher} ({st.year or 'undated'}): "
                                     f"{st.text}", []) for st in match.statements[:3]]
         if target is not block:
