@@ -16,7 +16,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from scanwise.domain.conditions import Check, Situation, evaluate
+from scanwise.domain.conditions import Check, Conditions, Situation, describe, evaluate
 from scanwise.domain.kb import CATEGORY_ORDER, RRL_BANDS, KnowledgeBase, Procedure, Topic, Variant
 from scanwise.domain.profile import (
     STAGE_GROUPS,
@@ -127,6 +127,8 @@ class StageInfo(BaseModel):
     anatomic: str | None = None
     clinical_prognostic: str | None = None
     warnings: list[str] = []
+    # When T is known and the nodes are not: the stage groups each clinical N would give.
+    by_nodes: dict[str, list[str]] = {}
 
 
 class Unread(BaseModel):
@@ -210,11 +212,13 @@ def work_out_stage(profile: PatientProfile) -> StageInfo:
         else:
             n, why = "cN1", f'cN1 from a palpable, movable axillary node ("{words}")'
         notes.append(why)
-    if t is None or n is None:
+    if t is None:
         return StageInfo(groups=[], basis="")
     if m is None:
         m = "cM0"
         notes.append("M0 assumed: no distant spread is mentioned")
+    if n is None:
+        return _bounded_by_nodes(t, m, profile, notes)
     try:
         result = stage(t, n, m, profile.grade, profile.er, profile.pr, profile.her2)
     except StagingError as exc:
@@ -236,6 +240,28 @@ def work_out_stage(profile: PatientProfile) -> StageInfo:
         clinical_prognostic=result.clinical_prognostic,
         warnings=list(result.warnings),
     )
+
+
+#: The clinical N categories a stage is bounded over when the nodes are not stated.
+_N_OPTIONS: tuple[str, ...] = ("cN0", "cN1", "cN2a", "cN3")
+
+
+def _bounded_by_nodes(t: str, m: str, profile: PatientProfile, notes: list[str]) -> StageInfo:
+    """T known, nodes not: the stage groups every clinical N would give. A guideline split that
+    all of them fall on one side of is decided; one they straddle is left to the nodes."""
+    by_nodes: dict[str, list[str]] = {}
+    for n in _N_OPTIONS:
+        try:
+            result = stage(t, n, m, profile.grade, profile.er, profile.pr, profile.her2)
+        except StagingError:
+            return StageInfo(groups=[], basis="")
+        got = [g for g in (result.anatomic, result.clinical_prognostic) if g is not None]
+        by_nodes[n] = list(dict.fromkeys(got))
+    groups = list(dict.fromkeys(g for gs in by_nodes.values() for g in gs))
+    shown = ", ".join(f"{n} gives {' / '.join(gs)}" for n, gs in by_nodes.items())
+    basis = (f"computed for {t} {m} with the nodes not stated: {shown}"
+             + ("; " + "; ".join(notes) if notes else ""))
+    return StageInfo(groups=groups, basis=basis, by_nodes=by_nodes)
 
 
 # --- matching ----------------------------------------------------------------------------
@@ -399,6 +425,69 @@ _QUESTIONS: dict[str, str] = {
 }
 
 
+#: Rivals this close to the best match are offered as branches when a deciding fact is unknown:
+#: conditions that merely hold must not outrank a variant while the deciding one is open.
+DECISION_MARGIN = 4.0
+MAX_BRANCHES = 4
+# A check's field name where it differs from the Conditions attribute it checks.
+_CONDITION_OF: dict[str, str] = {"symptoms": "symptoms_any", "findings": "findings_any"}
+
+
+def _constraint(c: _Candidate, field: str) -> object:
+    return getattr(c.topic.conditions[c.variant.number], _CONDITION_OF.get(field, field), None)
+
+
+def _branch_words(c: _Candidate, field: str, sit: Situation, stage: StageInfo) -> str:
+    value = _constraint(c, field)
+    words = describe(Conditions.model_validate({_CONDITION_OF.get(field, field): value}), sit.labels)
+    said = "; ".join(words) or field.replace("_", " ")
+    if field == "stage" and stage.by_nodes and isinstance(value, list):
+        fits = [n for n, groups in stage.by_nodes.items() if groups and set(groups) <= set(value)]
+        if fits:
+            said += f" (if the nodes are {' or '.join(fits)})"
+    return said
+
+
+def _decision(cands: list[_Candidate], sit: Situation, stage: StageInfo) -> Decision | None:
+    """A branch, not a pick: the best candidates differ on a condition whose value is unknown.
+
+    For each fact the best match leaves unknown, the rivals within DECISION_MARGIN that also
+    leave it unknown but ask a different value of it are its branches; the fact with most
+    branches decides. One branch per distinct value, best-scoring first.
+    """
+    if len(cands) < 2:
+        return None
+    best = cands[0]
+    window = [c for c in cands[1:] if best.score - c.score < DECISION_MARGIN]
+    chosen: tuple[str, list[_Candidate]] | None = None
+    for check in best.unknowns:
+        field = check.field
+        mine = _constraint(best, field)
+        if mine is None:
+            continue
+        group, seen = [best], [mine]
+        for c in window:
+            theirs = _constraint(c, field)
+            if theirs is None or theirs in seen or not any(u.field == field for u in c.unknowns):
+                continue
+            group.append(c)
+            seen.append(theirs)
+        if len(group) > 1 and (chosen is None or len(group) > len(chosen[1])):
+            chosen = (field, group[:MAX_BRANCHES])
+    if chosen is None:
+        return None
+    field, group = chosen
+    question = _QUESTIONS.get(field, f"What is the {field.replace('_', ' ')}?")
+    if field == "stage" and stage.by_nodes:
+        question = _QUESTIONS["nodal_status"] + f" The stage is bounded by the tumor: {stage.basis}."
+    return Decision(
+        depends_on=_FIELD_NAMES.get(field, field.replace("_", " ")),
+        question=question,
+        branches=[Branch(**{"if": _branch_words(c, field, sit, stage)}, topic_id=c.topic.topic_id,
+                         variant=c.variant.number, label=c.variant.label) for c in group],
+    )
+
+
 def _missing(cands: list[_Candidate], competing: list[_Candidate]) -> list[Missing]:
     """Unknown facts of the best match and of its rivals, each with what it decides."""
     scope = competing or cands[:1]
@@ -506,7 +595,17 @@ def assess(profile: PatientProfile, indication: Indication, kb: KnowledgeBase, *
                      + (f" What would decide: {', '.join(deciding)}." if deciding else ""))
     asked = [name for code in indication.asked_procedures
              for name in (kb.terms[code].procedure_names if code in kb.terms else [])]
-    matches = [_match(c, kb, asked) for c in cands[:MAX_MATCHES]]
+    decision = _decision(cands, sit, stage)
+    if decision is not None:
+        # The branches lead: each one's studies are in the matches, in branch order.
+        order = [(b.topic_id, b.variant) for b in decision.branches]
+        cands = sorted(cands, key=lambda c: order.index((c.topic.topic_id, c.variant.number))
+                       if (c.topic.topic_id, c.variant.number) in order else len(order))
+        competing = [c for c in cands[:len(order)]]
+        ambiguity = (f"Depends on {decision.depends_on}: "
+                     + "; ".join(f"if {b.if_}, topic {b.topic_id} variant {b.variant}"
+                                 for b in decision.branches) + ". " + decision.question)
+    matches = [_match(c, kb, asked) for c in cands[:max(MAX_MATCHES, len(competing))]]
     uncovered = _uncovered(kb, sit)
     flags = _red_flags(kb, sit)
     missing = _missing(cands, competing) if cands else _missing_without_match(indication)
@@ -523,6 +622,7 @@ def assess(profile: PatientProfile, indication: Indication, kb: KnowledgeBase, *
         red_flags=flags,
         missing=missing,
         ambiguity=ambiguity,
+        decision=decision,
         uncovered_topics=uncovered,
         statement=_statement(matches, indication, uncovered, ambiguity, flags),
         notes=notes,

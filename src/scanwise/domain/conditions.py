@@ -201,8 +201,7 @@ def _stage(sit: Situation, allowed: Sequence[StageGroup]) -> tuple[Status, str]:
     if not inside:
         return "failed", f"clinical stage {shown}{basis} is outside {span}"
     return "unknown", (
-        f"clinical stage is {shown}{basis}: one is within {span} and one is not; "
-        "the guideline does not say which staging system decides"
+        f"clinical stage could be {shown}{basis}: within {span} only for some of them"
     )
 
 
@@ -306,7 +305,11 @@ def _evaluate(cond: Conditions, sit: Situation, stop_at_failure: bool) -> list[C
     if cond.asymptomatic is not None:
         add("asymptomatic", _asymptomatic(sit, cond.asymptomatic))
     if cond.surgery is not None:
-        add("surgery", _choice("surgery", p.surgery, cond.surgery, _quote(p, "surgery")))
+        if p.surgery is None and "surgery" not in p.evidence:
+            # An operation is stated when it was done: "not mentioned" is not evidence of one.
+            add("surgery", ("failed", "no breast surgery mentioned"))
+        else:
+            add("surgery", _choice("surgery", p.surgery, cond.surgery, _quote(p, "surgery")))
     if cond.surgery_none is not None:
         if p.surgery in cond.surgery_none:
             done = p.surgery.replace("_", " ")
