@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -437,6 +437,10 @@ def _constraint(c: _Candidate, field: str) -> object:
     return getattr(c.topic.conditions[c.variant.number], _CONDITION_OF.get(field, field), None)
 
 
+#: What the question asks for decides last: facts about the patient come first.
+_ASKED_LAST = {"purpose"}
+
+
 def _branch_words(c: _Candidate, field: str, sit: Situation, stage: StageInfo) -> str:
     value = _constraint(c, field)
     words = describe(Conditions.model_validate({_CONDITION_OF.get(field, field): value}), sit.labels)
@@ -459,20 +463,25 @@ def _decision(cands: list[_Candidate], sit: Situation, stage: StageInfo) -> Deci
         return None
     best = cands[0]
     window = [c for c in cands[1:] if best.score - c.score < DECISION_MARGIN]
+    open_fields = [ch.field for ch in best.unknowns]
     chosen: tuple[str, list[_Candidate]] | None = None
-    for check in best.unknowns:
-        field = check.field
+    for field in sorted(open_fields, key=lambda f: f in _ASKED_LAST):
         mine = _constraint(best, field)
         if mine is None:
             continue
         group, seen = [best], [mine]
-        for c in window:
+        # Of the rivals asking one value, the one that agrees with the best on the other open
+        # facts is the branch: it differs only in this one.
+        def agreement(c: _Candidate, field: str = field) -> int:
+            return sum(_constraint(c, f) == _constraint(best, f) for f in open_fields if f != field)
+        for c in sorted(window, key=agreement, reverse=True):
             theirs = _constraint(c, field)
             if theirs is None or theirs in seen or not any(u.field == field for u in c.unknowns):
                 continue
             group.append(c)
             seen.append(theirs)
-        if len(group) > 1 and (chosen is None or len(group) > len(chosen[1])):
+        if len(group) > 1 and (chosen is None or (len(group) > len(chosen[1])
+                                                  and field not in _ASKED_LAST)):
             chosen = (field, group[:MAX_BRANCHES])
     if chosen is None:
         return None
@@ -486,6 +495,36 @@ def _decision(cands: list[_Candidate], sit: Situation, stage: StageInfo) -> Deci
         branches=[Branch(**{"if": _branch_words(c, field, sit, stage)}, topic_id=c.topic.topic_id,
                          variant=c.variant.number, label=c.variant.label) for c in group],
     )
+
+
+#: A routine phase, and the phase the same words would be if something new were found.
+_ROUTINE_PHASES: dict[str, str] = {"screening": "diagnostic_workup", "surveillance": "suspected_recurrence"}
+
+
+def _safety(kb: KnowledgeBase, sit: Situation, cands: list[_Candidate],
+            include_retired: bool) -> tuple[list[_Candidate], Decision] | None:
+    """Words the reader could not place may be a symptom: the screening or surveillance reading
+    is then not chosen silently. The result depends on whether there is a new problem, and
+    the symptomatic branch comes first."""
+    phase = sit.indication.phase
+    alt_ind = sit.indication.model_copy(update={"phase": _ROUTINE_PHASES[phase or ""]})
+    # The symptomatic branch: a variant for a new problem, not one for no symptoms.
+    alt = [c for c in _candidates(kb, replace(sit, indication=alt_ind), include_retired)
+           if not c.topic.conditions[c.variant.number].asymptomatic]
+    if not alt:
+        return None
+    words = ", ".join(f'"{w}"' for w in sit.unread)
+    branches = [Branch(**{"if": "there is a new symptom or finding"}, topic_id=alt[0].topic.topic_id,
+                       variant=alt[0].variant.number, label=alt[0].variant.label)]
+    if cands:
+        branches.append(Branch(**{"if": f"nothing new: routine {phase}"},
+                               topic_id=cands[0].topic.topic_id, variant=cands[0].variant.number,
+                               label=cands[0].variant.label))
+    decision = Decision(
+        depends_on="whether there is a new symptom or finding",
+        question=f"Is there a new symptom or finding? These words were not understood: {words}.",
+        branches=branches)
+    return [alt[0], *cands], decision
 
 
 def _missing(cands: list[_Candidate], competing: list[_Candidate]) -> list[Missing]:
@@ -575,6 +614,7 @@ def assess(profile: PatientProfile, indication: Indication, kb: KnowledgeBase, *
         stages=[g for g in stage.groups if g in STAGE_GROUPS],  # type: ignore[misc]
         stage_basis=stage.basis,
         labels=_labeler(kb),
+        unread=[u.text for u in indication.unread],
     )
     notes: list[str] = list(stage.warnings)
     if not indication.in_scope:
@@ -596,6 +636,8 @@ def assess(profile: PatientProfile, indication: Indication, kb: KnowledgeBase, *
     asked = [name for code in indication.asked_procedures
              for name in (kb.terms[code].procedure_names if code in kb.terms else [])]
     decision = _decision(cands, sit, stage)
+    if sit.unread and indication.phase in _ROUTINE_PHASES:
+        cands, decision = _safety(kb, sit, cands, include_retired) or (cands, decision)
     if decision is not None:
         # The branches lead: each one's studies are in the matches, in branch order.
         order = [(b.topic_id, b.variant) for b in decision.branches]
@@ -623,6 +665,7 @@ def assess(profile: PatientProfile, indication: Indication, kb: KnowledgeBase, *
         missing=missing,
         ambiguity=ambiguity,
         decision=decision,
+        unread=[Unread(text=u.text, start=u.start or 0, end=u.end or 0) for u in indication.unread],
         uncovered_topics=uncovered,
         statement=_statement(matches, indication, uncovered, ambiguity, flags),
         notes=notes,

@@ -132,6 +132,9 @@ class Situation:
     stages: list[StageGroup] = field(default_factory=list)
     stage_basis: str = ""
     labels: Callable[[str], str] = str  # vocabulary code -> readable label
+    #: Clinical-looking words the reader could not place: while any is left, "no symptom
+    #: mentioned" is not evidence that there is none.
+    unread: list[str] = field(default_factory=list)
 
 
 # How much a satisfied condition says about fit. Phase and purpose define a scenario;
@@ -212,9 +215,16 @@ def _codes_any(sit: Situation, name: str, codes: Sequence[str]) -> tuple[Status,
         return "held", ", ".join(
             sit.labels(c) + (_quote(p, f"symptoms:{c}") or _quote(p, f"findings:{c}"))
             for c in present)
+    if name == "symptoms" and sit.unread:
+        return "unknown", (f"not known whether the words not understood ({_unread(sit)}) are "
+                           f"{_words([sit.labels(c) for c in codes])}")
     # A symptom or finding that defines a scenario is stated when present: unsaid means absent.
     denied = " (denied)" if any(p.denied(c) for c in codes) else " mentioned"
     return "failed", f"no {_words([sit.labels(c) for c in codes])}{denied}"
+
+
+def _unread(sit: Situation) -> str:
+    return ", ".join(f'"{w}"' for w in sit.unread)
 
 
 def _codes_none(sit: Situation, codes: Sequence[str]) -> tuple[Status, str]:
@@ -229,6 +239,8 @@ def _asymptomatic(sit: Situation, wanted: bool) -> tuple[Status, str]:
     if p.symptoms:
         shown = ", ".join(sit.labels(c) for c in p.symptoms)
         return ("failed" if wanted else "held"), f"symptoms present: {shown}"
+    if sit.unread:
+        return "unknown", f"not known whether there are symptoms: words not understood ({_unread(sit)})"
     if p.asymptomatic or p.denied_symptoms:
         shown = ", ".join(sit.labels(c) for c in p.denied_symptoms)
         quote = _quote(p, "asymptomatic")
