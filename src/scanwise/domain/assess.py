@@ -615,6 +615,7 @@ def assess(profile: PatientProfile, indication: Indication, kb: KnowledgeBase, *
         stage_basis=stage.basis,
         labels=_labeler(kb),
         unread=[u.text for u in indication.unread],
+        narrower={t.code: t.narrower for t in kb.vocabulary if t.narrower},
     )
     notes: list[str] = list(stage.warnings)
     if not indication.in_scope:

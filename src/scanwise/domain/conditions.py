@@ -135,6 +135,8 @@ class Situation:
     #: Clinical-looking words the reader could not place: while any is left, "no symptom
     #: mentioned" is not evidence that there is none.
     unread: list[str] = field(default_factory=list)
+    #: General codes and the specific ones they may stand for (vocabulary ``narrower``).
+    narrower: dict[str, list[str]] = field(default_factory=dict)
 
 
 # How much a satisfied condition says about fit. Phase and purpose define a scenario;
@@ -215,6 +217,10 @@ def _codes_any(sit: Situation, name: str, codes: Sequence[str]) -> tuple[Status,
         return "held", ", ".join(
             sit.labels(c) + (_quote(p, f"symptoms:{c}") or _quote(p, f"findings:{c}"))
             for c in present)
+    general = [c for c, specific in sit.narrower.items() if p.present(c) and set(specific) & set(codes)]
+    if general:
+        return "unknown", (f"{', '.join(sit.labels(c) for c in general)} is said, not which kind "
+                           f"({_words([sit.labels(c) for c in codes])})")
     if name == "symptoms" and sit.unread:
         return "unknown", (f"not known whether the words not understood ({_unread(sit)}) are "
                            f"{_words([sit.labels(c) for c in codes])}")

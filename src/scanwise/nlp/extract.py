@@ -62,6 +62,7 @@ _AGE = [
     rx(r"\b(?:wom[ae]n|m[ae]n|female|male|patient|pt|transfeminine|transmasculine|lady)\s*,\s*"
         r"(?P<age>\d{2})\s*(?:,|\.|$|\s+(?:on|with|had|has|who|started))"),
     rx(r"\b(?:age|aged)\s*:?\s*(?P<age>\d{1,3})\b"),
+    rx(r"\b(?P<age>\d{2})\s*(?:yo\s+)?(?=(?:transfeminine|transmasculine|trans (?:wo)?m[ae]n)\b)"),
     # "M 58," at the start of a sentence (sex before age); not "M0" or a size
     rx(r"(?:^|[.;]\s+)(?P<sex>[FM])\s+(?P<age>\d{2})\b(?=\s*[,.;])"),
     rx(r"\b(?:i'?m|i am|just turned|turned)\s+(?:a\s+)?(?P<age>\d{1,3})\b"),

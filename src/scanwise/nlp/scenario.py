@@ -42,7 +42,7 @@ class UnusableText(ValueError):
 MAX_CHARS = 20_000
 
 _SCREENING_CUE = rx(r"\b(screening|screen|routine mammograms?|annual mammograms?|check-?up mammograms?|"
-                     r"(?:start|begin|get|getting|have|having|need|needs)\s+(?:a\s+|my\s+|her\s+|his\s+|annual\s+|yearly\s+)?"
+                     r"(?:start|begin|get|getting|have|having|need|needs|want|wants|due for|due)\s+(?:a\s+|my\s+|her\s+|his\s+|annual\s+|yearly\s+)?"
                      r"(?:mammograms?|mammography)|mammograms? (?:every|each) year)\b")
 # Phase and purpose cues, strongest first within each phase.
 _PHASE_CUES: list[tuple[str, re.Pattern[str]]] = [
@@ -405,7 +405,7 @@ def read_scenario(text: str, kb: KnowledgeBase,
     profile = PatientProfile(**facts, evidence={k: [back(e) for e in v] for k, v in profile_evidence.items()})
     indication = Indication(
         **ind,
-        assumptions=r.assumptions,
+        assumptions=list(dict.fromkeys(r.assumptions)),
         evidence={k: [back(e) for e in v] for k, v in r.evidence.items()
                   if k in ("phase", "purpose", "asked_procedures")},
         unread=[back(e) for e in unread],
@@ -450,7 +450,7 @@ def _whose(r: Reading, found: list[Mention]) -> None:
         r.set("other_cancer", mt.text, mt.start, mt.end)
 
 
-_JUST_BEFORE = rx(r"[\s,]+(?:and\s+|or\s+)?|\s*-\s*")
+_JUST_BEFORE = rx(r"(?:[\s,]+|\s*-\s*)(?:[a-z-]+[\s,]+){0,2}?(?:and\s+|or\s+)?")
 
 
 def _unread(r: Reading, found: list[Mention]) -> list[Evidence]:
@@ -464,7 +464,8 @@ def _unread(r: Reading, found: list[Mention]) -> list[Evidence]:
         if any(s < mt.end and mt.start < e for s, e in read):
             continue
         # An adjective listed before a fact read ("firm, painless mass") describes that fact.
-        if any(s >= mt.end and _JUST_BEFORE.fullmatch(r.text[mt.end:s]) for s, _ in read):
+        if any(o.start >= mt.end and _JUST_BEFORE.fullmatch(r.text[mt.end:o.start])
+               for o in found if not o.code.startswith(CUE)):
             continue
         out.append(Evidence(text=mt.text, start=mt.start, end=mt.end))
     return out
