@@ -156,10 +156,15 @@ def _build(kb: KnowledgeBase) -> Language:
         {"LOWER": {"IN": ["was", "were", "got", "has", "had", "is"]}, "OP": "?"},
         {"LOWER": {"IN": ["been", "being"]}, "OP": "?"}, {"LOWER": {"IN": ["just", "recently", "also"]}, "OP": "?"},
         {"LOWER": "diagnosed"}, {"LOWER": "with"}])])
+    # A relative named: what follows is about them (medspaCy's own list lacks "mum", "grandma").
+    context.add([ConTextRule(word, "FAMILY", direction="FORWARD") for word in ctx.relatives])
     # "My friend had a PET scan": what follows is about that person, not the patient.
     context.add([ConTextRule(word, OTHER_PERSON, direction="FORWARD", pattern=[
         {"LOWER": {"IN": ["my", "a", "her", "his", "our"]}, "OP": "?"}, {"LOWER": word},
         {"LOWER": {"IN": ["'s", "'"]}, "OP": "?"}]) for word in ctx.other_persons])
+    cancer_codes = {BREAST_CANCER} | {f"cancer:{organ}" for organ in cancers.organs}
+    context.add([ConTextRule(word, "HISTORICAL", direction="BIDIRECTIONAL", allowed_types=cancer_codes,
+                             max_scope=6) for word in ctx.cancer_past])
     # A symptom that has gone ("back pain in June, which has since resolved") is not present.
     context.add([ConTextRule(word, "RESOLVED", direction="BACKWARD") for word in ctx.resolved])
     return nlp
@@ -194,6 +199,13 @@ def _with_sentences(nlp: Language, text: str, sentence_starts: Iterable[int]) ->
     return doc
 
 
+def _stopped(doc: Doc, mod: Any, ent: Any, stops: list[str]) -> bool:
+    """A stop word between a history cue and the mention ends the cue's reach."""
+    start, end = mod.modifier_span
+    between = doc[end:ent.start] if end <= ent.start else doc[ent.end:start]
+    return any(tok.text in stops for tok in between)
+
+
 def mentions(text: str, kb: KnowledgeBase, sentence_starts: Iterable[int] | None = None) -> list[Mention]:
     """Vocabulary and cancer mentions with their context; ``sentence_starts`` skips PyRuSH."""
     nlp = pipeline(kb)
@@ -202,6 +214,7 @@ def mentions(text: str, kb: KnowledgeBase, sentence_starts: Iterable[int] | None
     with _reading:
         doc = nlp(text) if sentence_starts is None else _with_sentences(nlp, text, sentence_starts)
     out = []
+    stops = load_rules().context.historical_stops
     for ent in doc.ents:
         sent = ent.sent
         categories = {mod.category for mod in ent._.modifiers}
@@ -212,7 +225,8 @@ def mentions(text: str, kb: KnowledgeBase, sentence_starts: Iterable[int] | None
             end=ent.end_char,
             negated=bool(ent._.is_negated),
             family=bool(ent._.is_family),
-            historical=bool(ent._.is_historical),
+            historical=any(mod.category == "HISTORICAL" and not _stopped(doc, mod, ent, stops)
+                           for mod in ent._.modifiers),
             hypothetical=bool(ent._.is_hypothetical),
             sentence_start=sent.start_char,
             sentence_end=sent.end_char,

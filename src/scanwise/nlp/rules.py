@@ -38,6 +38,8 @@ class Context(Strict):
     relatives: list[str]
     other_persons: list[str]
     headings: list[str]
+    cancer_past: list[str]
+    historical_stops: list[str]
     resolved: list[str]
 
 
