@@ -569,7 +569,7 @@ def _red_flags(kb: KnowledgeBase, sit: Situation) -> list[RedFlagHit]:
 
 
 def _statement(matches: list[Match], ind: Indication, uncovered: list[UncoveredTopic],
-               ambiguity: str | None, flags: list[RedFlagHit]) -> str:
+               ambiguity: str | None, flags: list[RedFlagHit], decision: Decision | None = None) -> str:
     if not ind.in_scope:
         return ind.scope_note or "This question is outside what scanwise covers."
     if not matches:
@@ -581,6 +581,13 @@ def _statement(matches: list[Match], ind: Indication, uncovered: list[UncoveredT
         return ("No variant in the bundled ACR data fits this situation. scanwise does not guess "
                 "an answer where the guidelines it holds are silent.")
     best = matches[0]
+    if decision is not None and ambiguity:
+        # A branch, not a pick: the statement says what it depends on, not a best fit.
+        parts = [ambiguity]
+        if flags:
+            parts.append("Red flags present: " + ", ".join(f.title.lower() for f in flags)
+                         + "; routine advice may not apply.")
+        return " ".join(parts)
     lead = (f"Best fit: ACR {best.topic} (topic {best.topic_id}), variant {best.variant}: "
             f"{best.label or 'label not in the bundled data'}")
     parts = [lead]
@@ -668,7 +675,7 @@ def assess(profile: PatientProfile, indication: Indication, kb: KnowledgeBase, *
         decision=decision,
         unread=[Unread(text=u.text, start=u.start or 0, end=u.end or 0) for u in indication.unread],
         uncovered_topics=uncovered,
-        statement=_statement(matches, indication, uncovered, ambiguity, flags),
+        statement=_statement(matches, indication, uncovered, ambiguity, flags, decision),
         notes=notes,
     )
 

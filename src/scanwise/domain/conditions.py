@@ -156,15 +156,17 @@ def _quote(profile: PatientProfile | Indication, key: str) -> str:
 
 
 def _choice(name: str, value: str | None, allowed: Sequence[str], quote: str,
-            satisfies: Callable[[str, Sequence[str]], bool] | None = None) -> tuple[Status, str]:
+            satisfies: Callable[[str, Sequence[str]], bool] | None = None,
+            words: dict[str, str] | None = None) -> tuple[Status, str]:
     label = name.replace("_", " ")
+    say = (lambda v: words.get(v, v.replace("_", " "))) if words else (lambda v: v.replace("_", " "))
     if value is None:
-        return "unknown", f"{label} not known (needs {_words(allowed)})"
+        return "unknown", f"{label} not known (needs {_words([say(v) for v in allowed])})"
     ok = satisfies(value, allowed) if satisfies else value in allowed
-    shown = value.replace("_", " ")
+    shown = say(value)
     if ok:
         return "held", f"{label}: {shown}{quote}"
-    return "failed", f"{label} is {shown}{quote}, not {_words(allowed)}"
+    return "failed", f"{label} is {shown}{quote}, not {_words([say(v) for v in allowed])}"
 
 
 def _flag(name: str, value: bool | None, wanted: bool, quote: str,
@@ -292,7 +294,7 @@ def _evaluate(cond: Conditions, sit: Situation, stop_at_failure: bool) -> list[C
     if cond.stage is not None:
         add("stage", _stage(sit, cond.stage))
     if cond.subtype is not None:
-        add("subtype", _choice("receptor subtype", p.subtype, cond.subtype, ""))
+        add("subtype", _choice("receptor subtype", p.subtype, cond.subtype, "", words=_SUBTYPE_WORDS))
     if cond.histology is not None:
         add("histology", _choice("histology", p.histology, cond.histology,
                                  _quote(p, "histology")))

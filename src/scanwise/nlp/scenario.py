@@ -401,6 +401,10 @@ def read_scenario(text: str, kb: KnowledgeBase,
     profile_evidence = {k: v for k, v in r.evidence.items()
                         if k.split(":")[0] in profile_keys | {"labs", "denied", "invasive", "neoadjuvant_mention"}}
     unread = _unread(r, found)
+    if unread and ind.get("phase") in ("screening", "surveillance"):
+        words = ", ".join(f'"{e.text}"' for e in unread)
+        r.assumptions.append(f"words not understood ({words}) may describe a new problem: the "
+                             f"routine {ind['phase']} reading is not chosen on its own")
     back = _to_original(original, expanded)
     profile = PatientProfile(**facts, evidence={k: [back(e) for e in v] for k, v in profile_evidence.items()})
     indication = Indication(
