@@ -509,22 +509,32 @@ def _safety(kb: KnowledgeBase, sit: Situation, cands: list[_Candidate],
     phase = sit.indication.phase
     alt_ind = sit.indication.model_copy(update={"phase": _ROUTINE_PHASES[phase or ""]})
     # The symptomatic branch: a variant for a new problem, not one for no symptoms.
-    alt = [c for c in _candidates(kb, replace(sit, indication=alt_ind), include_retired)
+    alt_sit = replace(sit, indication=alt_ind)
+    alt = [c for c in _candidates(kb, alt_sit, include_retired)
            if not c.topic.conditions[c.variant.number].asymptomatic]
     if not alt:
         return None
     words = ", ".join(f'"{w}"' for w in sit.unread)
-    branches = [Branch(**{"if": "there is a new symptom or finding"}, topic_id=alt[0].topic.topic_id,
-                       variant=alt[0].variant.number, label=alt[0].variant.label)]
+    new = "there is a new symptom or finding"
+    # The symptomatic side may itself turn on another unknown fact (the age, the kind of pain).
+    inner = _decision(alt, alt_sit, work_out_stage(sit.profile))
+    lead = [b for b in inner.branches[:MAX_BRANCHES - 1]] if inner else []
+    branches = [Branch(**{"if": f"{new} and {b.if_}"}, topic_id=b.topic_id, variant=b.variant,
+                       label=b.label) for b in lead] or \
+        [Branch(**{"if": new}, topic_id=alt[0].topic.topic_id, variant=alt[0].variant.number,
+                label=alt[0].variant.label)]
+    alt_first = [c for b in branches for c in alt if (c.topic.topic_id, c.variant.number) ==
+                 (b.topic_id, b.variant)]
     if cands:
         branches.append(Branch(**{"if": f"nothing new: routine {phase}"},
                                topic_id=cands[0].topic.topic_id, variant=cands[0].variant.number,
                                label=cands[0].variant.label))
     decision = Decision(
         depends_on="whether there is a new symptom or finding",
-        question=f"Is there a new symptom or finding? These words were not understood: {words}.",
+        question=(f"Is there a new symptom or finding? These words were not understood: {words}."
+                  + (f" If so: {inner.question}" if inner else "")),
         branches=branches)
-    return [alt[0], *cands], decision
+    return [*alt_first, *cands], decision
 
 
 def _missing(cands: list[_Candidate], competing: list[_Candidate]) -> list[Missing]:
