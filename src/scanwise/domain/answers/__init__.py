@@ -39,7 +39,10 @@ def answer(question: str, kb: KnowledgeBase, facts: dict[str, Fact], *,
         assessment = assess(profile, merge_indication(indication, q, kb), kb)
     elif assessment is None:
         assessment = _assess_from_question(q, kb)
-    return compose(q, kb, facts, assessment=assessment, personalized=personalized)
+    result = compose(q, kb, facts, assessment=assessment, personalized=personalized)
+    if personalized and assessment is not None:
+        result = result.model_copy(update={"unread": assessment.unread, "decision": assessment.decision})
+    return result
 
 
 def merge_indication(indication: Indication | None, q: Question, kb: KnowledgeBase) -> Indication:
