@@ -138,9 +138,13 @@ def _build(kb: KnowledgeBase) -> Language:
         rules += [TargetRule(name, f"cancer:{organ}") for name in words.names]
         # "gastric adenocarcinoma", "papillary thyroid ca": an organ word, then a cancer noun;
         # longer than the bare noun, so the organ's match wins over the breast default.
+        single = [w for w in words.words if " " not in w]  # one pattern for all one-word names
+        if single:
+            rules.append(TargetRule(f"{organ} cancer", f"cancer:{organ}", pattern=[
+                {"LOWER": {"IN": single}}, {"LOWER": {"IN": cancers.cancer_nouns}}]))
         rules += [TargetRule(f"{word} cancer", f"cancer:{organ}", pattern=[
             *({"LOWER": piece} for piece in word.split()),
-            {"LOWER": {"IN": cancers.cancer_nouns}}]) for word in words.words]
+            {"LOWER": {"IN": cancers.cancer_nouns}}]) for word in words.words if " " in word]
     nlp.get_pipe("medspacy_target_matcher").add(rules)
     context = nlp.get_pipe("medspacy_context")
     context.add([ConTextRule(word, "TERMINATE", direction="TERMINATE") for word in ctx.terminate])
@@ -157,11 +161,11 @@ def _build(kb: KnowledgeBase) -> Language:
         {"LOWER": {"IN": ["been", "being"]}, "OP": "?"}, {"LOWER": {"IN": ["just", "recently", "also"]}, "OP": "?"},
         {"LOWER": "diagnosed"}, {"LOWER": "with"}])])
     # A relative named: what follows is about them (medspaCy's own list lacks "mum", "grandma").
-    context.add([ConTextRule(word, "FAMILY", direction="FORWARD") for word in ctx.relatives])
+    context.add([ConTextRule("relative", "FAMILY", direction="FORWARD",
+                             pattern=[{"LOWER": {"IN": ctx.relatives}}])])
     # "My friend had a PET scan": what follows is about that person, not the patient.
-    context.add([ConTextRule(word, OTHER_PERSON, direction="FORWARD", pattern=[
-        {"LOWER": {"IN": ["my", "a", "her", "his", "our"]}, "OP": "?"}, {"LOWER": word},
-        {"LOWER": {"IN": ["'s", "'"]}, "OP": "?"}]) for word in ctx.other_persons])
+    context.add([ConTextRule("other person", OTHER_PERSON, direction="FORWARD", pattern=[
+        {"LOWER": {"IN": ctx.other_persons}}, {"LOWER": {"IN": ["'s", "'"]}, "OP": "?"}])])
     cancer_codes = {BREAST_CANCER} | {f"cancer:{organ}" for organ in cancers.organs}
     context.add([ConTextRule(word, "HISTORICAL", direction="BIDIRECTIONAL", allowed_types=cancer_codes,
                              max_scope=6) for word in ctx.cancer_past])
