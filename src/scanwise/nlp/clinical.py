@@ -157,6 +157,7 @@ def _build(kb: KnowledgeBase) -> Language:
     # other modifiers' reach; one rule spanning "with" keeps the family scope going.
     context.add([ConTextRule("relative diagnosed with", "FAMILY", direction="FORWARD", pattern=[
         {"LOWER": {"IN": ctx.relatives}}, {"LOWER": {"IN": ["'s", "'"]}, "OP": "?"},
+        {"LOWER": {"IN": ["just", "recently", "also"]}, "OP": "?"},
         {"LOWER": {"IN": ["was", "were", "got", "has", "had", "is"]}, "OP": "?"},
         {"LOWER": {"IN": ["been", "being"]}, "OP": "?"}, {"LOWER": {"IN": ["just", "recently", "also"]}, "OP": "?"},
         {"LOWER": "diagnosed"}, {"LOWER": "with"}])])

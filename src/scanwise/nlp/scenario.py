@@ -376,6 +376,12 @@ def read_scenario(text: str, kb: KnowledgeBase,
     if hist := next((mt for mt in found if mt.code == BREAST_CANCER and mt.historical
                      and mt.status == "present"), None):
         r.set("cancer_history", True, hist.start, hist.end)
+    elif denied := next((mt for mt in found if mt.code == BREAST_CANCER and mt.status == "denied"), None):
+        r.set("cancer_history", False, denied.start, denied.end, overwrite=True)  # "I never had cancer"
+        if r.facts.get("surgery") == "bilateral_mastectomy" and r.facts.get("risk") == "high":
+            r.set("surgery", "prophylactic_mastectomy", *_span(r, "surgery"), overwrite=True)
+            r.assumptions.append("both breasts removed with no breast cancer and a high risk: read as "
+                                 "risk-reducing (prophylactic) mastectomy")
     elif "cancer_history" in r.facts and NEGATED_BEFORE.search(
             text[max(0, (r.evidence["cancer_history"][0].start or 0) - 30):r.evidence["cancer_history"][0].start]):
         del r.facts["cancer_history"]  # "no personal history of breast cancer"
@@ -422,6 +428,11 @@ _TUMOR_FACTS = ("er", "pr", "her2", "her2_ihc", "her2_ish", "histology", "stage"
                 "tumor_size_mm", "grade", "cancer_history")
 
 
+def _span(r: Reading, key: str) -> tuple[int, int]:
+    ev = r.evidence[key][0]
+    return ev.start or 0, ev.end or 0
+
+
 def _whose(r: Reading, found: list[Mention]) -> None:
     """Keep only the patient's breast-cancer facts: a fact read from the words of a relative's
     or another person's cancer, or from a sentence about another organ's cancer with no breast
@@ -440,7 +451,7 @@ def _whose(r: Reading, found: list[Mention]) -> None:
         for mt in others:
             overlaps = start < mt.end and mt.start < end
             same_sentence = mt.sentence_start <= start < mt.sentence_end and \
-                mt.sentence_start not in breast_sentences and mt.organ != "breast"
+                mt.sentence_start not in breast_sentences
             if overlaps or same_sentence:
                 whose = {"relative": "a relative's", "other": "another person's"}.get(mt.experiencer)
                 about = f"{whose} cancer" if whose else f"a {mt.organ} cancer, not a breast cancer"
