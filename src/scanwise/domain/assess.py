@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from scanwise.domain.conditions import Check, Situation, evaluate
+from scanwise.domain.conditions import Check, Conditions, Situation, describe, evaluate
 from scanwise.domain.kb import CATEGORY_ORDER, RRL_BANDS, KnowledgeBase, Procedure, Topic, Variant
 from scanwise.domain.profile import (
     STAGE_GROUPS,
@@ -131,6 +131,8 @@ class StageInfo(BaseModel):
     anatomic: str | None = None
     clinical_prognostic: str | None = None
     warnings: list[str] = []
+    # When T is known and the nodes are not: the stage groups each clinical N would give.
+    by_nodes: dict[str, list[str]] = {}
 
 
 class Unread(BaseModel):
@@ -214,11 +216,13 @@ def work_out_stage(profile: PatientProfile) -> StageInfo:
         else:
             n, why = "cN1", f'cN1 from a palpable, movable axillary node ("{words}")'
         notes.append(why)
-    if t is None or n is None:
+    if t is None:
         return StageInfo(groups=[], basis="")
     if m is None:
         m = "cM0"
         notes.append("M0 assumed: no distant spread is mentioned")
+    if n is None:
+        return _bounded_by_nodes(t, m, profile, notes)
     try:
         result = stage(t, n, m, profile.grade, profile.er, profile.pr, profile.her2)
     except StagingError as exc:
@@ -240,6 +244,28 @@ def work_out_stage(profile: PatientProfile) -> StageInfo:
         clinical_prognostic=result.clinical_prognostic,
         warnings=list(result.warnings),
     )
+
+
+#: The clinical N categories a stage is bounded over when the nodes are not stated.
+_N_OPTIONS: tuple[str, ...] = ("cN0", "cN1", "cN2a", "cN3")
+
+
+def _bounded_by_nodes(t: str, m: str, profile: PatientProfile, notes: list[str]) -> StageInfo:
+    """T known, nodes not: the stage groups every clinical N would give. A guideline split that
+    all of them fall on one side of is decided; one they straddle is left to the nodes."""
+    by_nodes: dict[str, list[str]] = {}
+    for n in _N_OPTIONS:
+        try:
+            result = stage(t, n, m, profile.grade, profile.er, profile.pr, profile.her2)
+        except StagingError:
+            return StageInfo(groups=[], basis="")
+        got = [g for g in (result.anatomic, result.clinical_prognostic) if g is not None]
+        by_nodes[n] = list(dict.fromkeys(got))
+    groups = list(dict.fromkeys(g for gs in by_nodes.values() for g in gs))
+    shown = ", ".join(f"{n} gives {' / '.join(gs)}" for n, gs in by_nodes.items())
+    basis = (f"computed for {t} {m} with the nodes not stated: {shown}"
+             + ("; " + "; ".join(notes) if notes else ""))
+    return StageInfo(groups=groups, basis=basis, by_nodes=by_nodes)
 
 
 # --- matching ----------------------------------------------------------------------------
@@ -403,6 +429,118 @@ _QUESTIONS: dict[str, str] = {
 }
 
 
+#: Rivals this close to the best match are offered as branches when a deciding fact is unknown:
+#: conditions that merely hold must not outrank a variant while the deciding one is open.
+DECISION_MARGIN = 4.0
+MAX_BRANCHES = 4
+# A check's field name where it differs from the Conditions attribute it checks.
+_CONDITION_OF: dict[str, str] = {"symptoms": "symptoms_any", "findings": "findings_any"}
+
+
+def _constraint(c: _Candidate, field: str) -> object:
+    return getattr(c.topic.conditions[c.variant.number], _CONDITION_OF.get(field, field), None)
+
+
+#: What the question asks for decides last: facts about the patient come first.
+_ASKED_LAST = {"purpose"}
+
+
+def _branch_words(c: _Candidate, field: str, sit: Situation, stage: StageInfo) -> str:
+    value = _constraint(c, field)
+    words = describe(Conditions.model_validate({_CONDITION_OF.get(field, field): value}), sit.labels)
+    said = "; ".join(words) or field.replace("_", " ")
+    if field == "stage" and stage.by_nodes and isinstance(value, list):
+        fits = [n for n, groups in stage.by_nodes.items() if groups and set(groups) <= set(value)]
+        if fits:
+            said += f" (if the nodes are {' or '.join(fits)})"
+    return said
+
+
+def _decision(cands: list[_Candidate], sit: Situation, stage: StageInfo) -> Decision | None:
+    """A branch, not a pick: the best candidates differ on a condition whose value is unknown.
+
+    For each fact the best match leaves unknown, the rivals within DECISION_MARGIN that also
+    leave it unknown but ask a different value of it are its branches; the fact with most
+    branches decides. One branch per distinct value, best-scoring first.
+    """
+    if len(cands) < 2:
+        return None
+    best = cands[0]
+    window = [c for c in cands[1:] if best.score - c.score < DECISION_MARGIN]
+    open_fields = [ch.field for ch in best.unknowns]
+    chosen: tuple[str, list[_Candidate]] | None = None
+    for field in sorted(open_fields, key=lambda f: f in _ASKED_LAST):
+        mine = _constraint(best, field)
+        if mine is None:
+            continue
+        group, seen = [best], [mine]
+        # Of the rivals asking one value, the one that agrees with the best on the other open
+        # facts is the branch: it differs only in this one.
+        def agreement(c: _Candidate, field: str = field) -> int:
+            return sum(_constraint(c, f) == _constraint(best, f) for f in open_fields if f != field)
+        for c in sorted(window, key=agreement, reverse=True):
+            theirs = _constraint(c, field)
+            if theirs is None or theirs in seen or not any(u.field == field for u in c.unknowns):
+                continue
+            group.append(c)
+            seen.append(theirs)
+        if len(group) > 1 and (chosen is None or (len(group) > len(chosen[1])
+                                                  and field not in _ASKED_LAST)):
+            chosen = (field, group[:MAX_BRANCHES])
+    if chosen is None:
+        return None
+    field, group = chosen
+    question = _QUESTIONS.get(field, f"What is the {field.replace('_', ' ')}?")
+    if field == "stage" and stage.by_nodes:
+        question = _QUESTIONS["nodal_status"] + f" The stage is bounded by the tumor: {stage.basis}."
+    return Decision(
+        depends_on=_FIELD_NAMES.get(field, field.replace("_", " ")),
+        question=question,
+        branches=[Branch(**{"if": _branch_words(c, field, sit, stage)}, topic_id=c.topic.topic_id,
+                         variant=c.variant.number, label=c.variant.label) for c in group],
+    )
+
+
+#: A routine phase, and the phase the same words would be if something new were found.
+_ROUTINE_PHASES: dict[str, str] = {"screening": "diagnostic_workup", "surveillance": "suspected_recurrence"}
+
+
+def _safety(kb: KnowledgeBase, sit: Situation, cands: list[_Candidate],
+            include_retired: bool) -> tuple[list[_Candidate], Decision] | None:
+    """Words the reader could not place may be a symptom: the screening or surveillance reading
+    is then not chosen silently. The result depends on whether there is a new problem, and
+    the symptomatic branch comes first."""
+    phase = sit.indication.phase
+    alt_ind = sit.indication.model_copy(update={"phase": _ROUTINE_PHASES[phase or ""]})
+    # The symptomatic branch: a variant for a new problem, not one for no symptoms.
+    alt_sit = replace(sit, indication=alt_ind)
+    alt = [c for c in _candidates(kb, alt_sit, include_retired)
+           if not c.topic.conditions[c.variant.number].asymptomatic]
+    if not alt:
+        return None
+    words = ", ".join(f'"{w}"' for w in sit.unread)
+    new = "there is a new symptom or finding"
+    # The symptomatic side may itself turn on another unknown fact (the age, the kind of pain).
+    inner = _decision(alt, alt_sit, work_out_stage(sit.profile))
+    lead = [b for b in inner.branches[:MAX_BRANCHES - 1]] if inner else []
+    branches = [Branch(**{"if": f"{new} and {b.if_}"}, topic_id=b.topic_id, variant=b.variant,
+                       label=b.label) for b in lead] or \
+        [Branch(**{"if": new}, topic_id=alt[0].topic.topic_id, variant=alt[0].variant.number,
+                label=alt[0].variant.label)]
+    alt_first = [c for b in branches for c in alt if (c.topic.topic_id, c.variant.number) ==
+                 (b.topic_id, b.variant)]
+    if cands:
+        branches.append(Branch(**{"if": f"nothing new: routine {phase}"},
+                               topic_id=cands[0].topic.topic_id, variant=cands[0].variant.number,
+                               label=cands[0].variant.label))
+    decision = Decision(
+        depends_on="whether there is a new symptom or finding",
+        question=(f"Is there a new symptom or finding? These words were not understood: {words}."
+                  + (f" If so: {inner.question}" if inner else "")),
+        branches=branches)
+    return [*alt_first, *cands], decision
+
+
 def _missing(cands: list[_Candidate], competing: list[_Candidate]) -> list[Missing]:
     """Unknown facts of the best match and of its rivals, each with what it decides."""
     scope = competing or cands[:1]
@@ -445,7 +583,7 @@ def _red_flags(kb: KnowledgeBase, sit: Situation) -> list[RedFlagHit]:
 
 
 def _statement(matches: list[Match], ind: Indication, uncovered: list[UncoveredTopic],
-               ambiguity: str | None, flags: list[RedFlagHit]) -> str:
+               ambiguity: str | None, flags: list[RedFlagHit], decision: Decision | None = None) -> str:
     if not ind.in_scope:
         return ind.scope_note or "This question is outside what scanwise covers."
     if not matches:
@@ -457,6 +595,13 @@ def _statement(matches: list[Match], ind: Indication, uncovered: list[UncoveredT
         return ("No variant in the bundled ACR data fits this situation. scanwise does not guess "
                 "an answer where the guidelines it holds are silent.")
     best = matches[0]
+    if decision is not None and ambiguity:
+        # A branch, not a pick: the statement says what it depends on, not a best fit.
+        parts = [ambiguity]
+        if flags:
+            parts.append("Red flags present: " + ", ".join(f.title.lower() for f in flags)
+                         + "; routine advice may not apply.")
+        return " ".join(parts)
     lead = (f"Best fit: ACR {best.topic} (topic {best.topic_id}), variant {best.variant}: "
             f"{best.label or 'label not in the bundled data'}")
     parts = [lead]
@@ -490,6 +635,8 @@ def assess(profile: PatientProfile, indication: Indication, kb: KnowledgeBase, *
         stages=[g for g in stage.groups if g in STAGE_GROUPS],  # type: ignore[misc]
         stage_basis=stage.basis,
         labels=_labeler(kb),
+        unread=[u.text for u in indication.unread],
+        narrower={t.code: t.narrower for t in kb.vocabulary if t.narrower},
     )
     notes: list[str] = list(stage.warnings)
     if not indication.in_scope:
@@ -510,7 +657,19 @@ def assess(profile: PatientProfile, indication: Indication, kb: KnowledgeBase, *
                      + (f" What would decide: {', '.join(deciding)}." if deciding else ""))
     asked = [name for code in indication.asked_procedures
              for name in (kb.terms[code].procedure_names if code in kb.terms else [])]
-    matches = [_match(c, kb, asked) for c in cands[:MAX_MATCHES]]
+    decision = _decision(cands, sit, stage)
+    if sit.unread and indication.phase in _ROUTINE_PHASES:
+        cands, decision = _safety(kb, sit, cands, include_retired) or (cands, decision)
+    if decision is not None:
+        # The branches lead: each one's studies are in the matches, in branch order.
+        order = [(b.topic_id, b.variant) for b in decision.branches]
+        cands = sorted(cands, key=lambda c: order.index((c.topic.topic_id, c.variant.number))
+                       if (c.topic.topic_id, c.variant.number) in order else len(order))
+        competing = [c for c in cands[:len(order)]]
+        ambiguity = (f"Depends on {decision.depends_on}: "
+                     + "; ".join(f"if {b.if_}, topic {b.topic_id} variant {b.variant}"
+                                 for b in decision.branches) + ". " + decision.question)
+    matches = [_match(c, kb, asked) for c in cands[:max(MAX_MATCHES, len(competing))]]
     uncovered = _uncovered(kb, sit)
     flags = _red_flags(kb, sit)
     missing = _missing(cands, competing) if cands else _missing_without_match(indication)
@@ -527,8 +686,10 @@ def assess(profile: PatientProfile, indication: Indication, kb: KnowledgeBase, *
         red_flags=flags,
         missing=missing,
         ambiguity=ambiguity,
+        decision=decision,
+        unread=[Unread(text=u.text, start=u.start or 0, end=u.end or 0) for u in indication.unread],
         uncovered_topics=uncovered,
-        statement=_statement(matches, indication, uncovered, ambiguity, flags),
+        statement=_statement(matches, indication, uncovered, ambiguity, flags, decision),
         notes=notes,
     )
 

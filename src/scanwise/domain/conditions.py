@@ -132,6 +132,11 @@ class Situation:
     stages: list[StageGroup] = field(default_factory=list)
     stage_basis: str = ""
     labels: Callable[[str], str] = str  # vocabulary code -> readable label
+    #: Clinical-looking words the reader could not place: while any is left, "no symptom
+    #: mentioned" is not evidence that there is none.
+    unread: list[str] = field(default_factory=list)
+    #: General codes and the specific ones they may stand for (vocabulary ``narrower``).
+    narrower: dict[str, list[str]] = field(default_factory=dict)
 
 
 # How much a satisfied condition says about fit. Phase and purpose define a scenario;
@@ -151,15 +156,17 @@ def _quote(profile: PatientProfile | Indication, key: str) -> str:
 
 
 def _choice(name: str, value: str | None, allowed: Sequence[str], quote: str,
-            satisfies: Callable[[str, Sequence[str]], bool] | None = None) -> tuple[Status, str]:
+            satisfies: Callable[[str, Sequence[str]], bool] | None = None,
+            words: dict[str, str] | None = None) -> tuple[Status, str]:
     label = name.replace("_", " ")
+    say = (lambda v: words.get(v, v.replace("_", " "))) if words else (lambda v: v.replace("_", " "))
     if value is None:
-        return "unknown", f"{label} not known (needs {_words(allowed)})"
+        return "unknown", f"{label} not known (needs {_words([say(v) for v in allowed])})"
     ok = satisfies(value, allowed) if satisfies else value in allowed
-    shown = value.replace("_", " ")
+    shown = say(value)
     if ok:
         return "held", f"{label}: {shown}{quote}"
-    return "failed", f"{label} is {shown}{quote}, not {_words(allowed)}"
+    return "failed", f"{label} is {shown}{quote}, not {_words([say(v) for v in allowed])}"
 
 
 def _flag(name: str, value: bool | None, wanted: bool, quote: str,
@@ -201,8 +208,7 @@ def _stage(sit: Situation, allowed: Sequence[StageGroup]) -> tuple[Status, str]:
     if not inside:
         return "failed", f"clinical stage {shown}{basis} is outside {span}"
     return "unknown", (
-        f"clinical stage is {shown}{basis}: one is within {span} and one is not; "
-        "the guideline does not say which staging system decides"
+        f"clinical stage could be {shown}{basis}: within {span} only for some of them"
     )
 
 
@@ -213,9 +219,20 @@ def _codes_any(sit: Situation, name: str, codes: Sequence[str]) -> tuple[Status,
         return "held", ", ".join(
             sit.labels(c) + (_quote(p, f"symptoms:{c}") or _quote(p, f"findings:{c}"))
             for c in present)
+    general = [c for c, specific in sit.narrower.items() if p.present(c) and set(specific) & set(codes)]
+    if general:
+        return "unknown", (f"{', '.join(sit.labels(c) for c in general)} is said, not which kind "
+                           f"({_words([sit.labels(c) for c in codes])})")
+    if name == "symptoms" and sit.unread:
+        return "unknown", (f"not known whether the words not understood ({_unread(sit)}) are "
+                           f"{_words([sit.labels(c) for c in codes])}")
     # A symptom or finding that defines a scenario is stated when present: unsaid means absent.
     denied = " (denied)" if any(p.denied(c) for c in codes) else " mentioned"
     return "failed", f"no {_words([sit.labels(c) for c in codes])}{denied}"
+
+
+def _unread(sit: Situation) -> str:
+    return ", ".join(f'"{w}"' for w in sit.unread)
 
 
 def _codes_none(sit: Situation, codes: Sequence[str]) -> tuple[Status, str]:
@@ -230,6 +247,8 @@ def _asymptomatic(sit: Situation, wanted: bool) -> tuple[Status, str]:
     if p.symptoms:
         shown = ", ".join(sit.labels(c) for c in p.symptoms)
         return ("failed" if wanted else "held"), f"symptoms present: {shown}"
+    if sit.unread:
+        return "unknown", f"not known whether there are symptoms: words not understood ({_unread(sit)})"
     if p.asymptomatic or p.denied_symptoms:
         shown = ", ".join(sit.labels(c) for c in p.denied_symptoms)
         quote = _quote(p, "asymptomatic")
@@ -275,7 +294,7 @@ def _evaluate(cond: Conditions, sit: Situation, stop_at_failure: bool) -> list[C
     if cond.stage is not None:
         add("stage", _stage(sit, cond.stage))
     if cond.subtype is not None:
-        add("subtype", _choice("receptor subtype", p.subtype, cond.subtype, ""))
+        add("subtype", _choice("receptor subtype", p.subtype, cond.subtype, "", words=_SUBTYPE_WORDS))
     if cond.histology is not None:
         add("histology", _choice("histology", p.histology, cond.histology,
                                  _quote(p, "histology")))
@@ -306,7 +325,11 @@ def _evaluate(cond: Conditions, sit: Situation, stop_at_failure: bool) -> list[C
     if cond.asymptomatic is not None:
         add("asymptomatic", _asymptomatic(sit, cond.asymptomatic))
     if cond.surgery is not None:
-        add("surgery", _choice("surgery", p.surgery, cond.surgery, _quote(p, "surgery")))
+        if p.surgery is None and "surgery" not in p.evidence:
+            # An operation is stated when it was done: "not mentioned" is not evidence of one.
+            add("surgery", ("failed", "no breast surgery mentioned"))
+        else:
+            add("surgery", _choice("surgery", p.surgery, cond.surgery, _quote(p, "surgery")))
     if cond.surgery_none is not None:
         if p.surgery in cond.surgery_none:
             done = p.surgery.replace("_", " ")

@@ -228,6 +228,9 @@ class Term(Strict):
     # For labs: a number above this, written with no word such as "normal" or "raised",
     # is read as abnormal. Keyed by the pattern as written (an analyte can have its own).
     abnormal_above: dict[str, float] = {}
+    # More specific codes this one is the general word for ("breast pain" for focal or
+    # diffuse pain): said generally, which of them holds is unknown, not absent.
+    narrower: list[str] = []
 
 
 class OrderCode(Strict):

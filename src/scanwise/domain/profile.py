@@ -191,3 +191,5 @@ class Indication(BaseModel):
     scope_note: str | None = None  # why it is out of scope
     assumptions: list[str] = []  # what was inferred rather than stated, said out loud
     evidence: dict[str, list[Evidence]] = {}
+    # Clinical-looking words the reader could not place in any fact: shown, never dropped.
+    unread: list[Evidence] = []

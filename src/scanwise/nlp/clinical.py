@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
 from scanwise.domain.kb import KnowledgeBase, phrase_pieces
+from scanwise.nlp.rules import load_rules
 
 if TYPE_CHECKING:
     from spacy.language import Language
@@ -21,52 +22,11 @@ if TYPE_CHECKING:
 
 #: Mentions of cancer, told apart from the vocabulary codes by this prefix.
 BREAST_CANCER = "cancer:breast"
-OTHER_CANCERS: dict[str, list[str]] = {
-    "lung": ["lung cancer", "lung adenocarcinoma", "lung carcinoma", "nsclc", "sclc",
-             "non-small cell lung cancer", "small cell lung cancer", "lung mass", "lung nodule cancer"],
-    "prostate": ["prostate cancer", "prostate adenocarcinoma", "prostatic adenocarcinoma"],
-    "colorectal": ["colon cancer", "colorectal cancer", "rectal cancer", "colon adenocarcinoma"],
-    "pancreas": ["pancreatic cancer", "pancreatic adenocarcinoma"],
-    "ovary": ["ovarian cancer", "ovarian carcinoma"],
-    "uterus": ["endometrial cancer", "uterine cancer", "cervical cancer"],
-    "skin": ["melanoma"],
-    "blood": ["lymphoma", "leukemia", "leukaemia", "myeloma", "hodgkin"],
-    "thyroid": ["thyroid cancer", "papillary thyroid carcinoma"],
-    "kidney": ["kidney cancer", "renal cell carcinoma", "renal cancer"],
-    "bladder": ["bladder cancer", "urothelial carcinoma"],
-    "stomach": ["gastric cancer", "stomach cancer", "esophageal cancer", "oesophageal cancer"],
-    "liver": ["hepatocellular carcinoma", "liver cancer"],
-    "head and neck": ["head and neck cancer", "oral cancer", "laryngeal cancer"],
-    "brain": ["glioblastoma", "glioma"],
-    "bone": ["osteosarcoma", "sarcoma"],
-}
-BREAST_CANCER_PATTERNS = [
-    "breast cancer", "breast cancers", "breast carcinoma", "carcinoma of the breast", "cancer of the breast",
-    "invasive ductal carcinoma", "infiltrating ductal carcinoma", "invasive lobular carcinoma",
-    "infiltrating lobular carcinoma", "idc", "ilc", "dcis", "ductal carcinoma in situ", "tnbc",
-    "breast malignancy", "invasive breast cancer", "invasive carcinoma", "breast ca",
-    "inflammatory breast cancer", "male breast cancer", "carcinoma",
-    # In text that is about the breast, a bare "cancer" is the breast cancer; named other
-    # cancers ("lung cancer") are longer matches and win.
-    "cancer",
-]
-
-# Words that start a new assertion: a negation before them does not reach past them
-# ("no bone pain; elevated ALP" must not deny the ALP result).
-_TERMINATORS = [";", "normal", "elevated", "raised", "abnormal", "rising", "increased", "high",
-                "with", "but", "has", "presents", "reports", "complains", "stage", "clinical",
-                "positive", "new", "now", "mother", "sister", "family", "c/o", "complains",
-                "today", "currently", "presents", "presenting",
-                # a report's finding after a negative result ("CTA negative for PE showed a node")
-                "showed", "shows", "revealed", "reveals", "demonstrated", "demonstrates"]
-
-
-_RELATIVES = ["mother", "mom", "mum", "sister", "sisters", "daughter", "aunt", "grandmother", "grandma", "cousin",
-              "father", "dad", "brother", "niece", "son", "relative", "relatives"]
-_HEADINGS = ["exam", "examination", "findings", "impression", "assessment", "history", "symptoms", "ros",
-             "complaints", "pe", "cbe", "palpation", "inspection"]
-_RESOLVED = ["resolved", "has resolved", "has since resolved", "since resolved", "settled", "went away",
-             "gone away", "has gone", "no longer"]
+Experiencer = Literal["patient", "relative", "other"]
+#: The ConText category for a person who is neither the patient nor a relative.
+OTHER_PERSON = "OTHER_EXPERIENCER"
+#: Cue-word mentions carry this prefix; they are no fact, only a sign that words went unread.
+CUE = "cue:"
 
 
 @dataclass(frozen=True)
@@ -81,17 +41,42 @@ class Mention:
     hypothetical: bool
     sentence_start: int
     sentence_end: int
+    other_person: bool = False  # about someone who is not the patient nor a relative
+    resolved: bool = False  # was present and has gone
+
+    @property
+    def experiencer(self) -> Experiencer:
+        """Whom the fact is about."""
+        return "relative" if self.family else "other" if self.other_person else "patient"
+
+    @property
+    def organ(self) -> str | None:
+        """For a cancer mention, the organ it concerns ("breast", "lung"); None otherwise."""
+        return self.code.split(":", 1)[1] if self.code.startswith("cancer:") else None
 
     @property
     def asserted(self) -> bool:
         """Said of the patient, now, as a fact."""
-        return not (self.negated or self.family or self.historical or self.hypothetical)
+        return self.assertion == "present"
+
+    @property
+    def assertion(self) -> Literal["present", "denied", "resolved", "hypothetical", "historical"]:
+        if self.resolved:
+            return "resolved"
+        if self.negated:
+            return "denied"
+        if self.hypothetical:
+            return "hypothetical"
+        if self.historical:
+            return "historical"
+        return "present"
 
     @property
     def status(self) -> Literal["present", "denied", "other"]:
-        if self.family or self.hypothetical:
+        """Present or denied for the patient; "other" when about someone else or hypothetical."""
+        if self.experiencer != "patient" or self.hypothetical:
             return "other"
-        if self.negated:
+        if self.negated or self.resolved:
             return "denied"
         return "present"
 
@@ -142,26 +127,51 @@ def _build(kb: KnowledgeBase) -> Language:
     final_period = re.compile(r"\.$")
     tokenizer.suffix_search = lambda s: (base_suffix(s) if base_suffix else None) or \
         final_period.search(s)
+    read = load_rules()
+    cancers, ctx = read.cancers, read.context
     rules = [_rule(TargetRule, p, term.code) for term in kb.vocabulary for p in term.patterns]
-    rules += [TargetRule(p, BREAST_CANCER) for p in BREAST_CANCER_PATTERNS]
-    rules += [TargetRule(p, f"cancer:{site}") for site, pats in OTHER_CANCERS.items() for p in pats]
+    rules += [TargetRule(p, BREAST_CANCER) for p in cancers.breast]
+    # Clinical-looking cue words: matched (with their context) so that one no fact covers can
+    # be reported as not understood; a vocabulary phrase containing one is longer and wins.
+    rules += [TargetRule(cue.word, f"{CUE}{cue.word}") for cue in read.cues]
+    for organ, words in cancers.organs.items():
+        rules += [TargetRule(name, f"cancer:{organ}") for name in words.names]
+        # "gastric adenocarcinoma", "papillary thyroid ca": an organ word, then a cancer noun;
+        # longer than the bare noun, so the organ's match wins over the breast default.
+        single = [w for w in words.words if " " not in w]  # one pattern for all one-word names
+        if single:
+            rules.append(TargetRule(f"{organ} cancer", f"cancer:{organ}", pattern=[
+                {"LOWER": {"IN": single}}, {"LOWER": {"IN": cancers.cancer_nouns}}]))
+        rules += [TargetRule(f"{word} cancer", f"cancer:{organ}", pattern=[
+            *({"LOWER": piece} for piece in word.split()),
+            {"LOWER": {"IN": cancers.cancer_nouns}}]) for word in words.words if " " in word]
     nlp.get_pipe("medspacy_target_matcher").add(rules)
     context = nlp.get_pipe("medspacy_context")
-    context.add([ConTextRule(word, "TERMINATE", direction="TERMINATE") for word in _TERMINATORS])
+    context.add([ConTextRule(word, "TERMINATE", direction="TERMINATE") for word in ctx.terminate])
     # medspaCy reads ": no" backwards ("Fever: no"); after a heading it starts a list of what is
     # absent ("Exam: no palpable abnormality"), so there it negates what follows.
     context.add([ConTextRule(f"{heading}: no", "NEGATED_EXISTENCE", direction="FORWARD",
                              pattern=[{"LOWER": heading}, {"LOWER": ":"}, {"LOWER": "no"}])
-                 for heading in _HEADINGS])
+                 for heading in ctx.headings])
     # "My sister was diagnosed with breast cancer": the relative's diagnosis, though "with" ends
     # other modifiers' reach; one rule spanning "with" keeps the family scope going.
     context.add([ConTextRule("relative diagnosed with", "FAMILY", direction="FORWARD", pattern=[
-        {"LOWER": {"IN": _RELATIVES}}, {"LOWER": {"IN": ["'s", "'"]}, "OP": "?"},
+        {"LOWER": {"IN": ctx.relatives}}, {"LOWER": {"IN": ["'s", "'"]}, "OP": "?"},
+        {"LOWER": {"IN": ["just", "recently", "also"]}, "OP": "?"},
         {"LOWER": {"IN": ["was", "were", "got", "has", "had", "is"]}, "OP": "?"},
         {"LOWER": {"IN": ["been", "being"]}, "OP": "?"}, {"LOWER": {"IN": ["just", "recently", "also"]}, "OP": "?"},
         {"LOWER": "diagnosed"}, {"LOWER": "with"}])])
+    # A relative named: what follows is about them (medspaCy's own list lacks "mum", "grandma").
+    context.add([ConTextRule("relative", "FAMILY", direction="FORWARD",
+                             pattern=[{"LOWER": {"IN": ctx.relatives}}])])
+    # "My friend had a PET scan": what follows is about that person, not the patient.
+    context.add([ConTextRule("other person", OTHER_PERSON, direction="FORWARD", pattern=[
+        {"LOWER": {"IN": ctx.other_persons}}, {"LOWER": {"IN": ["'s", "'"]}, "OP": "?"}])])
+    cancer_codes = {BREAST_CANCER} | {f"cancer:{organ}" for organ in cancers.organs}
+    context.add([ConTextRule(word, "HISTORICAL", direction="BIDIRECTIONAL", allowed_types=cancer_codes,
+                             max_scope=6) for word in ctx.cancer_past])
     # A symptom that has gone ("back pain in June, which has since resolved") is not present.
-    context.add([ConTextRule(word, "NEGATED_EXISTENCE", direction="BACKWARD") for word in _RESOLVED])
+    context.add([ConTextRule(word, "RESOLVED", direction="BACKWARD") for word in ctx.resolved])
     return nlp
 
 
@@ -194,6 +204,13 @@ def _with_sentences(nlp: Language, text: str, sentence_starts: Iterable[int]) ->
     return doc
 
 
+def _stopped(doc: Doc, mod: Any, ent: Any, stops: list[str]) -> bool:
+    """A stop word between a history cue and the mention ends the cue's reach."""
+    start, end = mod.modifier_span
+    between = doc[end:ent.start] if end <= ent.start else doc[ent.end:start]
+    return any(tok.text in stops for tok in between)
+
+
 def mentions(text: str, kb: KnowledgeBase, sentence_starts: Iterable[int] | None = None) -> list[Mention]:
     """Vocabulary and cancer mentions with their context; ``sentence_starts`` skips PyRuSH."""
     nlp = pipeline(kb)
@@ -202,8 +219,10 @@ def mentions(text: str, kb: KnowledgeBase, sentence_starts: Iterable[int] | None
     with _reading:
         doc = nlp(text) if sentence_starts is None else _with_sentences(nlp, text, sentence_starts)
     out = []
+    stops = load_rules().context.historical_stops
     for ent in doc.ents:
         sent = ent.sent
+        categories = {mod.category for mod in ent._.modifiers}
         out.append(Mention(
             code=ent.label_,
             text=ent.text,
@@ -211,9 +230,12 @@ def mentions(text: str, kb: KnowledgeBase, sentence_starts: Iterable[int] | None
             end=ent.end_char,
             negated=bool(ent._.is_negated),
             family=bool(ent._.is_family),
-            historical=bool(ent._.is_historical),
+            historical=any(mod.category == "HISTORICAL" and not _stopped(doc, mod, ent, stops)
+                           for mod in ent._.modifiers),
             hypothetical=bool(ent._.is_hypothetical),
             sentence_start=sent.start_char,
             sentence_end=sent.end_char,
+            other_person=OTHER_PERSON in categories,
+            resolved="RESOLVED" in categories,
         ))
     return out

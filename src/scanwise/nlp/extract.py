@@ -62,6 +62,7 @@ _AGE = [
     rx(r"\b(?:wom[ae]n|m[ae]n|female|male|patient|pt|transfeminine|transmasculine|lady)\s*,\s*"
         r"(?P<age>\d{2})\s*(?:,|\.|$|\s+(?:on|with|had|has|who|started))"),
     rx(r"\b(?:age|aged)\s*:?\s*(?P<age>\d{1,3})\b"),
+    rx(r"\b(?P<age>\d{2})\s*(?:yo\s+)?(?=(?:transfeminine|transmasculine|trans (?:wo)?m[ae]n)\b)"),
     # "M 58," at the start of a sentence (sex before age); not "M0" or a size
     rx(r"(?:^|[.;]\s+)(?P<sex>[FM])\s+(?P<age>\d{2})\b(?=\s*[,.;])"),
     rx(r"\b(?:i'?m|i am|just turned|turned)\s+(?:a\s+)?(?P<age>\d{1,3})\b"),
@@ -181,6 +182,8 @@ PLANNED = rx(r"\b(planned|planning|plan|plans|scheduled|considering|candidate|aw
                r"going (?:straight )?to|straight to|"
                r"undergo|undergoing|having|booked for|needs|need)\s*[(:]?\s*"  # "surgery planned (lumpectomy"
                r"(?:a\s+|an\s+|her\s+|his\s+|the\s+|my\s+|your\s+|their\s+)?(?:planned\s+)?$")
+_SOME_SURGERY = rx(r"\b(?:had|underwent|after|following|since|s/p|status post)\s+(?:my\s+|her\s+|his\s+)?"
+                   r"(?:breast\s+)?(?:surgery|operation)\b")
 _NO_SURGERY = rx(r"\b(no (?:chest |breast )?surgery|no top surgery)\b")
 
 _RECON = [
@@ -439,6 +442,13 @@ def read_history(r: Reading) -> None:
             break
         if "surgery" in r.facts:
             break
+    if "surgery" not in r.facts:
+        # An operation whose kind is not said: evidence that surgery was done, kind unknown.
+        for m in _SOME_SURGERY.finditer(text):
+            before = text[max(0, m.start() - 40):m.start()]
+            if not PLANNED.search(before) and not NEGATED_BEFORE.search(before):
+                r.cite("surgery", m.start(), m.end())
+                break
     for name, pattern in _RECON:
         if m := pattern.search(text):
             r.set("reconstruction", name, m.start(), m.end())

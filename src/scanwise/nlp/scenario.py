@@ -17,8 +17,8 @@ from collections.abc import Iterable
 from typing import Any
 
 from scanwise.domain.kb import KnowledgeBase
-from scanwise.domain.profile import Indication, PatientProfile
-from scanwise.nlp.clinical import BREAST_CANCER, Mention, mentions
+from scanwise.domain.profile import Evidence, Indication, PatientProfile
+from scanwise.nlp.clinical import BREAST_CANCER, CUE, Mention, mentions
 from scanwise.nlp.extract import (
     ASYMPTOMATIC,
     NEGATED_BEFORE,
@@ -31,6 +31,8 @@ from scanwise.nlp.extract import (
     read_tumor,
     rx,
 )
+from scanwise.nlp.normalize import CleanText
+from scanwise.nlp.rules import expand
 
 
 class UnusableText(ValueError):
@@ -40,7 +42,7 @@ class UnusableText(ValueError):
 MAX_CHARS = 20_000
 
 _SCREENING_CUE = rx(r"\b(screening|screen|routine mammograms?|annual mammograms?|check-?up mammograms?|"
-                     r"(?:start|begin|get|getting|have|having|need|needs)\s+(?:a\s+|my\s+|her\s+|his\s+|annual\s+|yearly\s+)?"
+                     r"(?:start|begin|get|getting|have|having|need|needs|want|wants|due for|due)\s+(?:a\s+|my\s+|her\s+|his\s+|annual\s+|yearly\s+)?"
                      r"(?:mammograms?|mammography)|mammograms? (?:every|each) year)\b")
 # Phase and purpose cues, strongest first within each phase.
 _PHASE_CUES: list[tuple[str, re.Pattern[str]]] = [
@@ -102,6 +104,7 @@ _BREAST_CONTEXT = rx(r"\b(breast|breasts|mammo\w*|nipples?|axilla\w*|armpits?|id
                       r"mastectom\w*|implants?|gynecomastia|gynaecomastia|her-?2|er\+|er-|pr\+|tnbc|"
                       r"triple[- ]negative|tomosynthesis|dbt|bct|chest wall)\b")
 
+_RECEPTOR_WORD = rx(r"her-?2|er\+|er-|pr\+|tnbc|triple[- ]negative")
 _AXILLARY_SIGNS = {"axillary_lump", "axillary_lump_bilateral", "suspicious_axillary_node",
                    "suspicious_axillary_node_other_imaging", "axillary_adenopathy"}
 _LOCAL_SIGNS = {"lump_at_scar", "palpable_mass", "skin_changes", "axillary_lump", "nipple_retraction",
@@ -263,13 +266,16 @@ def _scope(r: Reading, ind: dict[str, Any], found: list[Mention], asked: list[st
     text = r.text
     patient_breast_cancer = recorded_cancer or any(
         mt.code == BREAST_CANCER and mt.status == "present" for mt in found)
-    other = [mt for mt in found if mt.code.startswith("cancer:") and mt.code != BREAST_CANCER
-             and not mt.family]
+    other = [mt for mt in found if mt.organ not in (None, "breast") and mt.experiencer == "patient"]
     # scanwise is about the breast: a screening question with no other organ named is a
     # breast-screening question ("55F, average risk, what screening does she need?").
     screening_question = bool(_SCREENING_CUE.search(text)) and not _OTHER_ORGAN.search(text)
-    breast_context = bool(_BREAST_CONTEXT.search(text)) or screening_question or any(
-        mt.code in _DIAGNOSTIC_SIGNS for mt in found)
+    # Receptor words ("HER2 3+") are tested in other cancers too: beside another organ's
+    # cancer they do not make the text about the breast.
+    breast_words = [m for m in _BREAST_CONTEXT.finditer(text)
+                    if not (other and _RECEPTOR_WORD.fullmatch(m.group(0)))]
+    breast_context = bool(breast_words) or screening_question or any(
+        mt.code in _DIAGNOSTIC_SIGNS and mt.status == "present" for mt in found)
     if other and not patient_breast_cancer and not breast_context:
         site = other[0].code.split(":", 1)[1]
         ind["in_scope"] = False
@@ -350,12 +356,18 @@ def read_scenario(text: str, kb: KnowledgeBase,
         raise UnusableText(f"the text is {len(text):,} characters; the limit is {MAX_CHARS:,}")
     if "\x00" in text:
         raise UnusableText("the input contains binary data, not text")
+    original = text
+    # Shorthand and lay wording are read as what they mean (reading.yaml); evidence is mapped
+    # back to the words as written at the end.
+    expanded = expand(text)
+    text = expanded.text
     r = Reading(text)
     read_demographics(r)
     read_tumor(r)
     read_history(r)
     r.first("asymptomatic", ASYMPTOMATIC, True)
     found = mentions(text, kb)
+    _whose(r, found)
     heard = read_mentions(r, kb, found)
     nodal_status(r, heard["symptoms"], heard["denied_symptoms"])
     from_record = _add_known(r, heard, known) if known is not None else set()
@@ -364,10 +376,16 @@ def read_scenario(text: str, kb: KnowledgeBase,
     if hist := next((mt for mt in found if mt.code == BREAST_CANCER and mt.historical
                      and mt.status == "present"), None):
         r.set("cancer_history", True, hist.start, hist.end)
+    elif denied := next((mt for mt in found if mt.code == BREAST_CANCER and mt.status == "denied"), None):
+        r.set("cancer_history", False, denied.start, denied.end, overwrite=True)  # "I never had cancer"
+        if r.facts.get("surgery") == "bilateral_mastectomy" and r.facts.get("risk") == "high":
+            r.set("surgery", "prophylactic_mastectomy", *_span(r, "surgery"), overwrite=True)
+            r.assumptions.append("both breasts removed with no breast cancer and a high risk: read as "
+                                 "risk-reducing (prophylactic) mastectomy")
     elif "cancer_history" in r.facts and NEGATED_BEFORE.search(
             text[max(0, (r.evidence["cancer_history"][0].start or 0) - 30):r.evidence["cancer_history"][0].start]):
         del r.facts["cancer_history"]  # "no personal history of breast cancer"
-    ind: dict[str, Any] = {"text": text, "in_scope": True, "asked_procedures": heard["asked"]}
+    ind: dict[str, Any] = {"text": original, "in_scope": True, "asked_procedures": heard["asked"]}
     _scope(r, ind, found, heard["asked"], recorded_cancer=known is not None and has_bc)
     signs = heard["symptoms"] + heard["findings"] + [k for k, v in heard["labs"].items() if v == "abnormal"]
     if ind["in_scope"]:
@@ -388,10 +406,95 @@ def read_scenario(text: str, kb: KnowledgeBase,
                  findings=heard["findings"], labs=heard["labs"], family_history=heard["family_history"])
     profile_evidence = {k: v for k, v in r.evidence.items()
                         if k.split(":")[0] in profile_keys | {"labs", "denied", "invasive", "neoadjuvant_mention"}}
-    profile = PatientProfile(**facts, evidence=profile_evidence)
+    unread = _unread(r, found)
+    if unread and ind.get("phase") in ("screening", "surveillance"):
+        words = ", ".join(f'"{e.text}"' for e in unread)
+        r.assumptions.append(f"words not understood ({words}) may describe a new problem: the "
+                             f"routine {ind['phase']} reading is not chosen on its own")
+    back = _to_original(original, expanded)
+    profile = PatientProfile(**facts, evidence={k: [back(e) for e in v] for k, v in profile_evidence.items()})
     indication = Indication(
         **ind,
-        assumptions=r.assumptions,
-        evidence={k: v for k, v in r.evidence.items() if k in ("phase", "purpose", "asked_procedures")},
+        assumptions=list(dict.fromkeys(r.assumptions)),
+        evidence={k: [back(e) for e in v] for k, v in r.evidence.items()
+                  if k in ("phase", "purpose", "asked_procedures")},
+        unread=[back(e) for e in unread],
     )
     return profile, indication
+
+
+# Facts that describe a tumour: in a sentence about another organ's cancer they are that cancer's.
+_TUMOR_FACTS = ("er", "pr", "her2", "her2_ihc", "her2_ish", "histology", "stage", "t", "n", "m",
+                "tumor_size_mm", "grade", "cancer_history")
+
+
+def _span(r: Reading, key: str) -> tuple[int, int]:
+    ev = r.evidence[key][0]
+    return ev.start or 0, ev.end or 0
+
+
+def _whose(r: Reading, found: list[Mention]) -> None:
+    """Keep only the patient's breast-cancer facts: a fact read from the words of a relative's
+    or another person's cancer, or from a sentence about another organ's cancer with no breast
+    cancer in it, is not the patient's breast cancer ("family history of breast cancer", "h/o
+    lung adenocarcinoma", "HER2 3+ gastric adenocarcinoma")."""
+    others = [mt for mt in found if mt.organ and (mt.experiencer != "patient" or mt.organ != "breast")]
+    if not others:
+        return
+    breast_sentences = {mt.sentence_start for mt in found
+                        if mt.organ == "breast" and mt.experiencer == "patient"}
+    for key in _TUMOR_FACTS:
+        ev = r.evidence.get(key)
+        if key not in r.facts or not ev:
+            continue
+        start, end = ev[0].start or 0, ev[0].end or 0
+        for mt in others:
+            overlaps = start < mt.end and mt.start < end
+            same_sentence = mt.sentence_start <= start < mt.sentence_end and \
+                mt.sentence_start not in breast_sentences
+            if overlaps or same_sentence:
+                whose = {"relative": "a relative's", "other": "another person's"}.get(mt.experiencer)
+                about = f"{whose} cancer" if whose else f"a {mt.organ} cancer, not a breast cancer"
+                r.assumptions.append(f'"{r.text[start:end]}" is about {about} ("{mt.text}")')
+                del r.facts[key]
+                r.evidence.pop(key, None)
+                break
+    current = next((mt for mt in others if mt.experiencer == "patient" and mt.assertion == "present"), None)
+    past = next((mt for mt in others if mt.experiencer == "patient" and mt.assertion == "historical"), None)
+    if mt := current or past:
+        r.set("other_cancer", mt.text, mt.start, mt.end)
+
+
+_JUST_BEFORE = rx(r"(?:[\s,]+|\s*-\s*)(?:[a-z-]+[\s,]+){0,2}?(?:and\s+|or\s+)?")
+
+
+def _unread(r: Reading, found: list[Mention]) -> list[Evidence]:
+    """Cue words said of the patient that no fact read covers: the reader did not understand them."""
+    read = [(e.start or 0, e.end or 0) for evs in r.evidence.values() for e in evs]
+    read += [(mt.start, mt.end) for mt in found if not mt.code.startswith(CUE)]
+    out = []
+    for mt in found:
+        if not mt.code.startswith(CUE) or mt.status != "present":
+            continue
+        if any(s < mt.end and mt.start < e for s, e in read):
+            continue
+        # An adjective listed before a fact read ("firm, painless mass") describes that fact.
+        if any(o.start >= mt.end and _JUST_BEFORE.fullmatch(r.text[mt.end:o.start])
+               for o in found if not o.code.startswith(CUE)):
+            continue
+        out.append(Evidence(text=mt.text, start=mt.start, end=mt.end))
+    return out
+
+
+def _to_original(original: str, expanded: CleanText) -> Any:
+    """Map evidence in the expanded text back to the words as written."""
+    if expanded.text == original:
+        return lambda e: e
+
+    def back(e: Evidence) -> Evidence:
+        if e.start is None or e.end is None:
+            return e
+        s, t = expanded.span(e.start, e.end)
+        return e.model_copy(update={"text": original[s:t], "start": s, "end": t})
+
+    return back

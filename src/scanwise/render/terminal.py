@@ -60,22 +60,49 @@ def _facts(a: Assessment) -> str:
     return " · ".join(bits) or "nothing specific"
 
 
+def dose_words(symbols: str, msv: str | None) -> str:
+    """The radiation level as shown: symbols and dose once each ("varies", not "varies Varies")."""
+    parts = [x for x in (symbols.strip(), (msv or "").strip()) if x]
+    if len(parts) == 2 and parts[0].lower() == parts[1].lower():
+        parts = parts[:1]
+    return " ".join(parts)
+
+
 def _procedure_table(m: Match) -> Table:
     table = Table(show_header=True, header_style="bold", box=None, pad_edge=False)
     table.add_column("Category")
     table.add_column("Study")
     table.add_column("Radiation (adult RRL)")
-    table.add_column("Rating", justify="right")
+    rated = any(p.rating for p in m.procedures)  # no numeric ratings: no empty column
+    if rated:
+        table.add_column("Rating", justify="right")
     last = None
     for p in m.procedures:
         category = p.category if p.category != last else ""
         last = p.category
         known = p.rrl is not None or p.rrl_msv
-        dose = f"{p.rrl_symbols} {p.rrl_msv or ''}".strip() if known else "not in data"
+        dose = dose_words(p.rrl_symbols, p.rrl_msv) if known else "not in data"
         name = escape(p.name) + ("  ← asked" if p.asked else "")
-        table.add_row(f"[{_STYLE[p.category]}]{escape(category)}[/]", name, escape(dose),
-                      str(p.rating) if p.rating else "–")
+        row = [f"[{_STYLE[p.category]}]{escape(category)}[/]", name, escape(dose)]
+        table.add_row(*row, *([str(p.rating) if p.rating else "–"] if rated else []))
     return table
+
+
+def _print_decision(a: Assessment, out: Console) -> None:
+    """The branch: what it depends on, the question that decides it, each branch's studies."""
+    d = a.decision
+    if d is None:
+        return
+    out.print(f"\n[bold yellow]Depends on {escape(d.depends_on)}.[/] {escape(d.question)}")
+    for b in d.branches:
+        m = next((x for x in a.matches if (x.topic_id, x.variant) == (b.topic_id, b.variant)), None)
+        out.print(f"  [bold]If {escape(b.if_)}:[/] ACR topic {b.topic_id}, variant {b.variant}"
+                  + (f" — {escape(b.label)}" if b.label else ""))
+        if m is not None and m.procedures:
+            best = [p.name for p in m.procedures if CATEGORY_ORDER[p.category] == 0]
+            out.print("    usually appropriate: " + escape(", ".join(best) or "none"))
+        elif m is not None:
+            out.print("    ratings not in the bundled data")
 
 
 def print_assessment(a: Assessment, out: Console) -> None:
@@ -85,21 +112,31 @@ def print_assessment(a: Assessment, out: Console) -> None:
         return
     out.print(f"[bold]Patient:[/] {escape(_facts(a))}")
     ind = a.indication
-    asked = ", ".join(c.replace("_", " ") for c in ind.asked_procedures)
+    # The studies as the text named them, not their codes.
+    asked = ", ".join(dict.fromkeys(e.text for e in ind.evidence.get("asked_procedures", []))) or \
+        ", ".join(c.replace("_", " ") for c in ind.asked_procedures)
     out.print("[bold]Question:[/] " + " · ".join(x for x in (
         (ind.phase or "situation unknown").replace("_", " "),
         f"purpose {ind.purpose}" if ind.purpose else "purpose not stated",
         f"asks about {asked}" if asked else "") if x))
     for note in ind.assumptions:
         out.print(f"[dim]  assumed: {escape(note)}[/]")
+    if a.unread:
+        words = ", ".join(f'"{u.text}"' for u in a.unread)
+        out.print(f"[bold yellow]Not understood:[/] {escape(words)} — these words were not read "
+                  "as any fact; check them: they may change the answer")
     if not a.matches:
         out.print()
         out.print(escape(a.statement))
-    if a.ambiguity:
+    if a.decision is not None:
+        _print_decision(a, out)
+    elif a.ambiguity:
         out.print(f"\n[yellow]{escape(a.ambiguity)}[/]")
+    branches = [(b.topic_id, b.variant, b.if_) for b in a.decision.branches] if a.decision else []
     for i, m in enumerate(a.matches):
         out.print()
-        head = "Best fit" if i == 0 else f"Also fits ({i + 1})"
+        branch = next((f for t, v, f in branches if (t, v) == (m.topic_id, m.variant)), None)
+        head = f"If {branch}" if branch else "Best fit" if i == 0 and not branches else f"Also fits ({i + 1})"
         year = f", {m.year}" if m.year else ""
         out.print(f"[bold]{head}: ACR topic {m.topic_id} — {escape(m.topic)}{year}, variant "
                   f"{m.variant}[/]" + ("  [magenta](retired topic)[/]" if m.status != "current" else ""))
@@ -107,7 +144,7 @@ def print_assessment(a: Assessment, out: Console) -> None:
         out.print("  [green]why:[/] " + escape("; ".join(m.why)))
         if m.unknown:
             out.print("  [yellow]not known:[/] " + escape("; ".join(m.unknown)))
-        if m.procedures and i == 0:
+        if m.procedures and (i == 0 or branch):
             out.print(_procedure_table(m))
         elif m.procedures:
             best = [p.name for p in m.procedures if CATEGORY_ORDER[p.category] == 0]

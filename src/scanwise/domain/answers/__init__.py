@@ -45,7 +45,10 @@ def answer(question: str, kb: KnowledgeBase, facts: dict[str, Fact], *,
             assessment = with_decision(assessment, stage_decision(profile, merged, list(q.stages), kb))
     elif assessment is None:
         assessment = _assess_from_question(q, kb)
-    return compose(q, kb, facts, assessment=assessment, personalized=personalized)
+    result = compose(q, kb, facts, assessment=assessment, personalized=personalized)
+    if assessment is not None:  # the engine's branch and unread words travel with the answer
+        result = result.model_copy(update={"unread": assessment.unread, "decision": assessment.decision})
+    return result
 
 
 def merge_indication(indication: Indication | None, q: Question, kb: KnowledgeBase) -> Indication:

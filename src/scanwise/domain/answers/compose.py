@@ -213,8 +213,9 @@ class _Composer:
             return _Para(f"If your {_is(when)}: {said} {where}.", ["acr.categories"])
         others = "; ".join(f"{s.publisher} ({s.year or 'undated'}): {s.text}" for s in match.statements[:2])
         cites: list[str] = []
-        if not others:  # no statements from the engine: the fact base's own guideline facts for this stage
-            stage = when.split()[1]  # "stage IIB to IIIC": the first sub-stage of the branch
+        first_stage = _FIRST_STAGE.search(when)  # "clinical stage IIB–IIIC": the branch's first sub-stage
+        if not others and first_stage:  # no statements: the fact base's own guideline facts for this stage
+            stage = first_stage.group(1)
             mention = [_MENTIONS[code] for code in self.tests if code in _MENTIONS]
             fitting = [f for f in self.facts.values() if f.subject == "staging" and f.kind == "guideline"
                        and f.applies.stages and stage in f.applies.stages
@@ -407,6 +408,8 @@ class _Composer:
                 self.used.add(fid)
                 block.bullets.append(_Para(" ".join(fact.text.split()), [fid]))
         return block
+
+_FIRST_STAGE = re.compile(r"\bstage\s+(0|IV|I{1,3}[ABC]?)\b")
 
 
 def _is(when: str) -> str:

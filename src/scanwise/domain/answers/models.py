@@ -14,6 +14,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from scanwise.domain.answers.question import Intent, Question
+from scanwise.domain.assess import Decision, Unread
 from scanwise.domain.facts import Fact
 
 SectionKind = Literal[
@@ -98,6 +99,10 @@ class Answer(BaseModel):
     understood: Question
     assumptions: list[str] = []  # what was inferred rather than stated
     notes: list[str] = []
+    # From the assessment behind a personal answer: words not understood, and the branch when
+    # a deciding fact is unknown (see Assessment).
+    unread: list[Unread] = []
+    decision: Decision | None = None
 
     def fact_ids(self) -> list[str]:
         seen: list[str] = list(dict.fromkeys(self.short_citations))

@@ -17,7 +17,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict
 
 from scanwise.domain.answers.outlines import find_topic
-from scanwise.domain.kb import KnowledgeBase, phrase_regex
+from scanwise.domain.kb import KnowledgeBase
 from scanwise.domain.profile import STAGE_SUBGROUPS, Phase, Receptor, StageGroup, Subtype
 
 Intent = Literal[
@@ -180,7 +180,7 @@ def _tokens(text: str) -> list[str]:
     return _TOKEN.findall(text.lower().replace("’", "'"))
 
 
-# Symptoms that change which tests fit (spread, a new lump), read with the vocabulary's own words.
+# Symptoms that change which tests fit (spread, a new lump), as the clinical reader reads them.
 _SYMPTOM_CODES = ("bone_pain", "neurologic_symptoms", "cough", "dyspnea", "chest_pain", "abdominal_pain",
                   "jaundice", "palpable_mass")
 
@@ -191,7 +191,6 @@ class _Lexicon:
     longest: int
     fuzzy_keys: list[str]  # phrases of 5+ letters, for misspellings
     fuzzy_codes: dict[str, str]
-    symptoms: dict[str, re.Pattern[str]]  # symptom code -> its vocabulary phrases
 
 
 _lexicons: dict[str, _Lexicon] = {}
@@ -220,10 +219,7 @@ def _build_lexicon(kb: KnowledgeBase) -> _Lexicon:
         if len(joined.replace(" ", "")) >= 5:
             fuzzy[joined] = code
             fuzzy.setdefault(joined.replace(" ", ""), code)
-    symptoms = {code: re.compile("|".join(phrase_regex(p) for p in sorted(kb.terms[code].patterns, key=len,
-                                                                          reverse=True)), re.IGNORECASE)
-                for code in _SYMPTOM_CODES if code in kb.terms}
-    return _Lexicon(phrases, max(len(p) for p in phrases), sorted(fuzzy), fuzzy, symptoms)
+    return _Lexicon(phrases, max(len(p) for p in phrases), sorted(fuzzy), fuzzy)
 
 
 # Words too common to be read as a misspelt test name.
@@ -310,7 +306,7 @@ def _rx(pattern: str) -> re.Pattern[str]:
 _NUMBER_WORDS = {"zero": "0", "one": "I", "two": "II", "three": "III", "four": "IV",
                  "0": "0", "1": "I", "2": "II", "3": "III", "4": "IV",
                  "i": "I", "ii": "II", "iii": "III", "iv": "IV"}
-_STAGE = _rx(r"\bstage\s*(?P<num>iv|iii|ii|i|[0-4]|zero|one|two|three|four)\s*(?P<sub>[abc])?\b")
+# "stage 2 or maybe 3": the person does not know yet, so both stay open.
 _STAGE_EITHER = _rx(r"\bstage\s*(?P<a>iii|ii|i|[1-3]|one|two|three)\s*(?:or|to|/)\s*(?:maybe\s*|possibly\s*)?"
                     r"(?:stage\s*)?(?P<b>iii|ii|i|iv|[1-4]|two|three|four)\b")
 _EARLY = _rx(r"\bearly[\s-]*stage\b|\bearly breast cancer\b|\bearly cancer\b")
@@ -319,15 +315,6 @@ _METASTATIC = _rx(r"\b(metastatic|stage\s*iv|secondary breast cancer|de novo met
                   r"has spread to (my|the) (bones?|liver|lungs?|brain))\b")
 _DCIS = _rx(r"\b(dcis|ductal carcinoma in situ)\b")
 
-_POS = r"(?:\s*\+|[\s-]*(?:positive|pos\b|amplified))"
-_NEG = r"(?:\s*-(?![a-z])|\s*−|[\s-]*(?:negative|neg\b|non[\s-]?amplified|not amplified))"
-_HER2 = r"her[\s-]?2(?:[\s/-]?neu)?"
-_HR = r"(?:er|hr|hormone[\s-]receptor|hormone|estrogen(?:[\s-]receptor)?|oestrogen(?:[\s-]receptor)?)"
-_HER2_POS = _rx(rf"\b{_HER2}{_POS}|\b{_HER2}[\s-]*enriched\b")
-_HER2_NEG = _rx(rf"\b{_HER2}{_NEG}")
-_ER_POS = _rx(rf"\b{_HR}(?:\s*/\s*pr)?{_POS}|\bluminal\b")
-_ER_NEG = _rx(rf"\b{_HR}(?:\s*/\s*pr)?{_NEG}")
-_TRIPLE_NEG = _rx(r"\btriple[\s-]*neg(?:ative)?\b|\btnbc\b")
 _LOBULAR = _rx(r"\blobular\b|\bilc\b")
 _INFLAMMATORY = _rx(r"\binflammatory breast\b|\bibc\b")
 
@@ -352,15 +339,6 @@ _PHASE_CUES: list[tuple[Phase, re.Pattern[str]]] = [
                           r"has (it|the cancer) spread|check (if|whether) (it|the cancer) (has )?spread|"
                           r"before (my )?(surgery|operation|treatment))\b")),
 ]
-
-_DENIAL = _rx(r"\b(no|not|without|never|don't have|do not have|haven't had|have not had|denies)\b"
-              r"[^.?!,;]{0,30}$")
-_ASYMPTOMATIC = _rx(r"\b(no symptoms|without symptoms|asymptomatic|symptom[\s-]free|feel (fine|well|good)|"
-                    r"feeling (fine|well|good)|nothing (is )?wrong)\b")
-_PREGNANT = _rx(r"\bpregnan\w*\b")
-_BREASTFEEDING = _rx(r"\b(breast[\s-]?feed\w*|nursing|lactat\w*|pump(ing)? milk)\b")
-
-# --- intent -------------------------------------------------------------------------------
 
 _RADIATION = _rx(r"\b(radiation|radioactiv\w*|irradiat\w*|dose|doses|msv|millisievert\w*|expos\w*|"
                  r"how safe|is it safe|are they safe|safe to|dangerous|harmful|harm me|cause cancer|"
@@ -425,13 +403,10 @@ def understand(text: str, kb: KnowledgeBase, *, context_phase: Phase | None = No
     tests = find_tests(clean, kb)
     assumptions = [f'read "{t.words}" as {t.label}' for t in tests if t.fuzzy]
     q: dict[str, object] = {"text": clean, "tests": tests}
+    _read_facts(clean, q, kb)
     _read_stage(clean, q, assumptions)
-    _read_receptors(clean, q)
     q["lobular"] = bool(_LOBULAR.search(clean))
     q["inflammatory"] = bool(_INFLAMMATORY.search(clean))
-    q["pregnant"] = bool(_PREGNANT.search(clean))
-    q["breastfeeding"] = bool(_BREASTFEEDING.search(clean))
-    _read_symptoms(clean, q, kb)
     phase = next((p for p, cue in _PHASE_CUES if cue.search(clean)), None)
     stages = q.get("stages") or []
     if phase is None and stages and "IV" not in stages:  # type: ignore[operator]
@@ -455,25 +430,17 @@ def understand(text: str, kb: KnowledgeBase, *, context_phase: Phase | None = No
 
 
 def _read_stage(text: str, q: dict[str, object], assumptions: list[str]) -> None:
+    """Words for a range of stages: "stage 2 or 3" (not settled yet), or range words where
+    the reader found no stated stage."""
     if m := _STAGE_EITHER.search(text):
         groups = [_NUMBER_WORDS[m.group(g).lower()] for g in ("a", "b")]
         q["stages"] = [s for g in groups for s in STAGE_SUBGROUPS.get(g, (g,))]
         q["stage_words"] = m.group(0)
         assumptions.append(f'read "{m.group(0)}" as not settled yet: stage {groups[0]} or {groups[1]}')
-    elif m := _STAGE.search(text):
-        num = _NUMBER_WORDS[m.group("num").lower()]
-        sub = (m.group("sub") or "").upper()
-        group = num + sub
-        if group in STAGE_SUBGROUPS:
-            q["stages"] = list(STAGE_SUBGROUPS[group])
-        elif group in ("0", "IA", "IB", "IIA", "IIB", "IIIA", "IIIB", "IIIC", "IV"):
-            q["stages"] = [group]
-        elif num in STAGE_SUBGROUPS:
-            q["stages"] = list(STAGE_SUBGROUPS[num])
-        elif num in ("0", "IV"):
-            q["stages"] = [num]
-        q["stage_words"] = m.group(0)
-    elif m := _METASTATIC.search(text):
+        return
+    if q.get("stages"):
+        return
+    if m := _METASTATIC.search(text):
         q["stages"] = ["IV"]
         q["stage_words"] = m.group(0)
     elif m := _LOCALLY_ADVANCED.search(text):
@@ -489,36 +456,30 @@ def _read_stage(text: str, q: dict[str, object], assumptions: list[str]) -> None
         q["stage_words"] = m.group(0)
 
 
-def _read_receptors(text: str, q: dict[str, object]) -> None:
-    if _TRIPLE_NEG.search(text):
+def _read_facts(text: str, q: dict[str, object], kb: KnowledgeBase) -> None:
+    """Stage, receptors, pregnancy and symptoms from the one clinical reader (scanwise.nlp),
+    whose ConText rules decide what is denied and whose fact it is: the domain keeps no text
+    reader of its own. Range words the reader has no single stage for ("early stage") stay above."""
+    from scanwise.nlp.scenario import read_scenario  # the reader is an adapter; loaded on use
+
+    profile, _ = read_scenario(text, kb)
+    if profile.stage is not None and not q.get("stages"):
+        q["stages"] = list(STAGE_SUBGROUPS.get(profile.stage, (profile.stage,)))
+        q["stage_words"] = profile.cite("stage")
+    if profile.subtype == "triple_negative":
         q.update(triple_negative=True, er="negative", her2="negative")
-        return
-    if _HER2_POS.search(text):
-        q["her2"] = "positive"
-    elif _HER2_NEG.search(text):
-        q["her2"] = "negative"
-    # "HER2-negative" must not read as "ER-negative": look for ER outside HER2 mentions.
-    without_her2 = re.sub(rf"\b{_HER2}\S*", " ", text, flags=re.IGNORECASE)
-    if _ER_POS.search(without_her2):
-        q["er"] = "positive"
-    elif _ER_NEG.search(without_her2):
-        q["er"] = "negative"
-
-
-def _read_symptoms(text: str, q: dict[str, object], kb: KnowledgeBase) -> None:
-    named: list[str] = []
-    denied = False
-    for code, pattern in _lexicon(kb).symptoms.items():
-        for m in pattern.finditer(text):
-            if _DENIAL.search(text[max(0, m.start() - 40):m.start()]):
-                denied = True
-                continue
-            if code not in named:
-                named.append(code)
+    else:
+        for key in ("er", "her2"):
+            value = getattr(profile, key)
+            if value in ("positive", "negative"):
+                q[key] = value
+    q["pregnant"] = bool(profile.pregnant)
+    q["breastfeeding"] = bool(profile.lactating)
+    named = [c for c in profile.symptoms if c in _SYMPTOM_CODES]
     q["symptoms"] = named
     if named:
         q["symptomatic"] = True
-    elif _ASYMPTOMATIC.search(text) or denied:
+    elif profile.asymptomatic or any(c in _SYMPTOM_CODES for c in profile.denied_symptoms):
         q["symptomatic"] = False
 
 

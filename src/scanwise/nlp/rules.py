@@ -1,0 +1,109 @@
+"""The clinical reader's rules, loaded from knowledge/reading.yaml and validated on load.
+
+Shorthand and lay wording (each with what it means), medspaCy ConText scopes (negation,
+relatives, other people, resolved), the words for each organ's cancer and the clinical-looking
+cue words the reader reports when it cannot place them. The reader keeps no lists of its own.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from pathlib import Path
+from typing import Literal
+
+from pydantic import field_validator
+
+from scanwise.domain.kb import DATA_DIR, KnowledgeBaseError, Strict, load_yaml, validate_entry
+from scanwise.nlp.normalize import CleanText, _Builder
+
+RULES_FILE = "reading.yaml"
+
+
+class Wording(Strict):
+    written: str  # lower-case, whole words
+    means: str  # what the reader reads instead
+    kind: Literal["abbreviation", "lay", "misspelling"]
+
+    @field_validator("written")
+    @classmethod
+    def _lower(cls, v: str) -> str:
+        if v != v.lower() or not v.strip():
+            raise ValueError("must be a non-empty lower-case phrase")
+        return v
+
+
+class Context(Strict):
+    terminate: list[str]
+    relatives: list[str]
+    other_persons: list[str]
+    headings: list[str]
+    cancer_past: list[str]
+    historical_stops: list[str]
+    resolved: list[str]
+
+
+class Organ(Strict):
+    words: list[str]  # "gastric": before a cancer noun, names this organ's cancer
+    names: list[str]  # "lymphoma": a cancer of this organ by itself
+
+
+class Cancers(Strict):
+    breast: list[str]
+    cancer_nouns: list[str]
+    organs: dict[str, Organ]
+
+
+class Cue(Strict):
+    word: str
+    means: str
+
+
+class ReadingRules(Strict):
+    wording: list[Wording]
+    context: Context
+    cancers: Cancers
+    cues: list[Cue]
+
+    @field_validator("wording")
+    @classmethod
+    def _unique(cls, v: list[Wording]) -> list[Wording]:
+        seen = [w.written for w in v]
+        dup = {w for w in seen if seen.count(w) > 1}
+        if dup:
+            raise ValueError(f"written more than once: {', '.join(sorted(dup))}")
+        return v
+
+
+@functools.lru_cache(maxsize=4)
+def load_rules(data_dir: Path = DATA_DIR) -> ReadingRules:
+    path = data_dir / RULES_FILE
+    if not path.exists():
+        raise KnowledgeBaseError(f"{RULES_FILE}: missing from {data_dir}")
+    rules: ReadingRules = validate_entry(ReadingRules, load_yaml(path), path, "reading rules")
+    return rules
+
+
+@functools.lru_cache(maxsize=4)
+def _wording_pattern(data_dir: Path = DATA_DIR) -> tuple[re.Pattern[str], dict[str, str]]:
+    rules = load_rules(data_dir)
+    means = {w.written: w.means for w in rules.wording}
+    words = sorted(means, key=len, reverse=True)  # longest first: "ca hx" before "ca"
+    pattern = re.compile(r"(?<![\w/-])(" + "|".join(re.escape(w) for w in words) + r")(?![\w/])",
+                         re.IGNORECASE)
+    return pattern, means
+
+
+def expand(text: str, data_dir: Path = DATA_DIR) -> CleanText:
+    """The text with shorthand and lay wording replaced by what it means; each character knows
+    where it stood in the original, so evidence quotes the words as written."""
+    pattern, means = _wording_pattern(data_dir)
+    b = _Builder(text)
+    b.sub(pattern, lambda m: means[m.group(1).lower()])
+    return CleanText("".join(b.chars), tuple(b.origin + [len(text)]))
+
+
+@functools.lru_cache(maxsize=4)
+def cue_pattern(data_dir: Path = DATA_DIR) -> re.Pattern[str]:
+    words = sorted({c.word for c in load_rules(data_dir).cues}, key=len, reverse=True)
+    return re.compile(r"\b(" + "|".join(re.escape(w) for w in words) + r")\b", re.IGNORECASE)
