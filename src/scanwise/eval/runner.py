@@ -128,6 +128,9 @@ def run(cases: list[Scenario], kb: KnowledgeBase) -> dict[str, Any]:
             "ok": all(results.values()),
             "confidently_wrong": not results["top"] and not shows_doubt(a),
             "branch_shown": bool(_branches(a)),
+            # A branch where the set's author says the text decides: right only if it holds the
+            # expected variant, and still a hedge worth counting.
+            "unasked_branch": bool(_branches(a)) and not case.branch,
             "failed": [k for k, ok in results.items() if not ok],
             "expected_top": list(case.top) if case.top else None,
             "got_top": [a.matches[0].topic_id, a.matches[0].variant] if a.matches else None,
@@ -144,6 +147,7 @@ def run(cases: list[Scenario], kb: KnowledgeBase) -> dict[str, Any]:
         # Wrong with nothing on screen to say so: the failure a clinician cannot see.
         "confidently_wrong": sum(r["confidently_wrong"] for r in rows),
         "branches_shown": sum(r["branch_shown"] for r in rows),
+        "branches_where_text_decides": sum(r["unasked_branch"] for r in rows),
         "by_style": _by_style(rows),
         "by_check": {k: {"correct": v[0], "total": v[1], "accuracy": round(v[0] / v[1], 4)}
                      for k, v in totals.items()},
@@ -170,7 +174,8 @@ def print_report(report: dict[str, Any], out: Console) -> None:
     out.print(f"Top-1 variant accuracy: [bold]{report['top1_accuracy']:.1%}[/]; scenarios passing "
               f"every check: {report['all_checks_passed']}/{report['scenarios']}")
     out.print(f"Confidently wrong (wrong top-1, no ambiguity or branch shown): "
-              f"[bold]{report['confidently_wrong']}[/]; branches shown: {report['branches_shown']}")
+              f"[bold]{report['confidently_wrong']}[/]; branches shown: {report['branches_shown']} "
+              f"({report['branches_where_text_decides']} where the set expects one variant)")
     for style, v in report["by_style"].items():
         out.print(f"  style {style:<12} top-1 {v['top_correct']}/{v['scenarios']}, "
                   f"confidently wrong {v['confidently_wrong']}")
