@@ -270,11 +270,11 @@ def test_follow_ups_are_read_as_meant_and_say_a_or_an(client: TestClient, kb: Kn
     from scanwise.domain.answers import understand
 
     svc = client.app.state.services  # type: ignore[attr-defined]
-    given = svc.ask(SEED_QUESTION)
-    follow_ups = svc.follow_ups(given)
+    given = svc.ask(svc.core, SEED_QUESTION)
+    follow_ups = svc.follow_ups(svc.core, given)
     assert len(follow_ups) == 4
     assert "How much radiation does a CT scan give?" in follow_ups
     for question in follow_ups:
         intent = understand(question, kb).intent
         assert intent not in (given.intent, "out_of_scope", "general"), question
-    assert "an FDG-PET/CT" in " ".join(svc.follow_ups(svc.ask("What is a PET/CT scan?")))
+    assert "an FDG-PET/CT" in " ".join(svc.follow_ups(svc.core, svc.ask(svc.core, "What is a PET/CT scan?")))

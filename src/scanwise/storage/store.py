@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import sqlite3
 import uuid
 from collections.abc import Mapping
 from datetime import UTC, datetime
@@ -13,9 +14,9 @@ from typing import Any
 
 from platformdirs import user_data_dir
 from pydantic import BaseModel
-from sqlalchemy import JSON, DateTime, Integer, String, Text, create_engine, event, select, text
+from sqlalchemy import JSON, DateTime, Integer, String, Text, create_engine, event, select
 from sqlalchemy.engine import URL, Engine, make_url
-from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+from sqlalchemy.exc import ArgumentError, DisconnectionError, SQLAlchemyError
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, sessionmaker
 from sqlalchemy.pool import StaticPool
 
@@ -79,6 +80,16 @@ class _AuditRow(_Base):
     kb_version: Mapped[str] = mapped_column(String(64))
     input_sha256: Mapped[str] = mapped_column(String(64), index=True)
     result: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+class _ProbeRow(_Base):
+    """One row the health check writes and reads back."""
+
+    __tablename__ = "health_probe"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    token: Mapped[str] = mapped_column(String(32))
+    written_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
 class SavedProfile(BaseModel):
@@ -171,8 +182,14 @@ class Store:
         self.engine.dispose()
 
     def ping(self) -> None:
-        with self.engine.connect() as conn:
-            conn.execute(text("SELECT 1"))
+        """Write a probe row and read it back: raises if the database cannot be written."""
+        token = uuid.uuid4().hex
+        with self._session.begin() as session:
+            session.merge(_ProbeRow(id=1, token=token, written_at=datetime.now(UTC)))
+        with self._session() as session:
+            row = session.get(_ProbeRow, 1)
+            if row is None or row.token != token:
+                raise StoreError(f"the database {self.url} did not keep what was written")
 
     # --- saved profiles -------------------------------------------------------------------
 
@@ -235,17 +252,40 @@ def _engine(url: URL) -> Engine:
     if url.database in (None, "", ":memory:"):
         # One shared connection, or every thread would see its own empty database.
         return create_engine(url, poolclass=StaticPool, connect_args={"check_same_thread": False})
-    Path(url.database).parent.mkdir(parents=True, exist_ok=True)  # type: ignore[arg-type]
-    engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 10})
+    path = Path(url.database)  # type: ignore[arg-type]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    sqlite3.connect(path).close()  # the file is made once, here, and never again behind our back
+
+    def connect() -> sqlite3.Connection:
+        # mode=rw: a file deleted while the server runs is an error, not a new empty database.
+        return sqlite3.connect(f"{path.as_uri()}?mode=rw", uri=True, check_same_thread=False,
+                               timeout=10)
+
+    engine = create_engine(url, creator=connect)
 
     @event.listens_for(engine, "connect")
-    def _pragmas(dbapi_connection: Any, _record: Any) -> None:
+    def _pragmas(dbapi_connection: Any, record: Any) -> None:
         # WAL lets readers go on while the audit trail is written.
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.close()
+        record.info["inode"] = _inode(path)
+
+    @event.listens_for(engine, "checkout")
+    def _same_file(_dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        # A pooled connection may still hold a file that was deleted or replaced: drop it, so
+        # that the next one opens the file that is there now (or fails if none is).
+        if record.info.get("inode") != _inode(path):
+            raise DisconnectionError("the database file was removed or replaced")
 
     return engine
+
+
+def _inode(path: Path) -> int | None:
+    try:
+        return path.stat().st_ino
+    except OSError:
+        return None
 
 
 def _saved(row: _ProfileRow) -> SavedProfile:

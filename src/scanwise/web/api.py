@@ -9,10 +9,12 @@ from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 from starlette.datastructures import UploadFile
 
+from scanwise.core import Scanwise, UnusableInput
 from scanwise.domain.answers import Answer
 from scanwise.domain.assess import Assessment
 from scanwise.records import RecordReading
 from scanwise.storage import AuditEntry, SavedProfile
+from scanwise.web import services as services_ops
 from scanwise.web.errors import ApiError, BodyTooLarge, ErrorBody
 from scanwise.web.schemas import (
     AskRequest,
@@ -22,7 +24,7 @@ from scanwise.web.schemas import (
     StageRequest,
     StageResponse,
 )
-from scanwise.web.services import Services, api_errors
+from scanwise.web.services import Services
 
 router = APIRouter(prefix="/api")
 
@@ -65,32 +67,39 @@ async def recommend(body: RecommendRequest, svc: Svc, response: Response) -> Ass
         assert body.profile is not None  # the request model allows nothing else
         result = await svc.workers.run(svc.assess_profile, body.profile, body.indication,
                                        include_retired=body.include_retired)
-    ok = await svc.workers.run(svc.audit, result, surface="api.recommend",
+    ok = await svc.workers.io(svc.audit, result, surface="api.recommend",
                                inputs=body.model_dump(mode="json"))
     _audit_header(response, ok)
     return result
 
 
-def _ask(svc: Services, body: AskRequest) -> Answer:
+def _ask(core: Scanwise, body: AskRequest) -> Answer:
     ctx = body.context
     if ctx is None:
-        return svc.ask(body.question)
+        return services_ops.ask(core, body.question)
     if ctx.text is not None:
-        profile, indication = svc.read_text(ctx.text, "context.text")
-        return svc.ask(body.question, profile=profile, indication=indication)
-    return svc.ask(body.question, profile=ctx.profile, indication=ctx.indication)
+        profile, indication = services_ops.read_text(core, ctx.text, "context.text")
+        return services_ops.ask(core, body.question, profile=profile, indication=indication)
+    return services_ops.ask(core, body.question, profile=ctx.profile, indication=ctx.indication)
 
 
 @router.post("/ask", response_model=Answer, responses=_ERR, tags=["guidance"],
              summary="A plain-language, sourced answer (same JSON as `scanwise ask --json`)")
 async def ask(body: AskRequest, svc: Svc) -> Answer:
-    return await svc.workers.run(_ask, svc, body)
+    return await svc.workers.run(_ask, body)
 
 
-def _stage(svc: Services, body: StageRequest) -> StageResponse:
-    with api_errors():
-        result = svc.core.stage(body.t, body.n, body.m, grade=body.grade, er=body.er, pr=body.pr,
-                                her2=body.her2, oncotype=body.oncotype)
+def _stage(core: Scanwise, body: StageRequest) -> StageResponse:
+    from scanwise.domain.staging import StagingError
+
+    try:
+        result = core.stage(body.t, body.n, body.m, grade=body.grade, er=body.er, pr=body.pr,
+                            her2=body.her2, oncotype=body.oncotype)
+    except UnusableInput as exc:
+        cause = exc.__cause__
+        # The staging message quotes the value; an API error never echoes what was sent.
+        message = f"{cause.field}: {cause.reason}" if isinstance(cause, StagingError) else exc.message
+        raise ApiError(422, exc.code, message, field=exc.field) from exc
     return StageResponse.model_validate(result.to_dict())
 
 
@@ -154,7 +163,7 @@ async def extract(request: Request, svc: Svc) -> RecordReading:
 @router.post("/stage", response_model=StageResponse, responses=_ERR, tags=["staging"],
              summary="AJCC 8th edition breast stage groups (same JSON as `scanwise stage --json`)")
 async def stage_case(body: StageRequest, svc: Svc) -> StageResponse:
-    return await svc.workers.run(_stage, svc, body)
+    return await svc.workers.run(_stage, body)
 
 
 @router.get("/kb", responses=_ERR, tags=["knowledge base"],
@@ -169,7 +178,7 @@ async def kb_coverage(svc: Svc) -> dict[str, Any]:
              responses=_ERR, tags=["saved profiles"],
              summary="Save a profile (only on request; record text only if included)")
 async def save_profile(body: SaveProfileRequest, svc: Svc) -> SavedProfile:
-    return await svc.workers.run(svc.store.save_profile, body.profile, kb_version=svc.kb.version,
+    return await svc.workers.io(svc.store.save_profile, body.profile, kb_version=svc.kb.version,
                                  indication=body.indication, label=body.label,
                                  record_text=body.record_text)
 
@@ -177,7 +186,7 @@ async def save_profile(body: SaveProfileRequest, svc: Svc) -> SavedProfile:
 @router.get("/profiles/{profile_id}", response_model=SavedProfile,
             responses={**_ERR, **_NOT_FOUND}, tags=["saved profiles"], summary="A saved profile")
 async def get_profile(profile_id: ProfileId, svc: Svc) -> SavedProfile:
-    saved = await svc.workers.run(svc.store.get_profile, profile_id)
+    saved = await svc.workers.io(svc.store.get_profile, profile_id)
     if saved is None:
         raise ApiError(404, "not_found", "No saved profile has this id (it may have been deleted).",
                        field="profile_id")
@@ -188,7 +197,7 @@ async def get_profile(profile_id: ProfileId, svc: Svc) -> SavedProfile:
                responses={**_ERR, **_NOT_FOUND}, tags=["saved profiles"],
                summary="Delete a saved profile")
 async def delete_profile(profile_id: ProfileId, svc: Svc) -> Response:
-    if not await svc.workers.run(svc.store.delete_profile, profile_id):
+    if not await svc.workers.io(svc.store.delete_profile, profile_id):
         raise ApiError(404, "not_found", "No saved profile has this id (it may have been deleted).",
                        field="profile_id")
     return Response(status_code=204)
@@ -198,4 +207,4 @@ async def delete_profile(profile_id: ProfileId, svc: Svc) -> Response:
             summary="The audit trail of assessments, newest first (no user text)")
 async def audit_trail(svc: Svc, limit: Annotated[int, Query(ge=1, le=500)] = 50,
                       offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0) -> list[AuditEntry]:
-    return await svc.workers.run(svc.store.audit_entries, limit=limit, offset=offset)
+    return await svc.workers.io(svc.store.audit_entries, limit=limit, offset=offset)

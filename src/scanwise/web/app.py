@@ -48,10 +48,12 @@ def create_app(settings: WebSettings | None = None, *, store: Store | None = Non
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        # Build the text pipeline and load the fact base in the background, so the first
-        # visitor does not wait for them; a request that comes sooner waits on the same lock.
-        threading.Thread(target=svc.warm_up, name="scanwise-warm-up", daemon=True).start()
+        # The workers build their readers in the background, so the server answers at once; a
+        # request that comes sooner waits (within its deadline) for the first worker ready.
+        threading.Thread(target=svc.workers.start, name="scanwise-workers", daemon=True).start()
+        core.facts  # noqa: B018 (the pages render with the fact base: load it now)
         yield
+        svc.workers.close()
         store.close()
 
     app = FastAPI(title="scanwise", version=scanwise.__version__, description=DESCRIPTION,
@@ -60,14 +62,17 @@ def create_app(settings: WebSettings | None = None, *, store: Store | None = Non
     app.add_middleware(RequestContext, max_body_bytes=settings.max_upload_bytes + _FRAMING_BYTES)
     _install_error_handlers(app)
 
-    @app.get("/healthz", response_model=Health, tags=["service"], summary="Liveness and readiness")
+    @app.api_route("/healthz", methods=["GET", "HEAD"], response_model=Health, tags=["service"],
+                   summary="Liveness and readiness: writes and reads a probe row in the database")
     async def healthz() -> Health:
+        # Database work runs beside the readers, so a busy pool never reads as a database fault.
         try:
-            await svc.workers.run(store.ping)
+            await svc.workers.io(store.ping)
             database = "ok"
-        except Exception:  # a health check reports the fault instead of failing
+        except ApiError:  # a health check reports the fault instead of failing
             database = "unavailable"
-        return Health(status="ok", kb_version=core.kb_version, database=database)  # type: ignore[arg-type]
+        return Health(status="ok", kb_version=core.kb_version, database=database,  # type: ignore[arg-type]
+                      workers=svc.workers.ready)
 
     app.include_router(api.router)
     app.include_router(pages.router)

@@ -46,10 +46,20 @@ class ApiError(Exception):
         self.details = details
         self.headers = headers
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Raised in a worker process and re-raised here: pickled with every attribute.
+        return (_api_error, (self.status, self.code, self.message, self.field, self.details,
+                             self.headers))
+
     def body(self, request_id: str | None = None) -> dict[str, Any]:
         info = ErrorInfo(code=self.code, message=self.message, field=self.field,
                          details=self.details, request_id=request_id)
         return {"error": info.model_dump(exclude_none=True)}
+
+
+def _api_error(status: int, code: str, message: str, field: str | None,
+               details: list[ErrorDetail] | None, headers: dict[str, str] | None) -> ApiError:
+    return ApiError(status, code, message, field=field, details=details, headers=headers)
 
 
 class BodyTooLarge(HTTPException):

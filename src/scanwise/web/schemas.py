@@ -115,3 +115,5 @@ class Health(BaseModel):
     status: Literal["ok"]
     kb_version: str
     database: Literal["ok", "unavailable"]
+    #: Worker processes ready to read and assess (fewer while one is being replaced).
+    workers: int = 0

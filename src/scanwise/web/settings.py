@@ -16,8 +16,9 @@ class WebSettings(BaseModel):
     max_upload_bytes: int = Field(default=5 * MB, gt=0)
     #: Seconds one request's CPU work may take before it gets 504.
     timeout_s: float = Field(default=30.0, gt=0)
-    #: Threads doing CPU work at once, and requests that may wait for one before 503.
-    threads: int = Field(default=4, ge=1)
+    #: Worker processes doing CPU work (each with its own reader), and requests that may wait
+    #: for one before 503.
+    processes: int = Field(default=1, ge=1, le=64)
     max_waiting: int = Field(default=64, ge=0)
     #: Keep an audit trail of assessments (time, kb version, input hash, redacted result).
     audit: bool = True
