@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from pydantic import SecretStr
 from test_web_api import SEED_QUESTION, SEED_SCENARIO, pathology_pdf
 from typer.testing import CliRunner
 
@@ -24,10 +25,14 @@ from scanwise.web.facts_form import FormProblem, build_form, read_form
 NO_FILE = {"file": ("", b"", "application/octet-stream")}  # what a browser sends for an empty input
 
 
+TOKEN = "pages-admin-token"
+
 @pytest.fixture(scope="module")
 def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
     db = tmp_path_factory.mktemp("pages") / "pages.db"
-    with TestClient(create_app(WebSettings(db=str(db)))) as c:
+    # As a browser on this site: Host localhost, forms sent from its own pages.
+    with TestClient(create_app(WebSettings(db=str(db), admin_token=SecretStr(TOKEN))), base_url="http://localhost",
+                    headers={"origin": "http://localhost"}) as c:
         yield c
 
 
@@ -149,7 +154,8 @@ def test_clinician_seed_scenario(client: TestClient) -> None:
     assert 'href="/articles/310/2"' in response.text
     assert "What would refine this" in text or not re.search("missing", text)
     assert "Not medical advice" in text
-    audit = client.get("/api/audit", params={"limit": 1}).json()[0]
+    audit = client.get("/api/audit", params={"limit": 1},
+                       headers={"authorization": f"Bearer {TOKEN}"}).json()[0]
     assert audit["surface"] == "web.clinician"
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import sqlite3
 import uuid
 from collections.abc import Mapping
@@ -133,19 +134,55 @@ def input_hash(inputs: Mapping[str, Any]) -> str:
     return hashlib.sha256(data.encode("utf-8")).hexdigest()
 
 
-def redact(assessment: Assessment) -> dict[str, Any]:
-    """The Assessment JSON without the user's own words: no scenario text, no evidence quotes.
+#: The largest audit row kept whole; a bigger one keeps its outline only.
+MAX_AUDIT_ROW_BYTES = 32 * 1024
+# Profile fields typed as plain text: whatever was sent. Every other field is a number, a yes/no
+# or one of a fixed set of values, checked on input.
+_TEXT_FIELDS = ("t", "n", "m", "other_cancer")
+_CODE_LISTS = ("symptoms", "denied_symptoms", "findings", "family_history")
+_TNM = re.compile(r"^(?:y|r|yr)?[cp]?[TNM](?:is|[0-4Xx]|mi)[a-d]?(?:\((?:sn|i[+-]|mol[+-]|f|m)\))?$")
 
-    Reasons (``why``) keep the short clinical phrases they rest on, e.g. ``stage I``, so an
-    auditor can still see why a variant was chosen.
+
+def _word(value: str) -> str:
+    """A word of the user's as the audit keeps it: a short hash that can be matched, not read."""
+    return "sha256:" + hashlib.sha256(value.encode("utf-8")).hexdigest()[:16]
+
+
+def redact(assessment: Assessment, codes: frozenset[str] = frozenset()) -> dict[str, Any]:
+    """The Assessment JSON without the user's own words: codes and numbers only.
+
+    No scenario text, no evidence quotes, no words the reader could not place; text fields of
+    a structured profile (T, N, M, other cancer) are kept only when they are a TNM category,
+    code lists only where an entry is a vocabulary code in ``codes``; anything else becomes a
+    short hash. Reasons (``why``) keep the short clinical phrases they rest on, e.g.
+    ``stage I``, so an auditor can still see why a variant was chosen. A row over
+    MAX_AUDIT_ROW_BYTES keeps only its outline (knowledge base, stage, matched variants).
     """
     data = assessment.model_dump(mode="json")
-    data["profile"]["evidence"] = {}
-    data["indication"]["text"] = ""
-    data["indication"]["evidence"] = {}
+    profile, indication = data["profile"], data["indication"]
+    profile["evidence"] = {}
+    for name in _TEXT_FIELDS:
+        value = profile.get(name)
+        if isinstance(value, str) and not _TNM.match(value):
+            profile[name] = _word(value)
+    for name in _CODE_LISTS:
+        profile[name] = [v if v in codes else _word(v) for v in profile.get(name) or []]
+    profile["labs"] = {(k if k in codes else _word(k)): v for k, v in (profile.get("labs") or {}).items()}
+    indication["text"] = ""
+    indication["evidence"] = {}
+    indication["asked_procedures"] = [v if v in codes else _word(v)
+                                      for v in indication.get("asked_procedures") or []]
+    indication["assumptions"] = [_word(v) for v in indication.get("assumptions") or []]
+    if indication.get("scope_note"):
+        indication["scope_note"] = _word(indication["scope_note"])
+    data["unread"] = []
     for flag in data["red_flags"]:
         for trigger in flag["triggered_by"]:
             trigger["evidence"] = None
+    if len(json.dumps(data, separators=(",", ":"))) > MAX_AUDIT_ROW_BYTES:
+        data = {"kb_version": data["kb_version"], "truncated": True, "stage": data.get("stage"),
+                "matches": [{k: m.get(k) for k in ("topic_id", "variant", "score")}
+                            for m in data["matches"][:20]]}
     return data
 
 
@@ -224,11 +261,12 @@ class Store:
 
     # --- audit trail ------------------------------------------------------------------------
 
-    def record_assessment(self, assessment: Assessment, *, surface: str,
-                          input_sha256: str) -> AuditEntry:
+    def record_assessment(self, assessment: Assessment, *, surface: str, input_sha256: str,
+                          codes: frozenset[str] = frozenset()) -> AuditEntry:
+        """Keep the assessment, redacted (see :func:`redact`; ``codes``: the vocabulary)."""
         row = _AuditRow(created_at=datetime.now(UTC), surface=surface,
                         kb_version=assessment.kb_version, input_sha256=input_sha256,
-                        result=redact(assessment))
+                        result=redact(assessment, codes))
         with self._session.begin() as session:
             session.add(row)
             session.flush()

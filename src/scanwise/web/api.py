@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hmac
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
@@ -25,6 +26,7 @@ from scanwise.web.schemas import (
     StageResponse,
 )
 from scanwise.web.services import Services
+from scanwise.web.settings import is_loopback
 
 router = APIRouter(prefix="/api")
 
@@ -203,8 +205,36 @@ async def delete_profile(profile_id: ProfileId, svc: Svc) -> Response:
     return Response(status_code=204)
 
 
-@router.get("/audit", response_model=list[AuditEntry], responses=_ERR, tags=["audit"],
-            summary="The audit trail of assessments, newest first (no user text)")
-async def audit_trail(svc: Svc, limit: Annotated[int, Query(ge=1, le=500)] = 50,
+def require_admin(request: Request, svc: Svc) -> None:
+    """Administrative endpoints: the bearer token from ``--admin-token-file``; without one,
+    only a server bound to loopback answers them, and only to callers on this machine."""
+    token = svc.settings.admin_token
+    given = request.headers.get("authorization", "")
+    if token is not None:
+        scheme, _, value = given.partition(" ")
+        if scheme.lower() != "bearer" or not hmac.compare_digest(
+                value.strip().encode(), token.get_secret_value().encode()):
+            raise ApiError(401, "unauthorized", "This endpoint needs the administrator's token: "
+                           "Authorization: Bearer <token>.", headers={"WWW-Authenticate": "Bearer"})
+        return
+    client = request.client.host if request.client else None
+    if not (is_loopback(svc.settings.bind_host) and is_loopback(client)):
+        raise ApiError(403, "admin_disabled", "Administrative endpoints are off: the server has no "
+                       "admin token (--admin-token-file) and this call is not from this machine.")
+
+
+Admin = Annotated[None, Depends(require_admin)]
+_ADMIN_ERR: dict[int | str, dict[str, Any]] = {
+    401: {"model": ErrorBody, "description": "Missing or wrong admin token"},
+    403: {"model": ErrorBody, "description": "Administrative endpoints are off"},
+}
+MAX_AUDIT_PAGE = 100
+
+
+@router.get("/audit", response_model=list[AuditEntry], responses={**_ERR, **_ADMIN_ERR},
+            tags=["audit"], summary="The audit trail of assessments, newest first (no user text; "
+                                    "admin token)")
+async def audit_trail(svc: Svc, _admin: Admin,
+                      limit: Annotated[int, Query(ge=1, le=MAX_AUDIT_PAGE)] = 50,
                       offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0) -> list[AuditEntry]:
     return await svc.workers.io(svc.store.audit_entries, limit=limit, offset=offset)

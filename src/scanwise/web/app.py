@@ -8,6 +8,8 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
+import anyio
+import anyio.to_thread
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
@@ -48,10 +50,12 @@ def create_app(settings: WebSettings | None = None, *, store: Store | None = Non
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        # The workers build their readers in the background, so the server answers at once; a
-        # request that comes sooner waits (within its deadline) for the first worker ready.
-        threading.Thread(target=svc.workers.start, name="scanwise-workers", daemon=True).start()
-        core.facts  # noqa: B018 (the pages render with the fact base: load it now)
+        # The server listens once every worker has built its reader (a few seconds), so no
+        # request waits on start-up; the pages render with the fact base, loaded meanwhile.
+        starting = threading.Thread(target=svc.workers.start, name="scanwise-workers", daemon=True)
+        starting.start()
+        core.facts  # noqa: B018
+        await anyio.to_thread.run_sync(starting.join)
         yield
         svc.workers.close()
         store.close()
@@ -59,11 +63,13 @@ def create_app(settings: WebSettings | None = None, *, store: Store | None = Non
     app = FastAPI(title="scanwise", version=scanwise.__version__, description=DESCRIPTION,
                   docs_url=None, redoc_url=None, openapi_url="/openapi.json", lifespan=lifespan)
     app.state.services = svc
-    app.add_middleware(RequestContext, max_body_bytes=settings.max_upload_bytes + _FRAMING_BYTES)
+    app.add_middleware(RequestContext, max_body_bytes=settings.max_upload_bytes + _FRAMING_BYTES,
+                       hosts=settings.hosts)
     _install_error_handlers(app)
 
-    @app.api_route("/healthz", methods=["GET", "HEAD"], response_model=Health, tags=["service"],
-                   summary="Liveness and readiness: writes and reads a probe row in the database")
+    @app.head("/healthz", include_in_schema=False)
+    @app.get("/healthz", response_model=Health, tags=["service"],
+             summary="Liveness and readiness: writes and reads a probe row in the database")
     async def healthz() -> Health:
         # Database work runs beside the readers, so a busy pool never reads as a database fault.
         try:

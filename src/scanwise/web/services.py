@@ -11,6 +11,7 @@ import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from scanwise.core import Inputs, NotFound, Scanwise, UnusableInput
@@ -127,12 +128,18 @@ class Services:
     def facts(self) -> dict[str, Fact]:
         return self.core.facts
 
+    @cached_property
+    def codes(self) -> frozenset[str]:
+        """The vocabulary's codes: what the audit may keep of a code list."""
+        return frozenset(term.code for term in self.kb.vocabulary)
+
     def audit(self, assessment: Assessment, *, surface: str, inputs: dict[str, Any]) -> bool:
         """Add the assessment to the audit trail; False (and a log line) if the store failed."""
         if not self.settings.audit:
             return True
         try:
-            self.store.record_assessment(assessment, surface=surface, input_sha256=input_hash(inputs))
+            self.store.record_assessment(assessment, surface=surface, input_sha256=input_hash(inputs),
+                                         codes=self.codes)
         except Exception as exc:  # the answer still goes out; the failure is logged and flagged
             log.error("audit write failed: %s", type(exc).__name__)
             return False

@@ -2,9 +2,26 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+import ipaddress
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
 from scanwise.web.errors import MB
+
+LOOPBACK_NAMES = frozenset({"localhost", "127.0.0.1", "::1"})
+
+
+def is_loopback(host: str | None) -> bool:
+    """A loopback name or address (``localhost``, 127.0.0.0/8, ``::1``)."""
+    if not host:
+        return False
+    host = host.strip("[]").lower()
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 class WebSettings(BaseModel):
@@ -22,6 +39,17 @@ class WebSettings(BaseModel):
     max_waiting: int = Field(default=64, ge=0)
     #: Keep an audit trail of assessments (time, kb version, input hash, redacted result).
     audit: bool = True
+    #: Host header names served (DNS rebinding defence); the loopback names always are.
+    allowed_hosts: tuple[str, ...] = ()
+    #: The address the server listens on: without an admin token, the audit is open only when
+    #: this is a loopback address and the caller is on this machine.
+    bind_host: str = "127.0.0.1"
+    #: The token for the audit and other administrative endpoints (``--admin-token-file``).
+    admin_token: SecretStr | None = None
+
+    @property
+    def hosts(self) -> frozenset[str]:
+        return LOOPBACK_NAMES | {h.lower() for h in self.allowed_hosts}
 
     @property
     def upload_limit_text(self) -> str:
