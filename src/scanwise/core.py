@@ -59,8 +59,10 @@ class Inputs:
 class Scanwise:
     """The one application core. Build with :meth:`default` (cached per process)."""
 
-    def __init__(self, kb: KnowledgeBase) -> None:
+    def __init__(self, kb: KnowledgeBase, facts: dict[str, Fact] | None = None) -> None:
         self.kb = kb
+        if facts is not None:  # already validated against this knowledge base (the cache)
+            self.__dict__["facts"] = facts
 
     # --- construction ---------------------------------------------------------------------
 
@@ -69,12 +71,14 @@ class Scanwise:
 
     @classmethod
     def default(cls) -> Scanwise:
-        """The process's core over the bundled knowledge base (loaded once)."""
+        """The process's core over the bundled knowledge base (loaded once, from the on-disk
+        cache when it matches the data: see :mod:`scanwise.cache`)."""
         with cls._lock:
             if cls._default is None:
-                from scanwise.domain.kb import default_kb
+                from scanwise.cache import knowledge
 
-                cls._default = cls(default_kb())
+                kb, facts = knowledge()
+                cls._default = cls(kb, facts)
             return cls._default
 
     @property
