@@ -244,12 +244,12 @@ async def article_site(request: Request, path: str) -> Response:
     found = _ARTICLE_FILE.match(path)
     if found:  # the index links to the static file names; one address per article
         return RedirectResponse(f"/articles/{found[1]}/{found[2]}", status_code=308)
-    site = await svc.workers.run(svc.article_site)
     name = path or "index.html"
-    if name not in site:
+    content = await svc.workers.run(svc.article_file, name)  # one file back, not the whole site
+    if content is None:
         raise ApiError(404, "not_found", "There is no such article page. See the list of articles.")
     suffix = name[name.rfind("."):]
-    return Response(site[name], media_type=_SITE_TYPES.get(suffix, "text/plain; charset=utf-8"))
+    return Response(content, media_type=_SITE_TYPES.get(suffix, "text/plain; charset=utf-8"))
 
 
 @router.get("/favicon.ico")

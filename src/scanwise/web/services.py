@@ -60,8 +60,9 @@ def article(core: Scanwise, topic_id: int, variant: int) -> Article:
     return _mapped(core.article)(topic_id, variant)
 
 
-def article_site(core: Scanwise) -> dict[str, str]:
-    return core.article_site
+def article_file(core: Scanwise, name: str) -> str | None:
+    """One file of the static article site (built once per worker), or None."""
+    return core.article_site.get(name)
 
 
 def read_text(core: Scanwise, text: str, field_name: str = "text", *,
@@ -107,7 +108,7 @@ class Services:
     workers: Workers = field(init=False)
 
     article = staticmethod(article)
-    article_site = staticmethod(article_site)
+    article_file = staticmethod(article_file)
     read_text = staticmethod(read_text)
     assess_text = staticmethod(assess_text)
     assess_profile = staticmethod(assess_profile)
