@@ -256,6 +256,7 @@ def test_the_log_escapes_the_path_and_masks_profile_ids(client: TestClient,
     ({"tumor_size_mm": 5000}, "profile.tumor_size_mm"),
     ({"symptoms": ["bone_pain"] * 100_000}, "profile.symptoms"),
     ({"other_cancer": "lung\x00"}, "profile.other_cancer"),
+    ({"labs": {f"lab{i}": "normal" for i in range(100)}}, "profile.labs"),
 ])
 def test_structured_input_is_strict(client: TestClient, profile: dict[str, Any], field: str | None) -> None:
     body = json.dumps({"profile": {**PROFILE, **profile}}, allow_nan=True)

@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from scanwise.domain.profile import Evidence, Indication, PatientProfile
+from scanwise.domain.profile import Evidence, Indication, LabState, PatientProfile
 from scanwise.domain.staging import StageResult
 
 # The readers refuse longer text themselves; the schema says so up front.
@@ -75,6 +75,7 @@ class ProfileInput(PatientProfile):
     denied_symptoms: list[str] = _codes("Vocabulary codes explicitly absent.")
     findings: list[str] = _codes("Vocabulary codes of imaging or exam findings.")
     family_history: list[str] = _codes("Relatives' cancers (kept apart from the patient's).")
+    labs: dict[str, LabState] = Field(default={}, max_length=MAX_LIST_ITEMS)
     other_cancer: str | None = Field(default=None, max_length=60)
     implant_years: float | None = _number(0, 80, "Years since implant placement.")
     months_since_treatment: float | None = _number(0, 1200, "Months since treatment ended.")
