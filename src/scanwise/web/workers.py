@@ -140,7 +140,13 @@ class Workers:
         parent, child = self._context.Pipe()
         process = self._context.Process(target=_worker_main, args=(child,), name="scanwise-worker",
                                         daemon=True)
-        process.start()
+        try:
+            process.start()
+        except Exception as exc:  # e.g. no processes left: the pool runs with fewer workers
+            log.error("a worker could not be started: %s", type(exc).__name__)
+            parent.close()
+            child.close()
+            return
         child.close()
         worker = _Worker(process, parent)
         if not parent.poll(START_TIMEOUT_S):
@@ -150,7 +156,8 @@ class Workers:
         try:
             parent.recv()
         except (EOFError, OSError):
-            log.error("a worker failed while starting (exit code %s)", process.exitcode)
+            if not self._closed:  # stopped by close() while starting is no failure
+                log.error("a worker failed while starting (exit code %s)", process.exitcode)
             worker.stop()
             return
         with self._ready:
