@@ -1,9 +1,13 @@
-"""Requests per second and p50/p99 latency of /api/recommend and /api/ask under concurrent load.
+"""Requests per second and p50/p99 latency of /api/recommend and /api/ask, one worker process
+against N (the number of cores), side by side in one run.
 
-Starts `scanwise serve` on a free loopback port with a throwaway database, warms it up, then
-runs concurrent async clients against each endpoint for a bounded time and request count:
+For each worker count it starts `scanwise serve --workers W` on a free loopback port with a
+throwaway database, then (1) runs concurrent clients against each endpoint for a bounded time
+and request count (the rate the server holds), and (2) offers a fixed rate of mixed recommend
+and ask requests (default 100/s) and reports p50/p99 and every status, and the resident
+memory of each worker process:
 
-    .venv/bin/python benchmarks/bench_web.py [--seconds 5] [--concurrency 8] [--max-requests 5000]
+    .venv/bin/python benchmarks/bench_web.py [--seconds 5] [--concurrency 8] [--rate 100]
 """
 
 from __future__ import annotations
@@ -43,21 +47,65 @@ def free_port() -> int:
         return port
 
 
-def start_server(db: Path) -> tuple[subprocess.Popen[bytes], str]:
+def start_server(db: Path, workers: int) -> tuple[subprocess.Popen[bytes], str]:
     port = free_port()
     scanwise = Path(sys.executable).with_name("scanwise")
-    proc = subprocess.Popen([str(scanwise), "serve", "--port", str(port), "--db", str(db)],
+    proc = subprocess.Popen([str(scanwise), "serve", "--port", str(port), "--db", str(db),
+                             "--workers", str(workers)],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=os.environ.copy())
     base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
         try:
-            if httpx.get(base + "/healthz", timeout=2).status_code == 200:
+            if httpx.get(base + "/healthz", timeout=2).json().get("workers") == workers:
                 return proc, base
-        except httpx.TransportError:
-            time.sleep(0.2)
+        except (httpx.TransportError, ValueError):
+            pass
+        time.sleep(0.2)
     proc.kill()
-    raise SystemExit("scanwise serve did not start within 60 s")
+    raise SystemExit("scanwise serve did not start within 120 s")
+
+
+def worker_rss_mib(pid: int) -> list[float]:
+    """Resident memory of each worker process (children of the forkserver child), MiB."""
+    def children(p: int) -> list[int]:
+        try:
+            return [int(c) for c in Path(f"/proc/{p}/task/{p}/children").read_text().split()]
+        except OSError:
+            return []
+
+    out = []
+    for server_child in children(pid):
+        for worker in children(server_child):
+            for line in Path(f"/proc/{worker}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    out.append(int(line.split()[1]) / 1024)
+    return out
+
+
+async def offered(base: str, rate: float, seconds: float,
+                  bodies: Iterator[tuple[str, dict[str, Any]]]) -> tuple[list[float], Counter[int], float]:
+    """Open loop: one request every 1/rate seconds whatever the answers, as traffic arrives."""
+    latencies: list[float] = []
+    statuses: Counter[int] = Counter()
+    async with httpx.AsyncClient(base_url=base, timeout=60,
+                                 limits=httpx.Limits(max_connections=400)) as http:
+        async def one(path: str, body: dict[str, Any]) -> None:
+            start = time.perf_counter()
+            try:
+                response = await http.post(path, json=body)
+                statuses[response.status_code] += 1
+            except httpx.TransportError:
+                statuses[0] += 1
+            latencies.append(time.perf_counter() - start)
+
+        began = time.perf_counter()
+        tasks = []
+        for i in range(int(rate * seconds)):
+            await asyncio.sleep(max(0.0, began + i / rate - time.perf_counter()))
+            tasks.append(asyncio.create_task(one(*next(bodies))))
+        await asyncio.gather(*tasks)
+    return latencies, statuses, time.perf_counter() - began
 
 
 async def load(base: str, path: str, bodies: Iterator[dict[str, Any]], seconds: float,
@@ -92,30 +140,42 @@ def report(label: str, latencies: list[float], statuses: Counter[int], elapsed: 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seconds", type=float, default=5.0, help="time per endpoint")
+    parser.add_argument("--seconds", type=float, default=5.0, help="time per run")
     parser.add_argument("--concurrency", type=int, default=8, help="concurrent clients")
-    parser.add_argument("--max-requests", type=int, default=5000, help="request cap per endpoint")
+    parser.add_argument("--max-requests", type=int, default=5000, help="request cap per run")
+    parser.add_argument("--rate", type=float, default=100.0, help="offered mixed requests per second")
     args = parser.parse_args()
     texts = [c.text for c in load_scenarios()]
-    with tempfile.TemporaryDirectory() as tmp:
-        proc, base = start_server(Path(tmp) / "bench.db")
-        try:
-            print(f"scanwise serve at {base}; {args.concurrency} concurrent clients, "
-                  f"{args.seconds:g} s or {args.max_requests} requests per endpoint, {os.cpu_count()} CPUs")
-            # Warm-up: the first request builds the text pipeline and loads the fact base.
-            httpx.post(base + "/api/recommend", json={"text": texts[0]}, timeout=60)
-            httpx.post(base + "/api/ask", json={"question": QUESTIONS[0]}, timeout=60)
-            runs = [
-                ("/api/recommend", ({"text": t} for t in itertools.cycle(texts))),
-                ("/api/ask", ({"question": q} for q in itertools.cycle(QUESTIONS))),
-            ]
-            for path, bodies in runs:
-                latencies, statuses, elapsed = asyncio.run(
-                    load(base, path, bodies, args.seconds, args.concurrency, args.max_requests))
-                report(path, latencies, statuses, elapsed)
-        finally:
-            proc.terminate()
-            proc.wait(timeout=10)
+    cores = os.cpu_count() or 1
+    print(f"{cores} CPUs; {args.concurrency} concurrent clients, {args.seconds:g} s or "
+          f"{args.max_requests} requests per run; offered {args.rate:g}/s mixed recommend+ask")
+    for workers in sorted({1, cores}):
+        with tempfile.TemporaryDirectory() as tmp:
+            proc, base = start_server(Path(tmp) / "bench.db", workers)
+            try:
+                print(f"\n--workers {workers}  (scanwise serve at {base})")
+                for t in texts[:4]:  # warm-up
+                    httpx.post(base + "/api/recommend", json={"text": t}, timeout=60)
+                httpx.post(base + "/api/ask", json={"question": QUESTIONS[0]}, timeout=60)
+                runs = [
+                    ("/api/recommend", ({"text": t} for t in itertools.cycle(texts))),
+                    ("/api/ask", ({"question": q} for q in itertools.cycle(QUESTIONS))),
+                ]
+                for path, bodies in runs:
+                    latencies, statuses, elapsed = asyncio.run(
+                        load(base, path, bodies, args.seconds, args.concurrency, args.max_requests))
+                    report(f"  {path}", latencies, statuses, elapsed)
+                mixed = itertools.cycle(
+                    [("/api/recommend", {"text": t}) for t in texts[:20]]
+                    + [("/api/ask", {"question": q, "context": {"text": texts[i]}})
+                       for i, q in enumerate(QUESTIONS)])
+                latencies, statuses, elapsed = asyncio.run(offered(base, args.rate, args.seconds, mixed))
+                report(f"  offered {args.rate:g}/s", latencies, statuses, elapsed)
+                rss = worker_rss_mib(proc.pid)
+                print("  worker RSS: " + ", ".join(f"{m:.0f} MiB" for m in rss))
+            finally:
+                proc.terminate()
+                proc.wait(timeout=15)
 
 
 if __name__ == "__main__":

@@ -271,7 +271,9 @@ def test_no_trust_file_denies_everything() -> None:
 def _client(tmp_path: Path, cds: CdsSettings) -> TestClient:
     from scanwise.web import WebSettings, create_app
 
-    return TestClient(create_app(WebSettings(db=str(tmp_path / "db.sqlite")), cds=cds))
+    # The server answers loopback host names only (Host allowlist).
+    return TestClient(create_app(WebSettings(db=str(tmp_path / "db.sqlite")), cds=cds),
+                      base_url="http://localhost")
 
 
 def test_without_a_trust_file_the_cds_endpoints_answer_401(tmp_path: Path) -> None:

@@ -33,7 +33,9 @@ RATING_WORDS = re.compile(r"Usually Appropriate|May Be Appropriate|Usually Not A
 @pytest.fixture(scope="module")
 def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
     db = tmp_path_factory.mktemp("web") / "scanwise.sqlite"
-    with TestClient(create_app(WebSettings(db=str(db)))) as c:
+    # Loopback host and a same-site origin, as the page itself sends its forms.
+    with TestClient(create_app(WebSettings(db=str(db))), base_url="http://localhost",
+                    headers={"origin": "http://localhost"}) as c:
         yield c
 
 

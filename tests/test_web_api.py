@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 from fpdf import FPDF
+from pydantic import SecretStr
 from typer.testing import CliRunner
 
 from scanwise.cli import app as cli_app
@@ -48,10 +49,17 @@ def pathology_pdf(lines: list[str] = PATHOLOGY_LINES) -> bytes:
     return bytes(pdf.output())
 
 
+# The test client speaks as "localhost" (a Host this server answers to) from this site's own
+# pages; the audit needs the admin token.
+LOCAL: dict[str, Any] = {"base_url": "http://localhost", "headers": {"origin": "http://localhost"}}
+ADMIN_TOKEN = SecretStr("test-admin-token-1234")
+ADMIN = {"authorization": f"Bearer {ADMIN_TOKEN.get_secret_value()}"}
+
+
 @pytest.fixture(scope="module")
 def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
     db = tmp_path_factory.mktemp("web") / "scanwise.db"
-    with TestClient(create_app(WebSettings(db=str(db)))) as c:
+    with TestClient(create_app(WebSettings(db=str(db), admin_token=ADMIN_TOKEN)), **LOCAL) as c:
         yield c
 
 
@@ -84,7 +92,8 @@ def cli_json(*args: str) -> Any:
 
 def test_healthz_reports_kb_version_and_database(client: TestClient, kb: KnowledgeBase) -> None:
     body = client.get("/healthz").json()
-    assert body == {"status": "ok", "kb_version": kb.version, "database": "ok"}
+    assert {k: body[k] for k in ("status", "kb_version", "database")} == \
+        {"status": "ok", "kb_version": kb.version, "database": "ok"}
 
 
 def test_kb_is_the_same_json_as_the_cli(client: TestClient) -> None:
@@ -125,7 +134,7 @@ def test_recommend_profile_without_indication_says_what_is_missing(client: TestC
 @pytest.mark.parametrize(("body", "status", "code", "field"), [
     ({"text": ""}, 422, "unusable_text", "text"),
     ({"text": "   \n "}, 422, "unusable_text", "text"),
-    ({"text": "a\x00b"}, 422, "unusable_text", "text"),
+    ({"text": "a\x00b"}, 422, "invalid_value", "text"),
     ({"text": "x" * 20_001}, 422, "invalid_value", "text"),
     ({}, 422, "invalid_value", None),
     ({"text": SEED_SCENARIO, "profile": {}}, 422, "invalid_value", None),
@@ -166,7 +175,7 @@ def test_assessments_go_to_the_audit_trail_without_the_text(client: TestClient) 
     text = SEED_SCENARIO + " Patient name Zebulon Quartermaine."
     response = client.post("/api/recommend", json={"text": text})
     assert response.headers["x-audit"] == "recorded"
-    entry = client.get("/api/audit", params={"limit": 1}).json()[0]
+    entry = client.get("/api/audit", params={"limit": 1}, headers=ADMIN).json()[0]
     assert entry["surface"] == "api.recommend"
     assert entry["kb_version"] == response.json()["kb_version"]
     assert entry["input_sha256"] == input_hash({"text": text, "profile": None, "indication": None,
@@ -179,9 +188,10 @@ def test_assessments_go_to_the_audit_trail_without_the_text(client: TestClient) 
 
 
 def test_audit_paging_and_limits(client: TestClient) -> None:
-    assert client.get("/api/audit", params={"limit": 500}).status_code == 200
-    error_of(client.get("/api/audit", params={"limit": 0}), 422, "invalid_value", "limit")
-    error_of(client.get("/api/audit", params={"limit": "many"}), 422, "invalid_value", "limit")
+    assert client.get("/api/audit", params={"limit": 100}, headers=ADMIN).status_code == 200
+    error_of(client.get("/api/audit", params={"limit": 500}, headers=ADMIN), 422, "invalid_value", "limit")
+    error_of(client.get("/api/audit", params={"limit": 0}, headers=ADMIN), 422, "invalid_value", "limit")
+    error_of(client.get("/api/audit", params={"limit": "many"}, headers=ADMIN), 422, "invalid_value", "limit")
     still_serving(client)
 
 
@@ -384,19 +394,19 @@ def test_docs_page_works_offline(client: TestClient) -> None:
 @pytest.fixture()
 def fresh(tmp_path: Path) -> Iterator[tuple[TestClient, Services]]:
     app = create_app(WebSettings(db=str(tmp_path / "f.db")))
-    with TestClient(app) as c:
+    with TestClient(app, **LOCAL) as c:
         yield c, app.state.services
+
+
+def _broken(_core: Any, text: str, **_: Any) -> None:
+    raise RuntimeError(f"cannot read {text}")  # an exception message holding user text
 
 
 def test_a_fault_is_a_json_500_without_details_and_the_service_goes_on(
         fresh: tuple[TestClient, Services], monkeypatch: pytest.MonkeyPatch,
         caplog: pytest.LogCaptureFixture) -> None:
     client, svc = fresh
-
-    def broken(text: str, **_: Any) -> None:
-        raise RuntimeError(f"cannot read {text}")  # an exception message holding user text
-
-    monkeypatch.setattr(svc, "assess_text", broken)
+    monkeypatch.setattr(svc, "assess_text", _broken)  # the worker runs it by reference
     with caplog.at_level(logging.INFO, logger="scanwise.web"):
         response = client.post("/api/recommend", json={"text": "Zebulon Quartermaine, stage I"})
     error_of(response, 500, "internal_error")
@@ -418,7 +428,7 @@ def test_requests_are_logged_by_id_size_and_time_never_by_content(
 
 def test_work_past_the_deadline_is_a_504(tmp_path: Path) -> None:
     app = create_app(WebSettings(db=str(tmp_path / "t.db"), timeout_s=1e-9))
-    with TestClient(app) as client:
+    with TestClient(app, **LOCAL) as client:
         error = error_of(client.post("/api/recommend", json={"text": SEED_SCENARIO}), 504, "timeout")
         assert "seconds" in error["message"]
         assert client.get("/api/kb").status_code == 200  # no CPU work: still served
@@ -449,10 +459,10 @@ def test_health_reports_a_database_fault(fresh: tuple[TestClient, Services],
 
 
 def test_no_audit_when_switched_off(tmp_path: Path) -> None:
-    app = create_app(WebSettings(db=str(tmp_path / "a.db"), audit=False))
-    with TestClient(app) as client:
+    app = create_app(WebSettings(db=str(tmp_path / "a.db"), audit=False, admin_token=ADMIN_TOKEN))
+    with TestClient(app, **LOCAL) as client:
         client.post("/api/recommend", json={"text": SEED_SCENARIO})
-        assert client.get("/api/audit").json() == []
+        assert client.get("/api/audit", headers=ADMIN).json() == []
 
 
 def test_concurrent_requests_read_text_safely(tmp_path: Path) -> None:
@@ -464,11 +474,11 @@ def test_concurrent_requests_read_text_safely(tmp_path: Path) -> None:
     from scanwise.eval.runner import load_scenarios
 
     texts = [c.text for c in load_scenarios()][:40] * 3
-    app = create_app(WebSettings(db=str(tmp_path / "c.db"), threads=8, max_waiting=len(texts)))
+    app = create_app(WebSettings(db=str(tmp_path / "c.db"), processes=2, max_waiting=len(texts)))
 
     async def run_all() -> list[Any]:
         transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
+        async with httpx.AsyncClient(transport=transport, base_url="http://localhost") as http:
             results: list[Any] = [None] * len(texts)
 
             async def one(i: int) -> None:
@@ -482,6 +492,6 @@ def test_concurrent_requests_read_text_safely(tmp_path: Path) -> None:
 
     together = anyio.run(run_all)
     assert [status for status, _ in together] == [200] * len(texts)
-    with TestClient(app) as client:
+    with TestClient(app, **LOCAL) as client:
         for text, (_, body) in list(zip(texts, together, strict=True))[:40]:
             assert client.post("/api/recommend", json={"text": text}).json() == body

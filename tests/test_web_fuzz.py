@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 import schemathesis
@@ -29,8 +30,21 @@ STATUSES: Counter[str] = Counter()
 # Built at import: schemathesis's fixture-based loader does not work with pytest 9 (it reads
 # a node attribute pytest removed), so the schema comes straight from the app. An in-memory
 # database keeps the fuzzing from leaving files behind.
-web_app = create_app(WebSettings(db="sqlite://"))
-schema = schemathesis.openapi.from_asgi("/openapi.json", web_app)
+web_app = create_app(WebSettings(db="sqlite://", allowed_hosts=("testserver",)))
+web_app.state.services.workers.start()  # ready before the first call and its 10 s timeout
+
+
+async def _without_lifespan(scope: Any, receive: Any, send: Any) -> None:
+    # schemathesis runs the app's start-up and shut-down around every call; the worker pool
+    # starts on first use instead and lives for the module, as it does under one server.
+    if scope["type"] == "lifespan":
+        message = await receive()
+        await send({"type": f"{message['type']}.complete"})
+        return
+    await web_app(scope, receive, send)
+
+
+schema = schemathesis.openapi.from_asgi("/openapi.json", _without_lifespan)
 
 
 @pytest.fixture(scope="module", autouse=True)

@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from pydantic import SecretStr
 from test_web_api import SEED_QUESTION, SEED_SCENARIO, pathology_pdf
 from typer.testing import CliRunner
 
@@ -24,10 +25,14 @@ from scanwise.web.facts_form import FormProblem, build_form, read_form
 NO_FILE = {"file": ("", b"", "application/octet-stream")}  # what a browser sends for an empty input
 
 
+TOKEN = "pages-admin-token"
+
 @pytest.fixture(scope="module")
 def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
     db = tmp_path_factory.mktemp("pages") / "pages.db"
-    with TestClient(create_app(WebSettings(db=str(db)))) as c:
+    # As a browser on this site: Host localhost, forms sent from its own pages.
+    with TestClient(create_app(WebSettings(db=str(db), admin_token=SecretStr(TOKEN))), base_url="http://localhost",
+                    headers={"origin": "http://localhost"}) as c:
         yield c
 
 
@@ -149,7 +154,8 @@ def test_clinician_seed_scenario(client: TestClient) -> None:
     assert 'href="/articles/310/2"' in response.text
     assert "What would refine this" in text or not re.search("missing", text)
     assert "Not medical advice" in text
-    audit = client.get("/api/audit", params={"limit": 1}).json()[0]
+    audit = client.get("/api/audit", params={"limit": 1},
+                       headers={"authorization": f"Bearer {TOKEN}"}).json()[0]
     assert audit["surface"] == "web.clinician"
 
 
@@ -270,11 +276,11 @@ def test_follow_ups_are_read_as_meant_and_say_a_or_an(client: TestClient, kb: Kn
     from scanwise.domain.answers import understand
 
     svc = client.app.state.services  # type: ignore[attr-defined]
-    given = svc.ask(SEED_QUESTION)
-    follow_ups = svc.follow_ups(given)
+    given = svc.ask(svc.core, SEED_QUESTION)
+    follow_ups = svc.follow_ups(svc.core, given)
     assert len(follow_ups) == 4
     assert "How much radiation does a CT scan give?" in follow_ups
     for question in follow_ups:
         intent = understand(question, kb).intent
         assert intent not in (given.intent, "out_of_scope", "general"), question
-    assert "an FDG-PET/CT" in " ".join(svc.follow_ups(svc.ask("What is a PET/CT scan?")))
+    assert "an FDG-PET/CT" in " ".join(svc.follow_ups(svc.core, svc.ask(svc.core, "What is a PET/CT scan?")))

@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import UTC
 from pathlib import Path
 
-import anyio
 import pytest
 
 from scanwise.domain.assess import assess
@@ -19,8 +18,6 @@ from scanwise.storage import (
     redact,
     resolve_database_url,
 )
-from scanwise.web.errors import ApiError
-from scanwise.web.workers import Workers
 
 SCENARIO = ("Zebulon Q, 58-year-old woman, 1.8 cm grade 2 IDC, new bone pain. Staging for distant "
             "disease?")
@@ -89,32 +86,3 @@ def test_input_hash_is_canonical() -> None:
     assert input_hash({"a": 1}) != input_hash({"a": 2})
     assert input_hash({"f": b"pdf bytes"}) != input_hash({"f": b"other bytes"})
     assert len(input_hash({})) == 64
-
-
-def test_busy_workers_refuse_at_once_and_recover() -> None:
-    async def scenario() -> None:
-        workers = Workers(threads=1, max_waiting=0, timeout_s=10)
-        release = anyio.Event()
-        started = anyio.Event()
-
-        def slow() -> str:
-            anyio.from_thread.run_sync(started.set)
-            anyio.from_thread.run(release.wait)
-            return "done"
-
-        async with anyio.create_task_group() as tg:
-            results: list[str] = []
-
-            async def first() -> None:
-                results.append(await workers.run(slow))
-
-            tg.start_soon(first)
-            await started.wait()
-            with pytest.raises(ApiError) as caught:
-                await workers.run(lambda: "second")
-            assert caught.value.status == 503 and caught.value.headers == {"Retry-After": "2"}
-            release.set()
-        assert results == ["done"]
-        assert await workers.run(lambda: "after") == "after"
-
-    anyio.run(scenario)

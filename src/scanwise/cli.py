@@ -15,7 +15,7 @@ import typer
 from rich.console import Console
 
 from scanwise import cli_articles, cli_ask, cli_cds, cli_records, cli_review, cli_serve, cli_stage
-from scanwise.domain.kb import KnowledgeBaseError, default_kb
+from scanwise.domain.kb import KnowledgeBaseError
 
 app = typer.Typer(
     name="scanwise",
@@ -50,8 +50,10 @@ def fail(message: str, code: int = 2) -> typer.Exit:
 
 
 def _kb():  # type: ignore[no-untyped-def]
+    from scanwise.core import Scanwise
+
     try:
-        return default_kb()
+        return Scanwise.default().kb  # from the on-disk cache when it matches the data
     except KnowledgeBaseError as exc:
         raise fail(f"the knowledge base failed to load: {exc}", 3) from exc
 

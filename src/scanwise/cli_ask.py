@@ -73,17 +73,17 @@ def ask_command(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON for machines.")] = False,
 ) -> None:
     """Answer a question about breast-cancer imaging in plain language, with sources."""
+    from scanwise.core import Scanwise
     from scanwise.domain.answers import UnusableQuestion, answer
-    from scanwise.domain.facts import load_facts
-    from scanwise.domain.kb import KnowledgeBaseError, default_kb
+    from scanwise.domain.kb import KnowledgeBaseError
 
     if context is not None and record:
         raise _fail("give --context or --record, not both")
     if question == "-" and context == "-":
         raise _fail("only one of QUESTION and --context can be read from standard input")
     try:
-        kb = default_kb()
-        facts = load_facts(kb)
+        core = Scanwise.default()  # knowledge and fact base from the on-disk cache when current
+        kb, facts = core.kb, core.facts
     except KnowledgeBaseError as exc:
         raise _fail(f"the knowledge base failed to load: {exc}", 3) from exc
     text = _read_arg(question, "the question")

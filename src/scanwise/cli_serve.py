@@ -1,6 +1,7 @@
 """``scanwise serve``: the web app and JSON API on this machine.
 
-    scanwise serve [--host 127.0.0.1] [--port 8000] [--db PATH_OR_URL]
+    scanwise serve [--host 127.0.0.1] [--port 8000] [--db PATH_OR_URL] [--workers N]
+                   [--allowed-host NAME ...] [--admin-token-file PATH]
 
 Embedded SQLite by default (``$SCANWISE_DB``, else a file in the user data directory); a
 ``postgresql://`` URL uses PostgreSQL (the ``postgres`` extra).
@@ -10,6 +11,8 @@ from __future__ import annotations
 
 import ipaddress
 import logging
+import os
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -35,7 +38,18 @@ def serve_command(
         "--db", help="SQLite file path or database URL (default: $SCANWISE_DB, else the user "
                      "data directory).")] = None,
     timeout: Annotated[float, typer.Option(
-        help="Seconds a request's work may take before it gets 504.", min=0.1)] = 30.0,
+        help="Seconds a request's work may take before it gets 504 (and its work is stopped).",
+        min=0.1)] = 30.0,
+    workers: Annotated[int | None, typer.Option(
+        help="Worker processes reading and assessing, each with its own reader (default: the "
+             "number of cores).", min=1, max=64)] = None,
+    allowed_host: Annotated[list[str] | None, typer.Option(
+        "--allowed-host", help="A host name the server answers to besides the loopback names "
+                               "(repeat for more).")] = None,
+    admin_token_file: Annotated[Path | None, typer.Option(
+        "--admin-token-file", help="A file holding the token for the audit trail and other "
+                                   "administrative endpoints (Authorization: Bearer).",
+        exists=True, dir_okay=False, readable=True)] = None,
     cds_trust: Annotated[str | None, typer.Option(
         "--cds-trust", help="CDS Hooks trust list (JSON: issuers and their JWK Sets); default "
                             "$SCANWISE_CDS_TRUST. Without one every CDS Hooks call gets 401.")] = None,
@@ -47,6 +61,7 @@ def serve_command(
                                   "(repeat for more).")] = None,
 ) -> None:
     import uvicorn
+    from pydantic import SecretStr
 
     from scanwise.cds import CdsSettings
     from scanwise.cds.auth import TrustError
@@ -65,18 +80,27 @@ def serve_command(
     if cds_allow_unsigned:
         console.print("[bold red]WARNING: --cds-allow-unsigned: CDS Hooks calls are NOT authenticated. "
                       "Local development only; never with real patients.[/]")
+    token = admin_token_file.read_text(encoding="utf-8").strip() if admin_token_file else None
+    if token is not None and len(token) < 16:
+        console.print("[bold red]error:[/] the admin token file must hold a token of at least 16 "
+                      "characters")
+        raise typer.Exit(2)
     try:
-        app = create_app(WebSettings(db=db, timeout_s=timeout), cds=cds)
+        app = create_app(WebSettings(
+            db=db, timeout_s=timeout, processes=workers or os.cpu_count() or 1,
+            allowed_hosts=tuple(allowed_host or ()), bind_host=host,
+            admin_token=SecretStr(token) if token else None), cds=cds)
     except (StoreError, TrustError) as exc:
         console.print(f"[bold red]error:[/] {exc}")
         raise typer.Exit(3) from exc
     store_url = app.state.services.store.url
     if not _loopback(host):
         console.print(f"[yellow]warning:[/] listening on {host}, not only this machine. The app has no "
-                      "log-in: put it behind an authenticating proxy before others can reach it.")
+                      "log-in: put it behind an authenticating proxy with TLS before others can reach "
+                      "it, and name it with --allowed-host.")
     url_host = f"[{host}]" if ":" in host else host
     console.print(f"scanwise {app.version} · knowledge base {app.state.services.kb.version}")
-    console.print(f"database: {store_url}")
+    console.print(f"database: {store_url} · {app.state.services.workers.processes} worker processes")
     console.print(f"open http://{url_host}:{port}/  (API docs: /docs · stop: Ctrl+C)")
     # Our middleware logs each request by id, size and time; uvicorn's access log would add
     # query strings, so it stays off.

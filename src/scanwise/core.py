@@ -61,23 +61,31 @@ class Inputs:
 class Scanwise:
     """The one application core. Build with :meth:`default` (cached per process)."""
 
-    def __init__(self, kb: KnowledgeBase) -> None:
+    def __init__(self, kb: KnowledgeBase, facts: dict[str, Fact] | None = None) -> None:
         self.kb = kb
+        if facts is not None:  # already validated against this knowledge base (the cache)
+            self.__dict__["facts"] = facts
 
     # --- construction ---------------------------------------------------------------------
 
     _default: Scanwise | None = None
+    _default_packs: tuple[Any, ...] = ()
     _lock = threading.Lock()
 
     @classmethod
     def default(cls) -> Scanwise:
-        """The process's core over the bundled knowledge base (loaded once)."""
-        from scanwise.domain.kb import default_kb
+        """The process's core over the bundled knowledge base and the configured content packs,
+        loaded once (the bundled data from the on-disk cache when it matches: see
+        :mod:`scanwise.cache`); built again when the configured packs change."""
+        from scanwise.knowledge.loader import configured_packs
 
         with cls._lock:
-            kb = default_kb()  # cached per set of content packs
-            if cls._default is None or cls._default.kb is not kb:
-                cls._default = cls(kb)
+            packs = configured_packs()
+            if cls._default is None or cls._default_packs != packs:
+                from scanwise.cache import knowledge
+
+                kb, facts = knowledge()
+                cls._default, cls._default_packs = cls(kb, facts), packs
             return cls._default
 
     @property

@@ -132,15 +132,30 @@ def _topic(data: Any, path: Path, shown: str) -> Topic:
     return topic
 
 
-def _read_bundled(data_dir: Path, parts: _Parts, digest: Any) -> None:
+def versioned_files(data_dir: Path) -> list[tuple[str, Path]]:
+    """The data files whose content makes up ``kb_version``, in hashing order."""
     files = sorted(p for p in data_dir.rglob("*.yaml"))
     if not files:
         raise KnowledgeBaseError(f"no knowledge-base files found in {data_dir}")
-    for path in files:
-        rel = path.relative_to(data_dir).as_posix()
-        if rel.startswith(NOT_VERSIONED):
-            continue
-        digest.update(rel.encode() + b"\0" + path.read_bytes() + b"\0")
+    rels = ((p.relative_to(data_dir).as_posix(), p) for p in files)
+    return [(rel, p) for rel, p in rels if not rel.startswith(NOT_VERSIONED)]
+
+
+def _hash_file(digest: Any, rel: str, path: Path) -> None:
+    digest.update(rel.encode() + b"\0" + path.read_bytes() + b"\0")
+
+
+def bundled_version(data_dir: Path = DATA_DIR) -> str:
+    """The bundled data's ``kb_version`` from its files alone (no parsing, no validation)."""
+    digest = hashlib.sha256()
+    for rel, path in versioned_files(data_dir):
+        _hash_file(digest, rel, path)
+    return digest.hexdigest()[:12]
+
+
+def _read_bundled(data_dir: Path, parts: _Parts, digest: Any) -> None:
+    for rel, path in versioned_files(data_dir):
+        _hash_file(digest, rel, path)
         data = load_yaml(path)
         if rel.startswith("acr/"):
             parts.topics.append(_topic(data, path, path.name))

@@ -14,6 +14,8 @@ Record text is processed in memory only: nothing here logs or writes it.
 
 from __future__ import annotations
 
+import logging
+
 from scanwise.domain.kb import KnowledgeBase, default_kb
 from scanwise.records.merge import merge
 from scanwise.records.model import (
@@ -27,6 +29,8 @@ from scanwise.records.model import (
     SourceSummary,
 )
 from scanwise.records.reader import read_document
+
+log = logging.getLogger("scanwise.records")
 
 __all__ = ["MAX_BYTES", "MAX_TEXT_CHARS", "Conflict", "ConflictValue", "RecordError", "RecordReading",
            "read_records"]
@@ -42,7 +46,17 @@ def read_records(sources: list[tuple[str, bytes]], kb: KnowledgeBase | None = No
     for name, data in sources:
         if not isinstance(data, (bytes, bytearray)):
             raise RecordError(f"{name}: expected the file's bytes")
-        found, summary = read_document(name, bytes(data), kb)
+        try:
+            found, summary = read_document(name, bytes(data), kb)
+        except RecordError:
+            raise
+        except (RecursionError, MemoryError, TypeError, AttributeError, KeyError, IndexError,
+                ValueError) as exc:
+            # A file shaped so that a reader trips on it is still the file's problem to report,
+            # by name; the type (never the content) is logged so the reader can be fixed.
+            log.warning("record reader failed on a file: %s", type(exc).__name__)
+            raise RecordError(f"{name}: the file could not be read ({type(exc).__name__}); "
+                              "check that it is a complete text, PDF or FHIR JSON file") from exc
         docs.extend(found)
         summaries.append(summary)
     profile, evidence, warnings, conflicts = merge(docs)

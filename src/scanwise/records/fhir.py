@@ -29,7 +29,13 @@ from scanwise.domain.kb import KnowledgeBase
 from scanwise.domain.profile import Evidence, her2_from_tests
 from scanwise.nlp import pathology as path
 from scanwise.nlp.extract import HISTOLOGY, SURGERY
-from scanwise.records.model import DocumentFacts, FieldValue, RecordError
+from scanwise.records.model import (
+    MAX_JSON_DEPTH,
+    MAX_RESOURCES,
+    DocumentFacts,
+    FieldValue,
+    RecordError,
+)
 
 _LOINC_MARKER = {
     "16112-5": "ER", "85337-4": "ER", "40556-3": "ER",
@@ -351,8 +357,26 @@ def _validate(obj: dict[str, Any], where: str) -> None:
         raise RecordError(f"{where}: invalid FHIR {rtype}: field {loc}: {first['msg']}") from exc
 
 
+_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"')
+_BRACKET = re.compile(rb"[\[\]{}]")
+
+
+def _check_depth(data: bytes, file_name: str) -> None:
+    """Refuse JSON nested deeper than MAX_JSON_DEPTH before parsing it (strings skipped)."""
+    depth = 0
+    for m in _BRACKET.finditer(_STRING.sub(b'""', data)):
+        depth += 1 if m.group() in (b"[", b"{") else -1
+        if depth > MAX_JSON_DEPTH:
+            raise RecordError(f"{file_name}: JSON nested more than {MAX_JSON_DEPTH} levels deep; "
+                              "a FHIR record is far shallower")
+
+
 def parse_fhir(data: bytes, file_name: str) -> list[dict[str, Any]]:
-    """The resources in a FHIR JSON file, each validated; a RecordError names what is wrong."""
+    """The resources in a FHIR JSON file, each validated; a RecordError names what is wrong.
+
+    Nesting depth is checked before parsing and the number of resources while walking them,
+    so a hostile file is refused before it costs much."""
+    _check_depth(data, file_name)
     try:
         obj = json.loads(data.decode("utf-8-sig"))
     except UnicodeDecodeError as exc:
@@ -360,25 +384,38 @@ def parse_fhir(data: bytes, file_name: str) -> list[dict[str, Any]]:
     except json.JSONDecodeError as exc:
         raise RecordError(f"{file_name}: not valid JSON (line {exc.lineno}, column {exc.colno}: "
                           f"{exc.msg})") from exc
+    except RecursionError as exc:  # the pre-check makes this unlikely; never a 500
+        raise RecordError(f"{file_name}: JSON nested too deeply") from exc
     items = obj if isinstance(obj, list) else [obj]
     resources: list[dict[str, Any]] = []
+
+    def add(res: dict[str, Any]) -> None:
+        if len(resources) >= MAX_RESOURCES:
+            raise RecordError(f"{file_name}: more than {MAX_RESOURCES:,} FHIR resources; the limit is "
+                              f"{MAX_RESOURCES:,} per file")
+        resources.append(res)
+
     for i, item in enumerate(items):
         where = f"{file_name} item {i + 1}" if isinstance(obj, list) else file_name
         if not isinstance(item, dict) or "resourceType" not in item:
             raise RecordError(f"{where}: JSON without a FHIR 'resourceType'; scanwise reads FHIR R4 "
                               "resources and Bundles")
         if item["resourceType"] == "Bundle":
+            entries = item.get("entry") or []
+            if not isinstance(entries, list):
+                raise RecordError(f"{where}: Bundle 'entry' must be a list of entries, not "
+                                  f"{type(entries).__name__}")
             _validate({k: v for k, v in item.items() if k != "entry"}, where)
-            for j, entry in enumerate(item.get("entry") or []):
+            for j, entry in enumerate(entries):
                 res = entry.get("resource") if isinstance(entry, dict) else None
                 if not isinstance(res, dict):
                     raise RecordError(f"{where}: Bundle entry {j + 1} has no resource")
                 ref = f"{res.get('resourceType')}/{res.get('id', '?')}"
                 _validate(res, f"{where}: Bundle entry {j + 1} ({ref})")
-                resources.append(res)
+                add(res)
         else:
             _validate(item, where)
-            resources.append(item)
+            add(item)
     return resources
 
 

@@ -14,6 +14,12 @@ from scanwise.domain.profile import Evidence, PatientProfile
 MAX_BYTES = 5 * 1024 * 1024
 #: The longest text read from one file (a pathology report is rarely over 30,000).
 MAX_TEXT_CHARS = 300_000
+#: The most pages read from one PDF.
+MAX_PAGES = 500
+#: How deep JSON may nest (a FHIR Bundle of reports is under 15 levels).
+MAX_JSON_DEPTH = 64
+#: The most resources in one FHIR file (items of a list plus entries of its Bundles).
+MAX_RESOURCES = 5_000
 
 
 class RecordError(ValueError):

@@ -18,10 +18,9 @@ if TYPE_CHECKING:
 
 def print_answer(result: Answer, console: Console) -> None:
     """Readable output: short answer, sections, each paragraph followed by its source numbers."""
-    from scanwise.domain.facts import load_facts
-    from scanwise.domain.kb import default_kb
+    from scanwise.core import Scanwise
 
-    facts = load_facts(default_kb())
+    facts = Scanwise.default().facts
 
     def refs(fact_ids: list[str]) -> str:
         nums = result.source_numbers(fact_ids, facts)

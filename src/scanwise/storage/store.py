@@ -5,6 +5,8 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
+import sqlite3
 import uuid
 from collections.abc import Mapping
 from datetime import UTC, datetime
@@ -13,9 +15,9 @@ from typing import Any
 
 from platformdirs import user_data_dir
 from pydantic import BaseModel
-from sqlalchemy import JSON, DateTime, Integer, String, Text, create_engine, event, select, text
+from sqlalchemy import JSON, DateTime, Integer, String, Text, create_engine, event, select
 from sqlalchemy.engine import URL, Engine, make_url
-from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+from sqlalchemy.exc import ArgumentError, DisconnectionError, SQLAlchemyError
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, sessionmaker
 from sqlalchemy.pool import StaticPool
 
@@ -146,6 +148,16 @@ class CdsConsult(BaseModel):
     feedback: list[CdsFeedback] = []
 
 
+class _ProbeRow(_Base):
+    """One row the health check writes and reads back."""
+
+    __tablename__ = "health_probe"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    token: Mapped[str] = mapped_column(String(32))
+    written_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
 class SavedProfile(BaseModel):
     """A profile the user chose to keep, with the question it came with."""
 
@@ -187,19 +199,55 @@ def input_hash(inputs: Mapping[str, Any]) -> str:
     return hashlib.sha256(data.encode("utf-8")).hexdigest()
 
 
-def redact(assessment: Assessment) -> dict[str, Any]:
-    """The Assessment JSON without the user's own words: no scenario text, no evidence quotes.
+#: The largest audit row kept whole; a bigger one keeps its outline only.
+MAX_AUDIT_ROW_BYTES = 32 * 1024
+# Profile fields typed as plain text: whatever was sent. Every other field is a number, a yes/no
+# or one of a fixed set of values, checked on input.
+_TEXT_FIELDS = ("t", "n", "m", "other_cancer")
+_CODE_LISTS = ("symptoms", "denied_symptoms", "findings", "family_history")
+_TNM = re.compile(r"^(?:y|r|yr)?[cp]?[TNM](?:is|[0-4Xx]|mi)[a-d]?(?:\((?:sn|i[+-]|mol[+-]|f|m)\))?$")
 
-    Reasons (``why``) keep the short clinical phrases they rest on, e.g. ``stage I``, so an
-    auditor can still see why a variant was chosen.
+
+def _word(value: str) -> str:
+    """A word of the user's as the audit keeps it: a short hash that can be matched, not read."""
+    return "sha256:" + hashlib.sha256(value.encode("utf-8")).hexdigest()[:16]
+
+
+def redact(assessment: Assessment, codes: frozenset[str] = frozenset()) -> dict[str, Any]:
+    """The Assessment JSON without the user's own words: codes and numbers only.
+
+    No scenario text, no evidence quotes, no words the reader could not place; text fields of
+    a structured profile (T, N, M, other cancer) are kept only when they are a TNM category,
+    code lists only where an entry is a vocabulary code in ``codes``; anything else becomes a
+    short hash. Reasons (``why``) keep the short clinical phrases they rest on, e.g.
+    ``stage I``, so an auditor can still see why a variant was chosen. A row over
+    MAX_AUDIT_ROW_BYTES keeps only its outline (knowledge base, stage, matched variants).
     """
     data = assessment.model_dump(mode="json")
-    data["profile"]["evidence"] = {}
-    data["indication"]["text"] = ""
-    data["indication"]["evidence"] = {}
+    profile, indication = data["profile"], data["indication"]
+    profile["evidence"] = {}
+    for name in _TEXT_FIELDS:
+        value = profile.get(name)
+        if isinstance(value, str) and not _TNM.match(value):
+            profile[name] = _word(value)
+    for name in _CODE_LISTS:
+        profile[name] = [v if v in codes else _word(v) for v in profile.get(name) or []]
+    profile["labs"] = {(k if k in codes else _word(k)): v for k, v in (profile.get("labs") or {}).items()}
+    indication["text"] = ""
+    indication["evidence"] = {}
+    indication["asked_procedures"] = [v if v in codes else _word(v)
+                                      for v in indication.get("asked_procedures") or []]
+    indication["assumptions"] = [_word(v) for v in indication.get("assumptions") or []]
+    if indication.get("scope_note"):
+        indication["scope_note"] = _word(indication["scope_note"])
+    data["unread"] = []
     for flag in data["red_flags"]:
         for trigger in flag["triggered_by"]:
             trigger["evidence"] = None
+    if len(json.dumps(data, separators=(",", ":"))) > MAX_AUDIT_ROW_BYTES:
+        data = {"kb_version": data["kb_version"], "truncated": True, "stage": data.get("stage"),
+                "matches": [{k: m.get(k) for k in ("topic_id", "variant", "score")}
+                            for m in data["matches"][:20]]}
     return data
 
 
@@ -236,8 +284,14 @@ class Store:
         self.engine.dispose()
 
     def ping(self) -> None:
-        with self.engine.connect() as conn:
-            conn.execute(text("SELECT 1"))
+        """Write a probe row and read it back: raises if the database cannot be written."""
+        token = uuid.uuid4().hex
+        with self._session.begin() as session:
+            session.merge(_ProbeRow(id=1, token=token, written_at=datetime.now(UTC)))
+        with self._session() as session:
+            row = session.get(_ProbeRow, 1)
+            if row is None or row.token != token:
+                raise StoreError(f"the database {self.url} did not keep what was written")
 
     # --- saved profiles -------------------------------------------------------------------
 
@@ -272,11 +326,12 @@ class Store:
 
     # --- audit trail ------------------------------------------------------------------------
 
-    def record_assessment(self, assessment: Assessment, *, surface: str,
-                          input_sha256: str) -> AuditEntry:
+    def record_assessment(self, assessment: Assessment, *, surface: str, input_sha256: str,
+                          codes: frozenset[str] = frozenset()) -> AuditEntry:
+        """Keep the assessment, redacted (see :func:`redact`; ``codes``: the vocabulary)."""
         row = _AuditRow(created_at=datetime.now(UTC), surface=surface,
                         kb_version=assessment.kb_version, input_sha256=input_sha256,
-                        result=redact(assessment))
+                        result=redact(assessment, codes))
         with self._session.begin() as session:
             session.add(row)
             session.flush()
@@ -346,17 +401,40 @@ def _engine(url: URL) -> Engine:
     if url.database in (None, "", ":memory:"):
         # One shared connection, or every thread would see its own empty database.
         return create_engine(url, poolclass=StaticPool, connect_args={"check_same_thread": False})
-    Path(url.database).parent.mkdir(parents=True, exist_ok=True)  # type: ignore[arg-type]
-    engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 10})
+    path = Path(url.database)  # type: ignore[arg-type]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    sqlite3.connect(path).close()  # the file is made once, here, and never again behind our back
+
+    def connect() -> sqlite3.Connection:
+        # mode=rw: a file deleted while the server runs is an error, not a new empty database.
+        return sqlite3.connect(f"{path.as_uri()}?mode=rw", uri=True, check_same_thread=False,
+                               timeout=10)
+
+    engine = create_engine(url, creator=connect)
 
     @event.listens_for(engine, "connect")
-    def _pragmas(dbapi_connection: Any, _record: Any) -> None:
+    def _pragmas(dbapi_connection: Any, record: Any) -> None:
         # WAL lets readers go on while the audit trail is written.
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.close()
+        record.info["inode"] = _inode(path)
+
+    @event.listens_for(engine, "checkout")
+    def _same_file(_dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        # A pooled connection may still hold a file that was deleted or replaced: drop it, so
+        # that the next one opens the file that is there now (or fails if none is).
+        if record.info.get("inode") != _inode(path):
+            raise DisconnectionError("the database file was removed or replaced")
 
     return engine
+
+
+def _inode(path: Path) -> int | None:
+    try:
+        return path.stat().st_ino
+    except OSError:
+        return None
 
 
 def _saved(row: _ProfileRow) -> SavedProfile:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hmac
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
@@ -9,10 +10,12 @@ from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 from starlette.datastructures import UploadFile
 
+from scanwise.core import Scanwise, UnusableInput
 from scanwise.domain.answers import Answer
 from scanwise.domain.assess import Assessment
 from scanwise.records import RecordReading
 from scanwise.storage import AuditEntry, SavedProfile
+from scanwise.web import services as services_ops
 from scanwise.web.errors import ApiError, BodyTooLarge, ErrorBody
 from scanwise.web.schemas import (
     AskRequest,
@@ -22,7 +25,8 @@ from scanwise.web.schemas import (
     StageRequest,
     StageResponse,
 )
-from scanwise.web.services import Services, api_errors
+from scanwise.web.services import Services
+from scanwise.web.settings import is_loopback
 
 router = APIRouter(prefix="/api")
 
@@ -65,32 +69,39 @@ async def recommend(body: RecommendRequest, svc: Svc, response: Response) -> Ass
         assert body.profile is not None  # the request model allows nothing else
         result = await svc.workers.run(svc.assess_profile, body.profile, body.indication,
                                        include_retired=body.include_retired)
-    ok = await svc.workers.run(svc.audit, result, surface="api.recommend",
+    ok = await svc.workers.io(svc.audit, result, surface="api.recommend",
                                inputs=body.model_dump(mode="json"))
     _audit_header(response, ok)
     return result
 
 
-def _ask(svc: Services, body: AskRequest) -> Answer:
+def _ask(core: Scanwise, body: AskRequest) -> Answer:
     ctx = body.context
     if ctx is None:
-        return svc.ask(body.question)
+        return services_ops.ask(core, body.question)
     if ctx.text is not None:
-        profile, indication = svc.read_text(ctx.text, "context.text")
-        return svc.ask(body.question, profile=profile, indication=indication)
-    return svc.ask(body.question, profile=ctx.profile, indication=ctx.indication)
+        profile, indication = services_ops.read_text(core, ctx.text, "context.text")
+        return services_ops.ask(core, body.question, profile=profile, indication=indication)
+    return services_ops.ask(core, body.question, profile=ctx.profile, indication=ctx.indication)
 
 
 @router.post("/ask", response_model=Answer, responses=_ERR, tags=["guidance"],
              summary="A plain-language, sourced answer (same JSON as `scanwise ask --json`)")
 async def ask(body: AskRequest, svc: Svc) -> Answer:
-    return await svc.workers.run(_ask, svc, body)
+    return await svc.workers.run(_ask, body)
 
 
-def _stage(svc: Services, body: StageRequest) -> StageResponse:
-    with api_errors():
-        result = svc.core.stage(body.t, body.n, body.m, grade=body.grade, er=body.er, pr=body.pr,
-                                her2=body.her2, oncotype=body.oncotype)
+def _stage(core: Scanwise, body: StageRequest) -> StageResponse:
+    from scanwise.domain.staging import StagingError
+
+    try:
+        result = core.stage(body.t, body.n, body.m, grade=body.grade, er=body.er, pr=body.pr,
+                            her2=body.her2, oncotype=body.oncotype)
+    except UnusableInput as exc:
+        cause = exc.__cause__
+        # The staging message quotes the value; an API error never echoes what was sent.
+        message = f"{cause.field}: {cause.reason}" if isinstance(cause, StagingError) else exc.message
+        raise ApiError(422, exc.code, message, field=exc.field) from exc
     return StageResponse.model_validate(result.to_dict())
 
 
@@ -154,7 +165,7 @@ async def extract(request: Request, svc: Svc) -> RecordReading:
 @router.post("/stage", response_model=StageResponse, responses=_ERR, tags=["staging"],
              summary="AJCC 8th edition breast stage groups (same JSON as `scanwise stage --json`)")
 async def stage_case(body: StageRequest, svc: Svc) -> StageResponse:
-    return await svc.workers.run(_stage, svc, body)
+    return await svc.workers.run(_stage, body)
 
 
 @router.get("/kb", responses=_ERR, tags=["knowledge base"],
@@ -169,7 +180,7 @@ async def kb_coverage(svc: Svc) -> dict[str, Any]:
              responses=_ERR, tags=["saved profiles"],
              summary="Save a profile (only on request; record text only if included)")
 async def save_profile(body: SaveProfileRequest, svc: Svc) -> SavedProfile:
-    return await svc.workers.run(svc.store.save_profile, body.profile, kb_version=svc.kb.version,
+    return await svc.workers.io(svc.store.save_profile, body.profile, kb_version=svc.kb.version,
                                  indication=body.indication, label=body.label,
                                  record_text=body.record_text)
 
@@ -177,7 +188,7 @@ async def save_profile(body: SaveProfileRequest, svc: Svc) -> SavedProfile:
 @router.get("/profiles/{profile_id}", response_model=SavedProfile,
             responses={**_ERR, **_NOT_FOUND}, tags=["saved profiles"], summary="A saved profile")
 async def get_profile(profile_id: ProfileId, svc: Svc) -> SavedProfile:
-    saved = await svc.workers.run(svc.store.get_profile, profile_id)
+    saved = await svc.workers.io(svc.store.get_profile, profile_id)
     if saved is None:
         raise ApiError(404, "not_found", "No saved profile has this id (it may have been deleted).",
                        field="profile_id")
@@ -188,14 +199,42 @@ async def get_profile(profile_id: ProfileId, svc: Svc) -> SavedProfile:
                responses={**_ERR, **_NOT_FOUND}, tags=["saved profiles"],
                summary="Delete a saved profile")
 async def delete_profile(profile_id: ProfileId, svc: Svc) -> Response:
-    if not await svc.workers.run(svc.store.delete_profile, profile_id):
+    if not await svc.workers.io(svc.store.delete_profile, profile_id):
         raise ApiError(404, "not_found", "No saved profile has this id (it may have been deleted).",
                        field="profile_id")
     return Response(status_code=204)
 
 
-@router.get("/audit", response_model=list[AuditEntry], responses=_ERR, tags=["audit"],
-            summary="The audit trail of assessments, newest first (no user text)")
-async def audit_trail(svc: Svc, limit: Annotated[int, Query(ge=1, le=500)] = 50,
+def require_admin(request: Request, svc: Svc) -> None:
+    """Administrative endpoints: the bearer token from ``--admin-token-file``; without one,
+    only a server bound to loopback answers them, and only to callers on this machine."""
+    token = svc.settings.admin_token
+    given = request.headers.get("authorization", "")
+    if token is not None:
+        scheme, _, value = given.partition(" ")
+        if scheme.lower() != "bearer" or not hmac.compare_digest(
+                value.strip().encode(), token.get_secret_value().encode()):
+            raise ApiError(401, "unauthorized", "This endpoint needs the administrator's token: "
+                           "Authorization: Bearer <token>.", headers={"WWW-Authenticate": "Bearer"})
+        return
+    client = request.client.host if request.client else None
+    if not (is_loopback(svc.settings.bind_host) and is_loopback(client)):
+        raise ApiError(403, "admin_disabled", "Administrative endpoints are off: the server has no "
+                       "admin token (--admin-token-file) and this call is not from this machine.")
+
+
+Admin = Annotated[None, Depends(require_admin)]
+_ADMIN_ERR: dict[int | str, dict[str, Any]] = {
+    401: {"model": ErrorBody, "description": "Missing or wrong admin token"},
+    403: {"model": ErrorBody, "description": "Administrative endpoints are off"},
+}
+MAX_AUDIT_PAGE = 100
+
+
+@router.get("/audit", response_model=list[AuditEntry], responses={**_ERR, **_ADMIN_ERR},
+            tags=["audit"], summary="The audit trail of assessments, newest first (no user text; "
+                                    "admin token)")
+async def audit_trail(svc: Svc, _admin: Admin,
+                      limit: Annotated[int, Query(ge=1, le=MAX_AUDIT_PAGE)] = 50,
                       offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0) -> list[AuditEntry]:
-    return await svc.workers.run(svc.store.audit_entries, limit=limit, offset=offset)
+    return await svc.workers.io(svc.store.audit_entries, limit=limit, offset=offset)

@@ -8,6 +8,8 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
+import anyio
+import anyio.to_thread
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
@@ -51,26 +53,35 @@ def create_app(settings: WebSettings | None = None, *, store: Store | None = Non
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        # Build the text pipeline and load the fact base in the background, so the first
-        # visitor does not wait for them; a request that comes sooner waits on the same lock.
-        threading.Thread(target=svc.warm_up, name="scanwise-warm-up", daemon=True).start()
+        # The server listens once every worker has built its reader (a few seconds), so no
+        # request waits on start-up; the pages render with the fact base, loaded meanwhile.
+        starting = threading.Thread(target=svc.workers.start, name="scanwise-workers", daemon=True)
+        starting.start()
+        core.facts  # noqa: B018
+        await anyio.to_thread.run_sync(starting.join)
         yield
+        svc.workers.close()
         store.close()
 
     app = FastAPI(title="scanwise", version=scanwise.__version__, description=DESCRIPTION,
                   docs_url=None, redoc_url=None, openapi_url="/openapi.json", lifespan=lifespan)
     app.state.services = svc
-    app.add_middleware(RequestContext, max_body_bytes=settings.max_upload_bytes + _FRAMING_BYTES)
+    app.add_middleware(RequestContext, max_body_bytes=settings.max_upload_bytes + _FRAMING_BYTES,
+                       hosts=settings.hosts)
     _install_error_handlers(app)
 
-    @app.get("/healthz", response_model=Health, tags=["service"], summary="Liveness and readiness")
+    @app.head("/healthz", include_in_schema=False)
+    @app.get("/healthz", response_model=Health, tags=["service"],
+             summary="Liveness and readiness: writes and reads a probe row in the database")
     async def healthz() -> Health:
+        # Database work runs beside the readers, so a busy pool never reads as a database fault.
         try:
-            await svc.workers.run(store.ping)
+            await svc.workers.io(store.ping)
             database = "ok"
-        except Exception:  # a health check reports the fault instead of failing
+        except ApiError:  # a health check reports the fault instead of failing
             database = "unavailable"
-        return Health(status="ok", kb_version=core.kb_version, database=database)  # type: ignore[arg-type]
+        return Health(status="ok", kb_version=core.kb_version, database=database,  # type: ignore[arg-type]
+                      workers=svc.workers.ready)
 
     app.include_router(api.router)
     install_cds(app, core, store, cds)  # CDS Hooks: its own JWT checks, errors and CORS

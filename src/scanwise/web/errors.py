@@ -46,10 +46,20 @@ class ApiError(Exception):
         self.details = details
         self.headers = headers
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Raised in a worker process and re-raised here: pickled with every attribute.
+        return (_api_error, (self.status, self.code, self.message, self.field, self.details,
+                             self.headers))
+
     def body(self, request_id: str | None = None) -> dict[str, Any]:
         info = ErrorInfo(code=self.code, message=self.message, field=self.field,
                          details=self.details, request_id=request_id)
         return {"error": info.model_dump(exclude_none=True)}
+
+
+def _api_error(status: int, code: str, message: str, field: str | None,
+               details: list[ErrorDetail] | None, headers: dict[str, str] | None) -> ApiError:
+    return ApiError(status, code, message, field=field, details=details, headers=headers)
 
 
 class BodyTooLarge(HTTPException):
@@ -69,6 +79,10 @@ _HTTP_CODES = {
 
 
 def from_http_exception(exc: HTTPException) -> ApiError:
+    if exc.status_code == 400 and exc.detail == "There was an error parsing the body":
+        # FastAPI's words for a body that is not UTF-8 or nests too deeply: the same error as
+        # any other body that is not JSON, on every endpoint.
+        return ApiError(400, "invalid_json", INVALID_JSON)
     code = _HTTP_CODES.get(exc.status_code, "http_error")
     message = exc.detail if isinstance(exc.detail, str) else code.replace("_", " ")
     if exc.status_code == 404 and message == "Not Found":
@@ -85,6 +99,7 @@ def _field(loc: tuple[Any, ...] | list[Any]) -> str | None:
     return ".".join(parts) or None
 
 
+INVALID_JSON = "The request body is not valid JSON (UTF-8, nested at most a few hundred levels)."
 _NOT_AN_OBJECT = {"model_attributes_type", "dict_type", "model_type"}
 _PYDANTIC_CODES = {"extra_forbidden": "unknown_field", "missing": "missing_field"}
 
@@ -93,7 +108,10 @@ def from_validation_error(exc: RequestValidationError) -> ApiError:
     """A 422 naming every bad field; invalid JSON is a 400 of its own."""
     errors = list(exc.errors())
     if any(e.get("type") == "json_invalid" for e in errors):
-        return ApiError(400, "invalid_json", "The request body is not valid JSON.")
+        return ApiError(400, "invalid_json", INVALID_JSON)
+    if any(tuple(e.get("loc", ())) == ("body",) and e.get("type") == "missing" for e in errors):
+        return ApiError(422, "missing_field", "body: required (a JSON object); the request had none",
+                        field="body")
     if any(tuple(e.get("loc", ())) == ("body",) and e.get("type") in _NOT_AN_OBJECT for e in errors):
         return ApiError(422, "invalid_body", "The request body must be a JSON object "
                         "(Content-Type: application/json).")
@@ -106,7 +124,8 @@ def from_validation_error(exc: RequestValidationError) -> ApiError:
         elif code == "missing_field":
             message = f"{field}: required"
         else:
-            message = f"{field}: {e.get('msg')}" if field else str(e.get("msg"))
+            msg = str(e.get("msg")).removeprefix("Value error, ")
+            message = f"{field}: {msg}" if field else msg
         details.append(ErrorDetail(code=code, message=message, field=field))
     if not details:
         return ApiError(422, "invalid_value", "The request is not valid.")

@@ -116,7 +116,7 @@ async def patient_page(request: Request, profile: str | None = None) -> HTMLResp
     svc = _svc(request)
     if profile is None:
         return _patient(request)
-    saved = await svc.workers.run(svc.store.get_profile, profile) \
+    saved = await svc.workers.io(svc.store.get_profile, profile) \
         if _PROFILE_ID.match(profile) else None
     if saved is None:
         return _patient(request, 404, problem="No saved facts have this id. They may have been "
@@ -147,7 +147,7 @@ async def patient_submit(request: Request) -> HTMLResponse:
             return _patient(request, facts=build_form(inputs.profile, inputs.indication, svc.kb),
                             reading=inputs.reading, **keep)
         if action == "save" and profile is not None:
-            saved = await svc.workers.run(svc.store.save_profile, profile, kb_version=svc.kb.version,
+            saved = await svc.workers.io(svc.store.save_profile, profile, kb_version=svc.kb.version,
                                           indication=indication)
             return _patient(request, 201, facts=build_form(profile, indication, svc.kb),
                             saved=saved, **keep)
@@ -172,7 +172,7 @@ async def patient_submit(request: Request) -> HTMLResponse:
 async def delete_saved(request: Request, profile_id: str) -> HTMLResponse:
     svc = _svc(request)
     deleted = _PROFILE_ID.match(profile_id) is not None and \
-        await svc.workers.run(svc.store.delete_profile, profile_id)
+        await svc.workers.io(svc.store.delete_profile, profile_id)
     if not deleted:
         return _patient(request, 404, problem="No saved facts have this id; nothing was deleted.")
     return _patient(request, deleted=True)
@@ -212,7 +212,7 @@ async def clinician_submit(request: Request) -> HTMLResponse:
             svc.assess_profile, inputs.profile, inputs.indication, include_retired=include_retired)
     except ApiError as exc:
         return _clinician(request, exc.status, problem=exc.message, problem_field=exc.field, **keep)
-    await svc.workers.run(svc.audit, result, surface="web.clinician",
+    await svc.workers.io(svc.audit, result, surface="web.clinician",
                           inputs={"text": scenario, "files": [data for _, data in sources],
                                   "include_retired": include_retired})
     return _clinician(request, result=assessment_view(result, svc.kb), reading=inputs.reading,
@@ -248,12 +248,12 @@ async def article_site(request: Request, path: str) -> Response:
     found = _ARTICLE_FILE.match(path)
     if found:  # the index links to the static file names; one address per article
         return RedirectResponse(f"/articles/{found[1]}/{found[2]}", status_code=308)
-    site = await svc.workers.run(lambda: svc.article_site)
     name = path or "index.html"
-    if name not in site:
+    content = await svc.workers.run(svc.article_file, name)  # one file back, not the whole site
+    if content is None:
         raise ApiError(404, "not_found", "There is no such article page. See the list of articles.")
     suffix = name[name.rfind("."):]
-    return Response(site[name], media_type=_SITE_TYPES.get(suffix, "text/plain; charset=utf-8"))
+    return Response(content, media_type=_SITE_TYPES.get(suffix, "text/plain; charset=utf-8"))
 
 
 @router.get("/favicon.ico")

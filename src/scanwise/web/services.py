@@ -11,6 +11,7 @@ import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from scanwise.core import Inputs, NotFound, Scanwise, UnusableInput
@@ -52,15 +53,72 @@ def _mapped(call: Callable[..., T]) -> Callable[..., T]:
     return run
 
 
+# The core's operations as worker jobs: module-level functions taking the worker's core
+# first, so that they are sent to a worker process by reference (see Workers.run).
+
+def article(core: Scanwise, topic_id: int, variant: int) -> Article:
+    return _mapped(core.article)(topic_id, variant)
+
+
+def article_file(core: Scanwise, name: str) -> str | None:
+    """One file of the static article site (built once per worker), or None."""
+    return core.article_site.get(name)
+
+
+def read_text(core: Scanwise, text: str, field_name: str = "text", *,
+              known: PatientProfile | None = None) -> tuple[PatientProfile, Indication]:
+    return _mapped(core.read_text)(text, field_name, known=known)
+
+
+def assess_text(core: Scanwise, text: str, *, include_retired: bool = False) -> Assessment:
+    return _mapped(core.assess_text)(text, include_retired=include_retired)
+
+
+def assess_profile(core: Scanwise, profile: PatientProfile, indication: Indication | None = None, *,
+                   include_retired: bool = False) -> Assessment:
+    return _mapped(core.assess)(profile, indication, include_retired=include_retired)
+
+
+def ask(core: Scanwise, question: str, *, profile: PatientProfile | None = None,
+        indication: Indication | None = None) -> Answer:
+    return _mapped(core.answer)(question, profile=profile, indication=indication)
+
+
+def read_records(core: Scanwise, sources: list[tuple[str, bytes]], field_name: str = "file") -> RecordReading:
+    return _mapped(core.read_records)(sources, field_name)
+
+
+def read_inputs(core: Scanwise, text: str, sources: list[tuple[str, bytes]]) -> Inputs:
+    return _mapped(core.read_inputs)(text, sources)
+
+
+def follow_ups(core: Scanwise, given: Answer, limit: int = 4) -> list[str]:
+    return core.follow_ups(given, limit)
+
+
 @dataclass
 class Services:
+    """The core (for the knowledge base and fact base the pages render with), the store and
+    the workers. The operations are worker jobs: ``await svc.workers.run(svc.read_inputs, ...)``;
+    database work goes through ``svc.workers.io``."""
+
     settings: WebSettings
     core: Scanwise
     store: Store
     workers: Workers = field(init=False)
 
+    article = staticmethod(article)
+    article_file = staticmethod(article_file)
+    read_text = staticmethod(read_text)
+    assess_text = staticmethod(assess_text)
+    assess_profile = staticmethod(assess_profile)
+    ask = staticmethod(ask)
+    read_records = staticmethod(read_records)
+    read_inputs = staticmethod(read_inputs)
+    follow_ups = staticmethod(follow_ups)
+
     def __post_init__(self) -> None:
-        self.workers = Workers(self.settings.threads, self.settings.max_waiting,
+        self.workers = Workers(self.settings.processes, self.settings.max_waiting,
                                self.settings.timeout_s)
 
     @property
@@ -71,50 +129,18 @@ class Services:
     def facts(self) -> dict[str, Fact]:
         return self.core.facts
 
-    @property
-    def article_site(self) -> dict[str, str]:
-        return self.core.article_site
-
-    def warm_up(self) -> None:
-        try:
-            self.core.warm_up()
-        except Exception as exc:  # a failure here shows again, with its message, on first use
-            log.warning("warm-up failed: %s", type(exc).__name__)
-
-    # The core's operations, with its errors mapped to the API's.
-    def article(self, topic_id: int, variant: int) -> Article:
-        return _mapped(self.core.article)(topic_id, variant)
-
-    def read_text(self, text: str, field_name: str = "text", *,
-                  known: PatientProfile | None = None) -> tuple[PatientProfile, Indication]:
-        return _mapped(self.core.read_text)(text, field_name, known=known)
-
-    def assess_text(self, text: str, *, include_retired: bool = False) -> Assessment:
-        return _mapped(self.core.assess_text)(text, include_retired=include_retired)
-
-    def assess_profile(self, profile: PatientProfile, indication: Indication | None = None, *,
-                       include_retired: bool = False) -> Assessment:
-        return _mapped(self.core.assess)(profile, indication, include_retired=include_retired)
-
-    def ask(self, question: str, *, profile: PatientProfile | None = None,
-            indication: Indication | None = None) -> Answer:
-        return _mapped(self.core.answer)(question, profile=profile, indication=indication)
-
-    def read_records(self, sources: list[tuple[str, bytes]], field_name: str = "file") -> RecordReading:
-        return _mapped(self.core.read_records)(sources, field_name)
-
-    def read_inputs(self, text: str, sources: list[tuple[str, bytes]]) -> Inputs:
-        return _mapped(self.core.read_inputs)(text, sources)
-
-    def follow_ups(self, given: Answer, limit: int = 4) -> list[str]:
-        return self.core.follow_ups(given, limit)
+    @cached_property
+    def codes(self) -> frozenset[str]:
+        """The vocabulary's codes: what the audit may keep of a code list."""
+        return frozenset(term.code for term in self.kb.vocabulary)
 
     def audit(self, assessment: Assessment, *, surface: str, inputs: dict[str, Any]) -> bool:
         """Add the assessment to the audit trail; False (and a log line) if the store failed."""
         if not self.settings.audit:
             return True
         try:
-            self.store.record_assessment(assessment, surface=surface, input_sha256=input_hash(inputs))
+            self.store.record_assessment(assessment, surface=surface, input_sha256=input_hash(inputs),
+                                         codes=self.codes)
         except Exception as exc:  # the answer still goes out; the failure is logged and flagged
             log.error("audit write failed: %s", type(exc).__name__)
             return False

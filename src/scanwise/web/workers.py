@@ -1,48 +1,270 @@
-"""CPU work off the event loop: a bounded thread pool with a queue limit and a deadline.
+"""CPU work off the event loop, in worker processes that can be stopped at a deadline.
 
-Reading text and assessing take milliseconds, but a large record or a burst of requests must
-not stall the server: past the queue limit a request gets 503 at once, and past the deadline
-504, while the server goes on answering others (the abandoned thread finishes on its own).
+Reading a text or a file, assessing and answering run in ``processes`` worker processes, each
+with its own application core (knowledge base, fact base and medspaCy reader, which is not
+thread-safe): no lock serialises the machine, and a request that passes its deadline gets 504
+while its worker is killed and replaced, so abandoned work never keeps a reader busy. Past the
+queue limit a request gets 503 at once.
+
+A job is a module-level function taking the worker's core first (``fn(core, *args)``), so that
+it can be sent to a process by reference. Database work stays in this process (see
+:meth:`Workers.io`): the store is shared, the readers are not.
 """
 
 from __future__ import annotations
 
+import logging
+import multiprocessing
+import os
+import signal
+import threading
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from functools import partial
-from typing import Any, TypeVar
+from multiprocessing.connection import Connection
+from multiprocessing.process import BaseProcess
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import anyio
 import anyio.to_thread
 
 from scanwise.web.errors import ApiError
 
+if TYPE_CHECKING:
+    from scanwise.core import Scanwise
+
 T = TypeVar("T")
+log = logging.getLogger("scanwise.web")
+
+#: Seconds a new worker may take to load the knowledge base and build its reader.
+START_TIMEOUT_S = 120.0
+
+
+def busy() -> ApiError:
+    return ApiError(503, "busy", "The server is busy. Try again in a few seconds.",
+                    headers={"Retry-After": "2"})
+
+
+def _worker_main(conn: Connection) -> None:
+    """A worker process: build the core once, then run jobs until the connection closes."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl+C stops the server, which stops us
+    from scanwise.core import Scanwise
+
+    core = Scanwise.default()
+    core.warm_up()
+    conn.send(("ready", os.getpid()))
+    while True:
+        try:
+            fn, args, kwargs = conn.recv()
+        except (EOFError, OSError):
+            return
+        try:
+            reply: tuple[str, Any] = ("ok", fn(core, *args, **kwargs))
+        except ApiError as exc:
+            reply = ("error", exc)
+        except Exception as exc:  # a fault of ours: the type goes back, never the data
+            reply = ("fault", type(exc).__name__)
+        try:
+            conn.send(reply)
+        except Exception as exc:  # an unpicklable result is a fault too  # noqa: BLE001
+            conn.send(("fault", type(exc).__name__))
+
+
+def worker_state(core: Scanwise) -> dict[str, Any]:
+    """What a worker holds: its process id and how many text pipelines it has built."""
+    from scanwise.nlp import clinical
+
+    return {"pid": os.getpid(), "kb_version": core.kb_version, "pipelines": len(clinical._pipelines)}
+
+
+@dataclass
+class _Worker:
+    process: BaseProcess
+    conn: Connection
+
+    def stop(self) -> None:
+        self.process.kill()
+        self.process.join(5)
+        self.conn.close()
+
+
+@dataclass
+class _Job:
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    worker: _Worker | None = None
+    cancelled: bool = False
 
 
 class Workers:
-    def __init__(self, threads: int, max_waiting: int, timeout_s: float) -> None:
-        self.threads = threads
+    def __init__(self, processes: int, max_waiting: int, timeout_s: float) -> None:
+        self.processes = processes
         self.max_waiting = max_waiting
         self.timeout_s = timeout_s
         self.in_flight = 0
-        self._limiter: anyio.CapacityLimiter | None = None
+        self.replaced = 0  # workers killed at a deadline or lost, and started again
+        self._idle: list[_Worker] = []
+        self._all: list[_Worker] = []
+        self._ready = threading.Condition()
+        self._closed = False
+        self._started = False
+        self._io: anyio.CapacityLimiter | None = None
+        # forkserver: each worker starts from a clean, single-threaded server process, never
+        # from this one with its threads and sockets.
+        self._context = multiprocessing.get_context(
+            "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn")
+
+    # --- life cycle -------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Start every worker and wait until each has built its reader (once; later calls
+        return at once)."""
+        with self._ready:
+            if self._started:
+                return
+            self._started = True
+        starters = [threading.Thread(target=self._add_worker, daemon=True) for _ in range(self.processes)]
+        for t in starters:
+            t.start()
+        for t in starters:
+            t.join()
+
+    def close(self) -> None:
+        with self._ready:
+            self._closed = True
+            workers, self._all, self._idle = self._all, [], []
+            self._ready.notify_all()
+        for w in workers:
+            w.stop()
+
+    def _add_worker(self) -> None:
+        parent, child = self._context.Pipe()
+        process = self._context.Process(target=_worker_main, args=(child,), name="scanwise-worker",
+                                        daemon=True)
+        try:
+            process.start()
+        except Exception as exc:  # e.g. no processes left: the pool runs with fewer workers
+            log.error("a worker could not be started: %s", type(exc).__name__)
+            parent.close()
+            child.close()
+            return
+        child.close()
+        worker = _Worker(process, parent)
+        if not parent.poll(START_TIMEOUT_S):
+            log.error("a worker did not start within %gs", START_TIMEOUT_S)
+            worker.stop()
+            return
+        try:
+            parent.recv()
+        except (EOFError, OSError):
+            if not self._closed:  # stopped by close() while starting is no failure
+                log.error("a worker failed while starting (exit code %s)", process.exitcode)
+            worker.stop()
+            return
+        with self._ready:
+            if self._closed:
+                worker.stop()
+                return
+            self._all.append(worker)
+            self._idle.append(worker)
+            self._ready.notify()
+
+    def _replace(self, worker: _Worker) -> None:
+        with self._ready:
+            if worker in self._all:
+                self._all.remove(worker)
+        worker.stop()
+        self.replaced += 1
+        if not self._closed:
+            threading.Thread(target=self._add_worker, name="scanwise-worker-start", daemon=True).start()
 
     @property
-    def limiter(self) -> anyio.CapacityLimiter:
-        if self._limiter is None:  # made on first use, inside the event loop
-            self._limiter = anyio.CapacityLimiter(self.threads)
-        return self._limiter
+    def ready(self) -> int:
+        return len(self._all)
+
+    # --- running ----------------------------------------------------------------------------
+
+    def _take(self, wait_s: float) -> _Worker | None:
+        with self._ready:
+            if not self._ready.wait_for(lambda: self._idle or self._closed, timeout=wait_s):
+                return None
+            return self._idle.pop() if self._idle else None
+
+    def _give_back(self, worker: _Worker) -> None:
+        with self._ready:
+            if worker in self._all:
+                self._idle.append(worker)
+                self._ready.notify()
+
+    def _call(self, job: _Job, fn: Callable[..., T], args: tuple[Any, ...],
+              kwargs: dict[str, Any]) -> tuple[str, Any]:
+        worker = self._take(self.timeout_s)
+        if worker is None:
+            return ("no_worker", None)
+        with job.lock:
+            if job.cancelled:  # given up while waiting for a worker: never start it
+                self._give_back(worker)
+                return ("cancelled", None)
+            job.worker = worker
+        worker.conn.send((fn, args, kwargs))
+        reply: tuple[str, Any] = worker.conn.recv()
+        return reply
 
     async def run(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-        if self.in_flight >= self.threads + self.max_waiting:
-            raise ApiError(503, "busy", "The server is busy. Try again in a few seconds.",
-                           headers={"Retry-After": "2"})
+        """``fn(core, *args, **kwargs)`` in a worker process, within the deadline."""
+        if self.in_flight >= self.processes + self.max_waiting:
+            raise busy()
+        if not self._started:  # first use before the app's start-up (an app without lifespan)
+            threading.Thread(target=self.start, name="scanwise-workers", daemon=True).start()
         self.in_flight += 1
+        job = _Job()
+        reply: tuple[str, Any] | None = None
         try:
             with anyio.move_on_after(self.timeout_s):
-                return await anyio.to_thread.run_sync(
-                    partial(fn, *args, **kwargs), limiter=self.limiter, abandon_on_cancel=True)
+                reply = await anyio.to_thread.run_sync(
+                    partial(self._call, job, fn, args, kwargs), abandon_on_cancel=True)
+        except (EOFError, OSError):  # the worker died under the job
+            reply = ("lost", None)
+        except Exception as exc:  # the job could not be sent (not picklable): a fault of ours
+            reply = ("fault", type(exc).__name__)
+            with job.lock:
+                if job.worker is not None:  # its pipe may hold half a message: start afresh
+                    self._replace(job.worker)
+                    job.worker = None
         finally:
             self.in_flight -= 1
-        raise ApiError(504, "timeout", f"This took longer than {self.timeout_s:g} seconds and was "
-                       "stopped. Try a shorter text or a smaller file.")
+            with job.lock:
+                job.cancelled = True
+                worker = job.worker
+        if reply is not None and reply[0] in ("ok", "error", "fault"):
+            assert worker is not None
+            self._give_back(worker)
+        elif worker is not None:  # given up at the deadline, or lost: its work stops now
+            self._replace(worker)
+        if reply is None:
+            raise ApiError(504, "timeout", f"This took longer than {self.timeout_s:g} seconds and was "
+                           "stopped. Try a shorter text or a smaller file.")
+        kind, value = reply
+        if kind == "ok":
+            return value  # type: ignore[no-any-return]
+        if kind == "error":
+            raise value
+        if kind == "no_worker":
+            raise busy()
+        log.error("a worker job failed: %s", value or kind)
+        raise RuntimeError(f"worker job failed: {value or kind}")
+
+    async def io(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """Database work in a thread of this process (the store is thread-safe), with its own
+        small limit so that it never waits behind the readers. A failing database is a 503
+        naming it, never a silent loss."""
+        if self._io is None:
+            self._io = anyio.CapacityLimiter(8)
+        try:
+            return await anyio.to_thread.run_sync(partial(fn, *args, **kwargs), limiter=self._io)
+        except ApiError:
+            raise
+        except Exception as exc:  # the database is gone, locked or unwritable: say so, keep serving
+            log.error("database work failed: %s", type(exc).__name__)
+            raise ApiError(503, "store_unavailable", "The database cannot be used right now, so "
+                           "nothing was saved or read. Try again later.",
+                           headers={"Retry-After": "5"}) from exc

@@ -1,0 +1,116 @@
+"""What is built from the knowledge base, kept on disk between runs and keyed by its version.
+
+Loading the knowledge base reads and validates every YAML file (most of a short command's
+start-up); the result is the same until the data changes. So the validated knowledge base and
+fact base are pickled to the user cache directory under the ``kb_version`` they were built
+from, the content hash of every data file. Each run hashes the files (milliseconds, no
+parsing); a cache written for other data, or by another scanwise or Python version, is simply
+not used, and a new one is written. Nothing here is ever needed: a missing, unreadable or
+corrupt cache means the data is loaded and validated as without it.
+
+The cache holds only the bundled data (no user input); ``SCANWISE_NO_CACHE=1`` turns it off
+and ``SCANWISE_CACHE_DIR`` moves it.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import pickle
+import sys
+import tempfile
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import scanwise
+
+if TYPE_CHECKING:
+    from scanwise.domain.facts import Fact
+    from scanwise.domain.kb import KnowledgeBase
+
+log = logging.getLogger("scanwise.cache")
+_FORMAT = 1  # bump when what is pickled changes shape
+
+
+def cache_dir() -> Path:
+    configured = os.environ.get("SCANWISE_CACHE_DIR")
+    if configured:
+        return Path(configured)
+    from platformdirs import user_cache_dir
+
+    return Path(user_cache_dir("scanwise", appauthor=False))
+
+
+def enabled() -> bool:
+    return os.environ.get("SCANWISE_NO_CACHE", "") not in ("1", "true", "yes")
+
+
+def data_version(data_dir: Path) -> str:
+    """The knowledge base's ``kb_version`` from the files alone: the same content hash the
+    loader computes, without parsing or validating anything."""
+    from scanwise.knowledge.loader import bundled_version
+
+    return bundled_version(data_dir)
+
+
+def _path(kb_version: str) -> Path:
+    runtime = f"{scanwise.__version__}-py{sys.version_info[0]}{sys.version_info[1]}-f{_FORMAT}"
+    return cache_dir() / f"kb-{kb_version}-{runtime}.pickle"
+
+
+def _read(path: Path) -> Any:
+    try:
+        with path.open("rb") as f:
+            return pickle.load(f)  # noqa: S301 - our own file, written below, in the user's cache
+    except FileNotFoundError:
+        return None
+    except Exception as exc:  # a corrupt or foreign file is rebuilt, never trusted  # noqa: BLE001
+        log.warning("knowledge-base cache %s unreadable (%s); rebuilding", path.name, type(exc).__name__)
+        return None
+
+
+def _write(path: Path, value: Any) -> None:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile("wb", dir=path.parent, delete=False, suffix=".tmp") as f:
+            pickle.dump(value, f, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(f.name, path)  # atomic: another process never reads half a file
+    except OSError as exc:  # a read-only home is fine: the next run loads again
+        log.info("knowledge-base cache not written (%s)", type(exc).__name__)
+
+
+def _share(data_dir: Path, kb: KnowledgeBase) -> None:
+    # Callers of default_kb() in this process get this same object instead of loading again.
+    from scanwise.knowledge import loader
+
+    with loader._lock:
+        loader._cache.setdefault((data_dir, ()), kb)
+
+
+def knowledge(data_dir: Path | None = None) -> tuple[KnowledgeBase, dict[str, Fact]]:
+    """The validated knowledge base and fact base, from the cache when it matches the data.
+
+    With content packs configured (``--kb-pack``, ``$SCANWISE_KB_PACKS``) the packs are read
+    and validated on every run: an institution's tables are never served from a stale cache.
+    """
+    from scanwise.domain.facts import FACTS_DIR, load_facts
+    from scanwise.knowledge import loader
+
+    data_dir = data_dir or loader.DATA_DIR
+    facts_dir = FACTS_DIR if data_dir == loader.DATA_DIR else data_dir / "facts"
+    packs = loader.configured_packs()
+    if packs:
+        kb = loader.default_kb() if data_dir == loader.DATA_DIR else loader.load(data_dir, packs)
+        return kb, load_facts(kb, facts_dir)
+    version = data_version(data_dir) if enabled() else None
+    if version is not None:
+        cached = _read(_path(version))
+        if isinstance(cached, dict) and cached.get("kb_version") == version:
+            _share(data_dir, cached["kb"])
+            return cached["kb"], cached["facts"]
+    kb = loader.load(data_dir)
+    _share(data_dir, kb)
+    facts = load_facts(kb, facts_dir)
+    if version is not None and kb.version == version:
+        _write(_path(version), {"kb_version": version, "kb": kb, "facts": facts})
+    return kb, facts
