@@ -9,10 +9,11 @@ from pathlib import Path
 
 import pytest
 import yaml
+from reference_data import REFERENCE, skip_without
 
 from scanwise.domain.kb import DATA_DIR, KnowledgeBase, KnowledgeBaseError, load
 
-REFERENCE = Path(__file__).resolve().parents[2] / "shared" / "reference" / "acr_breast.json"
+ACR_REFERENCE = REFERENCE / "acr_breast.json"
 
 
 def _copy_kb(tmp_path: Path) -> Path:
@@ -92,10 +93,10 @@ def test_every_procedure_source_is_registered(kb: KnowledgeBase) -> None:
                     assert key in kb.sources, (t.topic_id, v.number, p.name)
 
 
-@pytest.mark.skipif(not REFERENCE.exists(), reason="shared reference data not beside the checkout")
+@skip_without("acr_breast.json")
 def test_ratings_match_the_reference_exactly(kb: KnowledgeBase) -> None:
     """Every category, rating and radiation level is the reference's, row for row."""
-    ref = json.loads(REFERENCE.read_text())
+    ref = json.loads(ACR_REFERENCE.read_text())
     checked = 0
     for topic in ref["topics"]:
         ours = next(t for t in kb.topics if t.topic_id == topic["topic_id"])

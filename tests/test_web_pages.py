@@ -262,7 +262,7 @@ def test_serve_help_and_a_bad_database() -> None:
     for option in ("--host", "--port", "--db"):
         assert option in shown.output
     failed = runner.invoke(cli_app, ["serve", "--db", "/dev/null/inside-a-file/scanwise.db"])
-    assert failed.exit_code == 3
+    assert failed.exit_code == 2
     assert "cannot" in failed.output
 
 

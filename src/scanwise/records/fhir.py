@@ -23,9 +23,9 @@ import binascii
 import datetime as dt
 import json
 import re
+from collections.abc import Callable
 from typing import Any
 
-from scanwise.domain.kb import KnowledgeBase
 from scanwise.domain.profile import Evidence, her2_from_tests
 from scanwise.nlp import pathology as path
 from scanwise.nlp.extract import HISTOLOGY, SURGERY
@@ -373,10 +373,12 @@ def parse_fhir(data: bytes, file_name: str) -> list[dict[str, Any]]:
     return resources
 
 
-def read_fhir(data: bytes, file_name: str, kb: KnowledgeBase) -> tuple[list[DocumentFacts], int]:
-    """Facts per resource (each dated by the resource itself), and how many resources were read."""
-    from scanwise.records.reader import read_document
+def read_fhir(data: bytes, file_name: str,
+              read_attached: Callable[[str, bytes], list[DocumentFacts]]) -> tuple[list[DocumentFacts], int]:
+    """Facts per resource (each dated by the resource itself), and how many resources were read.
 
+    Text a resource carries (a DiagnosticReport's presentedForm, a DocumentReference) is read
+    by ``read_attached`` (name, bytes), the reader that decides what a file holds."""
     resources = parse_fhir(data, file_name)
     docs: list[DocumentFacts] = []
     ignored: dict[str, int] = {}
@@ -390,7 +392,7 @@ def read_fhir(data: bytes, file_name: str, kb: KnowledgeBase) -> tuple[list[Docu
                 docs.append(r.facts)
         elif rtype in _TEXT_CARRIERS:
             for name, raw in _attached_text(res, r):
-                for doc in read_document(name, raw, kb)[0]:
+                for doc in read_attached(name, raw):
                     doc.date = doc.date or r.facts.date
                     for fv in doc.facts.values():
                         fv.date = fv.date or r.facts.date

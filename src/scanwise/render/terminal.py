@@ -139,15 +139,22 @@ def print_assessment(a: Assessment, out: Console) -> None:
 
 
 def print_coverage(data: dict[str, Any], out: Console) -> None:
+    """The summary line and one row per topic; fits 80 columns (long titles wrap, retired
+    topics are marked in the title)."""
     out.print(f"[bold]scanwise knowledge base[/] {data['kb_version']}: {data['topics']} current ACR "
               f"topics, {data['variants']} variants, {data['variants_with_verified_ratings']} with "
               f"verified ratings ({data['variants_with_complete_tables']} complete tables); "
               f"{data['retired_topics']} retired topics kept for reference.")
-    table = Table(show_header=True, header_style="bold", box=None)
-    for col in ("Topic", "Title", "Status", "Variants", "Verified", "Complete", "Rated rows"):
-        table.add_column(col)
+    table = Table(show_header=True, header_style="bold", box=None, pad_edge=False)
+    table.add_column("Topic", justify="right", no_wrap=True)
+    table.add_column("Title", ratio=1, overflow="fold")
+    for col in ("Var.", "Verif.", "Compl.", "Rated"):
+        table.add_column(col, justify="right", no_wrap=True)
     for t in data["by_topic"]:
-        table.add_row(str(t["topic_id"]), escape(t["title"]), t["status"], str(t["variants"]),
+        title = escape(t["title"]) + ("" if t["status"] == "current" else f" [dim]({t['status']})[/]")
+        table.add_row(str(t["topic_id"]), title, str(t["variants"]),
                       str(t["variants_with_verified_ratings"]), str(t["variants_with_complete_tables"]),
                       str(t["rated_procedures"]))
     out.print(table)
+    out.print("[dim]Var.: variants · Verif.: variants with verified ratings · Compl.: variants "
+              "with complete rating tables · Rated: rated study rows[/]")

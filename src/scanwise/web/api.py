@@ -9,13 +9,13 @@ from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 from starlette.datastructures import UploadFile
 
-from scanwise.domain.answers import Answer
 from scanwise.domain.assess import Assessment
 from scanwise.records import RecordReading
 from scanwise.storage import AuditEntry, SavedProfile
 from scanwise.web.errors import ApiError, BodyTooLarge, ErrorBody
 from scanwise.web.schemas import (
     AskRequest,
+    AskResponse,
     ExtractTextRequest,
     RecommendRequest,
     SaveProfileRequest,
@@ -71,19 +71,21 @@ async def recommend(body: RecommendRequest, svc: Svc, response: Response) -> Ass
     return result
 
 
-def _ask(svc: Services, body: AskRequest) -> Answer:
+def _ask(svc: Services, body: AskRequest) -> AskResponse:
     ctx = body.context
     if ctx is None:
-        return svc.ask(body.question)
-    if ctx.text is not None:
+        given = svc.ask(body.question)
+    elif ctx.text is not None:
         profile, indication = svc.read_text(ctx.text, "context.text")
-        return svc.ask(body.question, profile=profile, indication=indication)
-    return svc.ask(body.question, profile=ctx.profile, indication=ctx.indication)
+        given = svc.ask(body.question, profile=profile, indication=indication)
+    else:
+        given = svc.ask(body.question, profile=ctx.profile, indication=ctx.indication)
+    return AskResponse.model_validate({**given.model_dump(), "follow_ups": svc.follow_ups(given)})
 
 
-@router.post("/ask", response_model=Answer, responses=_ERR, tags=["guidance"],
+@router.post("/ask", response_model=AskResponse, responses=_ERR, tags=["guidance"],
              summary="A plain-language, sourced answer (same JSON as `scanwise ask --json`)")
-async def ask(body: AskRequest, svc: Svc) -> Answer:
+async def ask(body: AskRequest, svc: Svc) -> AskResponse:
     return await svc.workers.run(_ask, svc, body)
 
 

@@ -48,9 +48,10 @@ was kept. Please try again; if it keeps happening, report request id <code>{rid}
 
 
 class RequestContext:
-    def __init__(self, app: ASGIApp, max_body_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, max_body_bytes: int, framing_bytes: int = 0) -> None:
         self.app = app
-        self.max_body_bytes = max_body_bytes
+        self.max_body_bytes = max_body_bytes  # the limit people are told
+        self.framing_bytes = framing_bytes  # multipart framing allowed on top of it
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -59,7 +60,7 @@ class RequestContext:
         rid = uuid.uuid4().hex[:12]
         scope.setdefault("state", {})["request_id"] = rid
         started = time.perf_counter()
-        limit = self.max_body_bytes
+        limit = self.max_body_bytes + self.framing_bytes
         received = 0
         status = 0
         sent_bytes = 0
@@ -69,12 +70,12 @@ class RequestContext:
         async def limited_receive() -> Message:
             nonlocal received
             if declared is not None and declared > limit:
-                raise BodyTooLarge(limit)
+                raise BodyTooLarge(self.max_body_bytes)
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > limit:
-                    raise BodyTooLarge(limit)
+                    raise BodyTooLarge(self.max_body_bytes)
             return message
 
         async def tracked_send(message: Message) -> None:

@@ -7,6 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from scanwise.domain.answers import Answer
 from scanwise.domain.profile import Indication, PatientProfile
 from scanwise.domain.staging import StageResult
 
@@ -115,3 +116,10 @@ class Health(BaseModel):
     status: Literal["ok"]
     kb_version: str
     database: Literal["ok", "unavailable"]
+
+
+class AskResponse(Answer):
+    """The answer, and questions worth asking next (the same JSON as `scanwise ask --json`)."""
+
+    follow_ups: list[str] = Field(default=[], description="Questions worth asking next, each one "
+                                  "the answer engine reads as intended.")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from scanwise.web.errors import MB
+from scanwise.web.errors import MB, size_text
 
 
 class WebSettings(BaseModel):
@@ -24,4 +24,4 @@ class WebSettings(BaseModel):
 
     @property
     def upload_limit_text(self) -> str:
-        return f"{self.max_upload_bytes / MB:g} MB"
+        return size_text(self.max_upload_bytes)

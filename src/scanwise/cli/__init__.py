@@ -1,0 +1,44 @@
+"""The `scanwise` command line: one module per command, each a thin adapter over the core.
+
+Every command parses its arguments, calls the application core (:mod:`scanwise.core`) and
+prints with a renderer from :mod:`scanwise.render`; ``--json`` prints the same result for
+machines. Exit codes follow one rule (see :mod:`scanwise.cli.common`): 2 for input that cannot
+be used, 1 for a fault of ours.
+
+A command is a module with ``register(app)``. To add one, put the module's dotted name in
+:data:`COMMANDS`. Modules import only Typer at the top and the rest inside the command, so
+``scanwise --help`` does not load the knowledge base, the reader or the web app.
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+
+import typer
+
+#: The modules that add commands, in the order ``--help`` lists them.
+COMMANDS: tuple[str, ...] = (
+    "scanwise.cli.recommend",
+    "scanwise.cli.extract",
+    "scanwise.cli.ask",
+    "scanwise.cli.stage",
+    "scanwise.cli.kb",
+    "scanwise.cli.eval",
+    "scanwise.cli.articles",
+    "scanwise.cli.serve",
+)
+
+app = typer.Typer(
+    name="scanwise",
+    help="Evidence-based imaging guidance for breast cancer, from published guidelines.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+for _name in COMMANDS:
+    import_module(_name).register(app)
+
+
+def main() -> None:
+    app()
