@@ -109,8 +109,7 @@ def test_kb_coverage_table_fits_80_columns() -> None:
 
 @pytest.fixture(scope="module")
 def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
-    db = tmp_path_factory.mktemp("edges") / "scanwise.db"
-    with TestClient(create_app(WebSettings(db=str(db)))) as c:
+    with TestClient(create_app(WebSettings(db=str(tmp_path_factory.mktemp("edges") / "x.db")))) as c:
         yield c
 
 

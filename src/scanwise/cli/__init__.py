@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from importlib import import_module
 
-import typer
+from scanwise.cli.common import group
 
 #: The modules that add commands, in the order ``--help`` lists them.
 COMMANDS: tuple[str, ...] = (
@@ -28,13 +28,7 @@ COMMANDS: tuple[str, ...] = (
     "scanwise.cli.serve",
 )
 
-app = typer.Typer(
-    name="scanwise",
-    help="Evidence-based imaging guidance for breast cancer, from published guidelines.",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-)
+app = group("scanwise", "Evidence-based imaging guidance for breast cancer, from published guidelines.")
 
 for _name in COMMANDS:
     import_module(_name).register(app)

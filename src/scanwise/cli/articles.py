@@ -14,15 +14,10 @@ from typing import Annotated
 
 import typer
 
-from scanwise.cli.common import JsonFlag, console, core, core_errors, fail, print_json
+from scanwise.cli.common import JsonFlag, console, core, core_errors, fail, group, print_json
 
-articles_app = typer.Typer(
-    name="articles",
-    help="Clinician articles: one readable page per guideline scenario, and a static site.",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-)
+articles_app = group("articles", "Clinician articles: one readable page per guideline scenario, and a "
+                     "static site.")
 
 
 @articles_app.command("show")

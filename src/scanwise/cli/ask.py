@@ -10,22 +10,12 @@ and never logged.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from scanwise.cli.common import (
-    JsonFlag,
-    RetiredFlag,
-    console,
-    core,
-    core_errors,
-    fail,
-    print_json,
-    read_arg,
-    read_files,
-)
+from scanwise.cli import common
+from scanwise.cli.common import JsonFlag, RecordFiles, RetiredFlag
 
 HELP = (
     "Answer a question about imaging for breast cancer in plain language, with sources. Add "
@@ -38,23 +28,22 @@ def ask_command(
     context: Annotated[str | None, typer.Option(
         "--context", help='The patient\'s situation in free text, e.g. "stage I, ER+ HER2-, just diagnosed".')
     ] = None,
-    record: Annotated[list[Path] | None, typer.Option(
-        "--record", help="A record file (pathology or imaging report); repeat for more.")] = None,
+    record: RecordFiles = None,
     include_retired: RetiredFlag = False,
     as_json: JsonFlag = False,
 ) -> None:
     """Answer a question about breast-cancer imaging in plain language, with sources."""
     if context is not None and record:
-        raise fail("give --context or --record, not both")
+        raise common.fail("give --context or --record, not both")
     if question == "-" and context == "-":
-        raise fail("only one of QUESTION and --context can be read from standard input")
-    app = core()
-    text = read_arg(question, "the question")
-    with core_errors():
+        raise common.fail("only one of QUESTION and --context can be read from standard input")
+    app = common.core()
+    text = common.read_arg(question, "the question")
+    with common.core_errors():
         if context is not None:
-            profile, indication = app.read_text(read_arg(context, "the context"), "--context")
+            profile, indication = app.read_text(common.read_arg(context, "the context"), "--context")
         elif record:
-            profile, indication = app.read_records(read_files(record)).profile, None
+            profile, indication = app.read_records(common.read_files(record)).profile, None
         else:
             profile, indication = None, None
         result = app.answer(text, profile=profile, indication=indication,
@@ -63,11 +52,11 @@ def ask_command(
     if as_json:
         data = result.model_dump(mode="json")
         data["follow_ups"] = follow_ups
-        print_json(data)
+        common.print_json(data)
     else:
         from scanwise.render.answer import print_answer
 
-        out = console()
+        out = common.console()
         print_answer(result, out, app.facts)
         if follow_ups:
             from rich.markup import escape

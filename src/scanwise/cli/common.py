@@ -29,6 +29,15 @@ OUR_FAULT = 1
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON for machines.")]
 RetiredFlag = Annotated[bool, typer.Option(
     "--include-retired", help="Also match retired guideline topics (for reference only).")]
+RecordFiles = Annotated[list[Path] | None, typer.Option(
+    "--record", help="A patient record (text, PDF or FHIR JSON) whose facts fill the profile; "
+                     "repeat for more.")]
+
+
+def group(name: str, help: str) -> typer.Typer:
+    """A command group (the `scanwise` app itself, `scanwise articles`), all set up alike."""
+    return typer.Typer(name=name, help=help, no_args_is_help=True, add_completion=False,
+                       pretty_exceptions_enable=False)
 
 
 def console(*, stderr: bool = False) -> Console:

@@ -2,21 +2,12 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from scanwise.cli.common import (
-    JsonFlag,
-    RetiredFlag,
-    core,
-    core_errors,
-    fail,
-    print_json,
-    read_arg,
-    read_files,
-)
+from scanwise.cli import common
+from scanwise.cli.common import JsonFlag, RecordFiles, RetiredFlag
 
 
 def recommend(
@@ -24,32 +15,28 @@ def recommend(
         help='The clinical scenario, or "-" to read stdin; optional with --record.')] = None,
     as_json: JsonFlag = False,
     include_retired: RetiredFlag = False,
-    record: Annotated[list[Path] | None, typer.Option(
-        "--record", help="A patient record (text, PDF or FHIR JSON) whose facts fill the profile; "
-                         "repeat for more. The text then gives the question.")] = None,
+    record: RecordFiles = None,
 ) -> None:
     """Match a clinical scenario to guideline variants and show every rated study."""
     if text is None and not record:
-        raise fail("give the clinical scenario as TEXT, or a patient record with --record FILE")
-    app = core()
-    typed = read_arg(text, "the scenario") if text is not None else ""
-    with core_errors():
-        inputs = app.read_inputs(typed, read_files(record) if record else None)
+        raise common.fail("give the clinical scenario as TEXT, or a patient record with --record FILE")
+    app = common.core()
+    typed = common.read_arg(text, "the scenario") if text is not None else ""
+    with common.core_errors():
+        inputs = app.read_inputs(typed, common.read_files(record) if record else None)
         result = app.assess_inputs(inputs, include_retired=include_retired)
     from scanwise.render.records import print_reading, reading_json
     from scanwise.render.terminal import print_assessment
 
     if as_json and inputs.reading is None:
-        print_json(result)
+        common.print_json(result)
     elif as_json and inputs.reading is not None:
         data = result.model_dump(mode="json")
         data["record"] = reading_json(inputs.reading)
         data["record"]["facts_used"] = inputs.facts_used
-        print_json(data)
+        common.print_json(data)
     else:
-        from scanwise.cli.common import console
-
-        out = console()
+        out = common.console()
         if inputs.reading is not None:
             print_reading(inputs.reading, out, title="From the patient's records")
         print_assessment(result, out)
