@@ -25,7 +25,7 @@ from scanwise.domain.profile import (
     PatientProfile,
     StageGroup,
 )
-from scanwise.domain.staging import StagingError, stage
+from scanwise.domain.staging import StagingError, stage, t_from_size
 
 #: A runner-up this close to the best match competes with it.
 COMPETING_MARGIN = 1.0
@@ -174,20 +174,6 @@ class Assessment(BaseModel):
 
 
 # --- stage -------------------------------------------------------------------------------
-
-# Clinical T category from the largest invasive size (AJCC 8th: T1mi ≤1 mm, T1a ≤5, T1b ≤10,
-# T1c ≤20, T2 ≤50, T3 >50). Size alone cannot show chest-wall or skin involvement (T4).
-_T_BY_SIZE: tuple[tuple[float, str], ...] = (
-    (1.0, "T1mi"), (5.0, "T1a"), (10.0, "T1b"), (20.0, "T1c"), (50.0, "T2"),
-)
-
-
-def t_from_size(size_mm: float) -> str:
-    for limit, category in _T_BY_SIZE:
-        if size_mm <= limit:
-            return category
-    return "T3"
-
 
 def work_out_stage(profile: PatientProfile) -> StageInfo:
     """The clinical stage group(s) the guideline split is checked against."""
@@ -483,7 +469,7 @@ def assess(profile: PatientProfile, indication: Indication, kb: KnowledgeBase, *
     sit = Situation(
         profile=profile,
         indication=indication,
-        stages=[g for g in stage.groups if g in STAGE_GROUPS],  # type: ignore[misc]
+        stages=[g for g in stage.groups if g in STAGE_GROUPS],
         stage_basis=stage.basis,
         labels=_labeler(kb),
     )

@@ -206,7 +206,7 @@ def _stage(sit: Situation, allowed: Sequence[StageGroup]) -> tuple[Status, str]:
     )
 
 
-def _codes_any(sit: Situation, name: str, codes: Sequence[str]) -> tuple[Status, str]:
+def _codes_any(sit: Situation, codes: Sequence[str]) -> tuple[Status, str]:
     p = sit.profile
     present = [c for c in codes if p.present(c)]
     if present:
@@ -298,9 +298,9 @@ def _evaluate(cond: Conditions, sit: Situation, stop_at_failure: bool) -> list[C
         add("lactating", _flag("breastfeeding", p.lactating, cond.lactating,
                                _quote(p, "lactating"), True), 0.0 if p.lactating is None else None)
     if cond.symptoms_any is not None:
-        add("symptoms", _codes_any(sit, "symptoms", cond.symptoms_any))
+        add("symptoms", _codes_any(sit, cond.symptoms_any))
     if cond.findings_any is not None:
-        add("findings", _codes_any(sit, "findings", cond.findings_any))
+        add("findings", _codes_any(sit, cond.findings_any))
     if cond.none_present is not None:
         add("none_present", _codes_none(sit, cond.none_present), 0.0)
     if cond.asymptomatic is not None:

@@ -181,7 +181,6 @@ PLANNED = rx(r"\b(planned|planning|plan|plans|scheduled|considering|candidate|aw
                r"going (?:straight )?to|straight to|"
                r"undergo|undergoing|having|booked for|needs|need)\s*[(:]?\s*"  # "surgery planned (lumpectomy"
                r"(?:a\s+|an\s+|her\s+|his\s+|the\s+|my\s+|your\s+|their\s+)?(?:planned\s+)?$")
-_NO_SURGERY = rx(r"\b(no (?:chest |breast )?surgery|no top surgery)\b")
 
 _RECON = [
     ("none", rx(r"\b(no reconstruction|without reconstruction|not reconstructed|no breast reconstruction)\b")),
@@ -191,7 +190,6 @@ _RECON = [
 ]
 _IMPLANT = rx(r"\b(?P<type>saline|silicone)?\s*(?:breast\s+)?implants?\b")
 _TYPED_AUGMENT = rx(r"\b(?P<type>saline|silicone)\s+(?:breast\s+)?(?:augmentation|prosthes[ie]s)\b")
-_AUGMENT = rx(r"\b(breast augmentation|augmentation mammoplasty|cosmetic implants?)\b")
 NUMBER_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
                 "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "fifteen": 15, "twenty": 20}
 _N_ = r"(?:\d+(?:\.\d+)?|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty)"
@@ -306,6 +304,7 @@ def read_demographics(r: Reading) -> None:
 
 def read_tumor(r: Reading) -> None:
     text = r.text
+    m: re.Match[str] | None
     for m in _SIZE.finditer(text):
         after = text[m.end():m.end() + 60]
         if _NODE_SIZE_CONTEXT.search(after) or re.search(r"(node|lymph)\W*$", text[max(0, m.start() - 25):m.start()],
@@ -338,7 +337,7 @@ def read_tumor(r: Reading) -> None:
         if m := pattern.search(text):
             g = m.groupdict().get("g")
             value = _GRADE_WORD[m.group("word").lower()] if m.groupdict().get("word") else \
-                int(_ROMAN_INT.get(g.lower(), g))  # type: ignore[union-attr]
+                int(_ROMAN_INT.get(g.lower(), g))  # type: ignore[union-attr,arg-type]
             r.set("grade", value, m.start(), m.end())
             break
     invasive_found = False
@@ -431,6 +430,7 @@ def read_receptors(r: Reading) -> None:
 
 def read_history(r: Reading) -> None:
     text = r.text
+    m: re.Match[str] | None
     for name, pattern in SURGERY:
         for m in pattern.finditer(text):
             if PLANNED.search(text[max(0, m.start() - 40):m.start()]):

@@ -233,7 +233,7 @@ def _purpose(r: Reading, ind: dict[str, Any], asked: list[str], kb: KnowledgeBas
     # Then the studies asked about; an axillary study is the most specific.
     by_study = {kb.terms[c].purpose for c in asked if c in kb.terms and kb.terms[c].purpose}
     if "axilla" in by_study or len(by_study) == 1:
-        purpose = "axilla" if "axilla" in by_study else by_study.pop()
+        purpose = "axilla" if "axilla" in by_study else str(by_study.pop())
         named = [kb.terms[c].label for c in asked if kb.terms[c].purpose == purpose]
         choose(purpose, None, f"purpose read as {purpose} from the study asked about "
                               f"({', '.join(named)})")

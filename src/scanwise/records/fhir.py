@@ -169,8 +169,7 @@ def _observation(r: _Resource) -> None:
         _tnm_value(r, tnm, value or "")
     elif codes & _SIZE_CODES or re.search(r"\bsize\b", name, re.IGNORECASE):
         sizes = [res.get("valueQuantity")] + [c.get("valueQuantity") for c in res.get("component") or []]
-        mm = [_mm(q) for q in sizes if q]
-        mm = [x for x in mm if x is not None]
+        mm = [x for x in (_mm(q) for q in sizes if q) if x is not None]
         if mm:
             r.set("tumor_size_mm", max(mm), f"{name}: {value or ''}".strip(": "))
     elif codes & _GRADE_CODES or re.search(r"\bgrade\b", name, re.IGNORECASE):
@@ -209,8 +208,8 @@ def _tnm_value(r: _Resource, tnm: tuple[str, str], value: str) -> None:
         if found:
             r.set("stage", found[0].value, value)
         return
-    found = _CATEGORY_IN_WORDS[field].search(value)
-    token = re.sub(r"\s+", "", found.group(0)) if found else (value.strip().split() or [""])[0]
+    hit = _CATEGORY_IN_WORDS[field].search(value)
+    token = re.sub(r"\s+", "", hit.group(0)) if hit else (value.strip().split() or [""])[0]
     written = re.match(r"(?i)^(yp|yc|c|p)?", token)
     has_prefix = bool(written and written.group(1))
     # a category with no prefix is read only after a staging label, so give it one

@@ -44,10 +44,10 @@ def _facts(a: Assessment) -> str:
         bits.append(f"stage {' / '.join(a.stage.groups)} ({a.stage.basis})")
     if p.nodal_status:
         bits.append(f"nodes clinically {p.nodal_status}")
-    for label, value in (("surgery", p.surgery), ("reconstruction", p.reconstruction),
+    for name, stated in (("surgery", p.surgery), ("reconstruction", p.reconstruction),
                          ("implants", p.implant), ("neoadjuvant", p.neoadjuvant), ("risk", p.risk)):
-        if value:
-            bits.append(f"{label}: {str(value).replace('_', ' ')}")
+        if stated:
+            bits.append(f"{name}: {stated.replace('_', ' ')}")
     if p.symptoms or p.findings:
         bits.append("has: " + ", ".join(c.replace("_", " ") for c in p.symptoms + p.findings))
     if p.denied_symptoms:

@@ -373,8 +373,6 @@ _NEED = _rx(r"\b(do i (really |still |actually )?need|should i (have|get|ask|pus
 _WHICH = _rx(r"\b(which|what) (scans?|tests?|imaging|kinds? of (scans?|imaging|tests?)|types? of (scans?|"
              r"imaging|tests?))\b|\b(scans?|tests?|imaging) (will|would|should|do|does) (i|my|they)\b|"
              r"\bwhat (comes|happens) next\b")
-_EXPLAIN = _rx(r"\b(what is|what's|what are|whats|how does|how do|how is|tell me about|explain|what does|"
-               r"what do|meaning of)\b")
 
 # --- scope ---------------------------------------------------------------------------------
 

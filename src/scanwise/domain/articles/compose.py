@@ -167,7 +167,7 @@ def _notice(topic: Topic, m: Match) -> str | None:
     return " ".join(parts) or None
 
 
-def _title(topic: Topic, variant: Variant, who: list[str]) -> str:
+def _title(topic: Topic, variant: Variant) -> str:
     own = describe(variant.applies_when)
     summary = "; ".join(own[:3]) if own else ("definition not in the bundled data"
                                               if variant.label is None else "")
@@ -219,7 +219,7 @@ def compose_article(kb: KnowledgeBase, topic_id: int, variant: int, *,
         year=m.year,
         label=v.label,
         label_complete=v.label_complete,
-        title=_title(topic, v, describe(cond, labels)),
+        title=_title(topic, v),
         path=article_path(topic.topic_id, v.number),
         # Situations about the data itself (ratings missing) are not clinical situations.
         situations=[s.title for s in lib.situations_for(topic, v) if s.when != Conditions()],

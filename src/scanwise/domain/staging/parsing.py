@@ -18,8 +18,10 @@ from pydantic import BaseModel, ConfigDict
 from scanwise.domain.staging.errors import StagingError
 
 Axis = Literal["T", "N", "M"]
-Receptor = Literal["positive", "negative"]
-Her2 = Literal["positive", "negative", "equivocal"]
+#: A receptor status, the one type for ER, PR and HER2 everywhere (the patient profile too).
+#: Only HER2 is ever "equivocal" (IHC 2+ before ISH decides); ER and PR read as positive or
+#: negative.
+Receptor = Literal["positive", "negative", "equivocal"]
 
 #: Prefixes AJCC uses: c clinical, p pathological, y after neoadjuvant therapy,
 #: r recurrence. A lone "y" or "r" says when, not how, the category was assigned.
@@ -44,6 +46,21 @@ _N_CORES: dict[str, str] = {
 # AJCC 8th edition has no MX; reports still print it, so it is read as "unknown".
 _M_CORES: dict[str, str] = {"x": "MX", "0": "M0", "0i+": "M0(i+)", "1": "M1"}
 _CORES: dict[str, dict[str, str]] = {"T": _T_CORES, "N": _N_CORES, "M": _M_CORES}
+
+# Clinical T category from the largest invasive size (AJCC 8th: T1mi ≤1 mm, T1a ≤5, T1b ≤10,
+# T1c ≤20, T2 ≤50, T3 >50). Size alone cannot show chest-wall or skin involvement (T4).
+_T_BY_SIZE: tuple[tuple[float, str], ...] = (
+    (1.0, "T1mi"), (5.0, "T1a"), (10.0, "T1b"), (20.0, "T1c"), (50.0, "T2"),
+)
+
+
+def t_from_size(size_mm: float) -> str:
+    """The T category (without prefix) the largest invasive size alone gives."""
+    for limit, category in _T_BY_SIZE:
+        if size_mm <= limit:
+            return category
+    return "T3"
+
 
 #: Canonical categories per axis, in AJCC order (used by tests and error messages).
 T_CATEGORIES: tuple[str, ...] = tuple(dict.fromkeys(_T_CORES.values()))
@@ -245,7 +262,7 @@ def _require_marker(value: object, field: str) -> str:
     return value
 
 
-def _marker_text(value: str, field: str) -> str:
+def _marker_text(value: str) -> str:
     # Reports use typographic minus and dash signs; treat them as "-".
     return re.sub(r"\s+", "", value).lower().replace("\u2212", "-").replace("\u2013", "-")
 
@@ -259,7 +276,7 @@ def parse_receptor(value: str | None, field: str) -> Receptor | None:
 
 @lru_cache(maxsize=1024)
 def _receptor_text(value: str, field: str) -> Receptor | None:
-    text = _marker_text(value, field)
+    text = _marker_text(value)
     if text in _POSITIVE:
         return "positive"
     if text in _NEGATIVE:
@@ -269,7 +286,7 @@ def _receptor_text(value: str, field: str) -> Receptor | None:
     raise StagingError(field, value, "is not a receptor status (use positive, negative, + or -)")
 
 
-def parse_her2(value: str | None, field: str = "her2") -> Her2 | None:
+def parse_her2(value: str | None, field: str = "her2") -> Receptor | None:
     """Read HER2 status, including IHC scores (0/1+ negative, 2+ equivocal, 3+ positive)."""
     if value is None:
         return None
@@ -277,8 +294,8 @@ def parse_her2(value: str | None, field: str = "her2") -> Her2 | None:
 
 
 @lru_cache(maxsize=1024)
-def _her2_text(value: str, field: str) -> Her2 | None:
-    text = _marker_text(value, field)
+def _her2_text(value: str, field: str) -> Receptor | None:
+    text = _marker_text(value)
     if text in _HER2_POSITIVE:
         return "positive"
     if text in _HER2_NEGATIVE:
