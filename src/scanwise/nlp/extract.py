@@ -16,6 +16,7 @@ from typing import Any
 
 from scanwise.domain.kb import KnowledgeBase
 from scanwise.domain.profile import Evidence, her2_from_tests
+from scanwise.domain.staging.parsing import PREFIX_PATTERN, without_prefix
 from scanwise.nlp.clinical import Mention
 
 ROMAN = {"0": "0", "1": "I", "2": "II", "3": "III", "4": "IV",
@@ -90,12 +91,13 @@ _NODE_SIZE_CONTEXT = rx(r"^\s*(?:(?!and\b|or\b|with\b|but\b)[a-z]+\s+){0,3}?(?:l
 _T = r"T(?:is|x|0|1mi|1a|1b|1c|1|2|3|4a|4b|4c|4d|4)"
 _N = r"N(?:x|0\(i\+\)|0\(mol\+\)|0|1mi|1a|1b|1c|1|2a|2b|2|3a|3b|3c|3)(?:\((?:sn|f)\))?"
 _M = r"M(?:0\(i\+\)|0|1|x)"
-TNM = rx(rf"\b(?P<tp>yp|yc|c|p|r)?(?P<t>{_T})\s*,?\s*(?P<np>yp|yc|c|p)?(?P<n>{_N})"
-           rf"(?:\s*,?\s*(?P<mp>c|p)?(?P<m>{_M}))?(?![a-z])")
+_P = PREFIX_PATTERN  # c, p, y, r and their pairs: staging's one prefix grammar
+TNM = rx(rf"\b(?P<tp>{_P})?(?P<t>{_T})\s*,?\s*(?P<np>{_P})?(?P<n>{_N})"
+           rf"(?:\s*,?\s*(?P<mp>{_P})?(?P<m>{_M}))?(?![a-z])")
 # Alone, "tx" is shorthand for treatment, so TX is read only inside a full TNM string.
-T_ALONE = rx(r"\b(?P<tp>yp|yc|c|p)?(?P<t>T(?:is|0|1mi|1a|1b|1c|1|2|3|4a|4b|4c|4d|4))(?![a-z0-9-])")
-N_ALONE = rx(rf"\b(?P<np>yp|yc|c|p)?(?P<n>{_N})(?![a-z0-9])")
-M_ALONE = rx(rf"\b(?P<mp>c|p)?(?P<m>{_M})(?![a-z0-9])")
+T_ALONE = rx(rf"\b(?P<tp>{_P})?(?P<t>T(?:is|0|1mi|1a|1b|1c|1|2|3|4a|4b|4c|4d|4))(?![a-z0-9-])")
+N_ALONE = rx(rf"\b(?P<np>{_P})?(?P<n>{_N})(?![a-z0-9])")
+M_ALONE = rx(rf"\b(?P<mp>{_P})?(?P<m>{_M})(?![a-z0-9])")
 
 _SUPRACLAVICULAR = rx(r"\b(?:positive|metastatic|fna[- ]positive|biopsy[- ]proven) (?:ipsilateral )?supraclavicular "
                        r"(?:lymph )?nodes?|\bsupraclavicular (?:lymph )?nodes?[^.;]{0,30}?\b(?:fna\s*\+|positive|"
@@ -593,7 +595,7 @@ def read_mentions(r: Reading, kb: KnowledgeBase, found: list[Mention]) -> dict[s
 def nodal_status(r: Reading, symptoms: list[str], denied: list[str]) -> None:
     n = r.facts.get("n")
     if n:
-        category = re.sub(r"^(yp|yc|c|p)", "", n)
+        category = without_prefix(n)
         if category.startswith("N0"):
             ev = r.evidence["n"][0]
             r.set("nodal_status", "negative", ev.start or 0, ev.end or 0)

@@ -18,6 +18,7 @@ from typing import Any
 
 from scanwise.domain.kb import KnowledgeBase
 from scanwise.domain.profile import Indication, PatientProfile
+from scanwise.domain.staging.parsing import without_prefix
 from scanwise.nlp.clinical import BREAST_CANCER, Mention, mentions
 from scanwise.nlp.extract import (
     ASYMPTOMATIC,
@@ -300,7 +301,6 @@ def _scope(r: Reading, ind: dict[str, Any], found: list[Mention], asked: list[st
 
 
 _RECORD_LISTS = {"symptoms": "symptoms", "denied_symptoms": "denied", "findings": "findings"}
-_CATEGORY = re.compile(r"^(?:yp|yc|c|p|r)")
 
 
 def _add_known(r: Reading, heard: dict[str, Any], known: PatientProfile) -> set[str]:
@@ -315,8 +315,8 @@ def _add_known(r: Reading, heard: dict[str, Any], known: PatientProfile) -> set[
         if value is None:
             continue
         said = r.facts.get(key)
-        if key not in r.facts or (key in ("t", "n", "m") and _CATEGORY.sub("", str(said)) ==
-                                  _CATEGORY.sub("", str(value))):
+        if key not in r.facts or (key in ("t", "n", "m") and without_prefix(str(said)) ==
+                                  without_prefix(str(value))):
             r.facts[key] = value
             r.evidence[key] = list(known.evidence.get(key, []))
             filled.add(key)

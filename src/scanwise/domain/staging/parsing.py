@@ -26,6 +26,16 @@ Receptor = Literal["positive", "negative", "equivocal"]
 #: Prefixes AJCC uses: c clinical, p pathological, y after neoadjuvant therapy,
 #: r recurrence. A lone "y" or "r" says when, not how, the category was assigned.
 PREFIXES: tuple[str, ...] = ("", "c", "p", "y", "yc", "yp", "r", "rc", "rp")
+#: The same prefixes as one regular-expression alternation, longest first: the one prefix
+#: grammar every reader of T, N and M categories uses (case is the caller's flag).
+PREFIX_PATTERN = "|".join(sorted((p for p in PREFIXES if p), key=lambda p: (-len(p), p)))
+_PREFIX_AT_START = re.compile(rf"^(?:{PREFIX_PATTERN})(?=[tnm])", re.IGNORECASE)
+
+
+def without_prefix(category: str) -> str:
+    """A T, N or M category without its c/p/y/r prefix: "ypN1a" -> "N1a"."""
+    return _PREFIX_AT_START.sub("", category)
+
 
 _T_CORES: dict[str, str] = {
     "x": "TX", "0": "T0", "is": "Tis",
@@ -83,7 +93,7 @@ _GROUPS: dict[str, str | None] = {
     "MX": None, "M0": "M0", "M0(i+)": "M0", "M1": "M1",
 }
 
-_SHAPE = re.compile(r"^(?P<prefix>yc|yp|rc|rp|c|p|y|r)?(?P<axis>[tnm])(?P<body>.*)$")
+_SHAPE = re.compile(rf"^(?P<prefix>{PREFIX_PATTERN})?(?P<axis>[tnm])(?P<body>.*)$")
 _PAREN = re.compile(r"\(([^()]*)\)")
 _EXPECTED: dict[str, str] = {
     "T": "TX, T0, Tis, T1mi, T1, T1a-T1c, T2, T3, T4 or T4a-T4d",
