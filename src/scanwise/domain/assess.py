@@ -10,7 +10,6 @@ assumed; what competes is reported as ambiguity.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
@@ -452,16 +451,6 @@ def _statement(matches: list[Match], ind: Indication, uncovered: list[UncoveredT
     return " ".join(parts)
 
 
-def _labeler(kb: KnowledgeBase) -> Callable[[str], str]:
-    terms = kb.terms
-
-    def label(code: str) -> str:
-        term = terms.get(code)
-        return term.label if term else code.replace("_", " ")
-
-    return label
-
-
 def assess(profile: PatientProfile, indication: Indication, kb: KnowledgeBase, *,
            include_retired: bool = False) -> Assessment:
     """Match the patient and question to guideline variants; see the module docstring."""
@@ -471,7 +460,7 @@ def assess(profile: PatientProfile, indication: Indication, kb: KnowledgeBase, *
         indication=indication,
         stages=[g for g in stage.groups if g in STAGE_GROUPS],
         stage_basis=stage.basis,
-        labels=_labeler(kb),
+        labels=kb.label,
     )
     notes: list[str] = list(stage.warnings)
     if not indication.in_scope:

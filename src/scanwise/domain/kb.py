@@ -262,6 +262,12 @@ class KnowledgeBase(BaseModel):
     def terms(self) -> dict[str, Term]:
         return {t.code: t for t in self.vocabulary}
 
+    def label(self, code: str) -> str:
+        """A vocabulary code in words ("bone_pain" -> "bone pain"): the term's label, else the
+        code itself with spaces. The one place codes become words."""
+        term = self.terms.get(code)
+        return term.label if term else code.replace("_", " ")
+
     @cached_property
     def order_code_index(self) -> dict[tuple[str, str], OrderCode]:
         return {(c.system, c.code): c for c in self.order_codes}

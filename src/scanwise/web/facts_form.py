@@ -200,10 +200,7 @@ def build_form(profile: PatientProfile, indication: Indication | None, kb: Knowl
             view.error = errors.get(view.name)
             fields.append(view)
 
-    def term_label(code: str) -> str:
-        term = kb.terms.get(code)
-        return term.label if term else code.replace("_", " ")
-
+    term_label = kb.label
     lists: list[ListView] = []
     for key in _LIST_FIELDS:
         values: list[str] = getattr(profile, key)

@@ -85,10 +85,7 @@ def _shown(value: Any) -> str:
 def profile_rows(profile: PatientProfile, kb: KnowledgeBase) -> list[FactRow]:
     """Every known fact with the words it came from, in the model's order."""
 
-    def term(code: str) -> str:
-        t = kb.terms.get(code)
-        return t.label if t else code.replace("_", " ")
-
+    term = kb.label
     rows: list[FactRow] = []
     for key in PatientProfile.model_fields:
         value = getattr(profile, key)

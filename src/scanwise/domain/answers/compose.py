@@ -250,8 +250,7 @@ class _Composer:
         return _Para(f"{lead}{text}" if lead else text, [f.id for f in facts])
 
     def label(self, code: str) -> str:
-        term = self.kb.terms.get(code)
-        return term.label if term else code.replace("_", " ")
+        return self.kb.label(code)
 
     def per_test(self, heading: str, kinds: Iterable[str], limit: int) -> _Block | None:
         block = _Block(heading)

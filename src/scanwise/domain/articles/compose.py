@@ -31,13 +31,9 @@ _TEXT = SandboxedEnvironment(undefined=StrictUndefined, autoescape=False, trim_b
 
 def labeler(kb: KnowledgeBase) -> Callable[[str], str]:
     """Vocabulary code -> words; a lab code in a condition means the result is abnormal."""
-    terms = kb.terms
-
     def label(code: str) -> str:
-        term = terms.get(code)
-        if term is None:
-            return code.replace("_", " ")
-        return f"abnormal {term.label}" if term.kind == "lab" else term.label
+        term = kb.terms.get(code)
+        return f"abnormal {term.label}" if term is not None and term.kind == "lab" else kb.label(code)
 
     return label
 
