@@ -140,3 +140,20 @@ def test_phrase_regex_reads_the_vocabulary_syntax(phrase: str, text: str, hit: b
     from scanwise.domain.kb import phrase_regex
 
     assert bool(re.search(phrase_regex(phrase), text)) is hit
+
+
+def test_fields_in_words_are_validated_data(kb: KnowledgeBase, tmp_path: Path) -> None:
+    """One table names every fact for each audience; a field that is no fact stops loading."""
+    assert kb.words("stage").question and kb.words("stage").patient and kb.words("stage").label
+    assert kb.words("not_in_the_table").label is None
+    data_dir = _copy_kb(tmp_path)
+    path = data_dir / "fields.yaml"
+    doc = yaml.safe_load(path.read_text())
+    doc["fields"].append({"field": "shoe_size", "label": "Shoe size"})
+    path.write_text(yaml.safe_dump(doc, sort_keys=False))
+    with pytest.raises(KnowledgeBaseError, match="shoe_size"):
+        load(data_dir)
+    doc["fields"][-1] = {"field": "age", "labell": "typo"}
+    path.write_text(yaml.safe_dump(doc, sort_keys=False))
+    with pytest.raises(KnowledgeBaseError, match="fields.yaml"):
+        load(data_dir)

@@ -328,16 +328,6 @@ def _match(c: _Candidate, kb: KnowledgeBase, asked_names: list[str]) -> Match:
     )
 
 
-_FIELD_NAMES: dict[str, str] = {
-    "subtype": "receptor subtype (ER, PR, HER2)",
-    "stage": "clinical stage",
-    "nodal_status": "clinical nodal status",
-    "tumor_size_mm": "tumor size",
-    "population": "sex or gender",
-    "none_present": "earlier imaging findings",
-}
-
-
 def find_topic(kb: KnowledgeBase, topic_id: int) -> Topic:
     """A topic by its ACR id, whatever its status (current first, then retired, superseded)."""
     found = sorted((t for t in kb.topics if t.topic_id == topic_id),
@@ -355,36 +345,12 @@ def match_for(kb: KnowledgeBase, topic_id: int, variant: int) -> Match:
     return _match(_Candidate(topic, topic.variant(variant), []), kb, [])
 
 
-_QUESTIONS: dict[str, str] = {
-    "phase": "What is the situation: screening, a symptom being checked, a new diagnosis, "
-             "neoadjuvant treatment, routine follow-up, or a suspected recurrence?",
-    "purpose": "What is the imaging for: the extent in the breast, the axilla (armpit nodes), "
-               "or spread to distant organs?",
-    "stage": "What is the clinical stage (or the T, N and M categories)?",
-    "subtype": "What are the ER and HER2 results (and PR if ER is negative)?",
-    "histology": "What type of cancer is it (ductal, lobular, DCIS...)?",
-    "invasive": "Is the cancer invasive, or DCIS only?",
-    "population": "What is the patient's sex, and are they transgender?",
-    "age": "How old is the patient?",
-    "pregnant": "Is the patient pregnant?",
-    "lactating": "Is the patient breastfeeding?",
-    "symptoms": "Which symptoms are present?",
-    "findings": "What did earlier imaging show (BI-RADS category, suspicious nodes)?",
-    "asymptomatic": "Are there any symptoms (pain, lump, cough, headache...)?",
-    "surgery": "What surgery was done: lumpectomy (breast-conserving) or mastectomy?",
-    "reconstruction": "Was there breast reconstruction, and of what kind (own tissue or implant)?",
-    "implant": "Are the implants saline or silicone?",
-    "implant_years": "How many years ago were the implants placed?",
-    "cancer_history": "Has the patient had breast cancer before?",
-    "risk": "What is the patient's breast-cancer risk (average, intermediate, high)?",
-    "nodal_status": "Are the armpit lymph nodes clinically negative or positive?",
-    "tumor_size_mm": "How large is the tumor?",
-    "hormone_use_years": "How many years of hormone therapy?",
-    "neoadjuvant": "Is neoadjuvant therapy planned, under way, or completed?",
-}
+def _question(kb: KnowledgeBase, field: str) -> str:
+    """The question that settles a fact (``knowledge/fields.yaml``)."""
+    return kb.words(field).question or f"What is the {field.replace('_', ' ')}?"
 
 
-def _missing(cands: list[_Candidate], competing: list[_Candidate]) -> list[Missing]:
+def _missing(cands: list[_Candidate], competing: list[_Candidate], kb: KnowledgeBase) -> list[Missing]:
     """Unknown facts of the best match and of its rivals, each with what it decides."""
     scope = competing or cands[:1]
     decides: dict[str, list[VariantRef]] = {}
@@ -395,8 +361,7 @@ def _missing(cands: list[_Candidate], competing: list[_Candidate]) -> list[Missi
                              label=c.variant.label)
             if ref not in refs:
                 refs.append(ref)
-    return [Missing(field=f, question=_QUESTIONS.get(f, f"What is the {f.replace('_', ' ')}?"),
-                    decides=refs) for f, refs in decides.items()]
+    return [Missing(field=f, question=_question(kb, f), decides=refs) for f, refs in decides.items()]
 
 
 def _red_flags(kb: KnowledgeBase, sit: Situation) -> list[RedFlagHit]:
@@ -475,7 +440,7 @@ def assess(profile: PatientProfile, indication: Indication, kb: KnowledgeBase, *
     if len(cands) > 1 and cands[0].score - cands[1].score < COMPETING_MARGIN:
         competing = [c for c in cands if cands[0].score - c.score < COMPETING_MARGIN]
         names = ", ".join(f"topic {c.topic.topic_id} variant {c.variant.number}" for c in competing)
-        deciding = sorted({_FIELD_NAMES.get(ch.field, ch.field.replace("_", " "))
+        deciding = sorted({kb.words(ch.field).clinical or ch.field.replace("_", " ")
                            for c in competing for ch in c.unknowns})
         ambiguity = (f"These scenarios fit about equally well: {names}."
                      + (f" What would decide: {', '.join(deciding)}." if deciding else ""))
@@ -484,7 +449,7 @@ def assess(profile: PatientProfile, indication: Indication, kb: KnowledgeBase, *
     matches = [_match(c, kb, asked) for c in cands[:MAX_MATCHES]]
     uncovered = _uncovered(kb, sit)
     flags = _red_flags(kb, sit)
-    missing = _missing(cands, competing) if cands else _missing_without_match(indication)
+    missing = _missing(cands, competing, kb) if cands else _missing_without_match(indication, kb)
     if profile.pregnant and matches and not any(
             "pregnan" in (m.label or "").lower() for m in matches[:1]):
         notes.append("The patient is pregnant, but the best-fitting guideline scenario does not "
@@ -504,9 +469,9 @@ def assess(profile: PatientProfile, indication: Indication, kb: KnowledgeBase, *
     )
 
 
-def _missing_without_match(ind: Indication) -> list[Missing]:
+def _missing_without_match(ind: Indication, kb: KnowledgeBase) -> list[Missing]:
     if ind.phase is None:
-        return [Missing(field="phase", question=_QUESTIONS["phase"], decides=[])]
+        return [Missing(field="phase", question=_question(kb, "phase"), decides=[])]
     return []
 
 

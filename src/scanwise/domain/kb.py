@@ -21,7 +21,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from scanwise.domain.conditions import Conditions
-from scanwise.domain.profile import Phase
+from scanwise.domain.profile import Indication, PatientProfile, Phase
 
 Category = Literal[
     "Usually Appropriate",
@@ -236,6 +236,20 @@ class OrderCode(Strict):
     source: str  # key into sources.yaml
 
 
+#: Facts the engine checks that are worked out from several fields rather than being one.
+DERIVED_FACTS: frozenset[str] = frozenset({"subtype", "invasive", "population", "none_present"})
+
+
+class FieldWords(Strict):
+    """One fact named in words for each audience (``knowledge/fields.yaml``)."""
+
+    field: str
+    label: str | None = None  # a form's or a fact table's label
+    clinical: str | None = None  # the engine's name for it ("depends on clinical stage")
+    question: str | None = None  # the question that settles it
+    patient: str | None = None  # what a patient answer asks for ("your stage (for example ...)")
+
+
 class KnowledgeBase(BaseModel):
     model_config = ConfigDict(frozen=True)
 
@@ -245,6 +259,15 @@ class KnowledgeBase(BaseModel):
     red_flags: list[RedFlag]
     vocabulary: list[Term]
     order_codes: list[OrderCode] = []
+    fields: list[FieldWords] = []
+
+    @cached_property
+    def _field_words(self) -> dict[str, FieldWords]:
+        return {f.field: f for f in self.fields}
+
+    def words(self, field: str) -> FieldWords:
+        """How a fact is named in words; an entry with nothing set for a fact the table lacks."""
+        return self._field_words.get(field) or FieldWords(field=field)
 
     def current_topics(self) -> Iterator[Topic]:
         return (t for t in self.topics if t.status == "current")
@@ -335,6 +358,7 @@ def load(data_dir: Path = DATA_DIR) -> KnowledgeBase:
     red_flags: list[RedFlag] = []
     vocabulary: list[Term] = []
     order_codes: list[OrderCode] = []
+    fields: list[FieldWords] = []
     for path in files:
         rel = path.relative_to(data_dir).as_posix()
         raw = path.read_bytes()
@@ -362,6 +386,9 @@ def load(data_dir: Path = DATA_DIR) -> KnowledgeBase:
             for i, item in enumerate(top_level_list(data, path, "codes")):
                 entry = f"codes[{i}] ({_get(item, 'code')})"
                 order_codes.append(validate_entry(OrderCode, item, path, entry))
+        elif rel == "fields.yaml":
+            for i, item in enumerate(top_level_list(data, path, "fields")):
+                fields.append(validate_entry(FieldWords, item, path, f"fields[{i}] ({_get(item, 'field')})"))
         # Other files (patient facts, article fragments) belong to their own loaders.
     kb = KnowledgeBase(
         version=digest.hexdigest()[:12],
@@ -370,6 +397,7 @@ def load(data_dir: Path = DATA_DIR) -> KnowledgeBase:
         red_flags=red_flags,
         vocabulary=vocabulary,
         order_codes=order_codes,
+        fields=fields,
     )
     _check_references(kb)
     return kb
@@ -418,6 +446,15 @@ def _check_references(kb: KnowledgeBase) -> None:
         for name in oc.procedures:
             if name not in rated_names:
                 raise KnowledgeBaseError(f"{where}: no procedure named {name!r} in any ACR table")
+    known = set(PatientProfile.model_fields) | set(Indication.model_fields) | DERIVED_FACTS
+    named: set[str] = set()
+    for words in kb.fields:
+        if words.field not in known:
+            raise KnowledgeBaseError(f"fields.yaml: {words.field!r} is not a fact of the profile or "
+                                     "indication")
+        if words.field in named:
+            raise KnowledgeBaseError(f"fields.yaml: {words.field!r} is listed twice")
+        named.add(words.field)
     current_ids = {t.topic_id for t in kb.topics if t.status == "current"}
     for flag in kb.red_flags:
         for code in flag.triggers:

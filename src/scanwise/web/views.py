@@ -10,7 +10,7 @@ from scanwise.domain.assess import Assessment
 from scanwise.domain.facts import Fact
 from scanwise.domain.kb import KnowledgeBase
 from scanwise.domain.profile import Evidence, PatientProfile
-from scanwise.web.facts_form import LABELS
+from scanwise.web.facts_form import field_label
 
 CATEGORY_CLASS = {"Usually Appropriate": "ua", "May Be Appropriate": "mba",
                   "May Be Appropriate (Disagreement)": "mba", "Usually Not Appropriate": "una"}
@@ -91,7 +91,7 @@ def profile_rows(profile: PatientProfile, kb: KnowledgeBase) -> list[FactRow]:
         value = getattr(profile, key)
         if key == "evidence" or value in (None, [], {}):
             continue
-        label = LABELS.get(key, key.replace("_", " ").capitalize())
+        label = field_label(kb, key)
         if key == "labs":
             for code, state in value.items():
                 rows.append(FactRow(term(code), state, profile.evidence.get(f"labs:{code}", [])))

@@ -93,20 +93,6 @@ _SUBTYPE_WORDS: dict[str, str] = {
     "her2_pos": "HER2-positive", "triple_negative": "triple-negative",
     "er_pos_her2_neg": "ER-positive, HER2-negative", "er_neg_pr_pos_her2_neg": "ER-negative, PR-positive",
 }
-_MISSING_WORDS: dict[str, str] = {
-    "stage": "your stage (for example stage I or stage IIB)",
-    "subtype": "your ER and HER2 results",
-    "phase": "where you are in care: just diagnosed, in treatment, or after treatment",
-    "purpose": "what the scan is for: the breast, the armpit, or the rest of the body",
-    "invasive": "whether the cancer is invasive or DCIS only",
-    "histology": "the type of cancer, such as ductal or lobular",
-    "surgery": "which surgery you had: lumpectomy or mastectomy",
-    "asymptomatic": "whether you have any symptoms",
-    "symptoms": "which symptoms you have",
-    "nodal_status": "whether the armpit lymph nodes feel normal",
-}
-
-
 # --- the reader's situation -------------------------------------------------------------------
 
 @dataclass
@@ -349,17 +335,21 @@ class _Composer:
             return self.ids("staging.symptoms_change_things")
         return []
 
+    def _wanted(self, field: str) -> str:
+        """What to tell us, in a patient's words (``knowledge/fields.yaml``)."""
+        return self.kb.words(field).patient or field.replace("_", " ")
+
     def _unknown_facts(self) -> list[str]:
         ctx = self.ctx
         wanted = []
         if not ctx.stages:
-            wanted.append(_MISSING_WORDS["stage"])
+            wanted.append(self._wanted("stage"))
         if ctx.fact_subtype is None and not ctx.lobular:
-            wanted.append(_MISSING_WORDS["subtype"])
+            wanted.append(self._wanted("subtype"))
         if ctx.phase is None:
-            wanted.append(_MISSING_WORDS["phase"])
+            wanted.append(self._wanted("phase"))
         if ctx.symptomatic is None:
-            wanted.append(_MISSING_WORDS["asymptomatic"])
+            wanted.append(self._wanted("asymptomatic"))
         return wanted
 
     def assessed_situation(self, a: Assessment) -> _Block:
@@ -407,7 +397,7 @@ class _Composer:
                 block.paras.append(p)
         asks = []
         for m in a.missing:
-            plain = _MISSING_WORDS.get(m.field)
+            plain = self.kb.words(m.field).patient
             asks.append(f"Tell us {plain} to tailor this answer." if plain else m.question)
         block.bullets += [_Para(t, []) for t in dict.fromkeys(asks)]
         return block
