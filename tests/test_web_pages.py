@@ -76,8 +76,7 @@ def test_a_described_situation_is_shown_for_checking_before_it_is_used(client: T
     assert '<option value="negative" selected>' in response.text
 
 
-def test_edited_facts_personalise_the_answer_and_say_who_entered_them(client: TestClient,
-                                                                      kb: KnowledgeBase) -> None:
+def test_edited_facts_personalise_the_answer_and_say_who_entered_them(client: TestClient) -> None:
     step = client.post("/", data={"question": "Do I need a PET scan?", "action": "ask",
                                   "situation": "I am 58, just diagnosed, stage I, HER2 negative"},
                        files=NO_FILE).text

@@ -592,7 +592,7 @@ def read_mentions(r: Reading, kb: KnowledgeBase, found: list[Mention]) -> dict[s
             "findings": findings, "labs": labs, "asked": asked, "family_history": family}
 
 
-def nodal_status(r: Reading, symptoms: list[str], denied: list[str]) -> None:
+def nodal_status(r: Reading, symptoms: list[str]) -> None:
     n = r.facts.get("n")
     if n:
         category = without_prefix(n)

@@ -259,7 +259,7 @@ def _purpose(r: Reading, ind: dict[str, Any], asked: list[str], kb: KnowledgeBas
                              "imaging is for the breast, the axilla or distant spread")
 
 
-def _scope(r: Reading, ind: dict[str, Any], found: list[Mention], asked: list[str],
+def _scope(r: Reading, ind: dict[str, Any], found: list[Mention],
            recorded_cancer: bool = False) -> None:
     text = r.text
     patient_breast_cancer = recorded_cancer or any(
@@ -357,7 +357,7 @@ def read_scenario(text: str, kb: KnowledgeBase,
     r.first("asymptomatic", ASYMPTOMATIC, True)
     found = mentions(text, kb)
     heard = read_mentions(r, kb, found)
-    nodal_status(r, heard["symptoms"], heard["denied_symptoms"])
+    nodal_status(r, heard["symptoms"])
     from_record = _add_known(r, heard, known) if known is not None else set()
     has_bc = any(mt.code == BREAST_CANCER and mt.status == "present" for mt in found) or any(
         k in r.facts for k in ("histology", "t", "stage", "er", "her2"))
@@ -368,7 +368,7 @@ def read_scenario(text: str, kb: KnowledgeBase,
             text[max(0, (r.evidence["cancer_history"][0].start or 0) - 30):r.evidence["cancer_history"][0].start]):
         del r.facts["cancer_history"]  # "no personal history of breast cancer"
     ind: dict[str, Any] = {"text": text, "in_scope": True, "asked_procedures": heard["asked"]}
-    _scope(r, ind, found, heard["asked"], recorded_cancer=known is not None and has_bc)
+    _scope(r, ind, found, recorded_cancer=known is not None and has_bc)
     signs = heard["symptoms"] + heard["findings"] + [k for k, v in heard["labs"].items() if v == "abnormal"]
     if ind["in_scope"]:
         # A pathology report names the operation that removed this cancer: by itself that is not

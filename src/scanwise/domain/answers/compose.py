@@ -363,7 +363,7 @@ class _Composer:
                 block.paras.append(p)
         else:
             best = a.matches[0]
-            block.refs.append(_ref(best, self.kb))
+            block.refs.append(_ref(best))
             intro = (f"From what you told us ({', '.join(said)}), " if said else "From what you told us, ")
             intro += (f"your situation fits ACR topic {best.topic_id} ({best.topic}), scenario "
                       f"{best.variant}. ")
@@ -375,7 +375,7 @@ class _Composer:
                 block.paras.append(p)
             if a.ambiguity and len(a.matches) > 1:
                 other = a.matches[1]
-                block.refs.append(_ref(other, self.kb))
+                block.refs.append(_ref(other))
                 p = self.para(self.ids("staging.depends_on_situation"),
                               f"Another ACR scenario fits almost as well (topic {other.topic_id}, scenario "
                               f"{other.variant}). ")
@@ -492,7 +492,7 @@ def _join(names: list[str]) -> str:
     return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
 
 
-def _ref(match: Match, kb: KnowledgeBase) -> GuidelineRef:
+def _ref(match: Match) -> GuidelineRef:
     return GuidelineRef(topic_id=match.topic_id, topic=match.topic, variant=match.variant, label=match.label,
                         year=match.year, ratings_in_data=match.ratings_verified,
                         url=match.source_urls[0] if match.source_urls else None)
@@ -779,7 +779,7 @@ def _scope_block(q: Question, why: str | None = None) -> _Block:
 
 # --- the answer ----------------------------------------------------------------------------------
 
-def _title(q: Question, kb: KnowledgeBase) -> str:
+def _title(q: Question) -> str:
     labels = [t.label for t in q.tests]
     for_whom = ""
     sub = q.subtype or ("er_pos_her2_neg" if q.er == "positive" else None)
@@ -812,7 +812,7 @@ def compose(question: Question, kb: KnowledgeBase, facts: dict[str, Fact], *,
             assessment: Assessment | None = None, personalized: bool = False) -> Answer:
     ctx = context_from(question, assessment)
     c = _Composer(question, kb, facts, ctx, assessment, personalized)
-    title = _title(question, kb)
+    title = _title(question)
     intent = question.intent
     if intent == "out_of_scope":
         blocks: list[_Block | None] = [_scope_block(question)]
