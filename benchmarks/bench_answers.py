@@ -14,7 +14,7 @@ import yaml
 
 from scanwise.domain.answers import answer
 from scanwise.domain.facts import load_facts
-from scanwise.domain.kb import default_kb
+from scanwise.knowledge.loader import default_kb
 from scanwise.nlp.scenario import read_scenario
 
 QUESTIONS = Path(__file__).resolve().parent.parent / "tests" / "fixtures" / "questions_answers.yaml"

@@ -5,7 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from scanwise.domain.kb import KnowledgeBase, default_kb
+from scanwise.domain.kb import KnowledgeBase
+from scanwise.knowledge.loader import default_kb
 
 
 @pytest.fixture(scope="session")

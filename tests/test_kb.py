@@ -11,7 +11,8 @@ import pytest
 import yaml
 from reference_data import REFERENCE, skip_without
 
-from scanwise.domain.kb import DATA_DIR, KnowledgeBase, KnowledgeBaseError, load
+from scanwise.domain.kb import KnowledgeBase, KnowledgeBaseError
+from scanwise.knowledge.loader import DATA_DIR, load
 
 ACR_REFERENCE = REFERENCE / "acr_breast.json"
 

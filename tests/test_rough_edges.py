@@ -101,8 +101,8 @@ def test_kb_coverage_table_fits_80_columns() -> None:
     assert max(len(line) for line in lines) <= 80
     titled = [line for line in lines if line.strip()[:3].isdigit()]
     assert len(titled) == len(data["by_topic"])  # one row per topic, titles wrap beneath
-    wrapped = [t for t in data["by_topic"] if len(t["title"]) <= 40]
-    assert all(any(t["title"] in line for line in lines) for t in wrapped)
+    for t, line in zip(data["by_topic"], titled, strict=True):  # each row starts its title
+        assert line.split()[0] == str(t["topic_id"]) and t["title"].split()[0] in line
 
 
 # --- web ------------------------------------------------------------------------------------

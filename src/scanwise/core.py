@@ -20,6 +20,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import date
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
@@ -30,6 +31,7 @@ if TYPE_CHECKING:
     from scanwise.domain.facts import Fact
     from scanwise.domain.kb import KnowledgeBase
     from scanwise.domain.profile import Indication, PatientProfile
+    from scanwise.domain.review import ReviewRecord
     from scanwise.domain.staging import StageResult
     from scanwise.records import RecordReading
 
@@ -86,15 +88,17 @@ class Scanwise:
     @classmethod
     def default(cls) -> Scanwise:
         """The process's core over the bundled knowledge base (loaded once)."""
-        with cls._lock:
-            if cls._default is None:
-                from scanwise.domain.kb import default_kb
+        from scanwise.knowledge.loader import default_kb
 
-                cls._default = cls(default_kb())
+        with cls._lock:
+            kb = default_kb()  # cached per set of content packs
+            if cls._default is None or cls._default.kb is not kb:
+                cls._default = cls(kb)
             return cls._default
 
     @property
     def kb_version(self) -> str:
+        """The bundled data's content hash, then '+name@version' for each content pack."""
         return self.kb.version
 
     @cached_property
@@ -147,8 +151,11 @@ class Scanwise:
                include_retired: bool = False) -> Assessment:
         from scanwise.domain.assess import assess
         from scanwise.domain.profile import Indication
+        from scanwise.domain.statements import annotate
 
-        return assess(profile, indication or Indication(), self.kb, include_retired=include_retired)
+        found = assess(profile, indication or Indication(), self.kb, include_retired=include_retired)
+        # Other guidelines' statements and the pack behind each table, added after matching.
+        return annotate(found, self.kb)
 
     def assess_text(self, text: str, *, include_retired: bool = False, field: str = "text") -> Assessment:
         profile, indication = self.read_text(text, field)
@@ -229,9 +236,17 @@ class Scanwise:
         return self.site_files()
 
     def coverage(self) -> dict[str, Any]:
-        """What the knowledge base covers, per topic (the `scanwise kb --json` shape)."""
+        """What the knowledge base covers, per topic (the `scanwise kb --json` shape).
+
+        Per topic, the variants are split three ways: with verified ACR ratings, with other
+        guidelines' statements only, and with neither; ``topic_statements`` counts the
+        statements on a topic as a whole (where its variants are not in the bundled data).
+        """
+        from scanwise.domain.statements import variant_coverage
+
         topics = []
         for t in self.kb.topics:
+            split = variant_coverage(self.kb, t)
             topics.append({
                 "topic_id": t.topic_id,
                 "title": t.title,
@@ -240,19 +255,65 @@ class Scanwise:
                 "variants_with_verified_ratings": sum(v.ratings.verified for v in t.variants),
                 "variants_with_complete_tables": sum(v.ratings.complete for v in t.variants),
                 "rated_procedures": sum(len(v.procedures) for v in t.variants),
+                "pack": t.pack,
+                "replaces": t.replaces,
+                **split,
             })
         current = [t for t in topics if t["status"] == "current"]
         return {
             "kb_version": self.kb.version,
+            "packs": [p.model_dump() for p in self.kb.packs],
             "topics": len(current),
             "variants": sum(t["variants"] for t in current),
             "variants_with_verified_ratings": sum(t["variants_with_verified_ratings"] for t in current),
             "variants_with_complete_tables": sum(t["variants_with_complete_tables"] for t in current),
+            "variants_with_statements_only": sum(len(t["with_statements_only"]) for t in current),
+            "variants_with_nothing": sum(len(t["with_nothing"]) for t in current),
+            "guideline_statements": len(self.kb.statements),
             "retired_topics": len(topics) - len(current),
             "red_flags": len(self.kb.red_flags),
             "sources": len(self.kb.sources),
             "by_topic": topics,
         }
+
+    # --- clinical review --------------------------------------------------------------------
+
+    def review_status(self) -> list[dict[str, Any]]:
+        """Every article with its review state: reviewed, stale (the knowledge behind it
+        changed since the sign-off) or unreviewed, from the stored sign-offs."""
+        from scanwise.domain.articles import all_variants, compose_article, default_library
+        from scanwise.knowledge.reviews import load_reviews
+
+        records = load_reviews()
+        lib = default_library(self.kb)
+        out = []
+        for topic_id, variant in all_variants(self.kb):
+            a = compose_article(self.kb, topic_id, variant, library=lib, reviews=records)
+            out.append({"kind": "article", "key": f"{topic_id}/{variant}", "topic_id": topic_id,
+                        "variant": variant, "status": a.status, "title": a.title,
+                        **a.review.model_dump(mode="json")})
+        return out
+
+    def sign_review(self, topic_id: int, variant: int, *, reviewer: str, role: str,
+                    on: date | None = None) -> ReviewRecord:
+        """Record a clinician's sign-off on an article as it reads now (stored as data)."""
+        from pydantic import ValidationError
+
+        from scanwise.domain.articles.compose import article_fingerprint
+        from scanwise.domain.review import ReviewRecord
+        from scanwise.knowledge.reviews import record_review
+
+        article = self.article(topic_id, variant)
+        try:
+            record = ReviewRecord(kind="article", key=f"{topic_id}/{variant}", reviewer=reviewer,
+                                  role=role, date=on or date.today(), kb_version=self.kb.version,
+                                  fingerprint=article_fingerprint(article))
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            field = str(first["loc"][0]) if first["loc"] else "reviewer"
+            raise UnusableInput(f"{field}: {first['msg']}", field, "invalid_review") from exc
+        record_review(record)
+        return record
 
     # --- staging --------------------------------------------------------------------------
 

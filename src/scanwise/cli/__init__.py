@@ -13,6 +13,10 @@ A command is a module with ``register(app)``. To add one, put the module's dotte
 from __future__ import annotations
 
 from importlib import import_module
+from pathlib import Path
+from typing import Annotated
+
+import typer
 
 from scanwise.cli.common import group
 
@@ -26,9 +30,25 @@ COMMANDS: tuple[str, ...] = (
     "scanwise.cli.eval",
     "scanwise.cli.articles",
     "scanwise.cli.serve",
+    # Commands of other packages plug in the same way: a module with register(app).
+    "scanwise.cli_review",
 )
 
 app = group("scanwise", "Evidence-based imaging guidance for breast cancer, from published guidelines.")
+
+
+@app.callback()
+def options(
+    kb_pack: Annotated[list[Path] | None, typer.Option(
+        "--kb-pack", metavar="DIR",
+        help="A licensed content pack (folder with pack.yaml and acr/topic-<id>.yaml) that adds or "
+             "replaces topics; repeat for more. Packs in $SCANWISE_KB_PACKS (':'-separated) load "
+             "first.")] = None,
+) -> None:
+    """Evidence-based imaging guidance for breast cancer, from published guidelines."""
+    from scanwise.knowledge.loader import use_packs
+
+    use_packs(kb_pack or [])
 
 for _name in COMMANDS:
     import_module(_name).register(app)

@@ -5,7 +5,8 @@ The exit-code rule, for every command:
 - 0: done (also when nothing in the knowledge base applies: that is an answer);
 - 2: the input cannot be used (empty text, an unreadable file, an unknown stage value, a
   scenarios file that is not valid YAML, a port already in use). The message names it.
-- 1: a fault of ours (the bundled knowledge base failed to load, an unexpected error).
+- 1: a fault of ours (the bundled knowledge base failed to load, an unexpected error); a
+  content pack given with ``--kb-pack`` that fails to load is the user's input (2).
 """
 
 from __future__ import annotations
@@ -65,6 +66,10 @@ def core_errors() -> Iterator[None]:
     except (UnusableInput, NotFound) as exc:
         raise fail(str(exc)) from exc
     except KnowledgeBaseError as exc:
+        from scanwise.knowledge.loader import configured_packs
+
+        if configured_packs():  # a content pack the user gave: their input, named by its file
+            raise fail(f"the knowledge base with its content packs failed to load: {exc}") from exc
         raise fail(f"the bundled knowledge base failed to load: {exc}", OUR_FAULT) from exc
 
 

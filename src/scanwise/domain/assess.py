@@ -81,6 +81,8 @@ class Match(BaseModel):
     citation: str
     # Other guidelines' statements for this variant (shown where ACR ratings are missing).
     statements: list[StatementRef] = []
+    # The licensed content pack that supplied this table ("name version"); None: bundled data.
+    pack: str | None = None
 
 
 class VariantRef(BaseModel):
@@ -118,6 +120,8 @@ class UncoveredTopic(BaseModel):
     why: list[str]
     note: str
     source_urls: list[str]
+    # Other guidelines' statements on the topic as a whole (its ACR variants are not bundled).
+    statements: list[StatementRef] = []
 
 
 class StageInfo(BaseModel):

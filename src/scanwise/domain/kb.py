@@ -1,27 +1,29 @@
 """The knowledge base: guideline topics, variants and rated procedures as validated data.
 
-The data lives in YAML files under ``scanwise/knowledge``. Every file is validated
-against the models below when loaded; a file that breaks the schema fails loading with
-a message naming the file, the entry and the field. ``kb_version`` is a content hash of
-all data files, so every output can say exactly which knowledge it came from.
+This module holds the models only. The data lives in YAML files under ``scanwise/knowledge``
+and is read by :mod:`scanwise.knowledge.loader`, which validates every file against these
+models (a file that breaks the schema fails loading with a message naming the file, the
+entry and the field) and adds any licensed content packs. ``kb_version`` is a content hash
+of all data files, followed by the name and version of each pack, so every output can say
+exactly which knowledge it came from.
+
+Two kinds of guidance are kept apart: ACR topics with their rated procedures, and other
+guideline bodies' statements (:class:`Statement`), which are never ratings.
 
 Nothing here decides anything: ratings are carried exactly as the source printed them.
 """
 
 from __future__ import annotations
 
-import hashlib
 import re
 from collections.abc import Iterator
 from functools import cached_property
-from pathlib import Path
 from typing import Annotated, Any, Literal
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from scanwise.domain.conditions import Conditions
-from scanwise.domain.profile import Indication, PatientProfile, Phase
+from scanwise.domain.profile import Phase
 
 Category = Literal[
     "Usually Appropriate",
@@ -134,6 +136,10 @@ class Topic(Strict):
     variants: list[Variant] = []
     notes: list[str] = []
     summary_claims: list[SecondaryClaim] = []
+    # Set by the loader, never by a data file: the content pack that supplied this table
+    # ("name version"), and the bundled revision it replaces, if any.
+    pack: str | None = None
+    replaces: str | None = None
 
     @model_validator(mode="after")
     def _unique_variants(self) -> Topic:
@@ -250,6 +256,58 @@ class FieldWords(Strict):
     patient: str | None = None  # what a patient answer asks for ("your stage (for example ...)")
 
 
+Direction = Literal["recommended", "not recommended", "consider", "insufficient"]
+
+
+class StatementTarget(Strict):
+    """Where a statement applies: a topic, and the variants (none listed: the whole topic)."""
+
+    topic: int
+    variants: list[int] = []
+
+
+class Statement(Strict):
+    """What a guideline body other than the ACR says about imaging in a situation.
+
+    Kept beside the ACR tables and never mixed with them: a statement has a direction, not a
+    rating. ``text`` is scanwise's own summary; the publisher's words are not stored.
+    """
+
+    id: Annotated[str, Field(pattern=r"^GS\d{3}$")]  # the reference compilation's id
+    publisher: str
+    source: str  # key into the sources files: the document and its address
+    section: str | None = None  # where in the document, e.g. "rec. 1.3.1"
+    year: int | None  # the year of the statement, None where the page shows none
+    currency: Literal["current", "old"]
+    currency_note: str | None = None  # e.g. "2017 patient book; current version not seen"
+    verification: Literal["primary", "secondary"]  # seen on the publisher's own page, or a copy
+    verification_note: str | None = None
+    direction: Direction
+    procedures: list[str]  # vocabulary study codes or ACR procedure names
+    applies_to: Annotated[list[StatementTarget], Field(min_length=1)]
+    text: str
+
+    @model_validator(mode="after")
+    def _old_says_why(self) -> Statement:
+        if self.currency == "old" and not self.currency_note:
+            raise ValueError("an old statement needs a currency_note saying why it is old")
+        return self
+
+
+class PackInfo(Strict):
+    """A licensed content pack's own description (its ``pack.yaml``)."""
+
+    name: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9._-]*$")]
+    version: Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")]
+    publisher: str
+    license: str
+    note: str | None = None
+
+    @property
+    def label(self) -> str:
+        return f"{self.name} {self.version}"
+
+
 class KnowledgeBase(BaseModel):
     model_config = ConfigDict(frozen=True)
 
@@ -259,6 +317,8 @@ class KnowledgeBase(BaseModel):
     red_flags: list[RedFlag]
     vocabulary: list[Term]
     order_codes: list[OrderCode] = []
+    statements: list[Statement] = []
+    packs: list[PackInfo] = []
     fields: list[FieldWords] = []
 
     @cached_property
@@ -299,181 +359,33 @@ class KnowledgeBase(BaseModel):
         """The mapping entry for an order code, or None when the mapping does not hold it."""
         return self.order_code_index.get((system, code.strip()))
 
+    def statements_for(self, topic_id: int, variant: int | None = None) -> list[Statement]:
+        """Other guidelines' statements on one variant, or with ``variant=None`` those on the
+        topic as a whole (they name no variant: the bundled data lacks the topic's variants,
+        and a topic-wide statement is never pinned on a variant it may not fit)."""
+        out = []
+        for s in self.statements:
+            for target in s.applies_to:
+                if target.topic == topic_id and (
+                        variant in target.variants if variant is not None else not target.variants):
+                    out.append(s)
+                    break
+        return out
+
 
 class KnowledgeBaseError(ValueError):
     """A data file is missing, unreadable or breaks the schema."""
 
 
-DATA_DIR = Path(__file__).resolve().parent.parent / "knowledge"
+# Reading and validating the files lives in scanwise.knowledge.loader, beside the data. Its
+# names stay importable from here (looked up on first use, so the domain does not import the
+# loader) while code written against this module moves to the loader.
+_LOADER_NAMES = frozenset({"DATA_DIR", "default_kb", "load", "load_yaml", "top_level_list", "validate_entry"})
 
 
-def _format_loc(loc: tuple[Any, ...], data: Any) -> str:
-    """Turn a pydantic error location into 'variants[2] (number 2).procedures[3].rating'."""
-    parts: list[str] = []
-    node = data
-    for item in loc:
-        if isinstance(item, int):
-            label = f"[{item}]"
-            if isinstance(node, list) and item < len(node):
-                node = node[item]
-                if isinstance(node, dict) and "number" in node:
-                    label += f" (variant {node['number']})"
-                elif isinstance(node, dict) and "name" in node:
-                    label += f" ({node['name']!r})"
-            parts.append(label)
-        else:
-            parts.append(("." if parts else "") + str(item))
-            node = node.get(item) if isinstance(node, dict) else None
-    return "".join(parts)
+def __getattr__(name: str) -> Any:
+    if name in _LOADER_NAMES:
+        from scanwise.knowledge import loader
 
-
-def load_yaml(path: Path) -> Any:
-    try:
-        return yaml.load(path.read_text(encoding="utf-8"), Loader=yaml.CSafeLoader)
-    except (OSError, yaml.YAMLError) as exc:
-        raise KnowledgeBaseError(f"{path.name}: cannot be read as YAML: {exc}") from exc
-
-
-def validate_entry(model: type[BaseModel], data: Any, path: Path, entry: str) -> Any:
-    try:
-        return model.model_validate(data)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        where = _format_loc(first["loc"], data)
-        field = f", field {where}" if where else ""
-        raise KnowledgeBaseError(
-            f"{path.name}: entry {entry}{field}: {first['msg']}"
-            + (f" (and {exc.error_count() - 1} more problems)" if exc.error_count() > 1 else "")
-        ) from exc
-
-
-def load(data_dir: Path = DATA_DIR) -> KnowledgeBase:
-    """Read and validate every data file; raise KnowledgeBaseError naming file, entry, field."""
-    files = sorted(p for p in data_dir.rglob("*.yaml"))
-    if not files:
-        raise KnowledgeBaseError(f"no knowledge-base files found in {data_dir}")
-    digest = hashlib.sha256()
-    topics: list[Topic] = []
-    sources: dict[str, Source] = {}
-    red_flags: list[RedFlag] = []
-    vocabulary: list[Term] = []
-    order_codes: list[OrderCode] = []
-    fields: list[FieldWords] = []
-    for path in files:
-        rel = path.relative_to(data_dir).as_posix()
-        raw = path.read_bytes()
-        digest.update(rel.encode() + b"\0" + raw + b"\0")
-        data = load_yaml(path)
-        if rel.startswith("acr/"):
-            topic = validate_entry(Topic, data, path, f"topic {_get(data, 'topic_id')}")
-            topics.append(topic)
-        elif rel.startswith("sources") and "/" not in rel:
-            for i, item in enumerate(top_level_list(data, path, "sources")):
-                src = validate_entry(Source, item, path, f"sources[{i}] ({_get(item, 'id')})")
-                if src.id in sources:
-                    raise KnowledgeBaseError(f"{path.name}: duplicate source id {src.id!r}")
-                sources[src.id] = src
-        elif rel == "red_flags.yaml":
-            for i, item in enumerate(top_level_list(data, path, "red_flags")):
-                red_flags.append(
-                    validate_entry(RedFlag, item, path, f"red_flags[{i}] ({_get(item, 'id')})")
-                )
-        elif rel == "vocabulary.yaml":
-            for i, item in enumerate(top_level_list(data, path, "terms")):
-                entry = f"terms[{i}] ({_get(item, 'code')})"
-                vocabulary.append(validate_entry(Term, item, path, entry))
-        elif rel.startswith("orders/"):
-            for i, item in enumerate(top_level_list(data, path, "codes")):
-                entry = f"codes[{i}] ({_get(item, 'code')})"
-                order_codes.append(validate_entry(OrderCode, item, path, entry))
-        elif rel == "fields.yaml":
-            for i, item in enumerate(top_level_list(data, path, "fields")):
-                fields.append(validate_entry(FieldWords, item, path, f"fields[{i}] ({_get(item, 'field')})"))
-        # Other files (patient facts, article fragments) belong to their own loaders.
-    kb = KnowledgeBase(
-        version=digest.hexdigest()[:12],
-        topics=sorted(topics, key=lambda t: (t.status != "current", t.topic_id, t.revision)),
-        sources=sources,
-        red_flags=red_flags,
-        vocabulary=vocabulary,
-        order_codes=order_codes,
-        fields=fields,
-    )
-    _check_references(kb)
-    return kb
-
-
-def _get(data: Any, key: str) -> Any:
-    return data.get(key, "?") if isinstance(data, dict) else "?"
-
-
-def top_level_list(data: Any, path: Path, key: str) -> list[Any]:
-    items = data.get(key) if isinstance(data, dict) else None
-    if not isinstance(items, list):
-        raise KnowledgeBaseError(f"{path.name}: expected a top-level list named {key!r}")
-    return items
-
-
-def _check_references(kb: KnowledgeBase) -> None:
-    """Every source key and vocabulary code used anywhere must exist."""
-    codes = set(kb.terms)
-    for topic in kb.topics:
-        where = f"acr topic {topic.topic_id} ({topic.revision})"
-        for variant in topic.variants:
-            for proc in variant.procedures:
-                for key in proc.source.split("+"):
-                    if key.strip() not in kb.sources:
-                        raise KnowledgeBaseError(
-                            f"{where}: variant {variant.number}, procedure {proc.name!r}: "
-                            f"unknown source {key.strip()!r}"
-                        )
-            for code in variant.applies_when.codes() | topic.applies_when.codes():
-                if code not in codes:
-                    raise KnowledgeBaseError(
-                        f"{where}: variant {variant.number}: unknown vocabulary code {code!r}"
-                    )
-    rated_names = {p.name for t in kb.topics for v in t.variants for p in v.procedures}
-    seen: set[tuple[str, str]] = set()
-    for oc in kb.order_codes:
-        where = f"orders: {oc.system} {oc.code}"
-        if (oc.system, oc.code) in seen:
-            raise KnowledgeBaseError(f"{where}: listed twice")
-        seen.add((oc.system, oc.code))
-        if oc.study is not None and oc.study not in codes:
-            raise KnowledgeBaseError(f"{where}: unknown vocabulary code {oc.study!r}")
-        if oc.source not in kb.sources:
-            raise KnowledgeBaseError(f"{where}: unknown source {oc.source!r}")
-        for name in oc.procedures:
-            if name not in rated_names:
-                raise KnowledgeBaseError(f"{where}: no procedure named {name!r} in any ACR table")
-    known = set(PatientProfile.model_fields) | set(Indication.model_fields) | DERIVED_FACTS
-    named: set[str] = set()
-    for words in kb.fields:
-        if words.field not in known:
-            raise KnowledgeBaseError(f"fields.yaml: {words.field!r} is not a fact of the profile or "
-                                     "indication")
-        if words.field in named:
-            raise KnowledgeBaseError(f"fields.yaml: {words.field!r} is listed twice")
-        named.add(words.field)
-    current_ids = {t.topic_id for t in kb.topics if t.status == "current"}
-    for flag in kb.red_flags:
-        for code in flag.triggers:
-            if code not in codes:
-                raise KnowledgeBaseError(f"red_flags.yaml: {flag.id}: unknown trigger {code!r}")
-        for src in flag.sources:
-            if src not in kb.sources:
-                raise KnowledgeBaseError(f"red_flags.yaml: {flag.id}: unknown source {src!r}")
-        for topic_id, number in flag.points_to:
-            if topic_id not in current_ids:
-                raise KnowledgeBaseError(f"red_flags.yaml: {flag.id}: no topic {topic_id}")
-            kb.topic(topic_id).variant(number)
-
-
-_cache: dict[Path, KnowledgeBase] = {}
-
-
-def default_kb() -> KnowledgeBase:
-    """The bundled knowledge base, loaded once per process."""
-    if DATA_DIR not in _cache:
-        _cache[DATA_DIR] = load(DATA_DIR)
-    return _cache[DATA_DIR]
+        return getattr(loader, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

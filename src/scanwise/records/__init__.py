@@ -14,7 +14,8 @@ Record text is processed in memory only: nothing here logs or writes it.
 
 from __future__ import annotations
 
-from scanwise.domain.kb import KnowledgeBase, default_kb
+from scanwise.domain.kb import KnowledgeBase
+from scanwise.knowledge.loader import default_kb
 from scanwise.records.merge import merge
 from scanwise.records.model import (
     MAX_BYTES,

@@ -8,8 +8,9 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from scanwise.domain.assess import Assessment, Match
+from scanwise.domain.assess import Assessment, Match, StatementRef
 from scanwise.domain.kb import CATEGORY_ORDER
+from scanwise.domain.statements import disagreements, statement_line
 
 _STYLE = {
     "Usually Appropriate": "bold green",
@@ -134,8 +135,45 @@ def print_assessment(a: Assessment, out: Console) -> None:
             out.print(f"  • {escape(item.question)}" + (f" [dim](decides {decides})[/]" if decides else ""))
     for note in a.notes:
         out.print(f"\n[yellow]Note:[/] {escape(note)}")
+    print_other_guidance(a, out)
     out.print("\n[dim]Guidance from published guidelines, not medical advice: the treating team "
               "decides.[/]")
+
+
+def _statement_lines(refs: list[StatementRef], shown: set[str], out: Console) -> None:
+    for d in disagreements(refs):
+        out.print(f"  [yellow]{escape(d.sentence())}[/]")
+    for r in refs:
+        if r.id in shown:
+            out.print(f"  • {escape(statement_line(r))}: as above ({r.id})")
+            continue
+        shown.add(r.id)
+        about = f" [{', '.join(r.procedures)}]" if r.procedures else ""
+        out.print(f"  • [bold]{escape(statement_line(r))}[/]{escape(about)}: {escape(r.text)}")
+        out.print(f"    [dim]{escape(r.document)}{' ' + escape(r.url) if r.url else ''}[/]")
+
+
+def print_other_guidance(a: Assessment, out: Console) -> None:
+    """Which content pack supplied a table, and what other guidelines say: never ACR ratings."""
+    for m in a.matches:
+        if m.pack:
+            out.print(f"\n[magenta]ACR topic {m.topic_id} variant {m.variant}: table from content "
+                      f"pack {escape(m.pack)}, not the bundled data.[/]")
+    shown: set[str] = set()
+    for m in a.matches:
+        if not m.statements:
+            continue
+        rated = "ACR ratings above are the ACR's; these are not" if m.ratings_verified else \
+            "ACR rating: unknown (no ACR table in the bundled data); these are not ACR ratings"
+        out.print(f"\n[bold]What other guidelines say[/] — ACR topic {m.topic_id} variant {m.variant} "
+                  f"[dim]({rated})[/]")
+        _statement_lines(m.statements, shown, out)
+    for u in a.uncovered_topics:
+        if u.statements:
+            out.print(f"\n[bold]What other guidelines say[/] — ACR topic {u.topic_id} ({escape(u.title)}) "
+                      "[dim](ACR rating: unknown, its variants are not in the bundled data; these are "
+                      "not ACR ratings)[/]")
+            _statement_lines(u.statements, shown, out)
 
 
 def print_coverage(data: dict[str, Any], out: Console) -> None:
@@ -143,18 +181,47 @@ def print_coverage(data: dict[str, Any], out: Console) -> None:
     topics are marked in the title)."""
     out.print(f"[bold]scanwise knowledge base[/] {data['kb_version']}: {data['topics']} current ACR "
               f"topics, {data['variants']} variants, {data['variants_with_verified_ratings']} with "
-              f"verified ratings ({data['variants_with_complete_tables']} complete tables); "
-              f"{data['retired_topics']} retired topics kept for reference.")
+              f"verified ratings ({data['variants_with_complete_tables']} complete tables), "
+              f"{data['variants_with_statements_only']} with other guidelines' statements only, "
+              f"{data['variants_with_nothing']} with nothing; {data['guideline_statements']} statements "
+              f"from other guideline bodies; {data['retired_topics']} retired topics kept for reference.")
+    for p in data.get("packs", []):
+        out.print(f"[magenta]content pack {escape(p['name'])} {escape(p['version'])}[/] from "
+                  f"{escape(p['publisher'])} ({escape(p['license'])})")
     table = Table(show_header=True, header_style="bold", box=None, pad_edge=False)
     table.add_column("Topic", justify="right", no_wrap=True)
     table.add_column("Title", ratio=1, overflow="fold")
-    for col in ("Var.", "Verif.", "Compl.", "Rated"):
+    table.add_column("Var.", justify="right", no_wrap=True)
+    for col in ("ACR", "Others", "None"):
+        table.add_column(col, max_width=10, overflow="fold")
+    for col in ("Compl.", "Rated"):
         table.add_column(col, justify="right", no_wrap=True)
+
+    def numbers(items: list[int]) -> str:
+        """Variant numbers, runs shortened: V1-4, V7."""
+        runs: list[list[int]] = []
+        for n in sorted(items):
+            if runs and n == runs[-1][-1] + 1:
+                runs[-1].append(n)
+            else:
+                runs.append([n])
+        return ", ".join(f"V{r[0]}" if len(r) == 1 else f"V{r[0]}-{r[-1]}" for r in runs) or "–"
+
     for t in data["by_topic"]:
+        if not t["variants"]:
+            # variants not in the data: statements can only be on the topic as a whole
+            acr, only, none = "–", (f"{t['topic_statements']} (topic)" if t["topic_statements"]
+                                    else "–"), "no data"
+        else:
+            acr, only, none = (numbers(t["with_acr_ratings"]), numbers(t["with_statements_only"]),
+                               numbers(t["with_nothing"]))
         title = escape(t["title"]) + ("" if t["status"] == "current" else f" [dim]({t['status']})[/]")
-        table.add_row(str(t["topic_id"]), title, str(t["variants"]),
-                      str(t["variants_with_verified_ratings"]), str(t["variants_with_complete_tables"]),
-                      str(t["rated_procedures"]))
+        if t["pack"]:
+            replaces = f", replaces {t['replaces']}" if t["replaces"] else ""
+            title += escape(f" [pack {t['pack']}{replaces}]")
+        table.add_row(str(t["topic_id"]), title, str(t["variants"]), acr, only, none,
+                      str(t["variants_with_complete_tables"]), str(t["rated_procedures"]))
     out.print(table)
-    out.print("[dim]Var.: variants · Verif.: variants with verified ratings · Compl.: variants "
-              "with complete rating tables · Rated: rated study rows[/]")
+    out.print("[dim]Var.: variants · ACR: variants with ACR ratings · Others: variants with only "
+              "other guidelines' statements · None: variants with neither · Compl.: variants with "
+              "complete rating tables · Rated: rated study rows[/]")

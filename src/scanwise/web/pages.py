@@ -14,12 +14,13 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
-from jinja2 import Environment, PackageLoader, StrictUndefined
+from jinja2 import ChoiceLoader, Environment, PackageLoader, StrictUndefined
 from starlette.datastructures import FormData, UploadFile
 
 from scanwise.domain.assess import Assessment
 from scanwise.domain.kb import RRL_BANDS
 from scanwise.domain.profile import Indication, PatientProfile
+from scanwise.domain.statements import disagreements
 from scanwise.web.errors import ApiError, BodyTooLarge
 from scanwise.web.facts_form import FormProblem, build_form, lists_from_multidict, read_form
 from scanwise.web.services import Inputs, Services
@@ -28,9 +29,12 @@ from scanwise.web.views import CATEGORY_CLASS, answer_view, assessment_view, ope
 router = APIRouter(include_in_schema=False)
 log = logging.getLogger("scanwise.web")
 
-_env = Environment(loader=PackageLoader("scanwise.web", "templates"), autoescape=True,
+# The web's own templates first; the article templates' shared partials (other guidelines'
+# statements, review state) after them, so both surfaces render those the same way.
+_env = Environment(loader=ChoiceLoader([PackageLoader("scanwise.web", "templates"),
+                                        PackageLoader("scanwise", "templates")]), autoescape=True,
                    undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
-_env.globals.update(category_class=CATEGORY_CLASS, rrl_bands=RRL_BANDS)
+_env.globals.update(category_class=CATEGORY_CLASS, rrl_bands=RRL_BANDS, disagreements=disagreements)
 templates = Jinja2Templates(env=_env)
 
 SEED_QUESTION = ("What is the difference between a CT scan and a PET scan for HER2-positive "

@@ -19,6 +19,8 @@ from jinja2.sandbox import SandboxedEnvironment
 from scanwise.domain.assess import Match, find_topic, match_for
 from scanwise.domain.conditions import Conditions, describe
 from scanwise.domain.kb import CATEGORY_ORDER, KnowledgeBase, KnowledgeBaseError, Topic, Variant
+from scanwise.domain.review import ReviewRecord, fingerprint, state_for
+from scanwise.domain.statements import coverage_of, statement_refs
 
 from .case import case_values
 from .library import Fragment, Library
@@ -171,7 +173,8 @@ def _title(topic: Topic, variant: Variant) -> str:
 
 
 def compose_article(kb: KnowledgeBase, topic_id: int, variant: int, *,
-                    library: Library | None = None) -> Article:
+                    library: Library | None = None,
+                    reviews: list[ReviewRecord] | None = None) -> Article:
     """The article for one ACR variant. Raises KeyError naming a missing topic or variant."""
     from .library import default_library
 
@@ -206,7 +209,7 @@ def compose_article(kb: KnowledgeBase, topic_id: int, variant: int, *,
     faq = [FaqItem(question=_render(f, "question", values), answer=_passage(f, values, sources))
            for f in _pick(found, "faq")]
     not_for, related = redirects(kb, topic, v, labels)
-    return Article(
+    article = Article(
         kb_version=kb.version,
         topic_id=topic.topic_id,
         topic=topic.title,
@@ -239,7 +242,27 @@ def compose_article(kb: KnowledgeBase, topic_id: int, variant: int, *,
         citation=m.citation,
         verification=_verification(m),
         notice=_notice(topic, m),
+        statements=statement_refs(kb, topic.topic_id, v.number),
+        coverage=coverage_of(kb, topic, v),
+        pack=topic.pack,
     )
+    return with_review(article, reviews)
+
+
+def article_fingerprint(article: Article) -> str:
+    """What a reviewer signs: the article's content, without its version or review state."""
+    return fingerprint(article.model_dump_json(exclude={"kb_version", "review"}))
+
+
+def with_review(article: Article, reviews: list[ReviewRecord] | None = None) -> Article:
+    """The article with its review state from the sign-offs (the stored ones by default)."""
+    if reviews is None:
+        from scanwise.knowledge.reviews import load_reviews
+
+        reviews = load_reviews()
+    key = f"{article.topic_id}/{article.variant}"
+    return article.model_copy(update={
+        "review": state_for(reviews, "article", key, article_fingerprint(article))})
 
 
 def all_variants(kb: KnowledgeBase) -> list[tuple[int, int]]:

@@ -26,16 +26,8 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from scanwise.domain.conditions import Conditions, Range
 from scanwise.domain.facts import FACTS_DIR, Fact, load_facts
-from scanwise.domain.kb import (
-    DATA_DIR,
-    Confidence,
-    KnowledgeBase,
-    KnowledgeBaseError,
-    Topic,
-    Variant,
-    load_yaml,
-    validate_entry,
-)
+from scanwise.domain.kb import Confidence, KnowledgeBase, KnowledgeBaseError, Topic, Variant
+from scanwise.knowledge.loader import DATA_DIR, load_yaml, validate_entry
 
 ARTICLES_DIR = DATA_DIR / "articles"
 

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict
 
-from scanwise.domain.assess import RatedProcedure
+from scanwise.domain.assess import RatedProcedure, StatementRef
+from scanwise.domain.review import ReviewState
 
 
 class _Model(BaseModel):
@@ -91,3 +92,8 @@ class Article(_Model):
     citation: str  # how to cite the ACR variant
     verification: str
     notice: str | None  # retired topic, or ratings not in the bundled data
+    # Other guidelines' statements on this variant: shown apart from the table, never ratings.
+    statements: list[StatementRef] = []
+    coverage: str = "none"  # "acr" (ACR ratings), "statements" (other guidelines only), "none"
+    pack: str | None = None  # the content pack that supplied the table; None: bundled data
+    review: ReviewState = ReviewState(state="unreviewed")

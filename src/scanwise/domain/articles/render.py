@@ -16,6 +16,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 
 from scanwise.domain.assess import RatedProcedure
 from scanwise.domain.kb import KnowledgeBase
+from scanwise.domain.statements import disagreements
 
 from .compose import all_variants, compose_article
 from .library import Library, default_library
@@ -53,6 +54,7 @@ def _env(kind: str) -> Environment:
     env.filters["md_cell"] = _md_cell
     env.filters["slug"] = _slug
     env.globals["rrl_text"] = rrl_text
+    env.globals["disagreements"] = disagreements
     return env
 
 
@@ -73,27 +75,31 @@ def render_html(article: Article, *, root: str = "../") -> str:
 def _index_entry(a: Article) -> dict[str, Any]:
     return {"topic_id": a.topic_id, "variant": a.variant, "title": a.title, "path": a.path,
             "topic": a.topic, "label": a.label or "", "status": a.status,
-            "rated": bool(a.table),
+            "rated": bool(a.table), "coverage": a.coverage, "review": a.review.state,
             "text": " ".join([*a.who_fits, *a.situations, *(r.name for r in a.table)])}
 
 
 def site_files(kb: KnowledgeBase, *, library: Library | None = None,
                articles: Iterable[Article] | None = None) -> dict[str, str]:
     """Every file of the static site, keyed by path relative to its root."""
+    from scanwise.knowledge.reviews import load_reviews
+
     lib = library or default_library(kb)
+    reviews = load_reviews()
     arts = list(articles) if articles is not None else [
-        compose_article(kb, t, v, library=lib) for t, v in all_variants(kb)]
+        compose_article(kb, t, v, library=lib, reviews=reviews) for t, v in all_variants(kb)]
     files: dict[str, str] = {a.path: render_html(a) for a in arts}
     topics: dict[tuple[str, int], list[Article]] = {}
     for a in arts:
         topics.setdefault((a.status, a.topic_id), []).append(a)
     groups: list[dict[str, Any]] = [
         {"topic_id": tid, "topic": group[0].topic, "status": status, "year": group[0].year,
-         "articles": group, "urls": []}
+         "articles": group, "urls": [], "statements": 0}
         for (status, tid), group in topics.items()]
     # Topics whose variants are not in the bundled data still get an entry that says so.
     groups += [{"topic_id": t.topic_id, "topic": t.title, "status": t.status, "year": t.revision_year,
-                "articles": [], "urls": t.source_urls}
+                "articles": [], "urls": t.source_urls,
+                "statements": len(kb.statements_for(t.topic_id)) if t.status == "current" else 0}
                for t in kb.topics if not t.variants and t.status != "superseded"]
     groups.sort(key=lambda g: (g["status"] != "current", g["topic_id"]))
     entries = [_index_entry(a) for a in arts]

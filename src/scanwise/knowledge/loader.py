@@ -1,0 +1,369 @@
+"""Read and validate the knowledge base: the bundled YAML files and any licensed content packs.
+
+Every file is validated against the models in :mod:`scanwise.domain.kb`; a file that breaks
+the schema fails loading with a message naming the file, the entry and the field, and every
+reference between files (sources, vocabulary codes, topics, variants, procedures) is checked.
+
+A content pack is a folder an institution supplies with its own licensed tables::
+
+    pack.yaml            name, version, publisher, license
+    sources.yaml         optional: sources its tables cite (same schema as the bundled ones)
+    acr/topic-<id>.yaml  topics in the bundled schema; each adds a topic or replaces a bundled one
+
+Packs come from ``$SCANWISE_KB_PACKS`` (folders separated by ``:``) and from :func:`use_packs`
+(the ``--kb-pack`` option). A pack's topics say which pack supplied them (``Topic.pack``) and
+which bundled revision they replace, and the pack's name and version end ``kb_version``, so no
+pack shadows a bundled table silently. Two packs supplying the same topic is an error.
+
+Clinical review records (``reviews/``) are read by :mod:`scanwise.review`, not here, and are
+not part of ``kb_version``: a sign-off records the version it reviewed and must not change it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import threading
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from scanwise.domain.kb import (
+    DERIVED_FACTS,
+    FieldWords,
+    KnowledgeBase,
+    KnowledgeBaseError,
+    OrderCode,
+    PackInfo,
+    RedFlag,
+    Source,
+    Statement,
+    Term,
+    Topic,
+)
+
+DATA_DIR = Path(__file__).resolve().parent
+PACKS_ENV = "SCANWISE_KB_PACKS"
+#: Folders under the data directory that other loaders read and kb_version leaves out.
+NOT_VERSIONED = ("reviews/",)
+
+
+def _format_loc(loc: tuple[Any, ...], data: Any) -> str:
+    """Turn a pydantic error location into 'variants[2] (number 2).procedures[3].rating'."""
+    parts: list[str] = []
+    node = data
+    for item in loc:
+        if isinstance(item, int):
+            label = f"[{item}]"
+            if isinstance(node, list) and item < len(node):
+                node = node[item]
+                if isinstance(node, dict) and "number" in node:
+                    label += f" (variant {node['number']})"
+                elif isinstance(node, dict) and "name" in node:
+                    label += f" ({node['name']!r})"
+            parts.append(label)
+        else:
+            parts.append(("." if parts else "") + str(item))
+            node = node.get(item) if isinstance(node, dict) else None
+    return "".join(parts)
+
+
+def load_yaml(path: Path, shown: str | None = None) -> Any:
+    try:
+        return yaml.load(path.read_text(encoding="utf-8"), Loader=yaml.CSafeLoader)
+    except (OSError, yaml.YAMLError) as exc:
+        raise KnowledgeBaseError(f"{shown or path.name}: cannot be read as YAML: {exc}") from exc
+
+
+def validate_entry(model: type[BaseModel], data: Any, path: Path, entry: str, *,
+                   shown: str | None = None) -> Any:
+    """``model`` from ``data``, or KnowledgeBaseError naming the file (``shown``, else the
+    file's name), the entry and the first field at fault."""
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = _format_loc(first["loc"], data)
+        field = f", field {where}" if where else ""
+        raise KnowledgeBaseError(
+            f"{shown or path.name}: entry {entry}{field}: {first['msg']}"
+            + (f" (and {exc.error_count() - 1} more problems)" if exc.error_count() > 1 else "")
+        ) from exc
+
+
+def _get(data: Any, key: str) -> Any:
+    return data.get(key, "?") if isinstance(data, dict) else "?"
+
+
+def top_level_list(data: Any, path: Path, key: str, *, shown: str | None = None) -> list[Any]:
+    items = data.get(key) if isinstance(data, dict) else None
+    if not isinstance(items, list):
+        raise KnowledgeBaseError(f"{shown or path.name}: expected a top-level list named {key!r}")
+    return items
+
+
+class _Parts:
+    """What the files hold, gathered before the knowledge base is built."""
+
+    def __init__(self) -> None:
+        self.topics: list[Topic] = []
+        self.sources: dict[str, Source] = {}
+        self.red_flags: list[RedFlag] = []
+        self.vocabulary: list[Term] = []
+        self.order_codes: list[OrderCode] = []
+        self.statements: list[Statement] = []
+        self.fields: list[FieldWords] = []
+
+    def add_sources(self, data: Any, path: Path, shown: str) -> None:
+        for i, item in enumerate(top_level_list(data, path, "sources", shown=shown)):
+            src = validate_entry(Source, item, path, f"sources[{i}] ({_get(item, 'id')})", shown=shown)
+            if src.id in self.sources:
+                raise KnowledgeBaseError(f"{shown}: duplicate source id {src.id!r}")
+            self.sources[src.id] = src
+
+
+def _topic(data: Any, path: Path, shown: str) -> Topic:
+    entry = f"topic {_get(data, 'topic_id')}"
+    for key in ("pack", "replaces"):
+        if isinstance(data, dict) and key in data:
+            raise KnowledgeBaseError(f"{shown}: entry {entry}, field {key}: set by the loader, "
+                                     "not by a data file")
+    topic: Topic = validate_entry(Topic, data, path, entry, shown=shown)
+    return topic
+
+
+def _read_bundled(data_dir: Path, parts: _Parts, digest: Any) -> None:
+    files = sorted(p for p in data_dir.rglob("*.yaml"))
+    if not files:
+        raise KnowledgeBaseError(f"no knowledge-base files found in {data_dir}")
+    for path in files:
+        rel = path.relative_to(data_dir).as_posix()
+        if rel.startswith(NOT_VERSIONED):
+            continue
+        digest.update(rel.encode() + b"\0" + path.read_bytes() + b"\0")
+        data = load_yaml(path)
+        if rel.startswith("acr/"):
+            parts.topics.append(_topic(data, path, path.name))
+        elif rel.startswith("sources") and "/" not in rel:
+            parts.add_sources(data, path, path.name)
+        elif rel == "red_flags.yaml":
+            for i, item in enumerate(top_level_list(data, path, "red_flags")):
+                parts.red_flags.append(
+                    validate_entry(RedFlag, item, path, f"red_flags[{i}] ({_get(item, 'id')})"))
+        elif rel == "vocabulary.yaml":
+            for i, item in enumerate(top_level_list(data, path, "terms")):
+                entry = f"terms[{i}] ({_get(item, 'code')})"
+                parts.vocabulary.append(validate_entry(Term, item, path, entry))
+        elif rel.startswith("orders/"):
+            for i, item in enumerate(top_level_list(data, path, "codes")):
+                entry = f"codes[{i}] ({_get(item, 'code')})"
+                parts.order_codes.append(validate_entry(OrderCode, item, path, entry))
+        elif rel.startswith("statements/"):
+            for i, item in enumerate(top_level_list(data, path, "statements")):
+                entry = f"statements[{i}] ({_get(item, 'id')})"
+                parts.statements.append(validate_entry(Statement, item, path, entry))
+        elif rel == "fields.yaml":
+            for i, item in enumerate(top_level_list(data, path, "fields")):
+                entry = f"fields[{i}] ({_get(item, 'field')})"
+                parts.fields.append(validate_entry(FieldWords, item, path, entry))
+        # Other files (patient facts, article fragments) belong to their own loaders.
+
+
+def _read_pack(folder: Path, parts: _Parts, digest: Any,
+               supplied: dict[tuple[int, str], str]) -> PackInfo:
+    """One content pack's topics into ``parts``: new ones added, bundled ones replaced."""
+    if not folder.is_dir():
+        raise KnowledgeBaseError(f"content pack {folder}: not a folder")
+    meta_path = folder / "pack.yaml"
+    if not meta_path.is_file():
+        raise KnowledgeBaseError(f"content pack {folder}: no pack.yaml (name, version, publisher, "
+                                 "license)")
+    info: PackInfo = validate_entry(PackInfo, load_yaml(meta_path, f"{folder.name}/pack.yaml"),
+                                    meta_path, "pack", shown=f"{folder.name}/pack.yaml")
+    bundled = {(t.topic_id, t.status): t for t in parts.topics}
+    files = sorted(p for p in folder.rglob("*") if p.is_file() and p.suffix in (".yaml", ".yml"))
+    digest.update(b"pack\0" + info.model_dump_json().encode() + b"\0")
+    topics = 0
+    for path in files:
+        rel = path.relative_to(folder).as_posix()
+        shown = f"pack {info.name}: {rel}"
+        digest.update(f"pack:{info.name}/{rel}".encode() + b"\0" + path.read_bytes() + b"\0")
+        if rel == "pack.yaml":
+            continue
+        data = load_yaml(path, shown)
+        if rel in ("sources.yaml", "sources.yml"):
+            parts.add_sources(data, path, shown)
+        elif rel.startswith("acr/") and path.name.startswith("topic-"):
+            topic = _topic(data, path, shown)
+            key = (topic.topic_id, topic.status)
+            if key in supplied:
+                raise KnowledgeBaseError(
+                    f"{shown}: entry topic {topic.topic_id}: also supplied by pack {supplied[key]}; "
+                    "load one of them")
+            supplied[key] = info.label
+            old = bundled.get(key)
+            topic = topic.model_copy(update={
+                "pack": info.label, "replaces": f"bundled revision {old.revision}" if old else None})
+            parts.topics = [t for t in parts.topics if (t.topic_id, t.status) != key] + [topic]
+            topics += 1
+        else:
+            raise KnowledgeBaseError(f"{shown}: a pack holds pack.yaml, sources.yaml and "
+                                     "acr/topic-<id>.yaml only")
+    if not topics:
+        raise KnowledgeBaseError(f"pack {info.name}: no acr/topic-<id>.yaml files in {folder}")
+    return info
+
+
+def load(data_dir: Path = DATA_DIR, packs: Sequence[Path] = ()) -> KnowledgeBase:
+    """Read and validate every data file, then each content pack in order; raise
+    KnowledgeBaseError naming file, entry and field."""
+    digest = hashlib.sha256()
+    parts = _Parts()
+    _read_bundled(data_dir, parts, digest)
+    supplied: dict[tuple[int, str], str] = {}
+    infos = [_read_pack(Path(folder), parts, digest, supplied) for folder in packs]
+    names = [i.name for i in infos]
+    if len(names) != len(set(names)):
+        raise KnowledgeBaseError(f"content packs: the same pack name is loaded twice ({names})")
+    version = digest.hexdigest()[:12] + "".join(f"+{i.name}@{i.version}" for i in infos)
+    kb = KnowledgeBase(
+        version=version,
+        topics=sorted(parts.topics, key=lambda t: (t.status != "current", t.topic_id, t.revision)),
+        sources=parts.sources,
+        red_flags=parts.red_flags,
+        vocabulary=parts.vocabulary,
+        order_codes=parts.order_codes,
+        statements=sorted(parts.statements, key=lambda s: s.id),
+        packs=infos,
+        fields=parts.fields,
+    )
+    _check_references(kb)
+    return kb
+
+
+def _check_fields(kb: KnowledgeBase) -> None:
+    """fields.yaml names facts of the profile or indication (or derived ones), each once."""
+    from scanwise.domain.profile import Indication, PatientProfile
+
+    known = set(PatientProfile.model_fields) | set(Indication.model_fields) | DERIVED_FACTS
+    named: set[str] = set()
+    for words in kb.fields:
+        if words.field not in known:
+            raise KnowledgeBaseError(f"fields.yaml: {words.field!r} is not a fact of the profile or "
+                                     "indication")
+        if words.field in named:
+            raise KnowledgeBaseError(f"fields.yaml: {words.field!r} is listed twice")
+        named.add(words.field)
+
+
+def _check_references(kb: KnowledgeBase) -> None:
+    """Every source key, vocabulary code, topic, variant and procedure used anywhere must exist."""
+    _check_fields(kb)
+    codes = set(kb.terms)
+    for topic in kb.topics:
+        where = f"acr topic {topic.topic_id} ({topic.revision})" + (
+            f" from pack {topic.pack}" if topic.pack else "")
+        for variant in topic.variants:
+            for proc in variant.procedures:
+                for key in proc.source.split("+"):
+                    if key.strip() not in kb.sources:
+                        raise KnowledgeBaseError(
+                            f"{where}: variant {variant.number}, procedure {proc.name!r}: "
+                            f"unknown source {key.strip()!r}"
+                        )
+            for code in variant.applies_when.codes() | topic.applies_when.codes():
+                if code not in codes:
+                    raise KnowledgeBaseError(
+                        f"{where}: variant {variant.number}: unknown vocabulary code {code!r}"
+                    )
+    named = {p.name for t in kb.topics for v in t.variants for p in v.procedures}
+    rated_names = set(named)
+    named |= {n for t in kb.topics for v in t.variants for n in v.unrated_procedures}
+    seen: set[tuple[str, str]] = set()
+    for oc in kb.order_codes:
+        where = f"orders: {oc.system} {oc.code}"
+        if (oc.system, oc.code) in seen:
+            raise KnowledgeBaseError(f"{where}: listed twice")
+        seen.add((oc.system, oc.code))
+        if oc.study is not None and oc.study not in codes:
+            raise KnowledgeBaseError(f"{where}: unknown vocabulary code {oc.study!r}")
+        if oc.source not in kb.sources:
+            raise KnowledgeBaseError(f"{where}: unknown source {oc.source!r}")
+        for name in oc.procedures:
+            if name not in rated_names:
+                raise KnowledgeBaseError(f"{where}: no procedure named {name!r} in any ACR table")
+    current = {t.topic_id: t for t in kb.topics if t.status == "current"}
+    for flag in kb.red_flags:
+        for code in flag.triggers:
+            if code not in codes:
+                raise KnowledgeBaseError(f"red_flags.yaml: {flag.id}: unknown trigger {code!r}")
+        for src in flag.sources:
+            if src not in kb.sources:
+                raise KnowledgeBaseError(f"red_flags.yaml: {flag.id}: unknown source {src!r}")
+        for topic_id, number in flag.points_to:
+            if topic_id not in current:
+                raise KnowledgeBaseError(f"red_flags.yaml: {flag.id}: no topic {topic_id}")
+            kb.topic(topic_id).variant(number)
+    _check_statements(kb, current, named)
+
+
+def _check_statements(kb: KnowledgeBase, current: dict[int, Topic], named: set[str]) -> None:
+    studies = {t.code for t in kb.vocabulary if t.kind == "procedure"}
+    seen: set[str] = set()
+    for s in kb.statements:
+        where = f"statements: {s.id}"
+        if s.id in seen:
+            raise KnowledgeBaseError(f"{where}: listed twice")
+        seen.add(s.id)
+        if s.source not in kb.sources:
+            raise KnowledgeBaseError(f"{where}, field source: unknown source {s.source!r}")
+        for proc in s.procedures:
+            if proc not in studies and proc not in named:
+                raise KnowledgeBaseError(
+                    f"{where}, field procedures: {proc!r} is neither a vocabulary study code nor a "
+                    "procedure in any ACR table")
+        for target in s.applies_to:
+            topic = current.get(target.topic)
+            if topic is None:
+                raise KnowledgeBaseError(f"{where}, field applies_to: no current ACR topic "
+                                         f"{target.topic}")
+            numbers = {v.number for v in topic.variants}
+            for number in target.variants:
+                if number not in numbers:
+                    raise KnowledgeBaseError(f"{where}, field applies_to: ACR topic {target.topic} "
+                                             f"has no variant {number}")
+
+
+# --- the process's knowledge base ----------------------------------------------------------
+
+_chosen: tuple[Path, ...] = ()
+_cache: dict[tuple[Path, tuple[Path, ...]], KnowledgeBase] = {}
+_lock = threading.Lock()
+
+
+def env_packs() -> tuple[Path, ...]:
+    """Pack folders named in ``$SCANWISE_KB_PACKS`` (separated by ':')."""
+    return tuple(Path(p) for p in os.environ.get(PACKS_ENV, "").split(":") if p.strip())
+
+
+def use_packs(folders: Iterable[Path | str]) -> None:
+    """Load these content packs (after any in ``$SCANWISE_KB_PACKS``) into :func:`default_kb`.
+    Call before the knowledge base is first used, as the ``--kb-pack`` option does."""
+    global _chosen
+    _chosen = tuple(Path(f) for f in folders)
+
+
+def configured_packs() -> tuple[Path, ...]:
+    return tuple(dict.fromkeys(p.resolve() for p in (*env_packs(), *_chosen)))
+
+
+def default_kb() -> KnowledgeBase:
+    """The bundled knowledge base with the configured packs, loaded once per process."""
+    key = (DATA_DIR, configured_packs())
+    with _lock:
+        if key not in _cache:
+            _cache[key] = load(DATA_DIR, key[1])
+        return _cache[key]
