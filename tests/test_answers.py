@@ -37,7 +37,9 @@ def answers(kb: KnowledgeBase, facts: dict[str, Fact]) -> dict[str, Answer]:
 
 
 def _text(a: Answer) -> str:
-    return " ".join([a.title] + [t for s in a.sections for t in s.paragraphs + s.bullets])
+    cells = [c for s in a.sections if s.table for row in s.table.rows for c in row]
+    texts = [t for s in a.sections for t in s.paragraphs + s.bullets]
+    return " ".join([a.title, a.short_answer, *texts, *cells])
 
 
 def test_question_set_is_large_and_covers_every_intent() -> None:
@@ -113,15 +115,18 @@ def test_median_reading_grade_is_at_most_9(answers: dict[str, Answer]) -> None:
 def test_seed_question(kb: KnowledgeBase, facts: dict[str, Fact]) -> None:
     a = answer(SEED, kb, facts)
     headings = [s.heading for s in a.sections]
-    for heading in ("How they work", "What each shows", "When each is used", "Limits", "Radiation",
-                    "For your situation", "Questions to ask your care team", "Sources"):
+    for heading in ("Side by side", "When each is used", "For your situation",
+                    "Questions to ask your care team", "Sources"):
         assert heading in headings
     by = {s.heading: " ".join(s.paragraphs + s.bullets) for s in a.sections}
-    assert "X-rays" in by["How they work"] and "radioactive" in by["How they work"]
-    assert "sugar" in by["How they work"] and "PET/CT" in by["How they work"]
-    assert "anatomy" in by["What each shows"] and "metabolic activity" in by["What each shows"]
-    assert "inflammation" in by["Limits"]
-    assert "mSv" in by["Radiation"] and "25 mSv" in by["Radiation"] and "7 mSv" in by["Radiation"]
+    # The comparison is one table: a row per theme, a column per test (issue 13).
+    table = next(s.table for s in a.sections if s.heading == "Side by side")
+    assert table is not None and table.columns == ["", "CT scan", "FDG-PET/CT"]
+    rows = {r[0]: r[1:] for r in table.rows}
+    assert "X-rays" in rows["How it works"][0] and "radioactive" in rows["How it works"][1]
+    assert "anatomy" in rows["What it shows"][0] and "metabolic activity" in rows["What it shows"][1]
+    assert "7 mSv" in rows["Radiation"][0] and "24 mSv" in rows["Radiation"][1]
+    assert a.short_answer and len(a.short_answer.split()) < 60
     assert "brain MRI" in by["For your situation"] and "symptoms" in by["For your situation"]
     assert "HER2" in a.title and a.intent == "compare" and not a.personalized
     assert any(s.kind == "situation" and s.bullets for s in a.sections)  # says what would refine it

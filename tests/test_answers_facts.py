@@ -12,7 +12,10 @@ from scanwise.domain.kb import KnowledgeBase, KnowledgeBaseError
 
 THEMES = {"radiation", "pregnancy", "contrast", "acr", "staging", "inflammatory", "surveillance",
           "warning_signs", "recurrence", "subtypes", "her2_pos", "triple_negative", "er_pos_her2_neg",
-          "lobular", "questions", "glossary"}
+          "lobular", "questions", "glossary",
+          # patient topics (issue 13)
+          "screening", "density", "symptoms", "neoadjuvant", "birads", "implants", "breastfeeding",
+          "alternatives", "cost"}
 TESTS = ["mammography", "tomosynthesis", "contrast_mammography", "breast_us", "axillary_us", "breast_mri",
          "ct", "pet_ct", "fes_pet", "bone_scan", "spect_ct", "chest_xray", "brain_mri", "spine_mri",
          "sentinel_node_mapping", "dexa", "echo_muga"]

@@ -135,8 +135,15 @@ def test_patient_asks_the_seed_question(browser: Browser, server: str, shots: Pa
     title = page.locator("#answer-title")
     expect(title).to_contain_text("CT scan and FDG-PET/CT")
     expect(title).to_be_focused()  # keyboard and screen-reader users land on the answer
-    for heading in ("How they work", "What each shows", "Radiation", "Sources"):
+    # Short answer first, then the list of sections; the comparison is one side-by-side table.
+    short = page.locator(".short-answer")
+    expect(short).to_be_visible()
+    expect(page.get_by_role("navigation", name="In this answer")).to_be_visible()
+    for heading in ("Side by side", "Sources"):
         expect(page.get_by_role("heading", name=heading, exact=True)).to_be_visible()
+    expect(page.locator("table.side-by-side")).to_be_visible()
+    first_section = page.locator("details.answer-section").first
+    assert (short.bounding_box() or {"y": 1e9})["y"] < (first_section.bounding_box() or {"y": 0})["y"]
     expect(page.get_by_role("note").filter(has_text="Not medical advice")).to_be_visible()
     expect(page.locator("sup.cite a").first).to_be_visible()
     expect(page.get_by_role("heading", name="You might also ask")).to_be_visible()

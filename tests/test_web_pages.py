@@ -57,7 +57,7 @@ def test_asking_shows_sections_sources_notice_and_follow_ups(client: TestClient)
     response = client.post("/", data={"question": SEED_QUESTION, "action": "ask"}, files=NO_FILE)
     assert response.status_code == 200
     text = words(response.text)
-    for heading in ("How they work", "What each shows", "Sources", "Not medical advice",
+    for heading in ("Short answer", "In this answer", "Side by side", "Sources", "Not medical advice",
                     "You might also ask"):
         assert heading in text, heading
     assert 'href="#src-1"' in response.text and 'id="src-1"' in response.text

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from scanwise.domain.answers import Answer
     from scanwise.domain.articles import Article
-    from scanwise.domain.assess import Assessment
+    from scanwise.domain.assess import Assessment, Match
     from scanwise.domain.facts import Fact
     from scanwise.domain.kb import KnowledgeBase
     from scanwise.domain.profile import Indication, PatientProfile
@@ -229,6 +229,15 @@ class Scanwise:
         from scanwise.domain.articles import site_files
 
         return site_files(self.kb, articles=articles)
+
+    def variant(self, topic_id: int, variant: int) -> Match:
+        """One variant's rated studies as ``assess`` reports them, without a patient."""
+        from scanwise.domain.assess import match_for
+
+        try:
+            return match_for(self.kb, topic_id, variant)
+        except KeyError as exc:
+            raise NotFound(f"ACR topic {topic_id} has no variant {variant} in the knowledge base.") from exc
 
     @cached_property
     def article_site(self) -> dict[str, str]:

@@ -32,6 +32,7 @@ COMMANDS: tuple[str, ...] = (
     "scanwise.cli.serve",
     # Commands of other packages plug in the same way: a module with register(app).
     "scanwise.cli_review",
+    "scanwise.cli_cds",
 )
 
 app = group("scanwise", "Evidence-based imaging guidance for breast cancer, from published guidelines.")

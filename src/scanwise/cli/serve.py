@@ -60,11 +60,22 @@ def serve_command(
                      "data directory).")] = None,
     timeout: Annotated[float, typer.Option(
         help="Seconds a request's work may take before it gets 504.", min=0.1)] = 30.0,
+    cds_trust: Annotated[str | None, typer.Option(
+        "--cds-trust", help="CDS Hooks trust list (JSON: issuers and their JWK Sets); default "
+                            "$SCANWISE_CDS_TRUST. Without one every CDS Hooks call gets 401.")] = None,
+    cds_allow_unsigned: Annotated[bool, typer.Option(
+        "--cds-allow-unsigned", help="Accept CDS Hooks calls without a signed JWT. Local "
+                                     "development only.")] = False,
+    cds_cors_origin: Annotated[list[str] | None, typer.Option(
+        "--cds-cors-origin", help="A browser origin allowed to call the CDS Hooks endpoints "
+                                  "(repeat for more).")] = None,
 ) -> None:
     import logging
 
     import uvicorn
 
+    from scanwise.cds import CdsSettings
+    from scanwise.cds.auth import TrustError
     from scanwise.storage import StoreError
     from scanwise.web import WebSettings, create_app
 
@@ -73,10 +84,17 @@ def serve_command(
     # reader's debug output can carry record text into the log.
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     logging.getLogger("scanwise.web").setLevel(logging.INFO)
+    logging.getLogger("scanwise.cds").setLevel(logging.INFO)
+    cds = CdsSettings.from_env()
+    cds.trust_file = cds_trust or cds.trust_file
+    cds.allow_unsigned, cds.cors_origins = cds_allow_unsigned, list(cds_cors_origin or [])
     sock = listen(host, port)
+    if cds_allow_unsigned:
+        out.print("[bold red]WARNING: --cds-allow-unsigned: CDS Hooks calls are NOT authenticated. "
+                  "Local development only; never with real patients.[/]")
     try:
-        app = create_app(WebSettings(db=db, timeout_s=timeout))
-    except StoreError as exc:
+        app = create_app(WebSettings(db=db, timeout_s=timeout), cds=cds)
+    except (StoreError, TrustError) as exc:  # a bad --db or trust list: the user's input
         sock.close()
         raise fail(str(exc)) from exc
     if not _loopback(host):

@@ -70,6 +70,15 @@ _HISTOLOGY_EXT = "histology-morphology-behavior"
 _CANCER_CONDITION = re.compile(r"carcinoma|cancer|malignan|neoplasm|dcis|tumou?r", re.IGNORECASE)
 
 
+def observation_codes() -> list[tuple[str, str]]:
+    """(system, code) of every Observation code read here: markers, TNM and stage, size, grade.
+
+    For services that ask an EHR for just these (the CDS Hooks prefetch): a code with a hyphen
+    is LOINC, one without is SNOMED CT.
+    """
+    codes = [*_LOINC_MARKER, *_TNM_CODES, *sorted(_SIZE_CODES), *sorted(_GRADE_CODES)]
+    return [("http://loinc.org" if "-" in c else "http://snomed.info/sct", c) for c in codes]
+
 def _codings(concept: dict[str, Any] | None) -> list[dict[str, Any]]:
     return list((concept or {}).get("coding") or [])
 

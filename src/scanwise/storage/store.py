@@ -81,6 +81,71 @@ class _AuditRow(_Base):
     result: Mapped[dict[str, Any]] = mapped_column(JSON)
 
 
+class _CdsConsultRow(_Base):
+    """One CDS Hooks call: its service, the audit rows of its assessments, what it rated."""
+
+    __tablename__ = "cds_consults"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    service_id: Mapped[str] = mapped_column(String(64))
+    hook_instance: Mapped[str] = mapped_column(String(128))
+    audit_ids: Mapped[list[int]] = mapped_column(JSON)
+    ratings: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    cards: Mapped[list[str]] = mapped_column(JSON)
+    unsigned: Mapped[int] = mapped_column(Integer)
+
+
+class _CdsCardRow(_Base):
+    __tablename__ = "cds_cards"
+
+    uuid: Mapped[str] = mapped_column(String(36), primary_key=True)
+    consult_id: Mapped[str] = mapped_column(String(36), index=True)
+    service_id: Mapped[str] = mapped_column(String(64))
+
+
+class _CdsFeedbackRow(_Base):
+    __tablename__ = "cds_feedback"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    consult_id: Mapped[str] = mapped_column(String(36), index=True)
+    card_uuid: Mapped[str] = mapped_column(String(36))
+    outcome: Mapped[str] = mapped_column(String(16))
+    accepted_suggestions: Mapped[list[str]] = mapped_column(JSON)
+    override_reason: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    comment_given: Mapped[int] = mapped_column(Integer)
+    outcome_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class CdsFeedback(BaseModel):
+    """What the clinician did with a card: never their comment's words, only that one was given."""
+
+    id: int
+    received_at: datetime
+    consult_id: str
+    card_uuid: str
+    outcome: str  # accepted | overridden
+    accepted_suggestions: list[str]
+    override_reason: dict[str, Any] | None  # the Coding chosen (system, code, display)
+    comment_given: bool
+    outcome_at: datetime
+
+
+class CdsConsult(BaseModel):
+    """A CDS Hooks call as the audit keeps it (no patient words, no EHR resource ids)."""
+
+    id: str
+    created_at: datetime
+    service_id: str
+    hook_instance: str
+    audit_ids: list[int]
+    ratings: list[dict[str, Any]]
+    cards: list[str]
+    unsigned: bool
+    feedback: list[CdsFeedback] = []
+
+
 class SavedProfile(BaseModel):
     """A profile the user chose to keep, with the question it came with."""
 
@@ -222,6 +287,52 @@ class Store:
         query = select(_AuditRow).order_by(_AuditRow.id.desc()).limit(limit).offset(offset)
         with self._session() as session:
             return [_entry(row) for row in session.scalars(query)]
+
+    # --- CDS Hooks consults and feedback ------------------------------------------------------
+
+    def record_cds_consult(self, consult_id: str, *, service_id: str, hook_instance: str,
+                           audit_ids: list[int], ratings: list[dict[str, Any]], cards: list[str],
+                           unsigned: bool) -> None:
+        with self._session.begin() as session:
+            session.add(_CdsConsultRow(
+                id=consult_id, created_at=datetime.now(UTC), service_id=service_id,
+                hook_instance=hook_instance, audit_ids=audit_ids, ratings=ratings, cards=cards,
+                unsigned=int(unsigned)))
+            for card in cards:
+                session.add(_CdsCardRow(uuid=card, consult_id=consult_id, service_id=service_id))
+
+    def cds_card_consult(self, card_uuid: str, service_id: str) -> str | None:
+        """The consult that issued this card through this service, or None."""
+        with self._session() as session:
+            row = session.get(_CdsCardRow, card_uuid)
+            return row.consult_id if row is not None and row.service_id == service_id else None
+
+    def record_cds_feedback(self, *, consult_id: str, card_uuid: str, outcome: str,
+                            accepted_suggestions: list[str], override_reason: dict[str, Any] | None,
+                            comment_given: bool, outcome_at: datetime) -> None:
+        with self._session.begin() as session:
+            session.add(_CdsFeedbackRow(
+                received_at=datetime.now(UTC), consult_id=consult_id, card_uuid=card_uuid,
+                outcome=outcome, accepted_suggestions=accepted_suggestions,
+                override_reason=override_reason, comment_given=int(comment_given),
+                outcome_at=outcome_at))
+
+    def cds_consult(self, consult_id: str) -> CdsConsult | None:
+        with self._session() as session:
+            row = session.get(_CdsConsultRow, consult_id)
+            if row is None:
+                return None
+            fb = session.scalars(select(_CdsFeedbackRow).where(_CdsFeedbackRow.consult_id == consult_id)
+                                 .order_by(_CdsFeedbackRow.id))
+            return CdsConsult(
+                id=row.id, created_at=_utc(row.created_at), service_id=row.service_id,
+                hook_instance=row.hook_instance, audit_ids=row.audit_ids, ratings=row.ratings,
+                cards=row.cards, unsigned=bool(row.unsigned),
+                feedback=[CdsFeedback(
+                    id=f.id, received_at=_utc(f.received_at), consult_id=f.consult_id,
+                    card_uuid=f.card_uuid, outcome=f.outcome, accepted_suggestions=f.accepted_suggestions,
+                    override_reason=f.override_reason, comment_given=bool(f.comment_given),
+                    outcome_at=_utc(f.outcome_at)) for f in fb])
 
 
 def _engine(url: URL) -> Engine:

@@ -16,6 +16,8 @@ from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 import scanwise
+from scanwise.cds import CdsSettings
+from scanwise.cds import install as install_cds
 from scanwise.core import Scanwise
 from scanwise.storage import Store, resolve_database_url
 from scanwise.web import api, pages
@@ -40,7 +42,8 @@ an audit trail as time, knowledge-base version, input hash and the result withou
 text."""
 
 
-def create_app(settings: WebSettings | None = None, *, store: Store | None = None) -> FastAPI:
+def create_app(settings: WebSettings | None = None, *, store: Store | None = None,
+               cds: CdsSettings | None = None) -> FastAPI:
     """The app. Opens (and creates) the database now, so a bad ``--db`` fails at start-up."""
     settings = settings or WebSettings()
     core = Scanwise.default()
@@ -72,6 +75,7 @@ def create_app(settings: WebSettings | None = None, *, store: Store | None = Non
         return Health(status="ok", kb_version=core.kb_version, database=database)  # type: ignore[arg-type]
 
     app.include_router(api.router)
+    install_cds(app, core, store, cds)  # CDS Hooks: its own JWT checks, errors and CORS
     app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.add_middleware(HeadAsGet)

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from scanwise.domain.answers import Answer
+from scanwise.domain.answers.models import Table
 from scanwise.domain.assess import Assessment
 from scanwise.domain.facts import Fact
 from scanwise.domain.kb import KnowledgeBase
@@ -36,12 +37,20 @@ class SectionView:
     paragraphs: list[Cited]
     bullets: list[Cited]
     guidelines: list[dict[str, Any]]
+    table: Table | None = None
+    anchor: str = ""
 
 
 @dataclass
 class AnswerView:
     answer: Answer
+    short: Cited | None = None  # the short answer, shown first
     sections: list[SectionView] = field(default_factory=list)
+
+    def source_groups(self) -> list[tuple[str, list[Any]]]:
+        """Sources by publisher, each with its title and link, in the answer's numbering."""
+        by_number = {s.number: s for s in self.answer.sources}
+        return [(g.publisher, [by_number[n] for n in g.numbers]) for g in self.answer.source_groups]
 
 
 def answer_view(answer: Answer, facts: dict[str, Fact]) -> AnswerView:
@@ -49,7 +58,7 @@ def answer_view(answer: Answer, facts: dict[str, Fact]) -> AnswerView:
     def cited(text: str, fact_ids: list[str]) -> Cited:
         return Cited(text, answer.source_numbers(fact_ids, facts))
 
-    view = AnswerView(answer)
+    view = AnswerView(answer, short=cited(answer.short_answer, answer.short_citations))
     for s in answer.sections:
         if s.kind == "sources":
             continue  # the page lists answer.sources itself, with anchors
@@ -61,6 +70,7 @@ def answer_view(answer: Answer, facts: dict[str, Fact]) -> AnswerView:
             bullets=[cited(t, c) for t, c in zip(s.bullets, bullet_cites, strict=False)],
             guidelines=[{**g.model_dump(), "href": article_href(g.topic_id, g.variant)}
                         for g in s.guideline_refs],
+            table=s.table, anchor=f"sec-{len(view.sections) + 1}",
         ))
     return view
 

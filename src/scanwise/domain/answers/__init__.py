@@ -11,6 +11,7 @@ knowledge base.
 
 from __future__ import annotations
 
+from scanwise.domain.answers.branches import stage_decision, with_decision
 from scanwise.domain.answers.compose import DISCLAIMER, RETRIEVAL_LABEL, compose
 from scanwise.domain.answers.models import Answer, GuidelineRef, Section, SourceRef
 from scanwise.domain.answers.question import (
@@ -31,12 +32,17 @@ def answer(question: str, kb: KnowledgeBase, facts: dict[str, Fact], *,
            profile: PatientProfile | None = None, indication: Indication | None = None,
            assessment: Assessment | None = None) -> Answer:
     """Answer a patient's question; see the module docstring. Raises UnusableQuestion."""
-    q = understand(question, kb)
+    context_phase = (assessment.indication.phase if assessment is not None
+                     else indication.phase if indication is not None else None)
+    q = understand(question, kb, context_phase=context_phase)
     personalized = assessment is not None or profile is not None
     if q.intent == "out_of_scope":
         return compose(q, kb, facts, personalized=personalized)
     if assessment is None and profile is not None:
-        assessment = assess(profile, merge_indication(indication, q, kb), kb)
+        merged = merge_indication(indication, q, kb)
+        assessment = assess(profile, merged, kb)
+        if profile.stage is None and len(q.stages) > 1:
+            assessment = with_decision(assessment, stage_decision(profile, merged, list(q.stages), kb))
     elif assessment is None:
         assessment = _assess_from_question(q, kb)
     return compose(q, kb, facts, assessment=assessment, personalized=personalized)
@@ -66,7 +72,7 @@ def _purpose(q: Question, kb: KnowledgeBase) -> str | None:
 
 def _assess_from_question(q: Question, kb: KnowledgeBase) -> Assessment | None:
     """When the question itself names a stage, match it to a guideline scenario as well."""
-    stated = _stated_stage(q)
+    stated = _stated_stage(q) or (q.stages[0] if len(q.stages) > 1 and "IV" not in q.stages else None)
     if stated is None or q.phase is None:
         return None
     profile = PatientProfile(
@@ -80,7 +86,11 @@ def _assess_from_question(q: Question, kb: KnowledgeBase) -> Assessment | None:
         pregnant=True if q.pregnant else None,
         lactating=True if q.breastfeeding else None,
     )
-    return assess(profile, merge_indication(None, q, kb), kb)
+    indication = merge_indication(None, q, kb)
+    result = assess(profile, indication, kb)
+    if len(q.stages) > 1:  # "stage II" spans IIA and IIB, "2 or 3" is not settled: branch, never pick
+        result = with_decision(result, stage_decision(profile, indication, list(q.stages), kb))
+    return result
 
 
 def _stated_stage(q: Question) -> str | None:

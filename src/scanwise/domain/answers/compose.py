@@ -11,16 +11,28 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 
-from scanwise.domain.answers.models import Answer, GuidelineRef, Section, SectionKind, SourceRef
+from scanwise.domain.answers.blocks import Block as _Block
+from scanwise.domain.answers.blocks import Para as _Para
+from scanwise.domain.answers.blocks import finish
+from scanwise.domain.answers.context import (
+    _SUBTYPE_WORDS,
+    Context,
+    _stage_words,
+    context_from,
+)
+from scanwise.domain.answers.models import Answer, GuidelineRef, Section
+from scanwise.domain.answers.outlines import check_outlines
 from scanwise.domain.answers.question import Question
 from scanwise.domain.answers.retrieval import search
-from scanwise.domain.answers.text import Definer, glossary, reading_grade
-from scanwise.domain.assess import Assessment, Match, RatedProcedure
+from scanwise.domain.answers.short import shorten
+from scanwise.domain.answers.sources import source_groups, source_line, source_list
+from scanwise.domain.answers.tables import acr_place, comparison_table
+from scanwise.domain.answers.text import reading_grade
+from scanwise.domain.answers.topic_answer import topic_blocks, topic_short
+from scanwise.domain.assess import Assessment, Decision, Match, RatedProcedure, match_for
 from scanwise.domain.facts import Fact
 from scanwise.domain.kb import KnowledgeBase
-from scanwise.domain.profile import Phase, Receptor, StageGroup, Subtype
 
 DISCLAIMER = (
     "This is general information from published guidelines, not medical advice. scanwise does not "
@@ -84,123 +96,7 @@ _GENERIC_WORDS = [("CT chest abdomen pelvis", "CT of the chest, belly and pelvis
                   ("US ", "ultrasound of the "),
                   ("Radiography", "X-ray of the")]
 
-_PHASE_WORDS: dict[str, str] = {
-    "screening": "screening", "diagnostic_workup": "checking a breast problem",
-    "new_diagnosis": "newly diagnosed", "neoadjuvant": "having treatment before surgery",
-    "surveillance": "in follow-up after treatment", "suspected_recurrence": "cancer may have come back",
-}
-_SUBTYPE_WORDS: dict[str, str] = {
-    "her2_pos": "HER2-positive", "triple_negative": "triple-negative",
-    "er_pos_her2_neg": "ER-positive, HER2-negative", "er_neg_pr_pos_her2_neg": "ER-negative, PR-positive",
-}
-# --- the reader's situation -------------------------------------------------------------------
-
-@dataclass
-class Context:
-    """What is known about the reader, from the question or from their records."""
-
-    stages: list[StageGroup] = field(default_factory=list)
-    subtype: Subtype | None = None
-    er: Receptor | None = None
-    phase: Phase | None = None
-    symptomatic: bool | None = None
-    symptoms: list[str] = field(default_factory=list)
-    lobular: bool = False
-    inflammatory: bool = False
-    pregnant: bool = False
-    breastfeeding: bool = False
-
-    @property
-    def fact_subtype(self) -> Subtype | None:
-        """The subtype used to pick facts; ER-positive with HER2 unknown reads as the usual group."""
-        if self.subtype is None and self.er == "positive":
-            return "er_pos_her2_neg"
-        return self.subtype
-
-    def fits(self, fact: Fact, *, about_test: bool = False) -> bool:
-        """Whether a fact applies here; unknown facts about the reader do not exclude test facts."""
-        scope = fact.applies
-        if scope.stages and self.stages and not set(scope.stages) & set(self.stages):
-            return False
-        if scope.subtypes:
-            sub = self.fact_subtype
-            if sub is None and not about_test:
-                return False
-            if sub is not None and sub not in scope.subtypes:
-                return False
-        if scope.phases and self.phase and self.phase not in scope.phases:
-            return False
-        return not (scope.symptomatic is not None and self.symptomatic is not None
-                    and scope.symptomatic != self.symptomatic)
-
-    def described(self) -> list[str]:
-        parts = []
-        if self.stages:
-            parts.append(_stage_words(self.stages))
-        if self.fact_subtype:
-            parts.append(_SUBTYPE_WORDS[self.fact_subtype])
-        if self.lobular:
-            parts.append("lobular cancer")
-        if self.inflammatory:
-            parts.append("inflammatory breast cancer")
-        if self.phase:
-            parts.append(_PHASE_WORDS[self.phase])
-        if self.symptomatic is False:
-            parts.append("no symptoms")
-        return parts
-
-
-def _stage_words(stages: list[StageGroup]) -> str:
-    if len(stages) == 1:
-        return f"stage {stages[0]}"
-    firsts = {s.rstrip("ABC") for s in stages}
-    if len(firsts) == 1:
-        return f"stage {firsts.pop()}"
-    return f"stage {stages[0]} to {stages[-1]}"
-
-
-def context_from(question: Question, assessment: Assessment | None) -> Context:
-    ctx = Context(stages=list(question.stages), subtype=question.subtype, er=question.er,
-                  phase=question.phase, symptomatic=question.symptomatic, symptoms=list(question.symptoms),
-                  lobular=question.lobular, inflammatory=question.inflammatory,
-                  pregnant=question.pregnant, breastfeeding=question.breastfeeding)
-    if assessment is None:
-        return ctx
-    p = assessment.profile
-    groups = [g for g in assessment.stage.groups if g in ("0", "IA", "IB", "IIA", "IIB", "IIIA", "IIIB",
-                                                           "IIIC", "IV")]
-    ctx.stages = groups or ctx.stages  # type: ignore[assignment]
-    ctx.subtype = p.subtype or ctx.subtype
-    ctx.er = p.er or ctx.er
-    ctx.phase = assessment.indication.phase or ctx.phase
-    if p.symptoms or p.findings or any(v == "abnormal" for v in p.labs.values()):
-        ctx.symptomatic = True
-        ctx.symptoms = list(dict.fromkeys(ctx.symptoms + p.symptoms))
-    elif p.asymptomatic or ctx.symptomatic is None and p.denied_symptoms:
-        ctx.symptomatic = False
-    ctx.lobular = ctx.lobular or p.histology == "lobular"
-    ctx.pregnant = ctx.pregnant or bool(p.pregnant)
-    ctx.breastfeeding = ctx.breastfeeding or bool(p.lactating)
-    return ctx
-
-
 # --- building blocks ---------------------------------------------------------------------------
-
-@dataclass
-class _Para:
-    text: str
-    cites: list[str]
-
-
-@dataclass
-class _Block:
-    heading: str
-    kind: SectionKind = "content"
-    paras: list[_Para] = field(default_factory=list)
-    bullets: list[_Para] = field(default_factory=list)
-    refs: list[GuidelineRef] = field(default_factory=list)
-    note: str | None = None
-
 
 class _Composer:
     def __init__(self, question: Question, kb: KnowledgeBase, facts: dict[str, Fact], ctx: Context,
@@ -251,6 +147,13 @@ class _Composer:
     def _cap(text: str) -> str:
         return text[:1].upper() + text[1:]
 
+    @staticmethod
+    def plain_name(proc: RatedProcedure) -> str:
+        return _plain(proc)
+
+    def ref(self, match: Match) -> GuidelineRef:
+        return _ref(match)
+
     def theme_facts(self, subjects: Iterable[str], kinds: Iterable[str] = ("guideline",), *,
                     mentioning: Iterable[str] = (), limit: int = 4) -> list[Fact]:
         """Facts about situations (staging, follow-up...) that fit, optionally naming given tests."""
@@ -270,9 +173,58 @@ class _Composer:
 
     # sections shared by intents
     def situation(self) -> _Block:
+        if self.assessment is not None and self.assessment.decision is not None:
+            return self.decision_block(self.assessment.decision)
         if self.assessment is not None and self.assessment.indication.in_scope:
             return self.assessed_situation(self.assessment)
         return self.general_situation()
+
+    def decision_block(self, decision: Decision) -> _Block:
+        """One branch per value of the deciding fact; the answer never picks one."""
+        block = _Block(f"It depends on {decision.depends_on}", kind="decision",
+                       note=f"The advice differs for each case below, so scanwise does not pick one. "
+                            f"Ask your care team: {decision.question}")
+        for branch in decision.branches:
+            match = match_for(self.kb, branch.topic_id, branch.variant)
+            block.refs.append(_ref(match))
+            block.bullets.append(self._branch_line(branch.if_, match))
+        self.biology(block, 2)
+        p = self.para(self._symptom_facts())  # whichever branch applies, symptoms change the advice
+        if p:
+            block.paras.append(p)
+        return block
+
+    def _branch_line(self, when: str, match: Match) -> _Para:
+        where = f"({acr_place(match)})"
+        asked = [p for p in match.procedures if p.asked or self._is_asked(p)]
+        if match.ratings_verified and asked:
+            by_category: dict[str, list[str]] = {}
+            for p in asked:
+                name = re.sub(r" (without and with|with|without) contrast$", "", _plain(p))
+                by_category.setdefault(p.category.lower(), []).append(name)
+            said = "; ".join(f"{_join(names)} {'are' if len(set(names)) > 1 else 'is'} rated {cat}"
+                             for cat, names in by_category.items())
+            return _Para(f"If your {_is(when)}: {said} {where}.", ["acr.categories"])
+        if match.ratings_verified and match.procedures:
+            best = [_plain(p) for p in match.procedures if p.category == "Usually Appropriate"][:3]
+            said = (f"usually appropriate: {_join(best)}" if best else "no test is rated usually appropriate")
+            return _Para(f"If your {_is(when)}: {said} {where}.", ["acr.categories"])
+        others = "; ".join(f"{s.publisher} ({s.year or 'undated'}): {s.text}" for s in match.statements[:2])
+        cites: list[str] = []
+        if not others:  # no statements from the engine: the fact base's own guideline facts for this stage
+            stage = when.split()[1]  # "stage IIB to IIIC": the first sub-stage of the branch
+            mention = [_MENTIONS[code] for code in self.tests if code in _MENTIONS]
+            fitting = [f for f in self.facts.values() if f.subject == "staging" and f.kind == "guideline"
+                       and f.applies.stages and stage in f.applies.stages
+                       and (not mention or any(m.search(f.text) for m in mention))]
+            fitting.sort(key=lambda f: "IA" in (f.applies.stages or []))  # facts made for this stage first
+            if fitting:
+                others = " ".join(fitting[0].text.split())
+                cites = [fitting[0].id]
+                self.used.add(fitting[0].id)
+        tail = f" What other guidelines say: {others}" if others else ""
+        return _Para(f"If your {_is(when)}: the ACR's ratings for this scenario are "
+                     f"not in scanwise's data {where}.{tail}", cites)
 
     def general_situation(self) -> _Block:
         block = _Block("For your situation", kind="situation")
@@ -438,7 +390,7 @@ class _Composer:
                 return True
         return False
 
-    def questions(self, wanted: list[str]) -> _Block:
+    def questions(self, wanted: list[str], limit: int = 3) -> _Block:
         block = _Block("Questions to ask your care team", kind="questions")
         ctx = self.ctx
         ids = list(wanted)
@@ -451,12 +403,17 @@ class _Composer:
             ids.append("question.bone_density")
         if ctx.pregnant or ctx.breastfeeding:
             ids.append("question.prepare")
-        for fid in list(dict.fromkeys(ids))[:7]:
+        for fid in list(dict.fromkeys(ids))[:limit]:
             fact = self.facts.get(fid)
             if fact is not None and fid not in self.used:
                 self.used.add(fid)
                 block.bullets.append(_Para(" ".join(fact.text.split()), [fid]))
         return block
+
+
+def _is(when: str) -> str:
+    """'stage IIA' -> 'stage is IIA', for 'If your stage is IIA: ...'."""
+    return when.replace("stage", "stage is", 1)
 
 
 def _subtype_priority(facts: list[Fact], tests: list[str]) -> list[Fact]:
@@ -501,31 +458,60 @@ def _ref(match: Match) -> GuidelineRef:
 # --- intents -----------------------------------------------------------------------------------
 
 def _tests_blocks(c: _Composer, *, prep: bool) -> list[_Block | None]:
-    many = len(c.tests) > 1
+    if len(c.tests) > 1:
+        return [_side_by_side(c), c.per_test("When each is used", ["uses", "guideline"], 1)]
     blocks: list[_Block | None] = [
-        c.per_test("How they work" if many else "How it works", ["how_it_works"], 2),
-        c.per_test("What each shows" if many else "What it shows", ["shows"], 2),
-        c.per_test("When each is used" if many else "When it is used", ["uses", "guideline"], 2),
-        c.per_test("Limits", ["limits"], 3 if not many else 2),
+        c.per_test("How it works", ["how_it_works"], 2),
+        c.per_test("What it shows", ["shows"], 1),
+        c.per_test("When it is used", ["uses", "guideline"], 1),
+        c.per_test("Limits", ["limits"], 1),
     ]
     if prep:
-        blocks.append(c.per_test("Getting ready", ["preparation", "safety"], 3))
+        blocks.append(c.per_test("Getting ready", ["preparation", "safety"], 2))
     blocks.append(_radiation_block(c, "Radiation"))
     return blocks
+
+
+_TABLE_ROWS = (("How it works", ("how_it_works",)), ("What it shows", ("shows",)), ("Limits", ("limits",)),
+               ("Radiation", ("dose",)))
+
+
+def _side_by_side(c: _Composer) -> _Block | None:
+    """Two or more tests compared in one table: a row per theme, a column per test."""
+    labels = [c._cap(c.label(code)) for code in c.tests]
+    rows = []
+    for theme, kinds in _TABLE_ROWS:
+        cells = []
+        for code in c.tests:
+            found = c.pick(code, kinds, 1)
+            if not found and "dose" in kinds and code not in _RADIATION_TESTS:
+                found = c.ids("radiation.no_radiation_tests") or [c.facts["radiation.no_radiation_tests"]]
+            cells.append(found)
+        rows.append((theme, cells))
+        c.used.update(f.id for group in cells for f in group if f.id != "radiation.no_radiation_tests")
+    table = comparison_table(labels, rows)
+    if not table.rows:
+        return None
+    block = _Block("Side by side", table=table)
+    if any(code in _RADIATION_TESTS for code in c.tests):
+        p = c.para(c.ids("radiation.background"))
+        if p:
+            block.paras.append(p)
+    return block
 
 
 def _radiation_block(c: _Composer, heading: str) -> _Block | None:
     block = _Block(heading)
     many = len(c.tests) > 1
     for code in c.tests:
-        facts = c.pick(code, ["dose"], 2)
+        facts = c.pick(code, ["dose"], 1 if many else 2)
         if not facts and code not in _RADIATION_TESTS:
             facts = [f for f in c.pick(code, ["how_it_works", "uses"]) if f.dose_msv == 0.0][:1]
         p = c.para(facts, f"{c._cap(c.label(code))}: " if many else "")
         if p:
             block.paras.append(p)
     if any(code in _RADIATION_TESTS for code in c.tests):
-        p = c.para(c.ids("radiation.background", "radiation.doses_vary"))
+        p = c.para(c.ids("radiation.background"))
         if p:
             block.paras.append(p)
     return block if block.paras else None
@@ -533,7 +519,8 @@ def _radiation_block(c: _Composer, heading: str) -> _Block | None:
 
 def _compose_tests(c: _Composer, *, prep: bool) -> list[_Block | None]:
     blocks = _tests_blocks(c, prep=prep)
-    blocks.append(c.situation())
+    if c.personalized or c.ctx.stages or c.ctx.phase or c.ctx.fact_subtype:
+        blocks.append(c.situation())
     wanted = ["question.improve_care", "question.benefits_risks"]
     if set(c.tests) & _DISTANT_TESTS:
         wanted += ["question.chance_of_spread", "question.which_test", "question.indeterminate"]
@@ -548,13 +535,13 @@ def _compose_need(c: _Composer) -> list[_Block | None]:
     blocks: list[_Block | None] = []
     guide = _Block("What the guidelines say")
     for code in c.tests:
-        facts = c.pick(code, ["guideline"], 3, about_test=True)
+        facts = c.pick(code, ["guideline"], 2 if len(c.tests) == 1 else 1, about_test=True)
         p = c.para(facts)
         if p:
             guide.paras.append(p)
     subjects = {"new_diagnosis": ["staging"], "surveillance": ["surveillance"],
                 "suspected_recurrence": ["recurrence"], "neoadjuvant": []}.get(c.ctx.phase or "", ["staging"])
-    p = c.para(c.theme_facts(subjects, mentioning=c.tests, limit=3))
+    p = c.para(c.theme_facts(subjects, mentioning=c.tests, limit=2))
     if p:
         guide.paras.append(p)
     if not c.ctx.stages and c.ctx.phase in (None, "new_diagnosis") and set(c.tests) & _DISTANT_TESTS:
@@ -565,7 +552,7 @@ def _compose_need(c: _Composer) -> list[_Block | None]:
     blocks.append(c.situation())
     about = "About the test" if len(c.tests) == 1 else "About the tests"
     blocks.append(c.per_test(about, ["how_it_works"], 1))
-    blocks.append(c.per_test("Limits", ["limits"], 2))
+    blocks.append(c.per_test("Limits", ["limits"], 1))
     blocks.append(_radiation_block(c, "Radiation"))
     wanted = ["question.improve_care", "question.chance_of_spread", "question.why_not_guideline",
               "question.no_radiation_alternative", "question.warning_symptoms"]
@@ -813,44 +800,38 @@ def compose(question: Question, kb: KnowledgeBase, facts: dict[str, Fact], *,
     ctx = context_from(question, assessment)
     c = _Composer(question, kb, facts, ctx, assessment, personalized)
     title = _title(question)
-    intent = question.intent
-    if intent == "out_of_scope":
-        blocks: list[_Block | None] = [_scope_block(question)]
-    elif intent in ("compare", "explain"):
-        blocks = _compose_tests(c, prep=intent == "explain")
-    elif intent == "need":
-        blocks = _compose_need(c)
-    elif intent == "which_tests":
-        blocks = _compose_which(c)
-    elif intent == "radiation":
-        blocks = _compose_radiation(c)
-    elif intent == "preparation":
-        blocks = _compose_preparation(c)
-    elif intent == "results":
-        blocks = _compose_results(c)
-    elif intent == "frequency":
-        blocks = _compose_frequency(c)
+    topics = check_outlines(facts, kb)
+    topic = next((t for t in topics.topics if t.id == question.topic), None)
+    short, short_cites = "", list[str]()
+    if topic is not None:
+        title = topic.title
+        short, short_cites = topic_short(c, topic)
+        blocks = topic_blocks(c, topic, topics, short)
     else:
-        blocks, label = _compose_general(c)
-        if label is None:
-            title = "Outside what scanwise covers"
-    sections, cited = _finish([b for b in blocks if b is not None and (b.paras or b.bullets)], facts)
-    sources = _sources(cited, facts, kb, sections)
+        blocks, title = _intent_blocks(c, question, title)
+    kept = [b for b in blocks if b is not None and not b.empty()]
+    sections, cited = finish(kept, facts, already=short_cites)
+    if not short:
+        short, short_cites = _short_from(sections, c)
+    sources = source_list(cited, facts, kb, sections)
     if sources:
         sections.append(Section(heading="Sources", kind="sources",
-                                bullets=[_source_line(s) for s in sources],
+                                bullets=[source_line(s) for s in sources],
                                 bullet_citations=[[] for _ in sources]))
-    readable = [title] + [t for s in sections if s.kind != "sources" for t in s.paragraphs + s.bullets]
+    readable = [title, short] + [t for s in sections if s.kind != "sources" for t in s.paragraphs + s.bullets]
     assumptions = list(question.assumptions)
     if assessment is not None:
         assumptions += [a for a in assessment.indication.assumptions if a not in assumptions]
     return Answer(
         question=question.text,
         title=title,
-        intent=intent,
+        short_answer=short,
+        short_citations=short_cites,
+        intent=question.intent,
         personalized=personalized,
         sections=sections,
         sources=sources,
+        source_groups=source_groups(sources),
         disclaimer=DISCLAIMER,
         reading_grade=reading_grade(readable + [DISCLAIMER]),
         kb_version=kb.version,
@@ -860,56 +841,46 @@ def compose(question: Question, kb: KnowledgeBase, facts: dict[str, Fact], *,
     )
 
 
-def _finish(blocks: list[_Block], facts: dict[str, Fact]) -> tuple[list[Section], list[str]]:
-    """Define medical words on first use, then turn blocks into sections with their citations."""
-    definer = Definer(facts, glossary(facts))
-    sections = []
-    cited: list[str] = []
-    for b in blocks:
-        paragraphs, p_cites = [], []
-        for para in b.paras:
-            text, cites = definer.define(para.text, para.cites) if para.cites else (para.text, para.cites)
-            paragraphs.append(text)
-            p_cites.append(cites)
-        bullets = [p.text for p in b.bullets]
-        b_cites = [p.cites for p in b.bullets]
-        section_cites = list(dict.fromkeys(f for group in p_cites + b_cites for f in group))
-        cited += [f for f in section_cites if f not in cited]
-        sections.append(Section(heading=b.heading, kind=b.kind, paragraphs=paragraphs, bullets=bullets,
-                                citations=section_cites, paragraph_citations=p_cites,
-                                bullet_citations=b_cites, guideline_refs=b.refs, note=b.note))
-    return sections, cited
+def _intent_blocks(c: _Composer, question: Question, title: str) -> tuple[list[_Block | None], str]:
+    """The fixed intents that no patient topic covered (comparisons, one test, radiation...)."""
+    intent = question.intent
+    if intent == "out_of_scope":
+        return [_scope_block(question)], title
+    if intent in ("compare", "explain"):
+        return _compose_tests(c, prep=intent == "explain"), title
+    if intent == "need":
+        return _compose_need(c), title
+    if intent == "which_tests":
+        return _compose_which(c), title
+    if intent == "radiation":
+        return _compose_radiation(c), title
+    if intent == "preparation":
+        return _compose_preparation(c), title
+    if intent == "results":
+        return _compose_results(c), title
+    if intent == "frequency":
+        return _compose_frequency(c), title
+    blocks, label = _compose_general(c)
+    return blocks, title if label is not None else "Outside what scanwise covers"
 
 
-def _sources(cited: list[str], facts: dict[str, Fact], kb: KnowledgeBase,
-             sections: list[Section]) -> list[SourceRef]:
-    ids: list[str] = []
-    for fid in cited:
-        for src in facts[fid].sources:
-            if src not in ids:
-                ids.append(src)
-    for section in sections:
-        for ref in section.guideline_refs:
-            for match_src in _topic_sources(kb, ref.topic_id, ref.variant):
-                if match_src not in ids:
-                    ids.append(match_src)
-    return [SourceRef(number=n, id=i, title=kb.sources[i].title, publisher=kb.sources[i].publisher,
-                      year=kb.sources[i].year, url=kb.sources[i].url, note=kb.sources[i].note)
-            for n, i in enumerate(ids, start=1)]
-
-
-def _topic_sources(kb: KnowledgeBase, topic_id: int, variant: int) -> list[str]:
-    try:
-        v = kb.topic(topic_id).variant(variant)
-    except KeyError:
-        return []
-    keys = [k.strip() for p in v.procedures for k in p.source.split("+")]
-    if not keys:
-        keys = [k for k in (f"gp{topic_id}", f"ga{topic_id}") if k in kb.sources]
-    return list(dict.fromkeys(k for k in keys if k in kb.sources))
-
-
-def _source_line(s: SourceRef) -> str:
-    year = f", {s.year}" if s.year else ""
-    url = f" {s.url}" if s.url else ""
-    return f"[{s.number}] {s.title}. {s.publisher}{year}.{url}"
+def _short_from(sections: list[Section], c: _Composer) -> tuple[str, list[str]]:
+    """For the fixed intents: the branch or the engine's rating first, else the first content."""
+    decision = c.assessment.decision if c.assessment is not None else None
+    for s in sections:
+        if s.kind == "decision" and decision is not None:
+            return shorten([f"It depends on {decision.depends_on}."] + s.bullets, max_words=80), []
+    for s in sections:
+        if s.kind == "scope" and s.paragraphs:
+            return shorten(s.paragraphs[:1]), []
+    for s in sections:
+        if s.kind == "situation" and s.paragraphs and s.guideline_refs:
+            return shorten(s.paragraphs[:1]), s.paragraph_citations[0] if s.paragraph_citations else []
+    for s in sections:
+        if s.kind in ("content", "retrieval") and (s.paragraphs or s.table):
+            if s.table and s.table.rows:
+                first = next((r for r in s.table.rows if r[0] == "What it shows"), s.table.rows[0])
+                return shorten([f"{col}: {cell}" for col, cell in zip(s.table.columns[1:], first[1:],
+                                                                      strict=True)]), []
+            return shorten(s.paragraphs[:2]), s.paragraph_citations[0] if s.paragraph_citations else []
+    return "", []

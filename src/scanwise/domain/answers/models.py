@@ -23,7 +23,20 @@ SectionKind = Literal[
     "retrieval",  # facts found by search when no fixed topic matched
     "scope",  # what scanwise covers, for questions outside it (no claims, no citations)
     "sources",  # the numbered source list
+    "decision",  # the answer depends on a fact not known yet: one branch per value, none picked
+    "statements",  # what other guidelines say where ACR ratings are unknown (never ACR ratings)
+    "ratings",  # ACR ratings for named scenarios, as a table straight from the knowledge base
+    "plain",  # scanwise's own words about what it can and cannot know (no medical claims)
 ]
+
+
+class Table(BaseModel):
+    """Side by side: one column per test (comparisons) or per rating (ACR scenarios)."""
+
+    columns: list[str]
+    rows: list[list[str]]  # each row has one cell per column; the first cell names the row
+    row_citations: list[list[str]] = []  # fact ids behind each row (empty for ratings rows)
+    caption: str | None = None
 
 
 class GuidelineRef(BaseModel):
@@ -49,6 +62,14 @@ class Section(BaseModel):
     bullet_citations: list[list[str]] = []  # one list per bullet (empty for plain prompts)
     guideline_refs: list[GuidelineRef] = []
     note: str | None = None
+    table: Table | None = None
+
+
+class SourceGroup(BaseModel):
+    """Sources by publisher, for a list shown by publisher and title (links behind)."""
+
+    publisher: str
+    numbers: list[int]
 
 
 class SourceRef(BaseModel):
@@ -64,10 +85,13 @@ class SourceRef(BaseModel):
 class Answer(BaseModel):
     question: str
     title: str
+    short_answer: str = Field(default="", description="The direct answer, two or three sentences")
+    short_citations: list[str] = []  # fact ids behind the short answer
     intent: Intent
     personalized: bool  # a patient context (text, record or profile) shaped the answer
     sections: list[Section]
     sources: list[SourceRef]
+    source_groups: list[SourceGroup] = []
     disclaimer: str
     reading_grade: float = Field(description="Flesch-Kincaid grade level of the text a reader sees")
     kb_version: str
@@ -76,12 +100,23 @@ class Answer(BaseModel):
     notes: list[str] = []
 
     def fact_ids(self) -> list[str]:
-        seen: list[str] = []
+        seen: list[str] = list(dict.fromkeys(self.short_citations))
         for section in self.sections:
             for fid in section.citations:
                 if fid not in seen:
                     seen.append(fid)
         return seen
+
+    def word_count(self) -> int:
+        """Words a reader sees: title, short answer, sections (tables included), not the sources."""
+        texts = [self.title, self.short_answer]
+        for s in self.sections:
+            if s.kind == "sources":
+                continue
+            texts += [s.heading, *s.paragraphs, *s.bullets]
+            if s.table:
+                texts += s.table.columns + [c for row in s.table.rows for c in row]
+        return sum(len(t.split()) for t in texts)
 
     def source_numbers(self, fact_ids: list[str], facts: Mapping[str, Fact]) -> list[int]:
         """The numbers, in this answer's source list, of the sources behind these facts."""

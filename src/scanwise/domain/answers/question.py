@@ -16,6 +16,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
+from scanwise.domain.answers.outlines import find_topic
 from scanwise.domain.kb import KnowledgeBase, phrase_regex
 from scanwise.domain.profile import STAGE_SUBGROUPS, Phase, Receptor, StageGroup, Subtype
 
@@ -30,9 +31,18 @@ Intent = Literal[
     "frequency",  # how often during follow-up
     "general",  # in scope, but no fixed intent fits: answered by retrieval
     "out_of_scope",  # not about imaging in breast cancer
+    # Patient topics (knowledge/answers/topics.yaml decides when each applies):
+    "screening",  # when to start, how often, family history, density, supplemental tests
+    "follow_up",  # imaging after treatment: how often, which breast, why no routine scans
+    "symptoms",  # a lump, pain, discharge, in women and men
+    "monitoring",  # checking how treatment before surgery is working
+    "report",  # what a report or a BI-RADS category means
+    "alternatives",  # tests offered instead of a mammogram that are not substitutes
+    "cost",  # coverage and cost: what to ask, and whom
 ]
 INTENTS: tuple[Intent, ...] = ("compare", "explain", "need", "which_tests", "radiation", "preparation",
-                               "results", "frequency", "general", "out_of_scope")
+                               "results", "frequency", "general", "out_of_scope", "screening", "follow_up",
+                               "symptoms", "monitoring", "report", "alternatives", "cost")
 
 MAX_QUESTION_CHARS = 2_000
 
@@ -69,6 +79,7 @@ class Question(BaseModel):
     pregnant: bool = False
     breastfeeding: bool = False
     scope_note: str | None = None  # why the question is out of scope
+    topic: str | None = None  # the patient topic (topics.yaml) that matched, if any
     assumptions: list[str] = []
 
     @property
@@ -300,6 +311,8 @@ _NUMBER_WORDS = {"zero": "0", "one": "I", "two": "II", "three": "III", "four": "
                  "0": "0", "1": "I", "2": "II", "3": "III", "4": "IV",
                  "i": "I", "ii": "II", "iii": "III", "iv": "IV"}
 _STAGE = _rx(r"\bstage\s*(?P<num>iv|iii|ii|i|[0-4]|zero|one|two|three|four)\s*(?P<sub>[abc])?\b")
+_STAGE_EITHER = _rx(r"\bstage\s*(?P<a>iii|ii|i|[1-3]|one|two|three)\s*(?:or|to|/)\s*(?:maybe\s*|possibly\s*)?"
+                    r"(?:stage\s*)?(?P<b>iii|ii|i|iv|[1-4]|two|three|four)\b")
 _EARLY = _rx(r"\bearly[\s-]*stage\b|\bearly breast cancer\b|\bearly cancer\b")
 _LOCALLY_ADVANCED = _rx(r"\blocally[\s-]+advanced\b")
 _METASTATIC = _rx(r"\b(metastatic|stage\s*iv|secondary breast cancer|de novo metastatic|"
@@ -397,7 +410,7 @@ _NON_IMAGING_TOPIC = _rx(r"\b(chemo\w*|side effects?|hair|diet|eat|food|suppleme
                          r"exercise|sex|fertility|work|job)\b")
 
 
-def understand(text: str, kb: KnowledgeBase) -> Question:
+def understand(text: str, kb: KnowledgeBase, *, context_phase: Phase | None = None) -> Question:
     """Read a question into its intent and slots. Raises UnusableQuestion for unusable text."""
     if not isinstance(text, str) or not text.strip():
         raise UnusableQuestion("the question is empty: ask about an imaging test for breast cancer")
@@ -423,7 +436,13 @@ def understand(text: str, kb: KnowledgeBase) -> Question:
         phase = "new_diagnosis"
         assumptions.append("read as a question about tests at diagnosis (staging), because a stage is given")
     q["phase"] = phase
-    intent, scope_note = _intent(clean, tests, q)
+    topic = find_topic(clean, context_phase)  # the question's own phase cues are too loose to veto a topic
+    intent: Intent
+    if topic is not None:
+        intent, scope_note = topic.intent, topic.scope_note
+        q["topic"] = topic.id
+    else:
+        intent, scope_note = _intent(clean, tests, q)
     q["intent"] = intent
     q["scope_note"] = scope_note
     if intent == "frequency" and phase is None:
@@ -434,7 +453,12 @@ def understand(text: str, kb: KnowledgeBase) -> Question:
 
 
 def _read_stage(text: str, q: dict[str, object], assumptions: list[str]) -> None:
-    if m := _STAGE.search(text):
+    if m := _STAGE_EITHER.search(text):
+        groups = [_NUMBER_WORDS[m.group(g).lower()] for g in ("a", "b")]
+        q["stages"] = [s for g in groups for s in STAGE_SUBGROUPS.get(g, (g,))]
+        q["stage_words"] = m.group(0)
+        assumptions.append(f'read "{m.group(0)}" as not settled yet: stage {groups[0]} or {groups[1]}')
+    elif m := _STAGE.search(text):
         num = _NUMBER_WORDS[m.group("num").lower()]
         sub = (m.group("sub") or "").upper()
         group = num + sub
@@ -496,6 +520,10 @@ def _read_symptoms(text: str, q: dict[str, object], kb: KnowledgeBase) -> None:
         q["symptomatic"] = False
 
 
+# "Has it spread", "what scans come next", "will I get a PET": a staging question, whatever else it says.
+_SPREAD_OR_NEXT = _rx(r"\b(spread|gone anywhere|metasta\w*|scans? (come|comes) next|will i (get|need|have)|"
+                      r"do i (need|get)|should i (demand|ask for|get|have))\b")
+
 _NOT_IMAGING = ("This question is not about an imaging test. scanwise covers imaging for breast cancer: "
                 "which scans fit, how they work, their radiation, and what to ask. Ask your care team "
                 "about other topics.")
@@ -509,6 +537,8 @@ def _intent(text: str, tests: list[TestMention], q: dict[str, object]) -> tuple[
     if _OTHER_BODY.search(text) and not _BREAST.search(text) and not re.search(r"\bcancer\b", text, re.I):
         return "out_of_scope", ("This asks about imaging for something other than breast cancer. scanwise "
                                 "covers imaging for breast cancer only.")
+    if q.get("stages") and _SPREAD_OR_NEXT.search(text):
+        return ("need" if tests else "which_tests"), None
     strong = bool(tests) or bool(_IMAGING.search(text)) or bool(_WHICH.search(text))
     if not strong and _NON_IMAGING_TOPIC.search(text):
         return "out_of_scope", _NOT_IMAGING

@@ -56,6 +56,18 @@
     focusTarget.focus();
   }
 
+  // Patient answer: a link in "In this answer" (or to a source) opens its section first.
+  function openFor(hash) {
+    var el = hash && document.getElementById(hash.replace(/^#/, ""));
+    if (!el) { return; }
+    var details = el.tagName === "DETAILS" ? el : el.closest("details");
+    if (details) { details.open = true; }
+  }
+  document.querySelectorAll(".answer-toc a, a[href^='#src-']").forEach(function (link) {
+    link.addEventListener("click", function () { openFor(link.getAttribute("href")); });
+  });
+  openFor(location.hash);
+
   // API page: send a request and show the response.
   document.querySelectorAll("form[data-try]").forEach(function (form) {
     form.addEventListener("submit", function (event) {

@@ -1,0 +1,205 @@
+"""p50/p99 latency of CDS Hooks calls (order-select, signed ES384 JWT) at 16 concurrent clients.
+
+Starts `scanwise serve` on a free loopback port with a trust list made here, warms it up, then
+runs concurrent async clients for a bounded time and request count. Beside it, the same calls
+without the token checks (``--cds-allow-unsigned``, what auth costs) and the service called in
+this process with no HTTP at all (the floor):
+
+    .venv/bin/python benchmarks/bench_cds.py [--seconds 5] [--concurrency 16] [--max-requests 3000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import httpx
+import jwt
+from cryptography.hazmat.primitives.asymmetric import ec
+
+EXAMPLE = Path(__file__).parents[1] / "src" / "scanwise" / "cds" / "examples" / "order-select.json"
+ISS = "https://bench-ehr.example.org"
+KEY = ec.generate_private_key(ec.SECP384R1())
+SERVICE = "/cds-services/imaging-order-select"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+def start_server(tmp: Path, *extra: str) -> tuple[subprocess.Popen[bytes], str]:
+    port = free_port()
+    scanwise = Path(sys.executable).with_name("scanwise")
+    proc = subprocess.Popen(
+        [str(scanwise), "serve", "--port", str(port), "--db", str(tmp / f"{port}.db"), *extra],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env=os.environ.copy(),
+    )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(base + "/healthz", timeout=2).status_code == 200:
+                return proc, base
+        except httpx.TransportError:
+            time.sleep(0.2)
+    proc.kill()
+    raise SystemExit("scanwise serve did not start within 60 s")
+
+
+def token(aud: str) -> str:
+    now = int(time.time())
+    return jwt.encode(
+        {"iss": ISS, "aud": aud, "exp": now + 120, "iat": now, "jti": str(uuid.uuid4())},
+        KEY,
+        algorithm="ES384",
+        headers={"kid": "bench-1"},
+    )
+
+
+def body(fresh: bool = True) -> bytes:
+    """The example request; ``fresh``: another patient each time (age and tumour size vary), so
+    the service's reader cache cannot answer it; otherwise the same order called again."""
+    req = json.loads(EXAMPLE.read_text())
+    req["hookInstance"] = str(uuid.uuid4())
+    if fresh:
+        pre = req["prefetch"]
+        pre["patient"]["birthDate"] = f"{random.randint(1935, 1985)}-06-01"
+        size = {
+            "resourceType": "Observation",
+            "id": "size-1",
+            "status": "final",
+            "code": {"coding": [{"system": "http://loinc.org", "code": "21889-1"}]},
+            "subject": {"reference": "Patient/bc-example-1"},
+            "valueQuantity": {"value": random.randint(10, 199) / 10, "unit": "mm", "code": "mm"},
+        }
+        pre["observations"]["entry"].append({"resource": size})
+    return json.dumps(req).encode()
+
+
+async def load(
+    base: str, signed: bool, fresh: bool, seconds: float, concurrency: int, max_requests: int
+) -> dict[str, Any]:
+    url = base + SERVICE
+    times: list[float] = []
+    statuses: dict[int, int] = {}
+    sent = 0
+    end = 0.0
+
+    async def worker(client: httpx.AsyncClient) -> None:
+        nonlocal sent
+        while time.monotonic() < end and sent < max_requests:
+            sent += 1
+            headers = {"Content-Type": "application/json"}
+            if signed:
+                headers["Authorization"] = f"Bearer {token(url)}"  # signing is the client's cost, untimed
+            content = body(fresh)
+            start = time.perf_counter()
+            resp = await client.post(url, content=content, headers=headers)
+            times.append(time.perf_counter() - start)
+            statuses[resp.status_code] = statuses.get(resp.status_code, 0) + 1
+
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    async with httpx.AsyncClient(timeout=30, limits=limits) as client:
+        for _ in range(10):  # warm-up
+            await client.post(
+                url,
+                content=body(),
+                headers={
+                    "Content-Type": "application/json",
+                    **({"Authorization": f"Bearer {token(url)}"} if signed else {}),
+                },
+            )
+        started = time.monotonic()
+        end = started + seconds
+        await asyncio.gather(*(worker(client) for _ in range(concurrency)))
+        elapsed = time.monotonic() - started
+    return summary(times, elapsed) | {"statuses": statuses}
+
+
+def summary(times: list[float], elapsed: float) -> dict[str, Any]:
+    ms = sorted(t * 1000 for t in times)
+    p99 = ms[min(len(ms) - 1, int(len(ms) * 0.99))]
+    return {"requests": len(ms), "rps": len(ms) / elapsed, "p50_ms": statistics.median(ms), "p99_ms": p99}
+
+
+def in_process(n: int) -> dict[str, Any]:
+    from scanwise.cds import CdsService
+    from scanwise.core import Scanwise
+    from scanwise.storage import Store
+
+    svc = CdsService(Scanwise.default(), Store("sqlite://"))
+    svc.call("imaging-order-select", body(), "http://127.0.0.1")
+    times = []
+    started = time.monotonic()
+    for _ in range(n):
+        b = body(fresh=True)
+        t = time.perf_counter()
+        svc.call("imaging-order-select", b, "http://127.0.0.1")
+        times.append(time.perf_counter() - t)
+    return summary(times, time.monotonic() - started)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--seconds", type=float, default=5.0)
+    ap.add_argument("--concurrency", type=int, default=16)
+    ap.add_argument("--max-requests", type=int, default=3000)
+    args = ap.parse_args()
+    rows: list[tuple[str, dict[str, Any]]] = []
+    with tempfile.TemporaryDirectory() as d:
+        tmp = Path(d)
+        jwk = json.loads(jwt.algorithms.ECAlgorithm.to_jwk(KEY.public_key())) | {
+            "kid": "bench-1",
+            "alg": "ES384",
+        }
+        trust = tmp / "trust.json"
+        trust.write_text(json.dumps({"issuers": [{"iss": ISS, "jwks": {"keys": [jwk]}}]}))
+        servers = (
+            (
+                ["--cds-trust", str(trust)],
+                True,
+                (
+                    ("HTTP, signed ES384, new patient each call", True),
+                    ("HTTP, signed ES384, the same order again", False),
+                ),
+            ),
+            (["--cds-allow-unsigned"], False, (("HTTP, unsigned, new patient each call", True),)),
+        )
+        for extra, signed, runs in servers:
+            proc, base = start_server(tmp, *extra)
+            try:
+                for label, fresh in runs:
+                    result = load(base, signed, fresh, args.seconds, args.concurrency, args.max_requests)
+                    rows.append((label, asyncio.run(result)))
+            finally:
+                proc.terminate()
+                proc.wait(timeout=10)
+    rows.append(("in process, one at a time, new patient each call", in_process(200)))
+    print(f"CDS Hooks order-select, {args.concurrency} concurrent clients on loopback, {os.cpu_count()} CPUs")
+    print(f"{'':48} {'requests':>8} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8}")
+    for label, r in rows:
+        print(
+            f"{label:48} {r['requests']:>8} {r['rps']:>8.1f} {r['p50_ms']:>8.1f} {r['p99_ms']:>8.1f}"
+            + (f"   statuses {r['statuses']}" if "statuses" in r else "")
+        )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,11 @@
+"""CDS Hooks 2.0 services for EHRs: imaging orders rated as they are selected or signed.
+
+``service`` holds the hook logic (cards, systemActions, feedback) over the application core,
+``auth`` the JWT rules every call must pass, ``http`` the FastAPI endpoints ``scanwise serve``
+mounts, ``fhir_fetch`` the reads from an EHR's FHIR server when the prefetch is missing.
+"""
+
+from scanwise.cds.http import CdsSettings, install
+from scanwise.cds.service import SERVICES, CdsService, HookError
+
+__all__ = ["SERVICES", "CdsService", "CdsSettings", "HookError", "install"]
