@@ -21,7 +21,8 @@ run: $(STAMP)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check src tests benchmarks tools
-	$(VENV)/bin/mypy src/scanwise/domain
+	$(VENV)/bin/mypy src
+	$(VENV)/bin/mypy --strict src/scanwise/domain
 
 test: $(STAMP) lint
 	tools/ensure_chromium.sh

@@ -10,9 +10,9 @@ import statistics
 import time
 
 from scanwise.domain.assess import assess
-from scanwise.domain.kb import default_kb
 from scanwise.domain.profile import Indication, PatientProfile
 from scanwise.eval.runner import load_scenarios
+from scanwise.knowledge.loader import default_kb
 from scanwise.nlp.scenario import read_scenario
 
 

@@ -19,7 +19,7 @@ import tracemalloc
 from collections.abc import Callable
 from pathlib import Path
 
-from scanwise.domain.kb import default_kb
+from scanwise.knowledge.loader import default_kb
 from scanwise.records import read_records
 
 ROOT = Path(__file__).resolve().parents[1]

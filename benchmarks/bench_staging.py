@@ -1,7 +1,7 @@
 """Rows staged per second through the batch path of ``scanwise stage --input``.
 
 Generates a CSV of random cases in memory (valid categories in mixed spellings, some
-unknown markers, a few malformed values), then runs it through the same function the
+unknown markers, a few malformed values), then runs it through the core's batch path the
 CLI uses, including JSON encoding of every output line. Prints throughput; not a test.
 
     .venv/bin/python benchmarks/bench_staging.py [rows]
@@ -17,7 +17,7 @@ import random
 import sys
 import time
 
-from scanwise.cli_stage import iter_csv_results
+from scanwise.core import Scanwise
 from scanwise.domain.staging import StagingError, stage
 
 T = ["T0", "Tis", "T1mi", "T1a", "pT1b", "T1c", "cT2", "pT2", "T3", "T4a", "T4d", "TX", "ypT1c"]
@@ -48,11 +48,13 @@ def main() -> None:
     rows = int(sys.argv[1]) if len(sys.argv) > 1 else 100_000
     text = make_csv(rows)
     stage("T1c", "N0", "M0", grade=2, er="+", pr="+", her2="-")  # load the tables first
+    app = Scanwise.default()
 
     start = time.perf_counter()
     staged = errors = 0
     sink = io.StringIO()
-    for item in iter_csv_results(io.StringIO(text), source="generated"):
+    reader = csv.DictReader(io.StringIO(text))
+    for item in app.stage_rows(reader.fieldnames, reader):
         sink.write(json.dumps(item, ensure_ascii=False))
         sink.write("\n")
         if "error" in item:

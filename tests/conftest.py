@@ -5,7 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from scanwise.domain.kb import KnowledgeBase, default_kb
+from scanwise.domain.kb import KnowledgeBase
+from scanwise.knowledge.loader import default_kb
 
 
 @pytest.fixture(scope="session")
@@ -31,3 +32,14 @@ def browser() -> Iterator[object]:
         b = pw.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
         yield b
         b.close()
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Say, at the end, how many tests were skipped for want of the reference data and how
+    to run them (a fresh clone has no ../shared/reference)."""
+    from reference_data import REASON
+
+    skipped = [r for r in terminalreporter.stats.get("skipped", [])
+               if isinstance(r.longrepr, tuple) and REASON in str(r.longrepr[2])]
+    if skipped:
+        terminalreporter.write_line(f"{len(skipped)} test(s) skipped: {REASON}.", yellow=True)

@@ -15,7 +15,7 @@ from scanwise.domain.answers import Answer, answer
 from scanwise.domain.assess import Branch, Decision, Match, StatementRef, assess, match_for
 from scanwise.domain.facts import Fact, load_facts
 from scanwise.domain.kb import KnowledgeBase
-from scanwise.nlp.scenario import read_scenario
+from scanwise.nlp.scenario import read_profile, read_scenario
 
 
 @pytest.fixture(scope="module")
@@ -24,7 +24,7 @@ def facts(kb: KnowledgeBase) -> dict[str, Fact]:
 
 
 def ask(q: str, kb: KnowledgeBase, facts: dict[str, Fact]) -> Answer:
-    return answer(q, kb, facts)
+    return answer(q, kb, facts, read=read_profile)
 
 
 def text(a: Answer) -> str:
@@ -133,7 +133,7 @@ def test_the_engine_decision_is_shown_as_branches(kb: KnowledgeBase, facts: dict
         depends_on="the clinical stage", question="Is the stage IIA or IIB?",
         branches=[Branch(if_="stage IIA", topic_id=310, variant=2),
                   Branch(if_="stage IIB", topic_id=310, variant=4)])})
-    a = answer("Do I need a bone scan?", kb, facts, assessment=done)
+    a = answer("Do I need a bone scan?", kb, facts, read=read_profile, assessment=done)
     decision = next(s for s in a.sections if s.kind == "decision")
     assert decision.heading == "It depends on the clinical stage" and len(decision.bullets) == 2
 

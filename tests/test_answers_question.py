@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 
 from scanwise.domain.answers import INTENTS, UnusableQuestion, find_tests, understand
 from scanwise.domain.kb import KnowledgeBase
+from scanwise.nlp.scenario import read_profile
 
 
 @pytest.mark.parametrize(("text", "codes"), [
@@ -34,7 +35,7 @@ def test_find_tests(text: str, codes: list[str], kb: KnowledgeBase) -> None:
 
 
 def test_misspellings_are_flagged_as_assumptions(kb: KnowledgeBase) -> None:
-    q = understand("how do I prepare for my mamogram", kb)
+    q = understand("how do I prepare for my mamogram", kb, read=read_profile)
     assert q.tests[0].fuzzy and any("mamogram" in a for a in q.assumptions)
 
 
@@ -49,32 +50,32 @@ def test_misspellings_are_flagged_as_assumptions(kb: KnowledgeBase) -> None:
 ])
 def test_slots(text: str, stages: list[str], subtype: str | None, phase: str | None,
                kb: KnowledgeBase) -> None:
-    q = understand(text, kb)
+    q = understand(text, kb, read=read_profile)
     assert q.stages == stages and q.subtype == subtype and q.phase == phase
 
 
 def test_her2_negative_is_not_er_negative(kb: KnowledgeBase) -> None:
-    q = understand("HER2-negative, ER positive: do I need a PET?", kb)
+    q = understand("HER2-negative, ER positive: do I need a PET?", kb, read=read_profile)
     assert q.er == "positive" and q.her2 == "negative"
 
 
 def test_denied_symptoms_are_not_symptoms(kb: KnowledgeBase) -> None:
-    q = understand("stage 1, no bone pain, do I need a bone scan?", kb)
+    q = understand("stage 1, no bone pain, do I need a bone scan?", kb, read=read_profile)
     assert q.symptoms == [] and q.symptomatic is False
-    q = understand("stage 1 with new bone pain, do I need a bone scan?", kb)
+    q = understand("stage 1 with new bone pain, do I need a bone scan?", kb, read=read_profile)
     assert q.symptoms == ["bone_pain"] and q.symptomatic is True
 
 
 @pytest.mark.parametrize("text", ["", "   ", "a\x00b", "x" * 2001])
 def test_unusable_questions_name_the_problem(text: str, kb: KnowledgeBase) -> None:
     with pytest.raises(UnusableQuestion):
-        understand(text, kb)
+        understand(text, kb, read=read_profile)
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(text=st.text(min_size=1, max_size=300).filter(lambda s: s.strip() and "\x00" not in s))
 def test_any_text_reads_to_a_known_intent(text: str, kb: KnowledgeBase) -> None:
-    q = understand(text, kb)
+    q = understand(text, kb, read=read_profile)
     assert q.intent in INTENTS
     assert all(t.code in kb.terms and kb.terms[t.code].kind == "procedure" for t in q.tests)
 
@@ -113,4 +114,4 @@ def test_filler_words_never_invent_a_test(words: list[str], kb: KnowledgeBase) -
     ("I found a firm lump in my left breast", ["palpable_mass"]),
 ])
 def test_symptoms_are_read_with_the_vocabulary_words(kb: KnowledgeBase, text: str, want: list[str]) -> None:
-    assert sorted(understand(text, kb).symptoms) == sorted(want)
+    assert sorted(understand(text, kb, read=read_profile).symptoms) == sorted(want)

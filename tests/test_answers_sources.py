@@ -9,7 +9,8 @@ import pytest
 
 from scanwise.domain.answers.sources import allowed_host, allowed_hosts, host_of
 from scanwise.domain.facts import Fact, load_facts
-from scanwise.domain.kb import DATA_DIR, KnowledgeBase, load_yaml, top_level_list
+from scanwise.domain.kb import KnowledgeBase
+from scanwise.knowledge.loader import DATA_DIR, load_yaml, top_level_list
 
 
 @pytest.fixture(scope="module")

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from reference_data import REFERENCE, skip_without
 from typer.testing import CliRunner
 
 from scanwise.cli import app
@@ -28,7 +29,6 @@ from scanwise.domain.kb import KnowledgeBase, KnowledgeBaseError
 from scanwise.eval.runner import load_scenarios
 from scanwise.nlp.scenario import read_scenario
 
-REFERENCE = Path("/work/shared/reference")
 runner = CliRunner()
 
 
@@ -228,7 +228,7 @@ def _grams(words: list[str], n: int = 8) -> set[tuple[str, ...]]:
     return {tuple(words[i:i + n]) for i in range(len(words) - n + 1)}
 
 
-@pytest.mark.skipif(not REFERENCE.is_dir(), reason="reference material not present")
+@skip_without("examples")
 def test_no_sentence_is_copied_from_the_reference_material(
         kb: KnowledgeBase, articles: dict[tuple[int, int], Article]) -> None:
     """No run of 8 words in any article appears in the examples or the fact sheet. ACR labels,

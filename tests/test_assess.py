@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from scanwise.domain.assess import Assessment, assess, t_from_size
+from scanwise.domain.assess import Assessment, assess
 from scanwise.domain.kb import KnowledgeBase
 from scanwise.domain.profile import Indication, PatientProfile
+from scanwise.domain.staging import t_from_size
 from scanwise.nlp.scenario import read_scenario
 
 SEED = ("58-year-old woman, 1.8 cm grade 2 IDC, no palpable nodes, normal LFTs and ALP, clinical "

@@ -9,10 +9,12 @@ from pathlib import Path
 
 import pytest
 import yaml
+from reference_data import REFERENCE, skip_without
 
-from scanwise.domain.kb import DATA_DIR, KnowledgeBase, KnowledgeBaseError, load
+from scanwise.domain.kb import KnowledgeBase, KnowledgeBaseError
+from scanwise.knowledge.loader import DATA_DIR, load
 
-REFERENCE = Path(__file__).resolve().parents[2] / "shared" / "reference" / "acr_breast.json"
+ACR_REFERENCE = REFERENCE / "acr_breast.json"
 
 
 def _copy_kb(tmp_path: Path) -> Path:
@@ -92,10 +94,10 @@ def test_every_procedure_source_is_registered(kb: KnowledgeBase) -> None:
                     assert key in kb.sources, (t.topic_id, v.number, p.name)
 
 
-@pytest.mark.skipif(not REFERENCE.exists(), reason="shared reference data not beside the checkout")
+@skip_without("acr_breast.json")
 def test_ratings_match_the_reference_exactly(kb: KnowledgeBase) -> None:
     """Every category, rating and radiation level is the reference's, row for row."""
-    ref = json.loads(REFERENCE.read_text())
+    ref = json.loads(ACR_REFERENCE.read_text())
     checked = 0
     for topic in ref["topics"]:
         ours = next(t for t in kb.topics if t.topic_id == topic["topic_id"])
@@ -139,3 +141,20 @@ def test_phrase_regex_reads_the_vocabulary_syntax(phrase: str, text: str, hit: b
     from scanwise.domain.kb import phrase_regex
 
     assert bool(re.search(phrase_regex(phrase), text)) is hit
+
+
+def test_fields_in_words_are_validated_data(kb: KnowledgeBase, tmp_path: Path) -> None:
+    """One table names every fact for each audience; a field that is no fact stops loading."""
+    assert kb.words("stage").question and kb.words("stage").patient and kb.words("stage").label
+    assert kb.words("not_in_the_table").label is None
+    data_dir = _copy_kb(tmp_path)
+    path = data_dir / "fields.yaml"
+    doc = yaml.safe_load(path.read_text())
+    doc["fields"].append({"field": "shoe_size", "label": "Shoe size"})
+    path.write_text(yaml.safe_dump(doc, sort_keys=False))
+    with pytest.raises(KnowledgeBaseError, match="shoe_size"):
+        load(data_dir)
+    doc["fields"][-1] = {"field": "age", "labell": "typo"}
+    path.write_text(yaml.safe_dump(doc, sort_keys=False))
+    with pytest.raises(KnowledgeBaseError, match="fields.yaml"):
+        load(data_dir)

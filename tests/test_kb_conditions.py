@@ -12,8 +12,9 @@ from collections import defaultdict
 import pytest
 
 from scanwise.domain.conditions import Conditions, Situation, evaluate
-from scanwise.domain.kb import KnowledgeBase, Topic, Variant, load
+from scanwise.domain.kb import KnowledgeBase, Topic, Variant
 from scanwise.domain.profile import STAGE_GROUPS, Indication, PatientProfile
+from scanwise.knowledge.loader import load
 
 # Sibling variants whose merged conditions are knowingly identical: topic 154 (retired)
 # splits one scenario (newly diagnosed, stage I, asymptomatic, looking for spread) by the

@@ -205,6 +205,26 @@ def test_mcode_staging_codes(kb: KnowledgeBase, system: str, codes: tuple[str, .
     assert r.evidence["t"][0].source == "staging.json#Observation/obs-0"
 
 
+@pytest.mark.parametrize(("code", "value", "field", "want"), [
+    ("21900-6", "pN0(i+)(sn)", "n", "pN0(i+)(sn)"),  # isolated tumor cells, sentinel node: kept whole
+    ("21899-0", "ypT1c", "t", "ypT1c"),  # after neoadjuvant therapy: the written prefix wins
+    ("21905-5", "T1mic", "t", "cT1mi"),  # the 7th edition spelling, read as the 8th's T1mi
+    ("21907-1", "MX", "m", "cMX"),
+])
+def test_coded_tnm_is_read_by_the_staging_parser(kb: KnowledgeBase, code: str, value: str, field: str,
+                                                 want: str) -> None:
+    obs = _staging_observation("obs-1", "http://loinc.org", code, value)
+    r = read_records([("staging.json", json.dumps(obs).encode())], kb)
+    assert getattr(r.profile, field) == want
+
+
+def test_a_coded_tnm_value_that_is_no_category_is_named(kb: KnowledgeBase) -> None:
+    obs = _staging_observation("obs-1", "http://loinc.org", "21905-5", "T9")
+    r = read_records([("staging.json", json.dumps(obs).encode())], kb)
+    assert r.profile.t is None
+    assert any("the T category 'T9' was not understood" in w for w in r.warnings)
+
+
 def test_single_fhir_resource_newer_than_bundle(kb: KnowledgeBase) -> None:
     r = read(kb, "mcode_bundle.json", "observation_er_negative_2024-06.json")
     assert r.profile.er == "negative"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from scanwise.domain.kb import default_kb
+from scanwise.knowledge.loader import default_kb
 from scanwise.nlp import pathology as path
 from scanwise.nlp.normalize import clean
 from scanwise.records import RecordError, RecordReading, read_records

@@ -15,9 +15,10 @@ from pathlib import Path
 from types import ModuleType
 
 import pytest
+from reference_data import REASON, REFERENCE
 
 ROOT = Path(__file__).resolve().parents[1]
-REPORTS = ROOT.parent / "shared" / "reference" / "tcga_brca" / "reports.jsonl"
+REPORTS = REFERENCE / "tcga_brca" / "reports.jsonl"
 # Accuracy reached (share of scored reports read correctly; a report where the reader finds
 # nothing counts as wrong), rounded down.
 FLOOR = {"histology": 0.95, "er": 0.83, "pr": 0.83, "her2": 0.76, "her2_ish": 0.81, "t": 0.83}
@@ -42,7 +43,7 @@ def eval_tcga() -> ModuleType:
 @pytest.fixture(scope="module")
 def rows() -> list[dict[str, object]]:
     if not REPORTS.exists():
-        pytest.skip("the shared TCGA reference data is not present")
+        pytest.skip(REASON)
     return [json.loads(line) for line in REPORTS.read_text(encoding="utf-8").splitlines() if line.strip()]
 
 

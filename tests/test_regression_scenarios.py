@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from scanwise.core import Scanwise
 from scanwise.domain.kb import KnowledgeBase
 from scanwise.eval import runner
 from scanwise.eval.runner import load_scenarios, run
@@ -20,7 +21,7 @@ MIN_PER_CHECK = 0.99
 
 
 def test_suite_accuracy_holds(kb: KnowledgeBase) -> None:
-    report = run(load_scenarios(), kb)
+    report = run(load_scenarios(), Scanwise(kb))
     failing = [(f["id"], f["failed"]) for f in report["failures"]]
     assert report["top1_accuracy"] >= MIN_TOP1, failing
     for check, v in report["by_check"].items():

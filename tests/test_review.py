@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 from scanwise.cli import app
 from scanwise.core import Scanwise
 from scanwise.domain.articles import compose_article, render_html, render_markdown
-from scanwise.domain.kb import DATA_DIR, load
+from scanwise.knowledge.loader import DATA_DIR, load
 from scanwise.knowledge.reviews import REVIEWS_ENV, load_reviews
 
 

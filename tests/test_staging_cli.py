@@ -9,7 +9,7 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from scanwise.cli_stage import register
+from scanwise.cli.stage import register
 
 SINGLE = ["stage", "--t", "T1c", "--n", "N0", "--m", "M0", "--grade", "2", "--er", "positive",
           "--pr", "positive", "--her2", "negative"]
@@ -75,10 +75,10 @@ def test_single_readable_shows_warnings(app: typer.Typer, runner: CliRunner) -> 
 
 def test_single_malformed_value(app: typer.Typer, runner: CliRunner) -> None:
     result = runner.invoke(app, ["stage", "--t", "T9", "--n", "N0", "--m", "M0", "--json"])
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert json.loads(result.output)["error"]["field"] == "t"
     plain = runner.invoke(app, ["stage", "--t", "T1", "--n", "N0", "--m", "M0", "--er", "maybe"])
-    assert plain.exit_code == 1
+    assert plain.exit_code == 2
     assert "er: 'maybe'" in plain.output
 
 
@@ -139,7 +139,7 @@ def test_batch_readable_table(app: typer.Typer, runner: CliRunner, tmp_path: Pat
 
 def test_batch_missing_file(app: typer.Typer, runner: CliRunner, tmp_path: Path) -> None:
     result = runner.invoke(app, ["stage", "--input", str(tmp_path / "nope.csv"), "--json"])
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert "not found" in result.output
 
 
@@ -147,7 +147,7 @@ def test_batch_missing_column(app: typer.Typer, runner: CliRunner, tmp_path: Pat
     path = tmp_path / "cases.csv"
     path.write_text("t,n,m,grade,er\nT1,N0,M0,1,+\n")
     result = runner.invoke(app, ["stage", "--input", str(path), "--json"])
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert "missing required column(s): pr, her2" in result.output
 
 
@@ -155,7 +155,7 @@ def test_batch_empty_file(app: typer.Typer, runner: CliRunner, tmp_path: Path) -
     path = tmp_path / "cases.csv"
     path.write_text("")
     result = runner.invoke(app, ["stage", "--input", str(path)])
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert "missing required column" in result.output
 
 

@@ -14,8 +14,9 @@ import yaml
 from test_articles import _grams, _words
 
 from scanwise.core import Scanwise
-from scanwise.domain.kb import DATA_DIR, KnowledgeBase, KnowledgeBaseError, load
+from scanwise.domain.kb import KnowledgeBase, KnowledgeBaseError
 from scanwise.domain.statements import disagreements, statement_refs
+from scanwise.knowledge.loader import DATA_DIR, load
 
 REFERENCE = Path("/work/shared/reference/guideline_statements.json")
 STATEMENTS = DATA_DIR / "statements" / "guideline-statements.yaml"

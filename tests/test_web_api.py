@@ -167,7 +167,7 @@ def test_invalid_json_and_non_objects(client: TestClient) -> None:
     still_serving(client)
     error_of(client.post("/api/recommend", content=b"text=hello",
                          headers={"content-type": "application/x-www-form-urlencoded"}),
-             422, "invalid_body")
+             415, "unsupported_media_type")
     still_serving(client)
 
 

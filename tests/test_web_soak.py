@@ -98,7 +98,7 @@ def test_mixed_traffic_with_a_hostile_upload_in_the_middle(server: tuple[str, in
     stop = time.monotonic() + SOAK_S
     lock = threading.Lock()
 
-    def client(i: int) -> None:
+    def client(_worker: int) -> None:
         with httpx.Client(base_url=base, timeout=30) as http:
             n = 0
             while time.monotonic() < stop:

@@ -86,7 +86,7 @@ def load_text_labels(path: Path = TEXT_LABELS) -> dict[str, dict[str, Any]]:
 
 def evaluate(rows: Iterable[dict[str, Any]], text_labels: dict[str, dict[str, Any]] | None = None
              ) -> dict[str, Any]:
-    from scanwise.domain.kb import default_kb
+    from scanwise.knowledge.loader import default_kb
     from scanwise.records import read_records
 
     kb = default_kb()

@@ -30,7 +30,7 @@ out = Console(highlight=False, soft_wrap=False)
 
 
 def _fail(message: str, code: int = 2) -> typer.Exit:
-    from scanwise.cli import fail
+    from scanwise.cli.common import fail
 
     return fail(message, code)
 

@@ -18,6 +18,7 @@ Anything else escaping from here is a fault of ours (CLI exit 1, HTTP 500).
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from functools import cached_property
@@ -38,11 +39,18 @@ if TYPE_CHECKING:
 class UnusableInput(ValueError):
     """Input that cannot be used, with the name of the field it concerns."""
 
-    def __init__(self, message: str, field: str | None = None, code: str = "unusable_input") -> None:
+    def __init__(self, message: str, field: str | None = None, code: str = "unusable_input",
+                 value: str | None = None) -> None:
         super().__init__(message)
         self.message = message
         self.field = field
         self.code = code
+        self.value = value  # the value given, where one value is at fault
+
+    def to_dict(self) -> dict[str, str]:
+        """JSON-ready form: the field, the value given (where known), the message and its code."""
+        out = {"field": self.field, "value": self.value, "message": self.message, "code": self.code}
+        return {k: v for k, v in out.items() if v is not None}
 
 
 class NotFound(LookupError):
@@ -56,6 +64,14 @@ class Inputs:
     profile: PatientProfile
     indication: Indication
     reading: RecordReading | None  # present when records were given
+
+    @property
+    def facts_used(self) -> list[str]:
+        """The record facts the assessed profile kept (the text did not override them)."""
+        if self.reading is None:
+            return []
+        return [k for k in self.reading.known_fields
+                if getattr(self.profile, k) == getattr(self.reading.profile, k)]
 
 
 class Scanwise:
@@ -157,18 +173,29 @@ class Scanwise:
         return self.assess(inputs.profile, inputs.indication, include_retired=include_retired)
 
     def answer(self, question: str, *, profile: PatientProfile | None = None,
-               indication: Indication | None = None, field: str = "question") -> Answer:
-        """A patient's question answered in plain language from the fact base."""
-        from scanwise.domain.answers import UnusableQuestion, answer
+               indication: Indication | None = None, field: str = "question",
+               include_retired: bool = False) -> Answer:
+        """A patient's question answered in plain language from the fact base.
+
+        With ``include_retired`` the personal section may also match retired topics."""
+        from scanwise.domain.answers import UnusableQuestion, answer, merge_indication, understand
+        from scanwise.nlp.scenario import read_profile
 
         try:
-            return answer(question, self.kb, self.facts, profile=profile, indication=indication)
+            if include_retired and profile is not None:
+                asked = merge_indication(indication, understand(question, self.kb, read=read_profile),
+                                         self.kb)
+                assessment = self.assess(profile, asked, include_retired=True)
+                return answer(question, self.kb, self.facts, read=read_profile, assessment=assessment)
+            return answer(question, self.kb, self.facts, read=read_profile, profile=profile,
+                          indication=indication)
         except UnusableQuestion as exc:
             raise UnusableInput(f"{field}: {exc}", field, "unusable_question") from exc
 
     def follow_ups(self, given: Answer, limit: int = 4) -> list[str]:
         """Questions worth asking next, each one the answer engine reads as intended."""
         from scanwise.domain.answers import UnusableQuestion, understand
+        from scanwise.nlp.scenario import read_profile
 
         tests = [with_article(t.label) for t in given.understood.tests] or ["a PET/CT scan"]
         first = tests[0]
@@ -185,7 +212,7 @@ class Scanwise:
             if intent == given.intent or len(out) >= limit:
                 continue
             try:
-                if understand(question, self.kb).intent == intent:
+                if understand(question, self.kb, read=read_profile).intent == intent:
                     out.append(question)
             except UnusableQuestion:
                 continue
@@ -199,7 +226,21 @@ class Scanwise:
         try:
             return compose_article(self.kb, topic_id, variant)
         except KeyError as exc:
-            raise NotFound(f"There is no article for ACR topic {topic_id} variant {variant}.") from exc
+            why = exc.args[0] if exc.args else f"no ACR topic {topic_id} variant {variant}"
+            raise NotFound(f"There is no article for ACR topic {topic_id} variant {variant}: {why}.") from exc
+
+    def article_keys(self) -> list[tuple[int, int]]:
+        """Every (topic, variant) that has an article, current topics first."""
+        from scanwise.domain.articles import all_variants
+
+        return all_variants(self.kb)
+
+    def site_files(self, articles: Iterable[Article] | None = None) -> dict[str, str]:
+        """Every file of the static article site, keyed by path (from ``articles`` if given,
+        else composed here)."""
+        from scanwise.domain.articles import site_files
+
+        return site_files(self.kb, articles=articles)
 
     def variant(self, topic_id: int, variant: int) -> Match:
         """One variant's rated studies as ``assess`` reports them, without a patient."""
@@ -213,9 +254,7 @@ class Scanwise:
     @cached_property
     def article_site(self) -> dict[str, str]:
         """Every file of the static article site, keyed by path (built once, about 1 s)."""
-        from scanwise.domain.articles import site_files
-
-        return site_files(self.kb)
+        return self.site_files()
 
     def coverage(self) -> dict[str, Any]:
         """What the knowledge base covers, per topic (the `scanwise kb --json` shape).
@@ -308,9 +347,36 @@ class Scanwise:
         try:
             return stage(t, n, m, **factors)
         except StagingError as exc:
-            raise UnusableInput(str(exc), exc.field, "staging_error") from exc
+            raise UnusableInput(str(exc), exc.field, "staging_error", str(exc.value)) from exc
+
+    def stage_rows(self, columns: Sequence[str] | None,
+                   rows: Iterable[Mapping[str | None, object]]) -> Iterator[dict[str, object]]:
+        """Stage a table's rows in order, one JSON-ready result or error per row (a bad cell
+        names its row, field and value; the other rows are still staged). A table without
+        the required columns is UnusableInput naming them."""
+        from scanwise.domain.staging.batch import (
+            OPTIONAL_COLUMNS,
+            REQUIRED_COLUMNS,
+            missing_columns,
+            stage_records,
+        )
+
+        missing = missing_columns(columns)
+        if missing:
+            raise UnusableInput(
+                f"missing required column(s): {', '.join(missing)}. Expected columns: "
+                f"{','.join(REQUIRED_COLUMNS)} (optional: {','.join(OPTIONAL_COLUMNS)})",
+                missing[0], "missing_field")
+        return stage_records(rows)
 
     # --- process-wide readiness -----------------------------------------------------------
+
+    @staticmethod
+    def pipelines_built() -> int:
+        """How many text pipelines this process has built (one per thread that read text)."""
+        from scanwise.nlp import clinical
+
+        return len(clinical._pipelines)
 
     def warm_up(self) -> None:
         """Build the reader and load the fact base now, so the first request is not slow."""

@@ -10,7 +10,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from scanwise.domain.kb import DATA_DIR, KnowledgeBase, KnowledgeBaseError, load_yaml
+from scanwise.domain.kb import KnowledgeBase, KnowledgeBaseError
+from scanwise.knowledge.loader import DATA_DIR, load_yaml
 
 CDS_DIR = DATA_DIR / "cds"
 

@@ -10,7 +10,6 @@ assumed; what competes is reported as ambiguity.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Literal
 
@@ -25,7 +24,7 @@ from scanwise.domain.profile import (
     PatientProfile,
     StageGroup,
 )
-from scanwise.domain.staging import StagingError, stage
+from scanwise.domain.staging import StagingError, stage, t_from_size
 
 #: A runner-up this close to the best match competes with it.
 COMPETING_MARGIN = 1.0
@@ -180,20 +179,6 @@ class Assessment(BaseModel):
 
 
 # --- stage -------------------------------------------------------------------------------
-
-# Clinical T category from the largest invasive size (AJCC 8th: T1mi ≤1 mm, T1a ≤5, T1b ≤10,
-# T1c ≤20, T2 ≤50, T3 >50). Size alone cannot show chest-wall or skin involvement (T4).
-_T_BY_SIZE: tuple[tuple[float, str], ...] = (
-    (1.0, "T1mi"), (5.0, "T1a"), (10.0, "T1b"), (20.0, "T1c"), (50.0, "T2"),
-)
-
-
-def t_from_size(size_mm: float) -> str:
-    for limit, category in _T_BY_SIZE:
-        if size_mm <= limit:
-            return category
-    return "T3"
-
 
 def work_out_stage(profile: PatientProfile) -> StageInfo:
     """The clinical stage group(s) the guideline split is checked against."""
@@ -373,16 +358,6 @@ def _match(c: _Candidate, kb: KnowledgeBase, asked_names: list[str]) -> Match:
     )
 
 
-_FIELD_NAMES: dict[str, str] = {
-    "subtype": "receptor subtype (ER, PR, HER2)",
-    "stage": "clinical stage",
-    "nodal_status": "clinical nodal status",
-    "tumor_size_mm": "tumor size",
-    "population": "sex or gender",
-    "none_present": "earlier imaging findings",
-}
-
-
 def find_topic(kb: KnowledgeBase, topic_id: int) -> Topic:
     """A topic by its ACR id, whatever its status (current first, then retired, superseded)."""
     found = sorted((t for t in kb.topics if t.topic_id == topic_id),
@@ -400,33 +375,9 @@ def match_for(kb: KnowledgeBase, topic_id: int, variant: int) -> Match:
     return _match(_Candidate(topic, topic.variant(variant), []), kb, [])
 
 
-_QUESTIONS: dict[str, str] = {
-    "phase": "What is the situation: screening, a symptom being checked, a new diagnosis, "
-             "neoadjuvant treatment, routine follow-up, or a suspected recurrence?",
-    "purpose": "What is the imaging for: the extent in the breast, the axilla (armpit nodes), "
-               "or spread to distant organs?",
-    "stage": "What is the clinical stage (or the T, N and M categories)?",
-    "subtype": "What are the ER and HER2 results (and PR if ER is negative)?",
-    "histology": "What type of cancer is it (ductal, lobular, DCIS...)?",
-    "invasive": "Is the cancer invasive, or DCIS only?",
-    "population": "What is the patient's sex, and are they transgender?",
-    "age": "How old is the patient?",
-    "pregnant": "Is the patient pregnant?",
-    "lactating": "Is the patient breastfeeding?",
-    "symptoms": "Which symptoms are present?",
-    "findings": "What did earlier imaging show (BI-RADS category, suspicious nodes)?",
-    "asymptomatic": "Are there any symptoms (pain, lump, cough, headache...)?",
-    "surgery": "What surgery was done: lumpectomy (breast-conserving) or mastectomy?",
-    "reconstruction": "Was there breast reconstruction, and of what kind (own tissue or implant)?",
-    "implant": "Are the implants saline or silicone?",
-    "implant_years": "How many years ago were the implants placed?",
-    "cancer_history": "Has the patient had breast cancer before?",
-    "risk": "What is the patient's breast-cancer risk (average, intermediate, high)?",
-    "nodal_status": "Are the armpit lymph nodes clinically negative or positive?",
-    "tumor_size_mm": "How large is the tumor?",
-    "hormone_use_years": "How many years of hormone therapy?",
-    "neoadjuvant": "Is neoadjuvant therapy planned, under way, or completed?",
-}
+def _question(kb: KnowledgeBase, field: str) -> str:
+    """The question that settles a fact (``knowledge/fields.yaml``)."""
+    return kb.words(field).question or f"What is the {field.replace('_', ' ')}?"
 
 
 #: Rivals this close to the best match are offered as branches when a deciding fact is unknown:
@@ -456,7 +407,8 @@ def _branch_words(c: _Candidate, field: str, sit: Situation, stage: StageInfo) -
     return said
 
 
-def _decision(cands: list[_Candidate], sit: Situation, stage: StageInfo) -> Decision | None:
+def _decision(kb: KnowledgeBase, cands: list[_Candidate], sit: Situation,
+              stage: StageInfo) -> Decision | None:
     """A branch, not a pick: the best candidates differ on a condition whose value is unknown.
 
     For each fact the best match leaves unknown, the rivals within DECISION_MARGIN that also
@@ -490,11 +442,11 @@ def _decision(cands: list[_Candidate], sit: Situation, stage: StageInfo) -> Deci
     if chosen is None:
         return None
     field, group = chosen
-    question = _QUESTIONS.get(field, f"What is the {field.replace('_', ' ')}?")
+    question = _question(kb, field)
     if field == "stage" and stage.by_nodes:
-        question = _QUESTIONS["nodal_status"] + f" The stage is bounded by the tumor: {stage.basis}."
+        question = _question(kb, "nodal_status") + f" The stage is bounded by the tumor: {stage.basis}."
     return Decision(
-        depends_on=_FIELD_NAMES.get(field, field.replace("_", " ")),
+        depends_on=kb.words(field).clinical or field.replace("_", " "),
         question=question,
         branches=[Branch(**{"if": _branch_words(c, field, sit, stage)}, topic_id=c.topic.topic_id,
                          variant=c.variant.number, label=c.variant.label) for c in group],
@@ -521,7 +473,7 @@ def _safety(kb: KnowledgeBase, sit: Situation, cands: list[_Candidate],
     words = ", ".join(f'"{w}"' for w in sit.unread)
     new = "there is a new symptom or finding"
     # The symptomatic side may itself turn on another unknown fact (the age, the kind of pain).
-    inner = _decision(alt, alt_sit, work_out_stage(sit.profile))
+    inner = _decision(kb, alt, alt_sit, work_out_stage(sit.profile))
     lead = [b for b in inner.branches[:MAX_BRANCHES - 1]] if inner else []
     branches = [Branch(**{"if": f"{new} and {b.if_}"}, topic_id=b.topic_id, variant=b.variant,
                        label=b.label) for b in lead] or \
@@ -541,7 +493,7 @@ def _safety(kb: KnowledgeBase, sit: Situation, cands: list[_Candidate],
     return [*alt_first, *cands], decision
 
 
-def _missing(cands: list[_Candidate], competing: list[_Candidate]) -> list[Missing]:
+def _missing(cands: list[_Candidate], competing: list[_Candidate], kb: KnowledgeBase) -> list[Missing]:
     """Unknown facts of the best match and of its rivals, each with what it decides."""
     scope = competing or cands[:1]
     decides: dict[str, list[VariantRef]] = {}
@@ -552,8 +504,7 @@ def _missing(cands: list[_Candidate], competing: list[_Candidate]) -> list[Missi
                              label=c.variant.label)
             if ref not in refs:
                 refs.append(ref)
-    return [Missing(field=f, question=_QUESTIONS.get(f, f"What is the {f.replace('_', ' ')}?"),
-                    decides=refs) for f, refs in decides.items()]
+    return [Missing(field=f, question=_question(kb, f), decides=refs) for f, refs in decides.items()]
 
 
 def _red_flags(kb: KnowledgeBase, sit: Situation) -> list[RedFlagHit]:
@@ -615,16 +566,6 @@ def _statement(matches: list[Match], ind: Indication, uncovered: list[UncoveredT
     return " ".join(parts)
 
 
-def _labeler(kb: KnowledgeBase) -> Callable[[str], str]:
-    terms = kb.terms
-
-    def label(code: str) -> str:
-        term = terms.get(code)
-        return term.label if term else code.replace("_", " ")
-
-    return label
-
-
 def assess(profile: PatientProfile, indication: Indication, kb: KnowledgeBase, *,
            include_retired: bool = False) -> Assessment:
     """Match the patient and question to guideline variants; see the module docstring."""
@@ -632,9 +573,9 @@ def assess(profile: PatientProfile, indication: Indication, kb: KnowledgeBase, *
     sit = Situation(
         profile=profile,
         indication=indication,
-        stages=[g for g in stage.groups if g in STAGE_GROUPS],  # type: ignore[misc]
+        stages=[g for g in stage.groups if g in STAGE_GROUPS],
         stage_basis=stage.basis,
-        labels=_labeler(kb),
+        labels=kb.label,
         unread=[u.text for u in indication.unread],
         narrower={t.code: t.narrower for t in kb.vocabulary if t.narrower},
     )
@@ -651,13 +592,13 @@ def assess(profile: PatientProfile, indication: Indication, kb: KnowledgeBase, *
     if len(cands) > 1 and cands[0].score - cands[1].score < COMPETING_MARGIN:
         competing = [c for c in cands if cands[0].score - c.score < COMPETING_MARGIN]
         names = ", ".join(f"topic {c.topic.topic_id} variant {c.variant.number}" for c in competing)
-        deciding = sorted({_FIELD_NAMES.get(ch.field, ch.field.replace("_", " "))
+        deciding = sorted({kb.words(ch.field).clinical or ch.field.replace("_", " ")
                            for c in competing for ch in c.unknowns})
         ambiguity = (f"These scenarios fit about equally well: {names}."
                      + (f" What would decide: {', '.join(deciding)}." if deciding else ""))
     asked = [name for code in indication.asked_procedures
              for name in (kb.terms[code].procedure_names if code in kb.terms else [])]
-    decision = _decision(cands, sit, stage)
+    decision = _decision(kb, cands, sit, stage)
     if sit.unread and indication.phase in _ROUTINE_PHASES:
         cands, decision = _safety(kb, sit, cands, include_retired) or (cands, decision)
     if decision is not None:
@@ -672,7 +613,7 @@ def assess(profile: PatientProfile, indication: Indication, kb: KnowledgeBase, *
     matches = [_match(c, kb, asked) for c in cands[:max(MAX_MATCHES, len(competing))]]
     uncovered = _uncovered(kb, sit)
     flags = _red_flags(kb, sit)
-    missing = _missing(cands, competing) if cands else _missing_without_match(indication)
+    missing = _missing(cands, competing, kb) if cands else _missing_without_match(indication, kb)
     if profile.pregnant and matches and not any(
             "pregnan" in (m.label or "").lower() for m in matches[:1]):
         notes.append("The patient is pregnant, but the best-fitting guideline scenario does not "
@@ -694,9 +635,9 @@ def assess(profile: PatientProfile, indication: Indication, kb: KnowledgeBase, *
     )
 
 
-def _missing_without_match(ind: Indication) -> list[Missing]:
+def _missing_without_match(ind: Indication, kb: KnowledgeBase) -> list[Missing]:
     if ind.phase is None:
-        return [Missing(field="phase", question=_QUESTIONS["phase"], decides=[])]
+        return [Missing(field="phase", question=_question(kb, "phase"), decides=[])]
     return []
 
 

@@ -159,7 +159,9 @@ def _choice(name: str, value: str | None, allowed: Sequence[str], quote: str,
             satisfies: Callable[[str, Sequence[str]], bool] | None = None,
             words: dict[str, str] | None = None) -> tuple[Status, str]:
     label = name.replace("_", " ")
-    say = (lambda v: words.get(v, v.replace("_", " "))) if words else (lambda v: v.replace("_", " "))
+    def say(v: str) -> str:
+        return (words or {}).get(v, v.replace("_", " "))
+
     if value is None:
         return "unknown", f"{label} not known (needs {_words([say(v) for v in allowed])})"
     ok = satisfies(value, allowed) if satisfies else value in allowed

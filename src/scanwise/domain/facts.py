@@ -15,16 +15,9 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from scanwise.domain.kb import (
-    DATA_DIR,
-    Confidence,
-    KnowledgeBase,
-    KnowledgeBaseError,
-    load_yaml,
-    top_level_list,
-    validate_entry,
-)
+from scanwise.domain.kb import Confidence, KnowledgeBase, KnowledgeBaseError
 from scanwise.domain.profile import Phase, StageGroup, Subtype
+from scanwise.knowledge.loader import DATA_DIR, load_yaml, top_level_list, validate_entry
 
 FactKind = Literal[
     "how_it_works",  # what the test does and how it is done

@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from functools import cached_property
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -245,6 +245,20 @@ class OrderCode(Strict):
     source: str  # key into sources.yaml
 
 
+#: Facts the engine checks that are worked out from several fields rather than being one.
+DERIVED_FACTS: frozenset[str] = frozenset({"subtype", "invasive", "population", "none_present"})
+
+
+class FieldWords(Strict):
+    """One fact named in words for each audience (``knowledge/fields.yaml``)."""
+
+    field: str
+    label: str | None = None  # a form's or a fact table's label
+    clinical: str | None = None  # the engine's name for it ("depends on clinical stage")
+    question: str | None = None  # the question that settles it
+    patient: str | None = None  # what a patient answer asks for ("your stage (for example ...)")
+
+
 Direction = Literal["recommended", "not recommended", "consider", "insufficient"]
 
 
@@ -308,6 +322,15 @@ class KnowledgeBase(BaseModel):
     order_codes: list[OrderCode] = []
     statements: list[Statement] = []
     packs: list[PackInfo] = []
+    fields: list[FieldWords] = []
+
+    @cached_property
+    def _field_words(self) -> dict[str, FieldWords]:
+        return {f.field: f for f in self.fields}
+
+    def words(self, field: str) -> FieldWords:
+        """How a fact is named in words; an entry with nothing set for a fact the table lacks."""
+        return self._field_words.get(field) or FieldWords(field=field)
 
     def current_topics(self) -> Iterator[Topic]:
         return (t for t in self.topics if t.status == "current")
@@ -324,6 +347,12 @@ class KnowledgeBase(BaseModel):
     @cached_property
     def terms(self) -> dict[str, Term]:
         return {t.code: t for t in self.vocabulary}
+
+    def label(self, code: str) -> str:
+        """A vocabulary code in words ("bone_pain" -> "bone pain"): the term's label, else the
+        code itself with spaces. The one place codes become words."""
+        term = self.terms.get(code)
+        return term.label if term else code.replace("_", " ")
 
     @cached_property
     def order_code_index(self) -> dict[tuple[str, str], OrderCode]:
@@ -351,13 +380,15 @@ class KnowledgeBaseError(ValueError):
     """A data file is missing, unreadable or breaks the schema."""
 
 
-# Reading and validating the files lives in scanwise.knowledge.loader, beside the data; the
-# names below stay importable from here so code written against this module keeps working.
-from scanwise.knowledge.loader import (  # noqa: E402, F401  (the loader builds the models above)
-    DATA_DIR,
-    default_kb,
-    load,
-    load_yaml,
-    top_level_list,
-    validate_entry,
-)
+# Reading and validating the files lives in scanwise.knowledge.loader, beside the data. Its
+# names stay importable from here (looked up on first use, so the domain does not import the
+# loader) while code written against this module moves to the loader.
+_LOADER_NAMES = frozenset({"DATA_DIR", "default_kb", "load", "load_yaml", "top_level_list", "validate_entry"})
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LOADER_NAMES:
+        from scanwise.knowledge import loader
+
+        return getattr(loader, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

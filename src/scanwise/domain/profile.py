@@ -11,6 +11,11 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+# Stage groups and receptor statuses are staging's types; the profile uses the same ones.
+from scanwise.domain.staging.parsing import Receptor as Receptor
+from scanwise.domain.staging.tables import STAGE_GROUPS as STAGE_GROUPS
+from scanwise.domain.staging.tables import StageGroup as StageGroup
+
 Phase = Literal[
     "screening",
     "diagnostic_workup",
@@ -19,14 +24,6 @@ Phase = Literal[
     "surveillance",
     "suspected_recurrence",
 ]
-PHASES: tuple[Phase, ...] = (
-    "screening",
-    "diagnostic_workup",
-    "new_diagnosis",
-    "neoadjuvant",
-    "surveillance",
-    "suspected_recurrence",
-)
 # "axilla" is the regional-node part of locoregional evaluation; a variant written for
 # locoregional evaluation also covers a question about the axilla, not the reverse.
 Purpose = Literal["locoregional", "axilla", "distant"]
@@ -34,7 +31,6 @@ Sex = Literal["female", "male"]
 Gender = Literal["transfeminine", "transmasculine"]
 Population = Literal["female", "male", "transfeminine", "transmasculine"]
 Histology = Literal["ductal", "lobular", "mixed", "dcis", "other"]
-Receptor = Literal["positive", "negative", "equivocal"]
 Subtype = Literal["er_pos_her2_neg", "her2_pos", "triple_negative", "er_neg_pr_pos_her2_neg"]
 Laterality = Literal["left", "right", "bilateral"]
 Surgery = Literal[
@@ -50,10 +46,6 @@ Risk = Literal["average", "intermediate", "high"]
 NodalStatus = Literal["negative", "positive"]
 NeoadjuvantState = Literal["planned", "ongoing", "completed"]
 LabState = Literal["normal", "abnormal"]
-StageGroup = Literal["0", "IA", "IB", "IIA", "IIB", "IIIA", "IIIB", "IIIC", "IV"]
-STAGE_GROUPS: tuple[StageGroup, ...] = (
-    "0", "IA", "IB", "IIA", "IIB", "IIIA", "IIIB", "IIIC", "IV",
-)
 # A stage written without its letter ("stage II") stands for all of its sub-groups.
 StatedStage = StageGroup | Literal["I", "II", "III"]
 STAGE_SUBGROUPS: dict[str, tuple[StageGroup, ...]] = {

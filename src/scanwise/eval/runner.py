@@ -4,16 +4,14 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError
-from rich.console import Console
-from rich.markup import escape
 
-from scanwise.domain.assess import Assessment, assess
-from scanwise.domain.kb import KnowledgeBase
-from scanwise.nlp.scenario import read_scenario
+if TYPE_CHECKING:
+    from scanwise.core import Scanwise
+    from scanwise.domain.assess import Assessment
 
 BUNDLED = Path(__file__).with_name("scenarios.yaml")
 
@@ -45,12 +43,26 @@ class Scenario(BaseModel):
     note: str | None = None
 
 
+class ScenarioFileError(ValueError):
+    """A scenarios file that cannot be used; the message names the file and the problem."""
+
+
 def load_scenarios(path: Path | None = None) -> list[Scenario]:
     path = path or BUNDLED
-    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise ScenarioFileError(f"{path}: no such file") from exc
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ScenarioFileError(f"{path}: cannot be read ({getattr(exc, 'strerror', None) or exc})") from exc
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}" if mark is not None else ""
+        problem = getattr(exc, "problem", None) or "not valid YAML"
+        raise ScenarioFileError(f"{path}: not valid YAML{where} ({problem})") from exc
     items = data.get("scenarios") if isinstance(data, dict) else None
     if not isinstance(items, list):
-        raise ValueError(f"{path}: expected a top-level list named 'scenarios'")
+        raise ScenarioFileError(f"{path}: expected a top-level list named 'scenarios'")
     out = []
     for i, item in enumerate(items):
         try:
@@ -58,7 +70,7 @@ def load_scenarios(path: Path | None = None) -> list[Scenario]:
         except ValidationError as exc:
             first = exc.errors()[0]
             where = ".".join(str(x) for x in first["loc"])
-            raise ValueError(f"{path.name}: scenarios[{i}] field {where}: {first['msg']}") from exc
+            raise ScenarioFileError(f"{path.name}: scenarios[{i}] field {where}: {first['msg']}") from exc
     return out
 
 
@@ -110,13 +122,14 @@ def check(case: Scenario, a: Assessment) -> dict[str, bool]:
     return results
 
 
-def run(cases: list[Scenario], kb: KnowledgeBase) -> dict[str, Any]:
+def run(cases: list[Scenario], app: Scanwise) -> dict[str, Any]:
+    """Every case through the core's reader and engine; counts per check, and the failures."""
     rows = []
     totals: dict[str, list[int]] = {}
     started = time.perf_counter()
     for case in cases:
-        profile, indication = read_scenario(case.text, kb)
-        a = assess(profile, indication, kb)
+        profile, indication = app.read_text(case.text)
+        a = app.assess(profile, indication)
         results = check(case, a)
         for key, ok in results.items():
             totals.setdefault(key, [0, 0])
@@ -140,7 +153,7 @@ def run(cases: list[Scenario], kb: KnowledgeBase) -> dict[str, Any]:
     elapsed = time.perf_counter() - started
     top = totals.get("top", [0, 0])
     return {
-        "kb_version": kb.version,
+        "kb_version": app.kb_version,
         "scenarios": len(cases),
         "top1_accuracy": round(top[0] / top[1], 4) if top[1] else None,
         "all_checks_passed": sum(r["ok"] for r in rows),
@@ -166,21 +179,3 @@ def _by_style(rows: list[dict[str, Any]]) -> dict[str, dict[str, int]]:
         s["top_correct"] += "top" not in r["failed"]
         s["confidently_wrong"] += r["confidently_wrong"]
     return out
-
-
-def print_report(report: dict[str, Any], out: Console) -> None:
-    out.print(f"[bold]scanwise eval[/] — knowledge base {report['kb_version']}, "
-              f"{report['scenarios']} scenarios in {report['seconds']} s")
-    out.print(f"Top-1 variant accuracy: [bold]{report['top1_accuracy']:.1%}[/]; scenarios passing "
-              f"every check: {report['all_checks_passed']}/{report['scenarios']}")
-    out.print(f"Confidently wrong (wrong top-1, no ambiguity or branch shown): "
-              f"[bold]{report['confidently_wrong']}[/]; branches shown: {report['branches_shown']} "
-              f"({report['branches_where_text_decides']} where the set expects one variant)")
-    for style, v in report["by_style"].items():
-        out.print(f"  style {style:<12} top-1 {v['top_correct']}/{v['scenarios']}, "
-                  f"confidently wrong {v['confidently_wrong']}")
-    for key, v in report["by_check"].items():
-        out.print(f"  {key:<18} {v['correct']:>3}/{v['total']:<3} {v['accuracy']:.1%}")
-    for f in report["failures"]:
-        out.print(f"  [red]✗[/] {escape(f['id'])}: failed {', '.join(f['failed'])}; expected "
-                  f"{f['expected_top']}, got {f['got_top']} (phase {f['phase']}, purpose {f['purpose']})")

@@ -32,6 +32,8 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from scanwise.domain.kb import (
+    DERIVED_FACTS,
+    FieldWords,
     KnowledgeBase,
     KnowledgeBaseError,
     OrderCode,
@@ -113,6 +115,7 @@ class _Parts:
         self.vocabulary: list[Term] = []
         self.order_codes: list[OrderCode] = []
         self.statements: list[Statement] = []
+        self.fields: list[FieldWords] = []
 
     def add_sources(self, data: Any, path: Path, shown: str) -> None:
         for i, item in enumerate(top_level_list(data, path, "sources", shown=shown)):
@@ -177,6 +180,10 @@ def _read_bundled(data_dir: Path, parts: _Parts, digest: Any) -> None:
             for i, item in enumerate(top_level_list(data, path, "statements")):
                 entry = f"statements[{i}] ({_get(item, 'id')})"
                 parts.statements.append(validate_entry(Statement, item, path, entry))
+        elif rel == "fields.yaml":
+            for i, item in enumerate(top_level_list(data, path, "fields")):
+                entry = f"fields[{i}] ({_get(item, 'field')})"
+                parts.fields.append(validate_entry(FieldWords, item, path, entry))
         # Other files (patient facts, article fragments) belong to their own loaders.
 
 
@@ -246,13 +253,30 @@ def load(data_dir: Path = DATA_DIR, packs: Sequence[Path] = ()) -> KnowledgeBase
         order_codes=parts.order_codes,
         statements=sorted(parts.statements, key=lambda s: s.id),
         packs=infos,
+        fields=parts.fields,
     )
     _check_references(kb)
     return kb
 
 
+def _check_fields(kb: KnowledgeBase) -> None:
+    """fields.yaml names facts of the profile or indication (or derived ones), each once."""
+    from scanwise.domain.profile import Indication, PatientProfile
+
+    known = set(PatientProfile.model_fields) | set(Indication.model_fields) | DERIVED_FACTS
+    named: set[str] = set()
+    for words in kb.fields:
+        if words.field not in known:
+            raise KnowledgeBaseError(f"fields.yaml: {words.field!r} is not a fact of the profile or "
+                                     "indication")
+        if words.field in named:
+            raise KnowledgeBaseError(f"fields.yaml: {words.field!r} is listed twice")
+        named.add(words.field)
+
+
 def _check_references(kb: KnowledgeBase) -> None:
     """Every source key, vocabulary code, topic, variant and procedure used anywhere must exist."""
+    _check_fields(kb)
     codes = set(kb.terms)
     for topic in kb.topics:
         where = f"acr topic {topic.topic_id} ({topic.revision})" + (
@@ -298,11 +322,10 @@ def _check_references(kb: KnowledgeBase) -> None:
             if topic_id not in current:
                 raise KnowledgeBaseError(f"red_flags.yaml: {flag.id}: no topic {topic_id}")
             kb.topic(topic_id).variant(number)
-    _check_statements(kb, current, codes, named)
+    _check_statements(kb, current, named)
 
 
-def _check_statements(kb: KnowledgeBase, current: dict[int, Topic], codes: set[str],
-                      named: set[str]) -> None:
+def _check_statements(kb: KnowledgeBase, current: dict[int, Topic], named: set[str]) -> None:
     studies = {t.code for t in kb.vocabulary if t.kind == "procedure"}
     seen: set[str] = set()
     for s in kb.statements:

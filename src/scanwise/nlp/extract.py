@@ -16,6 +16,7 @@ from typing import Any
 
 from scanwise.domain.kb import KnowledgeBase
 from scanwise.domain.profile import Evidence, her2_from_tests
+from scanwise.domain.staging.parsing import PREFIX_PATTERN, without_prefix
 from scanwise.nlp.clinical import Mention
 
 ROMAN = {"0": "0", "1": "I", "2": "II", "3": "III", "4": "IV",
@@ -91,12 +92,13 @@ _NODE_SIZE_CONTEXT = rx(r"^\s*(?:(?!and\b|or\b|with\b|but\b)[a-z]+\s+){0,3}?(?:l
 _T = r"T(?:is|x|0|1mi|1a|1b|1c|1|2|3|4a|4b|4c|4d|4)"
 _N = r"N(?:x|0\(i\+\)|0\(mol\+\)|0|1mi|1a|1b|1c|1|2a|2b|2|3a|3b|3c|3)(?:\((?:sn|f)\))?"
 _M = r"M(?:0\(i\+\)|0|1|x)"
-TNM = rx(rf"\b(?P<tp>yp|yc|c|p|r)?(?P<t>{_T})\s*,?\s*(?P<np>yp|yc|c|p)?(?P<n>{_N})"
-           rf"(?:\s*,?\s*(?P<mp>c|p)?(?P<m>{_M}))?(?![a-z])")
+_P = PREFIX_PATTERN  # c, p, y, r and their pairs: staging's one prefix grammar
+TNM = rx(rf"\b(?P<tp>{_P})?(?P<t>{_T})\s*,?\s*(?P<np>{_P})?(?P<n>{_N})"
+           rf"(?:\s*,?\s*(?P<mp>{_P})?(?P<m>{_M}))?(?![a-z])")
 # Alone, "tx" is shorthand for treatment, so TX is read only inside a full TNM string.
-T_ALONE = rx(r"\b(?P<tp>yp|yc|c|p)?(?P<t>T(?:is|0|1mi|1a|1b|1c|1|2|3|4a|4b|4c|4d|4))(?![a-z0-9-])")
-N_ALONE = rx(rf"\b(?P<np>yp|yc|c|p)?(?P<n>{_N})(?![a-z0-9])")
-M_ALONE = rx(rf"\b(?P<mp>c|p)?(?P<m>{_M})(?![a-z0-9])")
+T_ALONE = rx(rf"\b(?P<tp>{_P})?(?P<t>T(?:is|0|1mi|1a|1b|1c|1|2|3|4a|4b|4c|4d|4))(?![a-z0-9-])")
+N_ALONE = rx(rf"\b(?P<np>{_P})?(?P<n>{_N})(?![a-z0-9])")
+M_ALONE = rx(rf"\b(?P<mp>{_P})?(?P<m>{_M})(?![a-z0-9])")
 
 _SUPRACLAVICULAR = rx(r"\b(?:positive|metastatic|fna[- ]positive|biopsy[- ]proven) (?:ipsilateral )?supraclavicular "
                        r"(?:lymph )?nodes?|\bsupraclavicular (?:lymph )?nodes?[^.;]{0,30}?\b(?:fna\s*\+|positive|"
@@ -184,7 +186,6 @@ PLANNED = rx(r"\b(planned|planning|plan|plans|scheduled|considering|candidate|aw
                r"(?:a\s+|an\s+|her\s+|his\s+|the\s+|my\s+|your\s+|their\s+)?(?:planned\s+)?$")
 _SOME_SURGERY = rx(r"\b(?:had|underwent|after|following|since|s/p|status post)\s+(?:my\s+|her\s+|his\s+)?"
                    r"(?:breast\s+)?(?:surgery|operation)\b")
-_NO_SURGERY = rx(r"\b(no (?:chest |breast )?surgery|no top surgery)\b")
 
 _RECON = [
     ("none", rx(r"\b(no reconstruction|without reconstruction|not reconstructed|no breast reconstruction)\b")),
@@ -194,7 +195,6 @@ _RECON = [
 ]
 _IMPLANT = rx(r"\b(?P<type>saline|silicone)?\s*(?:breast\s+)?implants?\b")
 _TYPED_AUGMENT = rx(r"\b(?P<type>saline|silicone)\s+(?:breast\s+)?(?:augmentation|prosthes[ie]s)\b")
-_AUGMENT = rx(r"\b(breast augmentation|augmentation mammoplasty|cosmetic implants?)\b")
 NUMBER_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
                 "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "fifteen": 15, "twenty": 20}
 _N_ = r"(?:\d+(?:\.\d+)?|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty)"
@@ -309,6 +309,7 @@ def read_demographics(r: Reading) -> None:
 
 def read_tumor(r: Reading) -> None:
     text = r.text
+    m: re.Match[str] | None
     for m in _SIZE.finditer(text):
         after = text[m.end():m.end() + 60]
         if _NODE_SIZE_CONTEXT.search(after) or re.search(r"(node|lymph)\W*$", text[max(0, m.start() - 25):m.start()],
@@ -341,7 +342,7 @@ def read_tumor(r: Reading) -> None:
         if m := pattern.search(text):
             g = m.groupdict().get("g")
             value = _GRADE_WORD[m.group("word").lower()] if m.groupdict().get("word") else \
-                int(_ROMAN_INT.get(g.lower(), g))  # type: ignore[union-attr]
+                int(_ROMAN_INT.get(g.lower(), g))  # type: ignore[union-attr,arg-type]
             r.set("grade", value, m.start(), m.end())
             break
     invasive_found = False
@@ -434,6 +435,7 @@ def read_receptors(r: Reading) -> None:
 
 def read_history(r: Reading) -> None:
     text = r.text
+    m: re.Match[str] | None
     for name, pattern in SURGERY:
         for m in pattern.finditer(text):
             if PLANNED.search(text[max(0, m.start() - 40):m.start()]):
@@ -600,10 +602,10 @@ def read_mentions(r: Reading, kb: KnowledgeBase, found: list[Mention]) -> dict[s
             "findings": findings, "labs": labs, "asked": asked, "family_history": family}
 
 
-def nodal_status(r: Reading, symptoms: list[str], denied: list[str]) -> None:
+def nodal_status(r: Reading, symptoms: list[str]) -> None:
     n = r.facts.get("n")
     if n:
-        category = re.sub(r"^(yp|yc|c|p)", "", n)
+        category = without_prefix(n)
         if category.startswith("N0"):
             ev = r.evidence["n"][0]
             r.set("nodal_status", "negative", ev.start or 0, ev.end or 0)

@@ -218,8 +218,8 @@ def receptors(text: str) -> list[Candidate]:
     for m in _PRECEDING_VALUE.finditer(text):  # "negative for ER and PR, and positive for HER2"
         v = m.group("v").lower()
         for key, pattern in _MARKERS.items():
-            for w in pattern.finditer(m.group("list")):
-                s, e = m.start(), m.start("list") + w.end()
+            for item in pattern.finditer(m.group("list")):
+                s, e = m.start(), m.start("list") + item.end()
                 if key == "her2":
                     ish = bool(_ISH_CONTEXT.search(text[e:e + 20]))
                     if ish and v in ("positive", "negative"):
@@ -230,7 +230,7 @@ def receptors(text: str) -> list[Candidate]:
                         out.append(Candidate("her2_status", status, s, e, STATED))
                 elif v in ("positive", "negative"):
                     out.append(Candidate(key, v, s, e, STATED))
-                taken.append((m.start("list") + w.start(), m.start("list") + w.end()))
+                taken.append((m.start("list") + item.start(), m.start("list") + item.end()))
         taken.append((m.start(), m.end()))
     for m in _BOTH.finditer(text):  # "... estrogen and progesterone receptors ... both are interpreted as negative"
         joint = list(_JOINT_ER_PR.finditer(text, max(0, m.start() - 400), m.start()))

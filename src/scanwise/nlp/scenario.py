@@ -18,6 +18,7 @@ from typing import Any
 
 from scanwise.domain.kb import KnowledgeBase
 from scanwise.domain.profile import Evidence, Indication, PatientProfile
+from scanwise.domain.staging.parsing import without_prefix
 from scanwise.nlp.clinical import BREAST_CANCER, CUE, Mention, mentions
 from scanwise.nlp.extract import (
     ASYMPTOMATIC,
@@ -236,7 +237,7 @@ def _purpose(r: Reading, ind: dict[str, Any], asked: list[str], kb: KnowledgeBas
     # Then the studies asked about; an axillary study is the most specific.
     by_study = {kb.terms[c].purpose for c in asked if c in kb.terms and kb.terms[c].purpose}
     if "axilla" in by_study or len(by_study) == 1:
-        purpose = "axilla" if "axilla" in by_study else by_study.pop()
+        purpose = "axilla" if "axilla" in by_study else str(by_study.pop())
         named = [kb.terms[c].label for c in asked if kb.terms[c].purpose == purpose]
         choose(purpose, None, f"purpose read as {purpose} from the study asked about "
                               f"({', '.join(named)})")
@@ -261,7 +262,7 @@ def _purpose(r: Reading, ind: dict[str, Any], asked: list[str], kb: KnowledgeBas
                              "imaging is for the breast, the axilla or distant spread")
 
 
-def _scope(r: Reading, ind: dict[str, Any], found: list[Mention], asked: list[str],
+def _scope(r: Reading, ind: dict[str, Any], found: list[Mention],
            recorded_cancer: bool = False) -> None:
     text = r.text
     patient_breast_cancer = recorded_cancer or any(
@@ -306,7 +307,6 @@ def _scope(r: Reading, ind: dict[str, Any], found: list[Mention], asked: list[st
 
 
 _RECORD_LISTS = {"symptoms": "symptoms", "denied_symptoms": "denied", "findings": "findings"}
-_CATEGORY = re.compile(r"^(?:yp|yc|c|p|r)")
 
 
 def _add_known(r: Reading, heard: dict[str, Any], known: PatientProfile) -> set[str]:
@@ -321,8 +321,8 @@ def _add_known(r: Reading, heard: dict[str, Any], known: PatientProfile) -> set[
         if value is None:
             continue
         said = r.facts.get(key)
-        if key not in r.facts or (key in ("t", "n", "m") and _CATEGORY.sub("", str(said)) ==
-                                  _CATEGORY.sub("", str(value))):
+        if key not in r.facts or (key in ("t", "n", "m") and without_prefix(str(said)) ==
+                                  without_prefix(str(value))):
             r.facts[key] = value
             r.evidence[key] = list(known.evidence.get(key, []))
             filled.add(key)
@@ -369,7 +369,7 @@ def read_scenario(text: str, kb: KnowledgeBase,
     found = mentions(text, kb)
     _whose(r, found)
     heard = read_mentions(r, kb, found)
-    nodal_status(r, heard["symptoms"], heard["denied_symptoms"])
+    nodal_status(r, heard["symptoms"])
     from_record = _add_known(r, heard, known) if known is not None else set()
     has_bc = any(mt.code == BREAST_CANCER and mt.status == "present" for mt in found) or any(
         k in r.facts for k in ("histology", "t", "stage", "er", "her2"))
@@ -386,7 +386,7 @@ def read_scenario(text: str, kb: KnowledgeBase,
             text[max(0, (r.evidence["cancer_history"][0].start or 0) - 30):r.evidence["cancer_history"][0].start]):
         del r.facts["cancer_history"]  # "no personal history of breast cancer"
     ind: dict[str, Any] = {"text": original, "in_scope": True, "asked_procedures": heard["asked"]}
-    _scope(r, ind, found, heard["asked"], recorded_cancer=known is not None and has_bc)
+    _scope(r, ind, found, recorded_cancer=known is not None and has_bc)
     signs = heard["symptoms"] + heard["findings"] + [k for k, v in heard["labs"].items() if v == "abnormal"]
     if ind["in_scope"]:
         # A pathology report names the operation that removed this cancer: by itself that is not
@@ -461,8 +461,8 @@ def _whose(r: Reading, found: list[Mention]) -> None:
                 break
     current = next((mt for mt in others if mt.experiencer == "patient" and mt.assertion == "present"), None)
     past = next((mt for mt in others if mt.experiencer == "patient" and mt.assertion == "historical"), None)
-    if mt := current or past:
-        r.set("other_cancer", mt.text, mt.start, mt.end)
+    if other := current or past:
+        r.set("other_cancer", other.text, other.start, other.end)
 
 
 _JUST_BEFORE = rx(r"(?:[\s,]+|\s*-\s*)(?:[a-z-]+[\s,]+){0,2}?(?:and\s+|or\s+)?")
@@ -498,3 +498,9 @@ def _to_original(original: str, expanded: CleanText) -> Any:
         return e.model_copy(update={"text": original[s:t], "start": s, "end": t})
 
     return back
+
+
+def read_profile(text: str, kb: KnowledgeBase) -> PatientProfile:
+    """The facts a text states about the patient (what a patient question's slots need)."""
+    profile, _ = read_scenario(text, kb)
+    return profile

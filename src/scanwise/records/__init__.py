@@ -16,7 +16,8 @@ from __future__ import annotations
 
 import logging
 
-from scanwise.domain.kb import KnowledgeBase, default_kb
+from scanwise.domain.kb import KnowledgeBase
+from scanwise.knowledge.loader import default_kb
 from scanwise.records.merge import merge
 from scanwise.records.model import (
     MAX_BYTES,

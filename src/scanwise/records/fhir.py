@@ -23,10 +23,12 @@ import binascii
 import datetime as dt
 import json
 import re
+from collections.abc import Callable
 from typing import Any
 
-from scanwise.domain.kb import KnowledgeBase
 from scanwise.domain.profile import Evidence, her2_from_tests
+from scanwise.domain.staging import StagingError, parse_m, parse_n, parse_t
+from scanwise.domain.staging.parsing import PREFIX_PATTERN
 from scanwise.nlp import pathology as path
 from scanwise.nlp.extract import HISTOLOGY, SURGERY
 from scanwise.records.model import (
@@ -58,10 +60,11 @@ _TNM_CODES = {
 # The category inside a value's words: "pT2", "T1c", "cN1mi", "N0(i+)", "American Joint Committee on
 # Cancer pN0 (qualifier value)" (mCODE's SNOMED CT display).
 _CATEGORY_IN_WORDS = {
-    key: re.compile(rf"(?<![A-Za-z])(?:yp|yc|c|p)?{letter}(?:is|[0-4X])[a-d]?(?:mi)?"
+    key: re.compile(rf"(?<![A-Za-z])(?:{PREFIX_PATTERN})?{letter}(?:is|[0-4X])[a-d]?(?:mi)?"
                     r"(?:\s?\((?:sn|i[+-]|mol[+-]|f)\))*", re.IGNORECASE)
     for key, letter in (("t", "T"), ("n", "N"), ("m", "M"))
 }
+_PARSERS = {"t": parse_t, "n": parse_n, "m": parse_m}
 _SIZE_CODES = {"21889-1", "33728-7"}
 _GRADE_CODES = {"44648-4", "33732-9", "371469007"}
 _KI67 = re.compile(r"\bki-?67\b|\bmib-?1\b", re.IGNORECASE)
@@ -184,8 +187,7 @@ def _observation(r: _Resource) -> None:
         _tnm_value(r, tnm, value or "")
     elif codes & _SIZE_CODES or re.search(r"\bsize\b", name, re.IGNORECASE):
         sizes = [res.get("valueQuantity")] + [c.get("valueQuantity") for c in res.get("component") or []]
-        mm = [_mm(q) for q in sizes if q]
-        mm = [x for x in mm if x is not None]
+        mm = [x for x in (_mm(q) for q in sizes if q) if x is not None]
         if mm:
             r.set("tumor_size_mm", max(mm), f"{name}: {value or ''}".strip(": "))
     elif codes & _GRADE_CODES or re.search(r"\bgrade\b", name, re.IGNORECASE):
@@ -224,19 +226,18 @@ def _tnm_value(r: _Resource, tnm: tuple[str, str], value: str) -> None:
         if found:
             r.set("stage", found[0].value, value)
         return
-    found = _CATEGORY_IN_WORDS[field].search(value)
-    token = re.sub(r"\s+", "", found.group(0)) if found else (value.strip().split() or [""])[0]
-    written = re.match(r"(?i)^(yp|yc|c|p)?", token)
-    has_prefix = bool(written and written.group(1))
-    # a category with no prefix is read only after a staging label, so give it one
-    phrase = token if has_prefix else (prefix + token if prefix else f"stage {token}")
-    cands = [c for c in path.tnm(phrase, prefix) if c.field == field]
-    if not cands and field == "m":
-        cands = [c for c in path.tnm(f"{prefix}T1 N0 {prefix}{token}", prefix) if c.field == "m"]
-    if cands:
-        r.set(field, cands[0].value, value)
-    else:
+    # The category as coded ("pT2", "N0(i+)") or inside a display's words; read by the
+    # staging parser, the prefix from the observation code where the value has none.
+    hit = _CATEGORY_IN_WORDS[field].search(value)
+    token = hit.group(0) if hit else (value.strip().split() or [""])[0]
+    try:
+        parsed = _PARSERS[field](token, field)
+    except StagingError:
         r.facts.warnings.append(f"{r.name}: the {field.upper()} category '{value}' was not understood")
+        return
+    if not parsed.prefix and prefix:
+        parsed = parsed.model_copy(update={"prefix": prefix})
+    r.set(field, str(parsed), value)
 
 
 def _stage_phrase(value: str) -> str:
@@ -419,10 +420,12 @@ def parse_fhir(data: bytes, file_name: str) -> list[dict[str, Any]]:
     return resources
 
 
-def read_fhir(data: bytes, file_name: str, kb: KnowledgeBase) -> tuple[list[DocumentFacts], int]:
-    """Facts per resource (each dated by the resource itself), and how many resources were read."""
-    from scanwise.records.reader import read_document
+def read_fhir(data: bytes, file_name: str,
+              read_attached: Callable[[str, bytes], list[DocumentFacts]]) -> tuple[list[DocumentFacts], int]:
+    """Facts per resource (each dated by the resource itself), and how many resources were read.
 
+    Text a resource carries (a DiagnosticReport's presentedForm, a DocumentReference) is read
+    by ``read_attached`` (name, bytes), the reader that decides what a file holds."""
     resources = parse_fhir(data, file_name)
     docs: list[DocumentFacts] = []
     ignored: dict[str, int] = {}
@@ -436,7 +439,7 @@ def read_fhir(data: bytes, file_name: str, kb: KnowledgeBase) -> tuple[list[Docu
                 docs.append(r.facts)
         elif rtype in _TEXT_CARRIERS:
             for name, raw in _attached_text(res, r):
-                for doc in read_document(name, raw, kb)[0]:
+                for doc in read_attached(name, raw):
                     doc.date = doc.date or r.facts.date
                     for fv in doc.facts.values():
                         fv.date = fv.date or r.facts.date

@@ -23,6 +23,7 @@ def pdf_text(name: str, data: bytes) -> tuple[str, list[int]]:
     """The PDF's text and where each page starts in it. Raises RecordError."""
     from pypdf import PdfReader
     from pypdf.errors import PyPdfError
+    from pypdf.generic import DictionaryObject
 
     # pypdf warns about malformed objects through logging; a warning is not worth the user's attention
     # and may quote the file, so it stays quiet.
@@ -35,7 +36,10 @@ def pdf_text(name: str, data: bytes) -> tuple[str, list[int]]:
                 reader.decrypt("")
             except Exception as exc:  # noqa: BLE001 - any failure means the same to the user
                 raise RecordError(f"{name}: the PDF is password-protected; save an unprotected copy") from exc
-        declared = reader.trailer["/Root"]["/Pages"].get("/Count", 0)
+        root = reader.trailer["/Root"].get_object()
+        pages = root.get("/Pages") if isinstance(root, DictionaryObject) else None
+        pages = pages.get_object() if pages is not None else None
+        declared = pages.get("/Count", 0) if isinstance(pages, DictionaryObject) else None
         if not isinstance(declared, int) or declared > MAX_PAGES:
             shown = f"{declared:,}" if isinstance(declared, int) else "an unreadable number of"
             raise _too_many_pages(name, shown)

@@ -34,8 +34,8 @@ def _check_text(name: str, text: str) -> None:
 def read_document(name: str, data: bytes, kb: KnowledgeBase) -> tuple[list[DocumentFacts], SourceSummary]:
     """Read one file (text, PDF or FHIR JSON) into documents. Raises RecordError."""
     if len(data) > MAX_BYTES:
-        raise RecordError(f"{name}: {len(data) / 1024 / 1024:.1f} MB; the limit is "
-                          f"{MAX_BYTES // 1024 // 1024} MB per file")
+        # Only the size matters here: a caller may pass just the first bytes past the limit.
+        raise RecordError(f"{name}: too large; the limit is {MAX_BYTES // 1024 // 1024} MB per file")
     if not data.strip():
         raise RecordError(f"{name}: the file is empty")
     head = data.lstrip()[:16]
@@ -52,7 +52,7 @@ def read_document(name: str, data: bytes, kb: KnowledgeBase) -> tuple[list[Docum
     if head[:1] in (b"{", b"[") or name.lower().endswith(".json"):
         from scanwise.records.fhir import read_fhir
 
-        docs, count = read_fhir(data, name, kb)
+        docs, count = read_fhir(data, name, lambda inner, raw: read_document(inner, raw, kb)[0])
         dates = sorted(d.date for d in docs if d.date)
         return docs, SourceSummary(name=name, kind="fhir", date=dates[-1].isoformat() if dates else None,
                                    resources=count)

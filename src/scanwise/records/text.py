@@ -129,8 +129,9 @@ def _resolve(field: str, cands: list[path.Candidate], doc: _Doc, date: dt.date |
         return
     if len(values) == 1:
         value, group = next(iter(values.items()))
-        note = next((c.note for c in group if c.note), None)
-        out.facts[field] = FieldValue(value, [doc.evidence(c.start, c.end) for c in group[:3]], date, note)
+        stated_note = next((c.note for c in group if c.note), None)
+        out.facts[field] = FieldValue(value, [doc.evidence(c.start, c.end) for c in group[:3]], date,
+                                      stated_note)
         return
     out.conflicts.append(Conflict(
         field=field,
@@ -250,8 +251,8 @@ def read_text_document(raw: str, name: str, kb: KnowledgeBase, kind: str = "text
     out.lists["family_history"] = [(entry, doc.reading_evidence(family_ev[i]))
                                    for i, entry in enumerate(heard["family_history"]) if i < len(family_ev)]
     for code, state in heard["labs"].items():
-        if ev := r.evidence.get(f"labs:{code}"):
-            out.labs[code] = (state, doc.reading_evidence(ev[0]))
+        if lab_ev := r.evidence.get(f"labs:{code}"):
+            out.labs[code] = (state, doc.reading_evidence(lab_ev[0]))
     for fv in out.facts.values():
         if fv.note and f"{name}: {fv.note}" not in out.warnings:
             out.warnings.append(f"{name}: {fv.note}")

@@ -13,14 +13,16 @@ from rich.markup import escape
 from rich.table import Table
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     from scanwise.domain.answers import Answer
+    from scanwise.domain.facts import Fact
 
 
-def print_answer(result: Answer, console: Console) -> None:
-    """Readable output: short answer, sections, each paragraph followed by its source numbers."""
-    from scanwise.core import Scanwise
+def print_answer(result: Answer, console: Console, facts: Mapping[str, Fact]) -> None:
+    """Readable output: short answer, sections, each paragraph followed by its source numbers.
 
-    facts = Scanwise.default().facts
+    ``facts`` is the fact base the answer cites (the core's ``facts``, loaded once)."""
 
     def refs(fact_ids: list[str]) -> str:
         nums = result.source_numbers(fact_ids, facts)

@@ -45,10 +45,10 @@ def _facts(a: Assessment) -> str:
         bits.append(f"stage {' / '.join(a.stage.groups)} ({a.stage.basis})")
     if p.nodal_status:
         bits.append(f"nodes clinically {p.nodal_status}")
-    for label, value in (("surgery", p.surgery), ("reconstruction", p.reconstruction),
+    for name, stated in (("surgery", p.surgery), ("reconstruction", p.reconstruction),
                          ("implants", p.implant), ("neoadjuvant", p.neoadjuvant), ("risk", p.risk)):
-        if value:
-            bits.append(f"{label}: {str(value).replace('_', ' ')}")
+        if stated:
+            bits.append(f"{name}: {stated.replace('_', ' ')}")
     if p.symptoms or p.findings:
         bits.append("has: " + ", ".join(c.replace("_", " ") for c in p.symptoms + p.findings))
     if p.denied_symptoms:
@@ -214,6 +214,8 @@ def print_other_guidance(a: Assessment, out: Console) -> None:
 
 
 def print_coverage(data: dict[str, Any], out: Console) -> None:
+    """The summary line and one row per topic; fits 80 columns (long titles wrap, retired
+    topics are marked in the title)."""
     out.print(f"[bold]scanwise knowledge base[/] {data['kb_version']}: {data['topics']} current ACR "
               f"topics, {data['variants']} variants, {data['variants_with_verified_ratings']} with "
               f"verified ratings ({data['variants_with_complete_tables']} complete tables), "
@@ -223,24 +225,40 @@ def print_coverage(data: dict[str, Any], out: Console) -> None:
     for p in data.get("packs", []):
         out.print(f"[magenta]content pack {escape(p['name'])} {escape(p['version'])}[/] from "
                   f"{escape(p['publisher'])} ({escape(p['license'])})")
-    table = Table(show_header=True, header_style="bold", box=None)
-    for col in ("Topic", "Title", "Status", "Variants", "ACR ratings", "Other guidelines only",
-                "Nothing", "Complete", "Rated rows", "Supplied by"):
-        table.add_column(col)
+    table = Table(show_header=True, header_style="bold", box=None, pad_edge=False)
+    table.add_column("Topic", justify="right", no_wrap=True)
+    table.add_column("Title", ratio=1, overflow="fold")
+    table.add_column("Var.", justify="right", no_wrap=True)
+    for col in ("ACR", "Others", "None"):
+        table.add_column(col, max_width=10, overflow="fold")
+    for col in ("Compl.", "Rated"):
+        table.add_column(col, justify="right", no_wrap=True)
 
     def numbers(items: list[int]) -> str:
-        return ", ".join(f"V{n}" for n in items) or "–"
+        """Variant numbers, runs shortened: V1-4, V7."""
+        runs: list[list[int]] = []
+        for n in sorted(items):
+            if runs and n == runs[-1][-1] + 1:
+                runs[-1].append(n)
+            else:
+                runs.append([n])
+        return ", ".join(f"V{r[0]}" if len(r) == 1 else f"V{r[0]}-{r[-1]}" for r in runs) or "–"
 
     for t in data["by_topic"]:
         if not t["variants"]:
-            acr, only, none = "–", (f"{t['topic_statements']} on the topic" if t["topic_statements"]
-                                    else "–"), "variants not in data"
+            # variants not in the data: statements can only be on the topic as a whole
+            acr, only, none = "–", (f"{t['topic_statements']} (topic)" if t["topic_statements"]
+                                    else "–"), "no data"
         else:
             acr, only, none = (numbers(t["with_acr_ratings"]), numbers(t["with_statements_only"]),
                                numbers(t["with_nothing"]))
-        table.add_row(str(t["topic_id"]), escape(t["title"]), t["status"], str(t["variants"]),
-                      acr, only, none, str(t["variants_with_complete_tables"]),
-                      str(t["rated_procedures"]),
-                      escape(f"pack {t['pack']}" + (f" (replaces {t['replaces']})" if t["replaces"] else ""))
-                      if t["pack"] else "bundled")
+        title = escape(t["title"]) + ("" if t["status"] == "current" else f" [dim]({t['status']})[/]")
+        if t["pack"]:
+            replaces = f", replaces {t['replaces']}" if t["replaces"] else ""
+            title += escape(f" [pack {t['pack']}{replaces}]")
+        table.add_row(str(t["topic_id"]), title, str(t["variants"]), acr, only, none,
+                      str(t["variants_with_complete_tables"]), str(t["rated_procedures"]))
     out.print(table)
+    out.print("[dim]Var.: variants · ACR: variants with ACR ratings · Others: variants with only "
+              "other guidelines' statements · None: variants with neither · Compl.: variants with "
+              "complete rating tables · Rated: rated study rows[/]")

@@ -11,7 +11,6 @@ from pydantic import ValidationError
 from starlette.datastructures import UploadFile
 
 from scanwise.core import Scanwise, UnusableInput
-from scanwise.domain.answers import Answer
 from scanwise.domain.assess import Assessment
 from scanwise.records import RecordReading
 from scanwise.storage import AuditEntry, SavedProfile
@@ -19,6 +18,7 @@ from scanwise.web import services as services_ops
 from scanwise.web.errors import ApiError, BodyTooLarge, ErrorBody
 from scanwise.web.schemas import (
     AskRequest,
+    AskResponse,
     ExtractTextRequest,
     RecommendRequest,
     SaveProfileRequest,
@@ -75,19 +75,21 @@ async def recommend(body: RecommendRequest, svc: Svc, response: Response) -> Ass
     return result
 
 
-def _ask(core: Scanwise, body: AskRequest) -> Answer:
+def _ask(core: Scanwise, body: AskRequest) -> AskResponse:
     ctx = body.context
     if ctx is None:
-        return services_ops.ask(core, body.question)
-    if ctx.text is not None:
+        given = services_ops.ask(core, body.question)
+    elif ctx.text is not None:
         profile, indication = services_ops.read_text(core, ctx.text, "context.text")
-        return services_ops.ask(core, body.question, profile=profile, indication=indication)
-    return services_ops.ask(core, body.question, profile=ctx.profile, indication=ctx.indication)
+        given = services_ops.ask(core, body.question, profile=profile, indication=indication)
+    else:
+        given = services_ops.ask(core, body.question, profile=ctx.profile, indication=ctx.indication)
+    return AskResponse.model_validate({**given.model_dump(), "follow_ups": core.follow_ups(given)})
 
 
-@router.post("/ask", response_model=Answer, responses=_ERR, tags=["guidance"],
+@router.post("/ask", response_model=AskResponse, responses=_ERR, tags=["guidance"],
              summary="A plain-language, sourced answer (same JSON as `scanwise ask --json`)")
-async def ask(body: AskRequest, svc: Svc) -> Answer:
+async def ask(body: AskRequest, svc: Svc) -> AskResponse:
     return await svc.workers.run(_ask, body)
 
 

@@ -15,6 +15,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 import scanwise
 from scanwise.cds import CdsSettings
@@ -66,8 +67,8 @@ def create_app(settings: WebSettings | None = None, *, store: Store | None = Non
     app = FastAPI(title="scanwise", version=scanwise.__version__, description=DESCRIPTION,
                   docs_url=None, redoc_url=None, openapi_url="/openapi.json", lifespan=lifespan)
     app.state.services = svc
-    app.add_middleware(RequestContext, max_body_bytes=settings.max_upload_bytes + _FRAMING_BYTES,
-                       hosts=settings.hosts)
+    app.add_middleware(RequestContext, max_body_bytes=settings.max_upload_bytes,
+                       framing_bytes=_FRAMING_BYTES, hosts=settings.hosts)
     _install_error_handlers(app)
 
     @app.head("/healthz", include_in_schema=False)
@@ -87,7 +88,30 @@ def create_app(settings: WebSettings | None = None, *, store: Store | None = Non
     install_cds(app, core, store, cds)  # CDS Hooks: its own JWT checks, errors and CORS
     app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    app.add_middleware(HeadAsGet)
     return app
+
+
+class HeadAsGet:
+    """HEAD on a page answers as GET does (status and headers) without the body, as HTTP
+    says; the API's routes keep their own methods."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] != "HEAD" or wants_json(scope["path"]):
+            await self.app(scope, receive, send)
+            return
+
+        async def headers_only(message: Message) -> None:
+            if message["type"] == "http.response.body":
+                if not message.get("more_body", False):
+                    await send({"type": "http.response.body", "body": b"", "more_body": False})
+                return
+            await send(message)
+
+        await self.app({**scope, "method": "GET"}, receive, headers_only)
 
 
 def _error_response(request: Request, error: ApiError) -> Response:
@@ -108,7 +132,8 @@ def _install_error_handlers(app: FastAPI) -> None:
 
     async def validation_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, RequestValidationError)
-        return _error_response(request, from_validation_error(exc))
+        content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+        return _error_response(request, from_validation_error(exc, content_type))
 
     app.add_exception_handler(ApiError, api_error)
     app.add_exception_handler(HTTPException, http_error)

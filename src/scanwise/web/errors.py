@@ -15,6 +15,11 @@ from starlette.exceptions import HTTPException
 MB = 1024 * 1024
 
 
+def size_text(limit: int) -> str:
+    """A byte limit in words people read: "5 MB", "1.5 MB"."""
+    return f"{round(limit / MB, 2):g} MB"
+
+
 class ErrorDetail(BaseModel):
     code: str
     message: str
@@ -67,7 +72,7 @@ class BodyTooLarge(HTTPException):
     reader passes it on instead of turning it into a generic 400."""
 
     def __init__(self, limit: int) -> None:
-        super().__init__(413, f"The request is larger than the {limit / MB:g} MB limit. "
+        super().__init__(413, f"The request is larger than the {size_text(limit)} limit. "
                               "Send a smaller file, or fewer files at once.")
         self.limit = limit
 
@@ -104,9 +109,14 @@ _NOT_AN_OBJECT = {"model_attributes_type", "dict_type", "model_type"}
 _PYDANTIC_CODES = {"extra_forbidden": "unknown_field", "missing": "missing_field"}
 
 
-def from_validation_error(exc: RequestValidationError) -> ApiError:
-    """A 422 naming every bad field; invalid JSON is a 400 of its own."""
+def from_validation_error(exc: RequestValidationError, content_type: str = "") -> ApiError:
+    """A 422 naming every bad field; invalid JSON is a 400 of its own, and a body sent as
+    something other than JSON (``content_type``, without parameters) a 415."""
     errors = list(exc.errors())
+    sent_as_json = content_type in ("", "application/json") or content_type.endswith("+json")
+    if not sent_as_json and any(tuple(e.get("loc", ()))[:1] == ("body",) for e in errors):
+        return ApiError(415, "unsupported_media_type", f"The request body was sent as {content_type}; "
+                        "send it as JSON (Content-Type: application/json).")
     if any(e.get("type") == "json_invalid" for e in errors):
         return ApiError(400, "invalid_json", INVALID_JSON)
     if any(tuple(e.get("loc", ())) == ("body",) and e.get("type") == "missing" for e in errors):
@@ -124,8 +134,10 @@ def from_validation_error(exc: RequestValidationError) -> ApiError:
         elif code == "missing_field":
             message = f"{field}: required"
         else:
-            msg = str(e.get("msg")).removeprefix("Value error, ")
-            message = f"{field}: {msg}" if field else msg
+            # A validator's own words, without pydantic's "Value error, " in front.
+            ctx = e.get("ctx") or {}
+            msg = str(ctx["error"]) if e.get("type") == "value_error" and "error" in ctx else e.get("msg")
+            message = f"{field}: {msg}" if field else str(msg)
         details.append(ErrorDetail(code=code, message=message, field=field))
     if not details:
         return ApiError(422, "invalid_value", "The request is not valid.")

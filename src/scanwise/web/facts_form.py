@@ -17,52 +17,12 @@ from pydantic import BaseModel, ValidationError
 from scanwise.domain.kb import KnowledgeBase
 from scanwise.domain.profile import Evidence, Indication, PatientProfile
 
-# Labels people understand; a field without one gets its name in words.
-LABELS: dict[str, str] = {
-    "age": "Age (years)",
-    "sex": "Sex assigned at birth",
-    "gender": "Gender, if transgender",
-    "pregnant": "Pregnant",
-    "lactating": "Breastfeeding",
-    "hormone_use_years": "Years of hormone therapy",
-    "risk": "Lifetime breast-cancer risk",
-    "laterality": "Side",
-    "histology": "Type of cancer",
-    "tumor_size_mm": "Tumor size (mm)",
-    "grade": "Grade",
-    "er": "ER (estrogen receptor)",
-    "er_percent": "ER, % of cells staining",
-    "pr": "PR (progesterone receptor)",
-    "pr_percent": "PR, % of cells staining",
-    "her2": "HER2",
-    "her2_ihc": "HER2 IHC score",
-    "her2_ish": "HER2 ISH (FISH) result",
-    "her2_ish_ratio": "HER2/CEP17 ratio",
-    "ki67_percent": "Ki-67 (%)",
-    "t": "T category (tumor)",
-    "n": "N category (lymph nodes)",
-    "m": "M category (spread)",
-    "stage": "Stage (as stated)",
-    "nodal_status": "Armpit lymph nodes, on exam",
-    "nodes_positive": "Lymph nodes with cancer",
-    "nodes_examined": "Lymph nodes examined",
-    "asymptomatic": "No symptoms",
-    "cancer_history": "Had breast cancer before",
-    "other_cancer": "Another cancer (not breast)",
-    "surgery": "Surgery",
-    "reconstruction": "Breast reconstruction",
-    "implant": "Implant type",
-    "implant_years": "Years since implants",
-    "neoadjuvant": "Treatment before surgery (neoadjuvant)",
-    "months_since_treatment": "Months since treatment ended",
-    "symptoms": "Symptoms",
-    "denied_symptoms": "Symptoms you do not have",
-    "findings": "Findings on exams or imaging",
-    "labs": "Blood tests",
-    "family_history": "Family history",
-    "phase": "Where you are in care",
-    "purpose": "What the imaging is for",
-}
+
+def field_label(kb: KnowledgeBase, key: str) -> str:
+    """A fact's label on the pages, from the knowledge base's table of fields in words."""
+    return kb.words(key).label or key.replace("_", " ").capitalize()
+
+
 _VALUE_WORDS: dict[str, str] = {
     "dcis": "DCIS (ductal carcinoma in situ)", "ductal": "ductal (IDC)", "lobular": "lobular (ILC)",
     "new_diagnosis": "just diagnosed", "diagnostic_workup": "a symptom or finding is being checked",
@@ -160,10 +120,10 @@ def _literals(annotation: Any) -> list[str] | None:
 
 
 def _view(model: type[BaseModel], key: str, value: Any, prefix: str,
-          evidence: list[Evidence]) -> FieldView | None:
+          evidence: list[Evidence], kb: KnowledgeBase) -> FieldView | None:
     annotation = model.model_fields[key].annotation
     name = f"{prefix}.{key}"
-    label = LABELS.get(key, key.replace("_", " ").capitalize())
+    label = field_label(kb, key)
     shown = "" if value is None else str(value)
     literals = _literals(annotation)
     if literals is not None:
@@ -189,30 +149,27 @@ def build_form(profile: PatientProfile, indication: Indication | None, kb: Knowl
     fields: list[FieldView] = []
     for key in _SCALARS:
         view = _view(PatientProfile, key, getattr(profile, key), "profile",
-                     profile.evidence.get(key, []))
+                     profile.evidence.get(key, []), kb)
         if view is not None:
             view.error = errors.get(view.name)
             fields.append(view)
     ind = indication or Indication()
     for key in _INDICATION_FIELDS:
-        view = _view(Indication, key, getattr(ind, key), "indication", ind.evidence.get(key, []))
+        view = _view(Indication, key, getattr(ind, key), "indication", ind.evidence.get(key, []), kb)
         if view is not None:
             view.error = errors.get(view.name)
             fields.append(view)
 
-    def term_label(code: str) -> str:
-        term = kb.terms.get(code)
-        return term.label if term else code.replace("_", " ")
-
+    term_label = kb.label
     lists: list[ListView] = []
     for key in _LIST_FIELDS:
         values: list[str] = getattr(profile, key)
         items = [ListItem(f"keep:{key}", v, v if key == "family_history" else term_label(v),
                           profile.evidence.get(f"{key}:{v}", [])) for v in values]
-        lists.append(ListView(key, LABELS[key], items))
+        lists.append(ListView(key, field_label(kb, key), items))
     labs = [ListItem("keep:labs", f"{code}={state}", f"{term_label(code)}: {state}",
                      profile.evidence.get(f"labs:{code}", [])) for code, state in profile.labs.items()]
-    lists.append(ListView("labs", LABELS["labs"], labs))
+    lists.append(ListView("labs", field_label(kb, "labs"), labs))
     return FactsForm(fields=fields, lists=[v for v in lists if v.items],
                      profile_json=profile.model_dump_json(),
                      indication_json=ind.model_dump_json(),
@@ -272,8 +229,8 @@ def read_form(form: dict[str, Any], kb: KnowledgeBase) -> tuple[PatientProfile, 
         data["labs"] = {code: state for code, state in original.labs.items()
                         if f"{code}={state}" in kept.get("labs", set())}
     errors: dict[str, str] = {}
-    profile = _validated(PatientProfile, data, "profile", errors)
-    indication = _validated(Indication, ind_data, "indication", errors)
+    profile = _validated(PatientProfile, data, "profile", errors, kb)
+    indication = _validated(Indication, ind_data, "indication", errors, kb)
     if errors or profile is None or indication is None:
         raise FormProblem(errors, original, original_ind)
     evidence = {k: list(v) for k, v in original.evidence.items()}
@@ -294,13 +251,13 @@ def read_form(form: dict[str, Any], kb: KnowledgeBase) -> tuple[PatientProfile, 
 
 
 def _validated(model: type[BaseModel], data: dict[str, Any], prefix: str,
-               errors: dict[str, str]) -> Any:
+               errors: dict[str, str], kb: KnowledgeBase) -> Any:
     try:
         return model.model_validate(data)
     except ValidationError as exc:
         for e in exc.errors():
             key = str(e["loc"][0]) if e["loc"] else ""
-            label = LABELS.get(key, key.replace("_", " "))
+            label = field_label(kb, key)
             errors[f"{prefix}.{key}"] = f"{label}: {e['msg']}"
         return None
 

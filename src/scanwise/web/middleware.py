@@ -124,10 +124,11 @@ _NO_STORE = [(b"cache-control", b"no-store")]
 
 
 class RequestContext:
-    def __init__(self, app: ASGIApp, max_body_bytes: int,
+    def __init__(self, app: ASGIApp, max_body_bytes: int, framing_bytes: int = 0,
                  hosts: frozenset[str] = frozenset({"localhost"})) -> None:
         self.app = app
-        self.max_body_bytes = max_body_bytes
+        self.max_body_bytes = max_body_bytes  # the limit people are told
+        self.framing_bytes = framing_bytes  # multipart framing allowed on top of it
         self.hosts = hosts
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -137,7 +138,7 @@ class RequestContext:
         rid = uuid.uuid4().hex[:12]
         scope.setdefault("state", {})["request_id"] = rid
         started = time.perf_counter()
-        limit = self.max_body_bytes
+        limit = self.max_body_bytes + self.framing_bytes
         received = 0
         status = 0
         sent_bytes = 0
@@ -147,12 +148,12 @@ class RequestContext:
         async def limited_receive() -> Message:
             nonlocal received
             if declared is not None and declared > limit:
-                raise BodyTooLarge(limit)
+                raise BodyTooLarge(self.max_body_bytes)
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > limit:
-                    raise BodyTooLarge(limit)
+                    raise BodyTooLarge(self.max_body_bytes)
             return message
 
         async def tracked_send(message: Message) -> None:

@@ -7,6 +7,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from scanwise.domain.answers import Answer
 from scanwise.domain.profile import Evidence, Indication, LabState, PatientProfile
 from scanwise.domain.staging import StageResult
 
@@ -193,3 +194,10 @@ class Health(BaseModel):
     database: Literal["ok", "unavailable"]
     #: Worker processes ready to read and assess (fewer while one is being replaced).
     workers: int = 0
+
+
+class AskResponse(Answer):
+    """The answer, and questions worth asking next (the same JSON as `scanwise ask --json`)."""
+
+    follow_ups: list[str] = Field(default=[], description="Questions worth asking next, each one "
+                                  "the answer engine reads as intended.")

@@ -6,7 +6,7 @@ import ipaddress
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
-from scanwise.web.errors import MB
+from scanwise.web.errors import MB, size_text
 
 LOOPBACK_NAMES = frozenset({"localhost", "127.0.0.1", "::1"})
 
@@ -53,4 +53,4 @@ class WebSettings(BaseModel):
 
     @property
     def upload_limit_text(self) -> str:
-        return f"{self.max_upload_bytes / MB:g} MB"
+        return size_text(self.max_upload_bytes)

@@ -11,7 +11,7 @@ from scanwise.domain.assess import Assessment
 from scanwise.domain.facts import Fact
 from scanwise.domain.kb import KnowledgeBase
 from scanwise.domain.profile import Evidence, PatientProfile
-from scanwise.web.facts_form import LABELS
+from scanwise.web.facts_form import field_label
 
 CATEGORY_CLASS = {"Usually Appropriate": "ua", "May Be Appropriate": "mba",
                   "May Be Appropriate (Disagreement)": "mba", "Usually Not Appropriate": "una"}
@@ -95,16 +95,13 @@ def _shown(value: Any) -> str:
 def profile_rows(profile: PatientProfile, kb: KnowledgeBase) -> list[FactRow]:
     """Every known fact with the words it came from, in the model's order."""
 
-    def term(code: str) -> str:
-        t = kb.terms.get(code)
-        return t.label if t else code.replace("_", " ")
-
+    term = kb.label
     rows: list[FactRow] = []
     for key in PatientProfile.model_fields:
         value = getattr(profile, key)
         if key == "evidence" or value in (None, [], {}):
             continue
-        label = LABELS.get(key, key.replace("_", " ").capitalize())
+        label = field_label(kb, key)
         if key == "labs":
             for code, state in value.items():
                 rows.append(FactRow(term(code), state, profile.evidence.get(f"labs:{code}", [])))

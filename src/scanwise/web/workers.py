@@ -72,9 +72,7 @@ def _worker_main(conn: Connection) -> None:
 
 def worker_state(core: Scanwise) -> dict[str, Any]:
     """What a worker holds: its process id and how many text pipelines it has built."""
-    from scanwise.nlp import clinical
-
-    return {"pid": os.getpid(), "kb_version": core.kb_version, "pipelines": len(clinical._pipelines)}
+    return {"pid": os.getpid(), "kb_version": core.kb_version, "pipelines": core.pipelines_built()}
 
 
 @dataclass
@@ -110,7 +108,7 @@ class Workers:
         self._io: anyio.CapacityLimiter | None = None
         # forkserver: each worker starts from a clean, single-threaded server process, never
         # from this one with its threads and sockets.
-        self._context = multiprocessing.get_context(
+        self._context: Any = multiprocessing.get_context(  # Forkserver- or SpawnContext
             "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn")
 
     # --- life cycle -------------------------------------------------------------------------

@@ -1,6 +1,9 @@
 """Patient answers: plain-language, sourced answers to questions about breast-cancer imaging.
 
-    answer(question, kb, facts, *, profile=None, indication=None, assessment=None) -> Answer
+    answer(question, kb, facts, *, read, profile=None, indication=None, assessment=None) -> Answer
+
+``read`` is the clinical reader of the facts a question states (``scanwise.nlp``): the
+domain reads no text itself, so the core passes it in.
 
 The question is read into an intent and slots (:mod:`.question`); the answer is composed
 from the fact base (:mod:`.compose`), every paragraph citing the facts it uses. A patient
@@ -18,6 +21,7 @@ from scanwise.domain.answers.question import (
     INTENTS,
     Intent,
     Question,
+    SlotReader,
     UnusableQuestion,
     find_tests,
     understand,
@@ -28,13 +32,13 @@ from scanwise.domain.kb import KnowledgeBase
 from scanwise.domain.profile import STAGE_SUBGROUPS, Indication, PatientProfile
 
 
-def answer(question: str, kb: KnowledgeBase, facts: dict[str, Fact], *,
+def answer(question: str, kb: KnowledgeBase, facts: dict[str, Fact], *, read: SlotReader,
            profile: PatientProfile | None = None, indication: Indication | None = None,
            assessment: Assessment | None = None) -> Answer:
     """Answer a patient's question; see the module docstring. Raises UnusableQuestion."""
     context_phase = (assessment.indication.phase if assessment is not None
                      else indication.phase if indication is not None else None)
-    q = understand(question, kb, context_phase=context_phase)
+    q = understand(question, kb, read=read, context_phase=context_phase)
     personalized = assessment is not None or profile is not None
     if q.intent == "out_of_scope":
         return compose(q, kb, facts, personalized=personalized)
@@ -107,5 +111,5 @@ def _stated_stage(q: Question) -> str | None:
 
 
 __all__ = ["DISCLAIMER", "INTENTS", "RETRIEVAL_LABEL", "Answer", "GuidelineRef", "Intent", "Question",
-           "Section", "SourceRef", "UnusableQuestion", "answer", "find_tests", "merge_indication",
-           "understand"]
+           "Section", "SlotReader", "SourceRef", "UnusableQuestion", "answer", "find_tests",
+           "merge_indication", "understand"]

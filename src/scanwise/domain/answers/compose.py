@@ -16,7 +16,6 @@ from scanwise.domain.answers.blocks import Block as _Block
 from scanwise.domain.answers.blocks import Para as _Para
 from scanwise.domain.answers.blocks import finish
 from scanwise.domain.answers.context import (
-    _MISSING_WORDS,
     _SUBTYPE_WORDS,
     Context,
     _stage_words,
@@ -133,8 +132,7 @@ class _Composer:
         return _Para(f"{lead}{text}" if lead else text, [f.id for f in facts])
 
     def label(self, code: str) -> str:
-        term = self.kb.terms.get(code)
-        return term.label if term else code.replace("_", " ")
+        return self.kb.label(code)
 
     def per_test(self, heading: str, kinds: Iterable[str], limit: int) -> _Block | None:
         block = _Block(heading)
@@ -154,7 +152,7 @@ class _Composer:
         return _plain(proc)
 
     def ref(self, match: Match) -> GuidelineRef:
-        return _ref(match, self.kb)
+        return _ref(match)
 
     def theme_facts(self, subjects: Iterable[str], kinds: Iterable[str] = ("guideline",), *,
                     mentioning: Iterable[str] = (), limit: int = 4) -> list[Fact]:
@@ -188,7 +186,7 @@ class _Composer:
                             f"Ask your care team: {decision.question}")
         for branch in decision.branches:
             match = match_for(self.kb, branch.topic_id, branch.variant)
-            block.refs.append(_ref(match, self.kb))
+            block.refs.append(_ref(match))
             block.bullets.append(self._branch_line(branch.if_, match))
         self.biology(block, 2)
         p = self.para(self._symptom_facts())  # whichever branch applies, symptoms change the advice
@@ -290,17 +288,21 @@ class _Composer:
             return self.ids("staging.symptoms_change_things")
         return []
 
+    def _wanted(self, field: str) -> str:
+        """What to tell us, in a patient's words (``knowledge/fields.yaml``)."""
+        return self.kb.words(field).patient or field.replace("_", " ")
+
     def _unknown_facts(self) -> list[str]:
         ctx = self.ctx
         wanted = []
         if not ctx.stages:
-            wanted.append(_MISSING_WORDS["stage"])
+            wanted.append(self._wanted("stage"))
         if ctx.fact_subtype is None and not ctx.lobular:
-            wanted.append(_MISSING_WORDS["subtype"])
+            wanted.append(self._wanted("subtype"))
         if ctx.phase is None:
-            wanted.append(_MISSING_WORDS["phase"])
+            wanted.append(self._wanted("phase"))
         if ctx.symptomatic is None:
-            wanted.append(_MISSING_WORDS["asymptomatic"])
+            wanted.append(self._wanted("asymptomatic"))
         return wanted
 
     def assessed_situation(self, a: Assessment) -> _Block:
@@ -314,7 +316,7 @@ class _Composer:
                 block.paras.append(p)
         else:
             best = a.matches[0]
-            block.refs.append(_ref(best, self.kb))
+            block.refs.append(_ref(best))
             intro = (f"From what you told us ({', '.join(said)}), " if said else "From what you told us, ")
             intro += (f"your situation fits ACR topic {best.topic_id} ({best.topic}), scenario "
                       f"{best.variant}. ")
@@ -326,7 +328,7 @@ class _Composer:
                 block.paras.append(p)
             if a.ambiguity and len(a.matches) > 1:
                 other = a.matches[1]
-                block.refs.append(_ref(other, self.kb))
+                block.refs.append(_ref(other))
                 p = self.para(self.ids("staging.depends_on_situation"),
                               f"Another ACR scenario fits almost as well (topic {other.topic_id}, scenario "
                               f"{other.variant}). ")
@@ -348,7 +350,7 @@ class _Composer:
                 block.paras.append(p)
         asks = []
         for m in a.missing:
-            plain = _MISSING_WORDS.get(m.field)
+            plain = self.kb.words(m.field).patient
             asks.append(f"Tell us {plain} to tailor this answer." if plain else m.question)
         block.bullets += [_Para(t, []) for t in dict.fromkeys(asks)]
         return block
@@ -450,7 +452,7 @@ def _join(names: list[str]) -> str:
     return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
 
 
-def _ref(match: Match, kb: KnowledgeBase) -> GuidelineRef:
+def _ref(match: Match) -> GuidelineRef:
     return GuidelineRef(topic_id=match.topic_id, topic=match.topic, variant=match.variant, label=match.label,
                         year=match.year, ratings_in_data=match.ratings_verified,
                         url=match.source_urls[0] if match.source_urls else None)
@@ -767,7 +769,7 @@ def _scope_block(q: Question, why: str | None = None) -> _Block:
 
 # --- the answer ----------------------------------------------------------------------------------
 
-def _title(q: Question, kb: KnowledgeBase) -> str:
+def _title(q: Question) -> str:
     labels = [t.label for t in q.tests]
     for_whom = ""
     sub = q.subtype or ("er_pos_her2_neg" if q.er == "positive" else None)
@@ -800,7 +802,7 @@ def compose(question: Question, kb: KnowledgeBase, facts: dict[str, Fact], *,
             assessment: Assessment | None = None, personalized: bool = False) -> Answer:
     ctx = context_from(question, assessment)
     c = _Composer(question, kb, facts, ctx, assessment, personalized)
-    title = _title(question, kb)
+    title = _title(question)
     topics = check_outlines(facts, kb)
     topic = next((t for t in topics.topics if t.id == question.topic), None)
     short, short_cites = "", list[str]()

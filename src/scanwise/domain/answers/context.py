@@ -18,18 +18,6 @@ _SUBTYPE_WORDS: dict[str, str] = {
     "her2_pos": "HER2-positive", "triple_negative": "triple-negative",
     "er_pos_her2_neg": "ER-positive, HER2-negative", "er_neg_pr_pos_her2_neg": "ER-negative, PR-positive",
 }
-_MISSING_WORDS: dict[str, str] = {
-    "stage": "your stage (for example stage I or stage IIB)",
-    "subtype": "your ER and HER2 results",
-    "phase": "where you are in care: just diagnosed, in treatment, or after treatment",
-    "purpose": "what the scan is for: the breast, the armpit, or the rest of the body",
-    "invasive": "whether the cancer is invasive or DCIS only",
-    "histology": "the type of cancer, such as ductal or lobular",
-    "surgery": "which surgery you had: lumpectomy or mastectomy",
-    "asymptomatic": "whether you have any symptoms",
-    "symptoms": "which symptoms you have",
-    "nodal_status": "whether the armpit lymph nodes feel normal",
-}
 
 
 # --- the reader's situation -------------------------------------------------------------------

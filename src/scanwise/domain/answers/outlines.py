@@ -20,8 +20,9 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from scanwise.domain.assess import match_for
 from scanwise.domain.facts import Fact
-from scanwise.domain.kb import DATA_DIR, KnowledgeBase, KnowledgeBaseError, load_yaml, validate_entry
+from scanwise.domain.kb import KnowledgeBase, KnowledgeBaseError
 from scanwise.domain.profile import Phase
+from scanwise.knowledge.loader import DATA_DIR, load_yaml, validate_entry
 
 TOPICS_FILE = DATA_DIR / "answers" / "topics.yaml"
 
@@ -93,7 +94,7 @@ def load_topics(path: Path = TOPICS_FILE) -> Topics:
     data = load_yaml(path)
     if not isinstance(data, dict):
         raise KnowledgeBaseError(f"{path.name}: expected a mapping with can_answer and topics")
-    topics = validate_entry(Topics, data, path, "topics")
+    topics: Topics = validate_entry(Topics, data, path, "topics")
     ids = [t.id for t in topics.topics]
     if len(set(ids)) != len(ids):
         raise KnowledgeBaseError(f"{path.name}: duplicate topic id")

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import difflib
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
@@ -18,7 +19,7 @@ from pydantic import BaseModel, ConfigDict
 
 from scanwise.domain.answers.outlines import find_topic
 from scanwise.domain.kb import KnowledgeBase
-from scanwise.domain.profile import STAGE_SUBGROUPS, Phase, Receptor, StageGroup, Subtype
+from scanwise.domain.profile import STAGE_SUBGROUPS, PatientProfile, Phase, Receptor, StageGroup, Subtype
 
 Intent = Literal[
     "compare",  # how do tests A and B differ
@@ -364,8 +365,6 @@ _NEED = _rx(r"\b(do i (really |still |actually )?need|should i (have|get|ask|pus
 _WHICH = _rx(r"\b(which|what) (scans?|tests?|imaging|kinds? of (scans?|imaging|tests?)|types? of (scans?|"
              r"imaging|tests?))\b|\b(scans?|tests?|imaging) (will|would|should|do|does) (i|my|they)\b|"
              r"\bwhat (comes|happens) next\b")
-_EXPLAIN = _rx(r"\b(what is|what's|what are|whats|how does|how do|how is|tell me about|explain|what does|"
-               r"what do|meaning of)\b")
 
 # --- scope ---------------------------------------------------------------------------------
 
@@ -390,7 +389,14 @@ _NON_IMAGING_TOPIC = _rx(r"\b(chemo\w*|side effects?|hair|diet|eat|food|suppleme
                          r"exercise|sex|fertility|work|job)\b")
 
 
-def understand(text: str, kb: KnowledgeBase, *, context_phase: Phase | None = None) -> Question:
+#: Reads the facts a question states about the patient (stage, receptors, pregnancy,
+#: symptoms, with negation and whose fact it is). The domain keeps no text reader: the one
+#: clinical reader (``scanwise.nlp.scenario.read_profile``) is passed in by the core.
+SlotReader = Callable[[str, KnowledgeBase], PatientProfile]
+
+
+def understand(text: str, kb: KnowledgeBase, *, read: SlotReader,
+               context_phase: Phase | None = None) -> Question:
     """Read a question into its intent and slots. Raises UnusableQuestion for unusable text."""
     if not isinstance(text, str) or not text.strip():
         raise UnusableQuestion("the question is empty: ask about an imaging test for breast cancer")
@@ -403,7 +409,7 @@ def understand(text: str, kb: KnowledgeBase, *, context_phase: Phase | None = No
     tests = find_tests(clean, kb)
     assumptions = [f'read "{t.words}" as {t.label}' for t in tests if t.fuzzy]
     q: dict[str, object] = {"text": clean, "tests": tests}
-    _read_facts(clean, q, kb)
+    _read_facts(read(clean, kb), q)
     _read_stage(clean, q, assumptions)
     q["lobular"] = bool(_LOBULAR.search(clean))
     q["inflammatory"] = bool(_INFLAMMATORY.search(clean))
@@ -456,13 +462,10 @@ def _read_stage(text: str, q: dict[str, object], assumptions: list[str]) -> None
         q["stage_words"] = m.group(0)
 
 
-def _read_facts(text: str, q: dict[str, object], kb: KnowledgeBase) -> None:
-    """Stage, receptors, pregnancy and symptoms from the one clinical reader (scanwise.nlp),
-    whose ConText rules decide what is denied and whose fact it is: the domain keeps no text
-    reader of its own. Range words the reader has no single stage for ("early stage") stay above."""
-    from scanwise.nlp.scenario import read_scenario  # the reader is an adapter; loaded on use
-
-    profile, _ = read_scenario(text, kb)
+def _read_facts(profile: PatientProfile, q: dict[str, object]) -> None:
+    """Stage, receptors, pregnancy and symptoms as the one clinical reader read them, whose
+    ConText rules decide what is denied and whose fact it is. Range words the reader has no
+    single stage for ("early stage") stay above."""
     if profile.stage is not None and not q.get("stages"):
         q["stages"] = list(STAGE_SUBGROUPS.get(profile.stage, (profile.stage,)))
         q["stage_words"] = profile.cite("stage")

@@ -16,15 +16,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from scanwise.domain.answers.models import Section, SourceGroup, SourceRef
 from scanwise.domain.facts import Fact
-from scanwise.domain.kb import (
-    DATA_DIR,
-    KnowledgeBase,
-    KnowledgeBaseError,
-    Source,
-    load_yaml,
-    top_level_list,
-    validate_entry,
-)
+from scanwise.domain.kb import KnowledgeBase, KnowledgeBaseError, Source
+from scanwise.knowledge.loader import DATA_DIR, load_yaml, top_level_list, validate_entry
 
 HOSTS_FILE = DATA_DIR / "answers" / "source-hosts.yaml"
 

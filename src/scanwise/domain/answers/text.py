@@ -8,7 +8,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from scanwise.domain.facts import FACTS_DIR, Fact
-from scanwise.domain.kb import KnowledgeBaseError, load_yaml, top_level_list
+from scanwise.domain.kb import KnowledgeBaseError
+from scanwise.knowledge.loader import load_yaml, top_level_list
 
 #: Kept beside the fact files (a subfolder, so the fact loader does not read it as facts).
 GLOSSARY_FILE = FACTS_DIR / "words" / "glossary.yaml"

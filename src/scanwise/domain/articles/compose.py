@@ -33,13 +33,9 @@ _TEXT = SandboxedEnvironment(undefined=StrictUndefined, autoescape=False, trim_b
 
 def labeler(kb: KnowledgeBase) -> Callable[[str], str]:
     """Vocabulary code -> words; a lab code in a condition means the result is abnormal."""
-    terms = kb.terms
-
     def label(code: str) -> str:
-        term = terms.get(code)
-        if term is None:
-            return code.replace("_", " ")
-        return f"abnormal {term.label}" if term.kind == "lab" else term.label
+        term = kb.terms.get(code)
+        return f"abnormal {term.label}" if term is not None and term.kind == "lab" else kb.label(code)
 
     return label
 
@@ -169,7 +165,7 @@ def _notice(topic: Topic, m: Match) -> str | None:
     return " ".join(parts) or None
 
 
-def _title(topic: Topic, variant: Variant, who: list[str]) -> str:
+def _title(topic: Topic, variant: Variant) -> str:
     own = describe(variant.applies_when)
     summary = "; ".join(own[:3]) if own else ("definition not in the bundled data"
                                               if variant.label is None else "")
@@ -222,7 +218,7 @@ def compose_article(kb: KnowledgeBase, topic_id: int, variant: int, *,
         year=m.year,
         label=v.label,
         label_complete=v.label_complete,
-        title=_title(topic, v, describe(cond, labels)),
+        title=_title(topic, v),
         path=article_path(topic.topic_id, v.number),
         # Situations about the data itself (ratings missing) are not clinical situations.
         situations=[s.title for s in lib.situations_for(topic, v) if s.when != Conditions()],

@@ -18,7 +18,6 @@ source and fact ids, situation ids, topic and variant numbers.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -27,16 +26,8 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from scanwise.domain.conditions import Conditions, Range
 from scanwise.domain.facts import FACTS_DIR, Fact, load_facts
-from scanwise.domain.kb import (
-    DATA_DIR,
-    Confidence,
-    KnowledgeBase,
-    KnowledgeBaseError,
-    Topic,
-    Variant,
-    load_yaml,
-    validate_entry,
-)
+from scanwise.domain.kb import Confidence, KnowledgeBase, KnowledgeBaseError, Topic, Variant
+from scanwise.knowledge.loader import DATA_DIR, load_yaml, validate_entry
 
 ARTICLES_DIR = DATA_DIR / "articles"
 
@@ -258,14 +249,6 @@ def load_library(kb: KnowledgeBase, articles_dir: Path = ARTICLES_DIR,
             _check_cites(path, frag, kb, facts)
             fragments.append(frag)
     return Library(situations=situations, fragments=fragments, facts=facts)
-
-
-def cited_ids(fragments: Iterable[Fragment]) -> list[str]:
-    """Every citation of these fragments, in first-seen order."""
-    out: list[str] = []
-    for frag in fragments:
-        out.extend(c for c in frag.cites if c not in out)
-    return out
 
 
 _cache: dict[str, Library] = {}

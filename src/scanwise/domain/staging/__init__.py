@@ -30,6 +30,7 @@ from scanwise.domain.staging.parsing import (
     parse_oncotype,
     parse_receptor,
     parse_t,
+    t_from_size,
 )
 from scanwise.domain.staging.tables import TableError, tables_version
 
@@ -49,5 +50,6 @@ __all__ = [
     "stage",
     "stage_record",
     "stage_records",
+    "t_from_size",
     "tables_version",
 ]

@@ -36,7 +36,6 @@ from pydantic import BaseModel
 
 from scanwise.domain.staging.errors import StagingError
 from scanwise.domain.staging.parsing import (
-    Her2,
     ParsedCategory,
     Receptor,
     parse_grade,
@@ -80,7 +79,7 @@ class StageResult(BaseModel):
     grade: int | None = None
     er: Receptor | None = None
     pr: Receptor | None = None
-    her2: Her2 | None = None
+    her2: Receptor | None = None
     oncotype: int | None = None
     oncotype_applied: bool = False
     basis: Basis = "both"

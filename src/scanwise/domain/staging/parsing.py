@@ -18,12 +18,24 @@ from pydantic import BaseModel, ConfigDict
 from scanwise.domain.staging.errors import StagingError
 
 Axis = Literal["T", "N", "M"]
-Receptor = Literal["positive", "negative"]
-Her2 = Literal["positive", "negative", "equivocal"]
+#: A receptor status, the one type for ER, PR and HER2 everywhere (the patient profile too).
+#: Only HER2 is ever "equivocal" (IHC 2+ before ISH decides); ER and PR read as positive or
+#: negative.
+Receptor = Literal["positive", "negative", "equivocal"]
 
 #: Prefixes AJCC uses: c clinical, p pathological, y after neoadjuvant therapy,
 #: r recurrence. A lone "y" or "r" says when, not how, the category was assigned.
 PREFIXES: tuple[str, ...] = ("", "c", "p", "y", "yc", "yp", "r", "rc", "rp")
+#: The same prefixes as one regular-expression alternation, longest first: the one prefix
+#: grammar every reader of T, N and M categories uses (case is the caller's flag).
+PREFIX_PATTERN = "|".join(sorted((p for p in PREFIXES if p), key=lambda p: (-len(p), p)))
+_PREFIX_AT_START = re.compile(rf"^(?:{PREFIX_PATTERN})(?=[tnm])", re.IGNORECASE)
+
+
+def without_prefix(category: str) -> str:
+    """A T, N or M category without its c/p/y/r prefix: "ypN1a" -> "N1a"."""
+    return _PREFIX_AT_START.sub("", category)
+
 
 _T_CORES: dict[str, str] = {
     "x": "TX", "0": "T0", "is": "Tis",
@@ -44,6 +56,21 @@ _N_CORES: dict[str, str] = {
 # AJCC 8th edition has no MX; reports still print it, so it is read as "unknown".
 _M_CORES: dict[str, str] = {"x": "MX", "0": "M0", "0i+": "M0(i+)", "1": "M1"}
 _CORES: dict[str, dict[str, str]] = {"T": _T_CORES, "N": _N_CORES, "M": _M_CORES}
+
+# Clinical T category from the largest invasive size (AJCC 8th: T1mi ≤1 mm, T1a ≤5, T1b ≤10,
+# T1c ≤20, T2 ≤50, T3 >50). Size alone cannot show chest-wall or skin involvement (T4).
+_T_BY_SIZE: tuple[tuple[float, str], ...] = (
+    (1.0, "T1mi"), (5.0, "T1a"), (10.0, "T1b"), (20.0, "T1c"), (50.0, "T2"),
+)
+
+
+def t_from_size(size_mm: float) -> str:
+    """The T category (without prefix) the largest invasive size alone gives."""
+    for limit, category in _T_BY_SIZE:
+        if size_mm <= limit:
+            return category
+    return "T3"
+
 
 #: Canonical categories per axis, in AJCC order (used by tests and error messages).
 T_CATEGORIES: tuple[str, ...] = tuple(dict.fromkeys(_T_CORES.values()))
@@ -66,7 +93,7 @@ _GROUPS: dict[str, str | None] = {
     "MX": None, "M0": "M0", "M0(i+)": "M0", "M1": "M1",
 }
 
-_SHAPE = re.compile(r"^(?P<prefix>yc|yp|rc|rp|c|p|y|r)?(?P<axis>[tnm])(?P<body>.*)$")
+_SHAPE = re.compile(rf"^(?P<prefix>{PREFIX_PATTERN})?(?P<axis>[tnm])(?P<body>.*)$")
 _PAREN = re.compile(r"\(([^()]*)\)")
 _EXPECTED: dict[str, str] = {
     "T": "TX, T0, Tis, T1mi, T1, T1a-T1c, T2, T3, T4 or T4a-T4d",
@@ -245,7 +272,7 @@ def _require_marker(value: object, field: str) -> str:
     return value
 
 
-def _marker_text(value: str, field: str) -> str:
+def _marker_text(value: str) -> str:
     # Reports use typographic minus and dash signs; treat them as "-".
     return re.sub(r"\s+", "", value).lower().replace("\u2212", "-").replace("\u2013", "-")
 
@@ -259,7 +286,7 @@ def parse_receptor(value: str | None, field: str) -> Receptor | None:
 
 @lru_cache(maxsize=1024)
 def _receptor_text(value: str, field: str) -> Receptor | None:
-    text = _marker_text(value, field)
+    text = _marker_text(value)
     if text in _POSITIVE:
         return "positive"
     if text in _NEGATIVE:
@@ -269,7 +296,7 @@ def _receptor_text(value: str, field: str) -> Receptor | None:
     raise StagingError(field, value, "is not a receptor status (use positive, negative, + or -)")
 
 
-def parse_her2(value: str | None, field: str = "her2") -> Her2 | None:
+def parse_her2(value: str | None, field: str = "her2") -> Receptor | None:
     """Read HER2 status, including IHC scores (0/1+ negative, 2+ equivocal, 3+ positive)."""
     if value is None:
         return None
@@ -277,8 +304,8 @@ def parse_her2(value: str | None, field: str = "her2") -> Her2 | None:
 
 
 @lru_cache(maxsize=1024)
-def _her2_text(value: str, field: str) -> Her2 | None:
-    text = _marker_text(value, field)
+def _her2_text(value: str, field: str) -> Receptor | None:
+    text = _marker_text(value)
     if text in _HER2_POSITIVE:
         return "positive"
     if text in _HER2_NEGATIVE:

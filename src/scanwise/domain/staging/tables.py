@@ -21,8 +21,9 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+#: An AJCC 8th edition stage group: the one type for stages everywhere (the profile too).
 StageGroup = Literal["0", "IA", "IB", "IIA", "IIB", "IIIA", "IIIB", "IIIC", "IV"]
-STAGE_GROUPS: tuple[str, ...] = ("0", "IA", "IB", "IIA", "IIB", "IIIA", "IIIB", "IIIC", "IV")
+STAGE_GROUPS: tuple[StageGroup, ...] = ("0", "IA", "IB", "IIA", "IIB", "IIIA", "IIIB", "IIIC", "IV")
 
 T_GROUPS: tuple[str, ...] = ("T0", "Tis", "T1", "T2", "T3", "T4")
 N_GROUPS: tuple[str, ...] = ("N0", "N1mi", "N1", "N2", "N3")
@@ -37,7 +38,6 @@ PROGNOSTIC_TN: frozenset[tuple[str, str]] = frozenset(
     (t, n) for t in ("T0", "T1", "T2", "T3", "T4") for n in N_GROUPS if (t, n) != ("T0", "N0")
 )
 
-TableName = Literal["anatomic", "clinical_prognostic", "pathological_prognostic"]
 TABLE_FILES: dict[str, str] = {
     "anatomic": "anatomic.yaml",
     "clinical_prognostic": "clinical_prognostic.yaml",

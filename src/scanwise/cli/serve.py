@@ -4,19 +4,22 @@
                    [--allowed-host NAME ...] [--admin-token-file PATH]
 
 Embedded SQLite by default (``$SCANWISE_DB``, else a file in the user data directory); a
-``postgresql://`` URL uses PostgreSQL (the ``postgres`` extra).
+``postgresql://`` URL uses PostgreSQL (the ``postgres`` extra). The port is taken before
+anything is printed, so a port in use is said plainly (exit 2) instead of after the address.
 """
 
 from __future__ import annotations
 
+import errno
 import ipaddress
-import logging
 import os
+import socket
 from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
+
+from scanwise.cli.common import console, fail
 
 HELP = ("Start the web app and JSON API (patient and clinician pages, /docs) on this machine. "
         "Saved profiles and the audit trail go to an embedded SQLite file unless --db says otherwise.")
@@ -29,6 +32,27 @@ def _loopback(host: str) -> bool:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
+
+
+def listen(host: str, port: int) -> socket.socket:
+    """A socket bound to host:port (what uvicorn then serves on); a clear error if it cannot be."""
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(
+            host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)[0]
+    except socket.gaierror as exc:
+        raise fail(f"--host {host}: not an address of this machine ({exc.strerror})") from exc
+    sock = socket.socket(family, kind, proto)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind(address)
+    except OSError as exc:
+        sock.close()
+        if exc.errno == errno.EADDRINUSE:
+            raise fail(f"port {port} on {host} is already in use (another server is running there); "
+                       "stop it or choose another port with --port") from exc
+        raise fail(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from exc
+    sock.set_inheritable(True)
+    return sock
 
 
 def serve_command(
@@ -60,6 +84,8 @@ def serve_command(
         "--cds-cors-origin", help="A browser origin allowed to call the CDS Hooks endpoints "
                                   "(repeat for more).")] = None,
 ) -> None:
+    import logging
+
     import uvicorn
     from pydantic import SecretStr
 
@@ -68,7 +94,7 @@ def serve_command(
     from scanwise.storage import StoreError
     from scanwise.web import WebSettings, create_app
 
-    console = Console(stderr=True, highlight=False)
+    out = console(stderr=True)
     # Only our request lines (ids, sizes, times) at INFO: other libraries log at WARNING, so no
     # reader's debug output can carry record text into the log.
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s %(message)s")
@@ -77,34 +103,35 @@ def serve_command(
     cds = CdsSettings.from_env()
     cds.trust_file = cds_trust or cds.trust_file
     cds.allow_unsigned, cds.cors_origins = cds_allow_unsigned, list(cds_cors_origin or [])
+    sock = listen(host, port)
     if cds_allow_unsigned:
-        console.print("[bold red]WARNING: --cds-allow-unsigned: CDS Hooks calls are NOT authenticated. "
-                      "Local development only; never with real patients.[/]")
+        out.print("[bold red]WARNING: --cds-allow-unsigned: CDS Hooks calls are NOT authenticated. "
+                  "Local development only; never with real patients.[/]")
     token = admin_token_file.read_text(encoding="utf-8").strip() if admin_token_file else None
     if token is not None and len(token) < 16:
-        console.print("[bold red]error:[/] the admin token file must hold a token of at least 16 "
-                      "characters")
-        raise typer.Exit(2)
+        sock.close()
+        raise fail("the admin token file must hold a token of at least 16 characters")
     try:
         app = create_app(WebSettings(
             db=db, timeout_s=timeout, processes=workers or os.cpu_count() or 1,
             allowed_hosts=tuple(allowed_host or ()), bind_host=host,
             admin_token=SecretStr(token) if token else None), cds=cds)
-    except (StoreError, TrustError) as exc:
-        console.print(f"[bold red]error:[/] {exc}")
-        raise typer.Exit(3) from exc
-    store_url = app.state.services.store.url
+    except (StoreError, TrustError) as exc:  # a bad --db or trust list: the user's input
+        sock.close()
+        raise fail(str(exc)) from exc
     if not _loopback(host):
-        console.print(f"[yellow]warning:[/] listening on {host}, not only this machine. The app has no "
-                      "log-in: put it behind an authenticating proxy with TLS before others can reach "
-                      "it, and name it with --allowed-host.")
+        out.print(f"[yellow]warning:[/] listening on {host}, not only this machine. The app has no "
+                  "log-in: put it behind an authenticating proxy with TLS before others can reach "
+                  "it, and name it with --allowed-host.")
     url_host = f"[{host}]" if ":" in host else host
-    console.print(f"scanwise {app.version} · knowledge base {app.state.services.kb.version}")
-    console.print(f"database: {store_url} · {app.state.services.workers.processes} worker processes")
-    console.print(f"open http://{url_host}:{port}/  (API docs: /docs · stop: Ctrl+C)")
+    out.print(f"scanwise {app.version} · knowledge base {app.state.services.kb.version}")
+    out.print(f"database: {app.state.services.store.url} · "
+              f"{app.state.services.workers.processes} worker processes")
+    out.print(f"open http://{url_host}:{port}/  (API docs: /docs · stop: Ctrl+C)")
     # Our middleware logs each request by id, size and time; uvicorn's access log would add
     # query strings, so it stays off.
-    uvicorn.run(app, host=host, port=port, access_log=False, log_level="info")
+    server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, access_log=False, log_level="info"))
+    server.run(sockets=[sock])
 
 
 def register(app: typer.Typer) -> None:
