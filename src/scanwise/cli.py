@@ -14,7 +14,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from scanwise import cli_articles, cli_ask, cli_records, cli_serve, cli_stage
+from scanwise import cli_articles, cli_ask, cli_audit, cli_records, cli_serve, cli_stage
 from scanwise.domain.kb import KnowledgeBaseError, default_kb
 
 app = typer.Typer(
@@ -132,6 +132,7 @@ cli_ask.register(app)
 cli_articles.register(app)
 cli_records.register(app)
 cli_serve.register(app)
+cli_audit.register(app)
 
 
 def main() -> None:
