@@ -100,10 +100,8 @@ def run(
         out.print(f"resumed: {result.resumed_rows:,} rows were already rated and were not rated again")
     out.print(f"rows in {s['rows_in']:,} = rated {s['rated']:,} + quarantined {s['quarantined']:,}")
     rate = result.rows_in / result.seconds if result.seconds else 0
-    out.print(
-        f"{result.distinct_ratings:,} distinct rating inputs; {result.seconds:.1f} s ({rate:,.0f} rows/s); "
-        f"engine {engine}"
-    )
+    distinct = f"{result.distinct_ratings:,} distinct rating inputs; " if result.distinct_ratings else ""
+    out.print(f"{distinct}{result.seconds:.1f} s ({rate:,.0f} rows/s); engine {engine}")
     for m in s["measures"]:
         shown = (
             "–"
