@@ -1,6 +1,7 @@
 # Two commands on a fresh machine:
 #   make run    - the main job on embedded defaults
-#   make test   - the whole test suite (lint, types, tests)
+#   make test   - the whole test suite (lint, types, tests); installs the spark extra and makes
+#                 sure Chromium and a Java runtime are present
 VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
@@ -25,6 +26,7 @@ lint: $(STAMP)
 
 test: $(STAMP) lint
 	tools/ensure_chromium.sh
+	tools/ensure_java.sh
 	$(VENV)/bin/python -m pytest
 
 bench: $(STAMP)

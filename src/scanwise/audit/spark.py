@@ -64,7 +64,7 @@ def session(master: str | None) -> Any:
         .config("spark.ui.enabled", "false")
         .config("spark.ui.showConsoleProgress", "false")
         .config("spark.sql.session.timeZone", "UTC")
-        .config("spark.sql.shuffle.partitions", "8")
+        .config("spark.sql.shuffle.partitions", "4" if master is None else "200")
         .config("spark.sql.execution.arrow.maxRecordsPerBatch", "10000")
     )
     spark = builder.getOrCreate()
@@ -122,13 +122,12 @@ def run_spark(inp: Inputs, out: Path, *, master: str | None = None) -> Result:
         .drop("_n")
     )
     joined = numbered.join(dups, F.trim(numbered["order_id"]) == dups["_id"], "left").drop("_id")
-    rated = joined.repartition(max(2, spark.sparkContext.defaultParallelism), "row").mapInArrow(
-        _rate_partition, from_arrow_schema(PART_SCHEMA)
-    )
+    rated = joined.mapInArrow(_rate_partition, from_arrow_schema(PART_SCHEMA))
     rated.write.mode("overwrite").parquet(str(parts))
     rows_in = numbered.count()
     numbered.unpersist()
-    spark.read.parquet(str(parts)).where("quarantine_reason IS NULL").createOrReplaceTempView("rated")
+    done = spark.read.parquet(str(parts)).where("quarantine_reason IS NULL").cache()
+    done.createOrReplaceTempView("rated")
 
     def aggregate(measures: list[Measure]) -> RunSql:
         def run_sql(sql: str) -> list[dict[str, Any]]:
