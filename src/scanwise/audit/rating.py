@@ -209,6 +209,12 @@ class Rater:
         self._cache_size = cache_size
         self._readings: dict[tuple[Any, ...], tuple[PatientProfile, Indication]] = {}
         self._verdicts: dict[tuple[Any, ...], Rating] = {}
+        self._age_ranges = [
+            c.age
+            for t in self.kb.topics
+            for c in (t.applies_when, *t.conditions.values())
+            if c.age is not None
+        ]
         self._month = lru_cache(maxsize=100_000)(_parse_date)
         self._name_patterns = [
             (t, re.compile(rx))
@@ -303,8 +309,12 @@ class Rater:
                     f"no breast-cancer imaging criteria for {order.body_part} imaging in the knowledge base"
                 )
             return r
+        # The engine reads the age only through the knowledge base's age ranges, so ages on the
+        # same side of every range share one verdict.
+        age_band = None if profile.age is None else tuple(rg.contains(profile.age) for rg in self._age_ranges)
         key = (
-            profile.model_dump_json(exclude={"evidence"}),
+            profile.model_dump_json(exclude={"evidence", "age"}),
+            age_band,
             indication.model_dump_json(exclude={"text", "evidence", "assumptions"}),
             order.system == "name" if order else None,
             tuple(order.procedures) if order else (),
