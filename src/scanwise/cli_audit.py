@@ -76,6 +76,8 @@ def run(
         raise _fail(f"--engine: {engine!r} is not duckdb or spark")
     if spark_master and engine != "spark":
         raise _fail("--spark-master needs --engine spark")
+    if resume and engine == "spark":
+        raise _fail("--resume works with the DuckDB engine; Spark re-runs failed tasks itself")
     try:
         inputs = find_inputs(orders, columns)
         out_dir.mkdir(parents=True, exist_ok=True)

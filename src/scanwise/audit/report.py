@@ -28,7 +28,7 @@ def line_chart(
     months: list[dict[str, Any]], measures: list[Measure], *, width: int = 720, height: int = 260
 ) -> Markup:
     """Each measure's monthly rate as a line; months with no denominator leave a gap."""
-    pad_l, pad_r, pad_t, pad_b = 48, 16, 16, 48
+    pad_l, pad_r, pad_t, pad_b = 48, 36, 16, 48
     known = [m for m in months if m["month"] is not None]
     if not known:
         return Markup('<p class="empty">No order dates were given, so there is no chart over time.</p>')
