@@ -39,12 +39,14 @@ def one_run(orders: Path, out: Path, engine: str) -> dict[str, float]:
         "s = time.perf_counter() - t\n"
         "own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
         "kids = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss\n"
-        "print(json.dumps({'rows': r.rows_in, 'seconds': s, 'rss_kib': own, 'child_rss_kib': kids,\n"
-        "                  'distinct': r.distinct_ratings}))\n"
+        "res = {'rows': r.rows_in, 'seconds': s, 'rss_kib': own, 'child_rss_kib': kids,\n"
+        "       'distinct': r.distinct_ratings}\n"
+        "print('RESULT ' + json.dumps(res))\n"
     )
     done = subprocess.run([sys.executable, "-c", code, str(orders), str(out), engine],
                           capture_output=True, text=True, check=True)
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    line = next(x for x in reversed(done.stdout.splitlines()) if x.startswith("RESULT "))
+    return json.loads(line.removeprefix("RESULT "))
 
 
 def naive(orders: Path, n: int = 1000) -> float:
@@ -71,9 +73,15 @@ def naive(orders: Path, n: int = 1000) -> float:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true", help="100k orders on DuckDB only")
+    ap.add_argument("--sizes", help="comma-separated order counts (default 100000,1000000)")
+    ap.add_argument("--engines", help="comma-separated engines (default duckdb,spark)")
     args = ap.parse_args()
     sizes = [100_000] if args.quick else [100_000, 1_000_000]
     engines = ["duckdb"] if args.quick else ["duckdb", "spark"]
+    if args.sizes:
+        sizes = [int(x) for x in args.sizes.split(",")]
+    if args.engines:
+        engines = args.engines.split(",")
     from scanwise.audit import synth
 
     work = Path(tempfile.mkdtemp(prefix="bench-audit-"))
