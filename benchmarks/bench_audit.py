@@ -45,8 +45,8 @@ def one_run(orders: Path, out: Path, engine: str) -> dict[str, float]:
     )
     done = subprocess.run([sys.executable, "-c", code, str(orders), str(out), engine],
                           capture_output=True, text=True, check=True)
-    line = next(x for x in reversed(done.stdout.splitlines()) if x.startswith("RESULT "))
-    return json.loads(line.removeprefix("RESULT "))
+    line = next(x for x in reversed(done.stdout.splitlines()) if "RESULT " in x)
+    return json.loads(line.split("RESULT ", 1)[1])
 
 
 def naive(orders: Path, n: int = 1000) -> float:

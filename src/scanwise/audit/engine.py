@@ -196,6 +196,7 @@ def _connect(work: Path, memory_limit: str) -> duckdb.DuckDBPyConnection:
     con.execute(f"SET memory_limit = '{memory_limit}'")
     con.execute(f"SET temp_directory = '{work / 'tmp'}'")
     con.execute("SET preserve_insertion_order = true")
+    con.execute("SET enable_progress_bar = false")  # it writes to stdout; the CLI has its own
     return con
 
 
@@ -267,6 +268,7 @@ def finish(
     measures = default_measures()
     con = duckdb.connect()
     con.execute(f"SET memory_limit = '512MB'; SET temp_directory = '{parts.parent / 'tmp'}'")
+    con.execute("SET enable_progress_bar = false")
     glob = str(parts / "*.parquet")
     rated_cols = ", ".join(f.name for f in RATED_SCHEMA)
     reader = con.sql(
