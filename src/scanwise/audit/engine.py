@@ -148,7 +148,7 @@ def run_duckdb(
     resume: bool = False,
     batch_rows: int = BATCH_ROWS,
     progress: Progress | None = None,
-    memory_limit: str = "512MB",
+    memory_limit: str = "256MB",
 ) -> Result:
     started = time.perf_counter()
     core = Scanwise.default()
@@ -267,7 +267,7 @@ def finish(
     core = Scanwise.default()
     measures = default_measures()
     con = duckdb.connect()
-    con.execute(f"SET memory_limit = '512MB'; SET temp_directory = '{parts.parent / 'tmp'}'")
+    con.execute(f"SET memory_limit = '256MB'; SET temp_directory = '{parts.parent / 'tmp'}'")
     con.execute("SET enable_progress_bar = false")
     glob = str(parts / "*.parquet")
     rated_cols = ", ".join(f.name for f in RATED_SCHEMA)
