@@ -1,6 +1,7 @@
 # Two commands on a fresh machine:
 #   make run    - the main job on embedded defaults
-#   make test   - the whole test suite (lint, types, tests)
+#   make test   - the whole test suite (lint, types, tests); installs the spark extra and makes
+#                 sure Chromium and a Java runtime are present
 VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
@@ -10,7 +11,7 @@ STAMP := $(VENV)/.installed
 $(STAMP): pyproject.toml
 	python3 -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[dev]'
+	$(PY) -m pip install --quiet -e '.[dev,spark]'
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -26,6 +27,7 @@ lint: $(STAMP)
 
 test: $(STAMP) lint
 	tools/ensure_chromium.sh
+	tools/ensure_java.sh
 	$(VENV)/bin/python -m pytest
 
 bench: $(STAMP)

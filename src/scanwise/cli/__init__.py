@@ -33,6 +33,7 @@ COMMANDS: tuple[str, ...] = (
     # Commands of other packages plug in the same way: a module with register(app).
     "scanwise.cli_review",
     "scanwise.cli_cds",
+    "scanwise.cli_audit",
 )
 
 app = group("scanwise", "Evidence-based imaging guidance for breast cancer, from published guidelines.")
