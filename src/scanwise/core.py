@@ -181,6 +181,16 @@ class Scanwise:
         from scanwise.domain.answers import UnusableQuestion, answer, merge_indication, understand
         from scanwise.nlp.scenario import read_profile
 
+        if profile is None and indication is None:
+            # The question's own facts ("a lump in my breast", "stage 2") tailor the answer when
+            # they describe a breast situation: the same reader as every other input.
+            try:
+                said, asked = self.read_text(question, field)
+            except UnusableInput:  # the question's own check below says what is wrong with it
+                said, asked = None, None
+            if said is not None and asked is not None and asked.in_scope and (
+                    asked.phase is not None or said.symptoms):
+                profile, indication = said, asked
         try:
             if include_retired and profile is not None:
                 asked = merge_indication(indication, understand(question, self.kb, read=read_profile),

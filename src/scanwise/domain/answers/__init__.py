@@ -40,10 +40,13 @@ def answer(question: str, kb: KnowledgeBase, facts: dict[str, Fact], *, read: Sl
                      else indication.phase if indication is not None else None)
     q = understand(question, kb, read=read, context_phase=context_phase)
     personalized = assessment is not None or profile is not None
+    if _about_another_cancer(q, profile, indication):  # "do I need a PET?" with a prostate context
+        assert indication is not None
+        q = q.model_copy(update={"intent": "out_of_scope", "scope_note": indication.scope_note})
     if q.intent == "out_of_scope":
         return compose(q, kb, facts, personalized=personalized)
     if assessment is None and profile is not None:
-        merged = merge_indication(indication, q, kb)
+        merged = merge_indication(indication, q, kb, profile)
         assessment = assess(profile, merged, kb)
         if profile.stage is None and len(q.stages) > 1:
             assessment = with_decision(assessment, stage_decision(profile, merged, list(q.stages), kb))
@@ -55,11 +58,30 @@ def answer(question: str, kb: KnowledgeBase, facts: dict[str, Fact], *, read: Sl
     return result
 
 
-def merge_indication(indication: Indication | None, q: Question, kb: KnowledgeBase) -> Indication:
-    """The context's indication, completed by what the question says (phase, studies, purpose)."""
+_BREAST_STUDIES = frozenset({"mammography", "tomosynthesis", "contrast_mammography", "breast_us",
+                             "breast_mri"})
+
+
+def _about_another_cancer(q: Question, profile: PatientProfile | None,
+                          indication: Indication | None) -> bool:
+    """The context is about another organ's cancer and the question names nothing of the breast."""
+    return (profile is not None and indication is not None and not indication.in_scope
+            and profile.other_cancer is not None and "breast" not in q.text.lower()
+            and not _BREAST_STUDIES & set(q.codes))
+
+
+def merge_indication(indication: Indication | None, q: Question, kb: KnowledgeBase,
+                     profile: PatientProfile | None = None) -> Indication:
+    """The context's indication, completed by what the question says (phase, studies, purpose).
+
+    A context that names no breast question on its own ("stage 2, no symptoms") is in scope
+    when the question is about breast-cancer imaging; one about another cancer stays out."""
     base = indication or Indication(text=q.text)
     asked = list(dict.fromkeys(base.asked_procedures + q.codes))
     purpose = base.purpose or _purpose(q, kb)
+    if (not base.in_scope and q.intent != "out_of_scope"
+            and (profile is None or profile.other_cancer is None)):
+        base = base.model_copy(update={"in_scope": True, "scope_note": None})
     return base.model_copy(update={
         "phase": base.phase or q.phase,
         "purpose": purpose,

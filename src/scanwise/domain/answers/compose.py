@@ -181,9 +181,10 @@ class _Composer:
 
     def decision_block(self, decision: Decision) -> _Block:
         """One branch per value of the deciding fact; the answer never picks one."""
-        block = _Block(f"It depends on {decision.depends_on}", kind="decision",
-                       note=f"The advice differs for each case below, so scanwise does not pick one. "
-                            f"Ask your care team: {decision.question}")
+        block = _Block(f"It depends on {patient_depends_on(decision, self.kb)}", kind="decision",
+                       note="The advice differs for each case below, so scanwise does not pick one. "
+                            "The one that fits you depends on this; if you do not know, your care "
+                            "team does.")
         for branch in decision.branches:
             match = match_for(self.kb, branch.topic_id, branch.variant)
             block.refs.append(_ref(match))
@@ -204,11 +205,11 @@ class _Composer:
                 by_category.setdefault(p.category.lower(), []).append(name)
             said = "; ".join(f"{_join(names)} {'are' if len(set(names)) > 1 else 'is'} rated {cat}"
                              for cat, names in by_category.items())
-            return _Para(f"If your {_is(when)}: {said} {where}.", ["acr.categories"])
+            return _Para(f"{_is(when)}: {said} {where}.", ["acr.categories"])
         if match.ratings_verified and match.procedures:
             best = [_plain(p) for p in match.procedures if p.category == "Usually Appropriate"][:3]
             said = (f"usually appropriate: {_join(best)}" if best else "no test is rated usually appropriate")
-            return _Para(f"If your {_is(when)}: {said} {where}.", ["acr.categories"])
+            return _Para(f"{_is(when)}: {said} {where}.", ["acr.categories"])
         others = "; ".join(f"{s.publisher} ({s.year or 'undated'}): {s.text}" for s in match.statements[:2])
         cites: list[str] = []
         first_stage = _FIRST_STAGE.search(when)  # "clinical stage IIB–IIIC": the branch's first sub-stage
@@ -224,7 +225,7 @@ class _Composer:
                 cites = [fitting[0].id]
                 self.used.add(fitting[0].id)
         tail = f" What other guidelines say: {others}" if others else ""
-        return _Para(f"If your {_is(when)}: the ACR's ratings for this scenario are "
+        return _Para(f"{_is(when)}: the ACR's ratings for this scenario are "
                      f"not in scanwise's data {where}.{tail}", cites)
 
     def general_situation(self) -> _Block:
@@ -415,8 +416,20 @@ _FIRST_STAGE = re.compile(r"\bstage\s+(0|IV|I{1,3}[ABC]?)\b")
 
 
 def _is(when: str) -> str:
-    """'stage IIA' -> 'stage is IIA', for 'If your stage is IIA: ...'."""
-    return when.replace("stage", "stage is", 1)
+    """How a branch opens for a patient: 'If your stage is IIA' for a stage, else 'If it is
+    about male patients' style wording is avoided: 'For male patients'."""
+    if re.match(r"(clinical )?stage\b", when):
+        return "If your " + when.replace("stage", "stage is", 1)
+    return "For " + when
+
+
+def patient_depends_on(decision: Decision, kb: KnowledgeBase) -> str:
+    """What the branch turns on, in a patient's words (knowledge/fields.yaml) where the table
+    has them: "your stage", not the engine's "clinical stage"."""
+    for f in kb.fields:
+        if decision.depends_on in (f.clinical, f.question) and f.patient:
+            return f.patient
+    return decision.depends_on
 
 
 def _subtype_priority(facts: list[Fact], tests: list[str]) -> list[Fact]:
@@ -872,7 +885,8 @@ def _short_from(sections: list[Section], c: _Composer) -> tuple[str, list[str]]:
     decision = c.assessment.decision if c.assessment is not None else None
     for s in sections:
         if s.kind == "decision" and decision is not None:
-            return shorten([f"It depends on {decision.depends_on}."] + s.bullets, max_words=80), []
+            return shorten([f"It depends on {patient_depends_on(decision, c.kb)}."] + s.bullets,
+                           max_words=80), []
     for s in sections:
         if s.kind == "scope" and s.paragraphs:
             return shorten(s.paragraphs[:1]), []
