@@ -409,11 +409,16 @@ def understand(text: str, kb: KnowledgeBase, *, read: SlotReader,
     tests = find_tests(clean, kb)
     assumptions = [f'read "{t.words}" as {t.label}' for t in tests if t.fuzzy]
     q: dict[str, object] = {"text": clean, "tests": tests}
-    _read_facts(read(clean, kb), q)
+    said = read(clean, kb)
+    _read_facts(said, q)
     _read_stage(clean, q, assumptions)
     q["lobular"] = bool(_LOBULAR.search(clean))
     q["inflammatory"] = bool(_INFLAMMATORY.search(clean))
     phase = next((p for p, cue in _PHASE_CUES if cue.search(clean)), None)
+    if phase in _CANCER_PHASES and said.family_history and not _own_cancer(said):
+        # "my mom was diagnosed with breast cancer": the cancer words are a relative's (the
+        # reader's ConText scope says whose), so they say nothing of this person's phase of care.
+        phase = None
     stages = q.get("stages") or []
     if phase is None and stages and "IV" not in stages:  # type: ignore[operator]
         phase = "new_diagnosis"
@@ -460,6 +465,14 @@ def _read_stage(text: str, q: dict[str, object], assumptions: list[str]) -> None
     elif m := _DCIS.search(text):
         q["stages"] = ["0"]
         q["stage_words"] = m.group(0)
+
+
+_CANCER_PHASES = frozenset({"new_diagnosis", "neoadjuvant", "surveillance", "suspected_recurrence"})
+
+
+def _own_cancer(p: PatientProfile) -> bool:
+    """Whether the reader found anything of the person's own breast cancer."""
+    return bool(p.cancer_history or p.stage or p.histology or p.tumor_size_mm or p.er or p.her2)
 
 
 def _read_facts(profile: PatientProfile, q: dict[str, object]) -> None:
