@@ -183,10 +183,12 @@ class Scanwise:
 
         if profile is None and indication is None:
             # The question's own facts ("a lump in my breast", "stage 2") tailor the answer when
-            # they describe a breast situation: the same reader as every other input.
+            # they describe a breast situation and no patient topic answers it as asked: the
+            # same reader as every other input.
             try:
-                said, asked = self.read_text(question, field)
-            except UnusableInput:  # the question's own check below says what is wrong with it
+                topical = understand(question, self.kb, read=read_profile).topic is not None
+                said, asked = (None, None) if topical else self.read_text(question, field)
+            except (UnusableInput, UnusableQuestion):  # answer() below says what is wrong
                 said, asked = None, None
             if said is not None and asked is not None and asked.in_scope and (
                     asked.phase is not None or said.symptoms):
