@@ -182,16 +182,15 @@ class Scanwise:
         from scanwise.nlp.scenario import read_profile
 
         if profile is None and indication is None:
-            # The question's own facts ("a lump in my breast", "stage 2") tailor the answer when
-            # they describe a breast situation and no patient topic answers it as asked: the
-            # same reader as every other input.
+            # The question's own symptoms ("a lump in my breast") tailor the answer when no
+            # patient topic answers it as asked: the same reader as every other input.
             try:
                 topical = understand(question, self.kb, read=read_profile).topic is not None
                 said, asked = (None, None) if topical else self.read_text(question, field)
             except (UnusableInput, UnusableQuestion):  # answer() below says what is wrong
                 said, asked = None, None
-            if said is not None and asked is not None and asked.in_scope and (
-                    asked.phase is not None or said.symptoms):
+            # A stage in the question is assessed by the answer itself; symptoms are read here.
+            if said is not None and asked is not None and asked.in_scope and said.symptoms:
                 profile, indication = said, asked
         try:
             if include_retired and profile is not None:
