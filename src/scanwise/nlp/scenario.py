@@ -50,6 +50,7 @@ _PHASE_CUES: list[tuple[str, re.Pattern[str]]] = [
                                  r"concern(?:ing)? for [a-z ]{0,25}?recurrence|possible (?:local |distant )?recurrence|"
                                  r"recurrent (?:idc|ilc|carcinoma|disease|cancer|tumou?r)|confirmed recurren\w*|"
                                  r"maybe the cancer (?:is )?(?:back|coming back)|cancer (?:is |has )?(?:come )?back|"
+                                 r"(?:cancer|tumou?r|it) (?:came|has come|is coming) back|"
                                  r"rule out (?:local |distant )?recurrence|r/o (?:local |distant )?recurrence|"
                                  r"biopsy[- ](?:proven|confirmed) (?:local |regional )?recurrence|"
                                  r"rising tumou?r markers|(?:ca ?15-3|ca ?27[.-]29|cea|tumou?r markers?)\s+(?:are\s+|is\s+)?rising|"
@@ -68,12 +69,13 @@ _PHASE_CUES: list[tuple[str, re.Pattern[str]]] = [
     ("screening", _SCREENING_CUE),
 ]
 _PURPOSE_CUES: list[tuple[str, re.Pattern[str]]] = [
-    ("distant", rx(r"\b(distant|metastatic work-?up|metastas[ie]s|mets|systemic(?: staging| imaging)?|"
+    ("distant", rx(r"\b(distant|metastatic work-?up|(?<!axillary )(?<!nodal )(?<!node )metastas[ie]s|mets|systemic(?: staging| imaging)?|"
                     r"whole[- ]body|full[- ]body|spread (?:to|elsewhere|beyond)|has it spread|spread\b|"
-                    r"body scan|distant disease|distant recurrence|staging scans?|restaging)\b")),
+                    r"body scan|distant disease|distant recurrence|staging scans?|restaging(?! of the axilla))\b")),
     ("axilla", rx(r"\b((?:image|imaging|evaluate|evaluation|assess|assessment|staging|ultrasound|us) "
                    r"(?:of )?the axilla|the axilla be|axillary (?:staging|evaluation|imaging|ultrasound|us)|"
-                   r"nodal staging|imaging of the axilla|axilla imaged|armpit (?:imaging|ultrasound))\b")),
+                   r"nodal staging|imaging of the axilla|axilla imaged|armpit (?:imaging|ultrasound)|re-?staging of the axilla|"
+                   r"(?:check|image|scan|look at|examine) (?:the )?(?:lymph )?nodes (?:under|in) (?:my|her|his|the) (?:arm|armpit)s?)\b")),
     ("locoregional", rx(r"\b(locoregional|loco-regional|local extent|extent of disease|extent in the breast|"
                          r"in the breast|multifocal|multicentric|contralateral|surgical planning|"
                          r"pre-?operative (?:mri|imaging|evaluation)|local recurrence|local disease|"
