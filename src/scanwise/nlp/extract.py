@@ -67,6 +67,12 @@ _AGE = [
     rx(r"(?:^|[.;]\s+)(?P<sex>[FM])\s+(?P<age>\d{2})\b(?=\s*[,.;])"),
     rx(r"\b(?:i'?m|i am|just turned|turned)\s+(?:a\s+)?(?P<age>\d{1,3})\b"),
 ]
+# Asked on someone's behalf ("what scan does he need?"): the person asked about is the patient,
+# and "my husband is 68" is the patient's age.
+ASKED_FOR_SOMEONE = rx(r"\b(?:does|should|can|will|would|do) (?:he|she) (?:need|get|have|be)\b|"
+                        r"\bfor (?:him|her)\?")
+_PROXY_AGE = rx(r"\bmy (?:husband|wife|partner|son|daughter|dad|father|mom|mum|mother|brother|sister|"
+                r"boyfriend|girlfriend) (?:is|who is|,)\s+(?:now\s+)?(?P<age>\d{1,3})\b")
 _TENS = {"twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70,
          "eighty": 80, "ninety": 90}
 _UNITS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
@@ -276,6 +282,8 @@ def read_demographics(r: Reading) -> None:
             if "sex" in m.groupdict() and m.group("sex"):
                 r.set("sex", "female" if m.group("sex").upper() == "F" else "male", m.start(), m.end())
             break
+    if "age" not in r.facts and ASKED_FOR_SOMEONE.search(r.text) and (m := _PROXY_AGE.search(r.text)):
+        r.set("age", int(m.group("age")), m.start(), m.end())  # "my husband is 68 ... does he need"
     if "age" not in r.facts and (m := _AGE_WORDS.search(r.text)):  # dictated: "sixty-three year old"
         tens, unit = m.group("tens") or m.group("tens2"), m.group("unit") or m.group("unit2")
         age = _TENS[tens.lower()] + _UNITS.get((unit or "").lower(), 0)

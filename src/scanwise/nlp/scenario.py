@@ -14,12 +14,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from dataclasses import replace
 from typing import Any
 
 from scanwise.domain.kb import KnowledgeBase
 from scanwise.domain.profile import Evidence, Indication, PatientProfile
 from scanwise.nlp.clinical import BREAST_CANCER, CUE, Mention, mentions
 from scanwise.nlp.extract import (
+    ASKED_FOR_SOMEONE,
     ASYMPTOMATIC,
     NEGATED_BEFORE,
     NEOADJ,
@@ -286,7 +288,11 @@ def _scope(r: Reading, ind: dict[str, Any], found: list[Mention], asked: list[st
                              "recommendation here.")
         r.set("other_cancer", other[0].text, other[0].start, other[0].end)
         return
-    if not breast_context and not patient_breast_cancer:
+    if not breast_context and not patient_breast_cancer and not other and NEOADJ.search(text):
+        # Chemotherapy before surgery with no organ named: in a breast-imaging tool that is
+        # read as breast cancer, and said, rather than turned away.
+        r.assumptions.append("no organ is named: the treatment described is read as for breast cancer")
+    elif not breast_context and not patient_breast_cancer:
         ind["in_scope"] = False
         ind["scope_note"] = ("This text does not describe a breast imaging question. scanwise covers "
                              "imaging for breast cancer and breast symptoms: describe the patient, the "
@@ -368,7 +374,7 @@ def read_scenario(text: str, kb: KnowledgeBase,
     read_tumor(r)
     read_history(r)
     r.first("asymptomatic", ASYMPTOMATIC, True)
-    found = mentions(text, kb)
+    found = _asked_for(r, mentions(text, kb))
     _whose(r, found)
     heard = read_mentions(r, kb, found)
     nodal_status(r, heard["symptoms"], heard["denied_symptoms"])
@@ -465,6 +471,27 @@ def _whose(r: Reading, found: list[Mention]) -> None:
     past = next((mt for mt in others if mt.experiencer == "patient" and mt.assertion == "historical"), None)
     if mt := current or past:
         r.set("other_cancer", mt.text, mt.start, mt.end)
+
+
+_THIRD_PERSON = rx(r"\b(he|his|him|she|her)\b")
+
+
+def _asked_for(r: Reading, found: list[Mention]) -> list[Mention]:
+    """Asked on someone's behalf ("my husband ... his left nipple ... what scan does he need?"):
+    the person asked about is the patient, so a symptom or finding said of them in the third
+    person is the patient's. Cancers keep their scope: his mother's cancer is family history."""
+    q_start, q_end = _question_span(r.text)
+    if "?" not in r.text or not ASKED_FOR_SOMEONE.search(r.text, q_start, q_end):
+        return found
+    out = []
+    for mt in found:
+        if (mt.family or mt.other_person) and not mt.code.startswith(("cancer:", CUE)) and \
+                _THIRD_PERSON.search(r.text, mt.sentence_start, mt.sentence_end):
+            r.assumptions.append(f'"{mt.text}" is read as the patient\'s: the question is asked '
+                                 "on their behalf")
+            mt = replace(mt, family=False, other_person=False)
+        out.append(mt)
+    return out
 
 
 _JUST_BEFORE = rx(r"(?:[\s,]+|\s*-\s*)(?:[a-z-]+[\s,]+){0,2}?(?:and\s+|or\s+)?")
