@@ -12,6 +12,7 @@ came from. What is inferred rather than stated is listed in ``Indication.assumpt
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable
 from dataclasses import replace
@@ -34,7 +35,7 @@ from scanwise.nlp.extract import (
     rx,
 )
 from scanwise.nlp.normalize import CleanText
-from scanwise.nlp.rules import expand
+from scanwise.nlp.rules import expand, load_rules
 
 
 class UnusableText(ValueError):
@@ -375,6 +376,7 @@ def read_scenario(text: str, kb: KnowledgeBase,
     read_history(r)
     r.first("asymptomatic", ASYMPTOMATIC, True)
     found = _asked_for(r, mentions(text, kb))
+    _someone_elses_treatment(r)
     _whose(r, found)
     heard = read_mentions(r, kb, found)
     nodal_status(r, heard["symptoms"], heard["denied_symptoms"])
@@ -439,6 +441,36 @@ _TUMOR_FACTS = ("er", "pr", "her2", "her2_ihc", "her2_ish", "histology", "stage"
 def _span(r: Reading, key: str) -> tuple[int, int]:
     ev = r.evidence[key][0]
     return ev.start or 0, ev.end or 0
+
+
+#: Treatment facts read by pattern: in a clause about a relative or another person, theirs.
+_TREATMENT_FACTS = ("surgery", "reconstruction", "cancer_history", "months_since_treatment")
+
+
+@functools.lru_cache(maxsize=1)
+def _person_word() -> re.Pattern[str]:
+    ctx = load_rules().context
+    words = "|".join(re.escape(w) for w in sorted({*ctx.relatives, *ctx.other_persons}, key=len, reverse=True))
+    return re.compile(rf"\b(?:my|her|his|their|our|a)\s+(?:{words})(?:'s)?\b", re.IGNORECASE)
+
+
+def _someone_elses_treatment(r: Reading) -> None:
+    """'My sister had a lumpectomy years ago': an operation said of a relative or another
+    person in their own clause (no "I" between the person and the words) is not the patient's."""
+    for key in _TREATMENT_FACTS:
+        ev = r.evidence.get(key)
+        if key not in r.facts or not ev:
+            continue
+        start = ev[0].start or 0
+        clause = max(r.text.rfind(c, 0, start) for c in ".!?;\n") + 1
+        before = r.text[clause:start]
+        person = next(reversed(list(_person_word().finditer(before))), None)
+        if person is None or re.search(r"\b(?:i|i'm|i've|me)\b", before[person.end():], re.IGNORECASE):
+            continue
+        r.assumptions.append(f'"{r.text[start:ev[0].end or start]}" is about {person.group(0)}, '
+                             "not the patient")
+        del r.facts[key]
+        r.evidence.pop(key, None)
 
 
 def _whose(r: Reading, found: list[Mention]) -> None:
