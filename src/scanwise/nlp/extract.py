@@ -70,7 +70,7 @@ _AGE = [
 # Asked on someone's behalf ("what scan does he need?"): the person asked about is the patient,
 # and "my husband is 68" is the patient's age.
 ASKED_FOR_SOMEONE = rx(r"\b(?:does|should|can|will|would|do) (?:he|she) (?:need|get|have|be)\b|"
-                        r"\bfor (?:him|her)\?")
+                       r"\b(?:he|she) (?:needs?|should (?:get|have))\b|\bfor (?:him|her)\?")
 _PROXY_AGE = rx(r"\bmy (?:husband|wife|partner|son|daughter|dad|father|mom|mum|mother|brother|sister|"
                 r"boyfriend|girlfriend) (?:is|who is|,)\s+(?:now\s+)?(?P<age>\d{1,3})\b")
 _TENS = {"twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70,

@@ -456,7 +456,11 @@ def _person_word() -> re.Pattern[str]:
 
 def _someone_elses_treatment(r: Reading) -> None:
     """'My sister had a lumpectomy years ago': an operation said of a relative or another
-    person in their own clause (no "I" between the person and the words) is not the patient's."""
+    person in their own clause (no "I" between the person and the words) is not the patient's,
+    unless the question is asked on that person's behalf ("... which scan she needs?")."""
+    q_start, q_end = _question_span(r.text)
+    if "?" in r.text and ASKED_FOR_SOMEONE.search(r.text, q_start, q_end):
+        return
     for key in _TREATMENT_FACTS:
         ev = r.evidence.get(key)
         if key not in r.facts or not ev:
