@@ -541,6 +541,34 @@ def _safety(kb: KnowledgeBase, sit: Situation, cands: list[_Candidate],
     return [*alt_first, *cands], decision
 
 
+#: Findings that change nothing on their own: a negative or benign study.
+_QUIET_FINDINGS = {"birads_1", "birads_2"}
+
+
+def _unaccounted(kb: KnowledgeBase, sit: Situation, best: _Candidate) -> list[str]:
+    """What the patient has or asks that the chosen variant says nothing about. In a routine
+    reading (screening, surveillance): a symptom or finding its conditions do not name, a
+    pregnancy or breastfeeding it does not address. In any reading: a study asked about that
+    no ACR scenario rates, when it is all that is asked. Any of these means the variant may
+    not fit: say so, never pick silently."""
+    p, out = sit.profile, []
+    if sit.indication.phase in _ROUTINE_PHASES:
+        cond = best.topic.conditions[best.variant.number].model_dump(exclude_none=True)
+        named = {str(x) for v in cond.values() if isinstance(v, list) for x in v}
+        for code in list(named):
+            named.update(sit.narrower.get(code, []))
+        named.update(broad for broad, kinds in sit.narrower.items() if named & set(kinds))
+        out += [sit.labels(code) for code in [*p.symptoms, *p.findings]
+                if code not in named and code not in _QUIET_FINDINGS]
+        out += [words for flag, words in (("pregnant", "pregnancy"), ("lactating", "breastfeeding"))
+                if getattr(p, flag) and flag not in cond]
+    asked = [code for code in sit.indication.asked_procedures if code in kb.terms]
+    if asked and not any(kb.terms[code].procedure_names for code in asked):
+        # Only studies no ACR scenario here rates are asked about ("a DEXA bone density scan").
+        out += [f"{kb.terms[code].label} (no ACR scenario here rates it)" for code in asked]
+    return out
+
+
 def _missing(cands: list[_Candidate], competing: list[_Candidate]) -> list[Missing]:
     """Unknown facts of the best match and of its rivals, each with what it decides."""
     scope = competing or cands[:1]
@@ -669,8 +697,13 @@ def assess(profile: PatientProfile, indication: Indication, kb: KnowledgeBase, *
         ambiguity = (f"Depends on {decision.depends_on}: "
                      + "; ".join(f"if {b.if_}, topic {b.topic_id} variant {b.variant}"
                                  for b in decision.branches) + ". " + decision.question)
-    matches = [_match(c, kb, asked) for c in cands[:max(MAX_MATCHES, len(competing))]]
     uncovered = _uncovered(kb, sit)
+    if cands and decision is None and ambiguity is None and (
+            loose := _unaccounted(kb, sit, cands[0])):
+        best = cands[0]
+        ambiguity = (f"Topic {best.topic.topic_id} variant {best.variant.number} fits best, but it does "
+                     f"not account for: {'; '.join(loose)}. It may not be the right scenario.")
+    matches = [_match(c, kb, asked) for c in cands[:max(MAX_MATCHES, len(competing))]]
     flags = _red_flags(kb, sit)
     missing = _missing(cands, competing) if cands else _missing_without_match(indication)
     if profile.pregnant and matches and not any(
