@@ -456,33 +456,46 @@ def _branch_words(c: _Candidate, field: str, sit: Situation, stage: StageInfo) -
     return said
 
 
+#: Conditions that ask about the same fact in two ways ("had a mastectomy" / "had no mastectomy").
+_SAME_FACT = {"surgery_none": "surgery"}
+
+
+def _asks(c: _Candidate, fact: str) -> tuple[str, object] | None:
+    """The field and value a candidate asks of a fact it leaves unknown; None if it does not."""
+    for u in c.unknowns:
+        if _SAME_FACT.get(u.field, u.field) == fact and (value := _constraint(c, u.field)) is not None:
+            return u.field, value
+    return None
+
+
 def _decision(cands: list[_Candidate], sit: Situation, stage: StageInfo) -> Decision | None:
     """A branch, not a pick: the best candidates differ on a condition whose value is unknown.
 
     For each fact the best match leaves unknown, the rivals within DECISION_MARGIN that also
-    leave it unknown but ask a different value of it are its branches; the fact with most
-    branches decides. One branch per distinct value, best-scoring first.
+    leave it unknown but ask a different value of it are its branches (two conditions on one
+    fact, "surgery" and "surgery_none", are one fact); the fact with most branches decides.
+    One branch per distinct value, best-scoring first.
     """
     if len(cands) < 2:
         return None
     best = cands[0]
     window = [c for c in cands[1:] if best.score - c.score < DECISION_MARGIN]
     open_fields = [ch.field for ch in best.unknowns]
-    chosen: tuple[str, list[_Candidate]] | None = None
+    chosen: tuple[str, list[tuple[_Candidate, str]]] | None = None
     for field in sorted(open_fields, key=lambda f: f in _ASKED_LAST):
-        mine = _constraint(best, field)
-        if mine is None:
+        mine = _asks(best, _SAME_FACT.get(field, field))
+        if mine is None or mine[0] != field:
             continue
-        group, seen = [best], [mine]
+        group, seen = [(best, field)], [mine]
         # Of the rivals asking one value, the one that agrees with the best on the other open
         # facts is the branch: it differs only in this one.
         def agreement(c: _Candidate, field: str = field) -> int:
             return sum(_constraint(c, f) == _constraint(best, f) for f in open_fields if f != field)
         for c in sorted(window, key=agreement, reverse=True):
-            theirs = _constraint(c, field)
-            if theirs is None or theirs in seen or not any(u.field == field for u in c.unknowns):
+            theirs = _asks(c, _SAME_FACT.get(field, field))
+            if theirs is None or theirs in seen:
                 continue
-            group.append(c)
+            group.append((c, theirs[0]))
             seen.append(theirs)
         if len(group) > 1 and (chosen is None or (len(group) > len(chosen[1])
                                                   and field not in _ASKED_LAST)):
@@ -490,14 +503,15 @@ def _decision(cands: list[_Candidate], sit: Situation, stage: StageInfo) -> Deci
     if chosen is None:
         return None
     field, group = chosen
-    question = _QUESTIONS.get(field, f"What is the {field.replace('_', ' ')}?")
+    fact = _SAME_FACT.get(field, field)
+    question = _QUESTIONS.get(fact, f"What is the {fact.replace('_', ' ')}?")
     if field == "stage" and stage.by_nodes:
         question = _QUESTIONS["nodal_status"] + f" The stage is bounded by the tumor: {stage.basis}."
     return Decision(
-        depends_on=_FIELD_NAMES.get(field, field.replace("_", " ")),
+        depends_on=_FIELD_NAMES.get(fact, fact.replace("_", " ")),
         question=question,
-        branches=[Branch(**{"if": _branch_words(c, field, sit, stage)}, topic_id=c.topic.topic_id,
-                         variant=c.variant.number, label=c.variant.label) for c in group],
+        branches=[Branch(**{"if": _branch_words(c, f, sit, stage)}, topic_id=c.topic.topic_id,
+                         variant=c.variant.number, label=c.variant.label) for c, f in group],
     )
 
 

@@ -334,6 +334,11 @@ def _evaluate(cond: Conditions, sit: Situation, stop_at_failure: bool) -> list[C
         if p.surgery in cond.surgery_none:
             done = p.surgery.replace("_", " ")
             add("surgery_none", ("failed", f"had {done}{_quote(p, 'surgery')}"))
+        elif p.surgery is None and "surgery" in p.evidence:
+            # An operation of unstated kind ("had chest surgery"): it may be the one excluded.
+            add("surgery_none", ("unknown", f"kind of surgery not known (needs no "
+                                            f"{_or(cond.surgery_none, lambda v: v.replace('_', ' '))})"
+                                            f"{_quote(p, 'surgery')}"))
         else:
             shown = p.surgery.replace("_", " ") if p.surgery else "none mentioned"
             add("surgery_none", ("held", f"surgery: {shown}"), 0.0)

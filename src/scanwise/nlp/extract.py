@@ -189,7 +189,7 @@ PLANNED = rx(r"\b(planned|planning|plan|plans|scheduled|considering|candidate|aw
                r"undergo|undergoing|having|booked for|needs|need)\s*[(:]?\s*"  # "surgery planned (lumpectomy"
                r"(?:a\s+|an\s+|her\s+|his\s+|the\s+|my\s+|your\s+|their\s+)?(?:planned\s+)?$")
 _SOME_SURGERY = rx(r"\b(?:had|underwent|after|following|since|s/p|status post)\s+(?:my\s+|her\s+|his\s+)?"
-                   r"(?:breast\s+)?(?:surgery|operation)\b")
+                   r"(?:breast\s+|chest\s+)?(?:surgery|operation)\b")
 _NO_SURGERY = rx(r"\b(no (?:chest |breast )?surgery|no top surgery)\b")
 
 _RECON = [
@@ -599,7 +599,11 @@ def read_mentions(r: Reading, kb: KnowledgeBase, found: list[Mention]) -> dict[s
             r.cite(f"{'findings' if term.kind == 'finding' else 'symptoms'}:{mt.code}", mt.start, mt.end)
     if "suspicious_axillary_node" in findings:
         mt = next(m for m in found if m.code == "suspicious_axillary_node")
-        sentence = r.text[mt.sentence_start:mt.sentence_end]
+        # The sentence splitter can miss a full stop before a number ("thickening. 57 year old"):
+        # the study that showed the node is looked for between full stops.
+        start = max(mt.sentence_start, r.text.rfind(". ", 0, mt.start) + 1)
+        stop = r.text.find(". ", mt.end)
+        sentence = r.text[start:mt.sentence_end if stop < 0 else min(stop, mt.sentence_end)]
         if _OTHER_MODALITY.search(sentence) and not _MAMMO_US.search(sentence):
             findings[findings.index("suspicious_axillary_node")] = "suspicious_axillary_node_other_imaging"
             r.evidence["findings:suspicious_axillary_node_other_imaging"] = \
