@@ -90,6 +90,10 @@ _PURPOSE_CUES: list[tuple[str, re.Pattern[str]]] = [
 # Operations and treatments done for a cancer, even where the word "cancer" is missing.
 _TREATED_FOR_CANCER = rx(r"\b(xrt|radiation|radiotherapy|breast conserv\w+ therapy|bct|modified radical|"
                           r"letrozole|anastrozole|exemestane|tamoxifen|aromatase inhibitor|slnb|sentinel node)\b")
+_TREATMENT_PENDING = rx(r"\b(?:before|prior to|ahead of|awaiting|waiting for) (?:starting |my |her |the )?"
+                        r"(?:radiation|radiotherapy|xrt)\b|"
+                        r"\b(?:close|positive|involved) margins?\b|\bmargins? (?:are|is|were|was) "
+                        r"(?:close|positive|involved)\b|\bre-?excision\b")
 _ROUTINE = rx(r"\b(asymptomatic|no symptoms|no complaints|feels? well|doing well|peace of mind|"
                r"routine)\b")
 _STAGING_WORD = rx(r"\b(staging|stage it|staged)\b")
@@ -153,6 +157,10 @@ def _phase(r: Reading, ind: dict[str, Any], profile_facts: dict[str, Any], signs
                f"read as a suspected recurrence: {shown} after treatment for breast cancer")
     elif "neoadjuvant" in hits and neo != "planned":
         choose("neoadjuvant", hits["neoadjuvant"])
+    elif profile_facts.get("surgery") and (pending := _TREATMENT_PENDING.search(text)):
+        # After the operation, before radiotherapy or with margins to clear: not yet follow-up.
+        r.assumptions.append(f'treatment is not finished ("{pending.group(0)}"): not read as routine '
+                             "follow-up")
     elif "surveillance" in hits and (history or has_breast_cancer):
         choose("surveillance", hits["surveillance"])
     elif history and not tumor_described_now(text):
