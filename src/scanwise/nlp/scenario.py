@@ -158,9 +158,10 @@ def _phase(r: Reading, ind: dict[str, Any], profile_facts: dict[str, Any], signs
     elif "neoadjuvant" in hits and neo != "planned":
         choose("neoadjuvant", hits["neoadjuvant"])
     elif profile_facts.get("surgery") and (pending := _TREATMENT_PENDING.search(text)):
-        # After the operation, before radiotherapy or with margins to clear: not yet follow-up.
-        r.assumptions.append(f'treatment is not finished ("{pending.group(0)}"): not read as routine '
-                             "follow-up")
+        # After the operation, before radiotherapy or with margins to clear: not yet follow-up
+        # but a post-operative work-up.
+        choose("diagnostic_workup", None, f'treatment is not finished ("{pending.group(0)}"): read as '
+                                          "a post-operative work-up, not routine follow-up")
     elif "surveillance" in hits and (history or has_breast_cancer):
         choose("surveillance", hits["surveillance"])
     elif history and not tumor_described_now(text):
