@@ -305,6 +305,13 @@ def _evaluate(cond: Conditions, sit: Situation, stop_at_failure: bool) -> list[C
         if p.gender is None and not _CIS & set(cond.population):
             # A variant only for transgender patients: a gender identity is stated when it applies.
             add("population", ("failed", "no transgender history mentioned"))
+        elif p.population is None:
+            # Sex not stated: male sex and a transgender history are stated when they apply (as
+            # for a variant that needs a surgery), so the patient is read as a woman, and said.
+            if "female" in cond.population:
+                add("population", ("held", "sex not stated: read as female"), 0.0)
+            else:
+                add("population", ("failed", "no male sex mentioned"))
         else:
             add("population", _choice("patient", p.population, cond.population,
                                       _quote(p, "gender") or _quote(p, "sex")))

@@ -88,7 +88,7 @@ _TRANS_FEM = rx(r"\b(transgender wom[ae]n|trans wom[ae]n|transfeminine|trans-fem
 _TRANS_MASC = rx(r"\b(transgender m[ae]n|trans m[ae]n|transmasculine|trans-masculine|female[- ]to[- ]male"
                   r"|ftm|assigned female at birth|afab)\b")
 _FEMALE = rx(r"\b(woman|women|female|lady|girl|she|her|mother of|mom of|g\d+p\d+)\b")
-_MALE = rx(r"\b(man|men|male|gentleman|boy|he|his|him)\b")
+_MALE = rx(r"\b(man|men|male|gentleman|guy|boy|he|his|him)\b")
 
 _SIZE = rx(r"\b(?P<dims>\d+(?:\.\d+)?(?:\s*(?:x|×|by)\s*\d+(?:\.\d+)?)*)\s*"
             r"(?P<unit>cm|mm|centimet(?:er|re)s?|millimet(?:er|re)s?)\b")
