@@ -114,3 +114,30 @@ def test_sizes_in_words_are_numbers_with_the_original_span() -> None:
     assert "4.2 centimetres" in e.text
     start = e.text.index("4.2")
     assert e.span(start, start + 3) == (12, 26)
+
+
+@pytest.mark.parametrize(("text", "years"), [
+    ("Trans woman, 48, on estrogen x9 yrs. Screening?", 9.0),
+    ("Transfeminine, 50, on estradiol since age 41. Screening?", 9.0),
+])
+def test_hormone_years_as_people_write_them(text: str, years: float, kb: KnowledgeBase) -> None:
+    profile, _ = read_scenario(text, kb)
+    assert profile.hormone_use_years == years
+
+
+def test_hormones_since_a_year_are_counted_to_this_year_and_said(kb: KnowledgeBase) -> None:
+    import datetime
+
+    profile, indication = read_scenario("Trans woman, 61, on hormones since 2015. Screening?", kb)
+    assert profile.hormone_use_years == datetime.date.today().year - 2015
+    assert any("since 2015" in a for a in indication.assumptions)
+
+
+def test_nodes_not_felt_are_clinically_negative(kb: KnowledgeBase) -> None:
+    profile, _ = read_scenario("New 2 cm breast cancer; the surgeon could not feel any lymph nodes.", kb)
+    assert profile.nodal_status == "negative"
+
+
+def test_what_a_test_looks_for_is_not_a_finding(kb: KnowledgeBase) -> None:
+    a = run("46F with silicone implants for 8 years, no problems. MRI to screen for silent rupture?", kb)
+    assert a.unread == []

@@ -10,6 +10,7 @@ field (patterns are tried strongest first).
 
 from __future__ import annotations
 
+import datetime
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -152,7 +153,8 @@ _NODE_NEG = rx(r"\b(c?n0\b|node[- ]neg(?:ative)?\b|clinically node[- ]neg(?:ativ
                 r"(?:lymph )?nodes? (?:looked|look|looks|were|are|was|is) (?:fine|normal|benign|unremarkable)|"
                 r"no palpable (?:axillary )?"
                 r"(?:nodes|lymph nodes|adenopathy|lymphadenopathy)|no (?:axillary )?(?:adenopathy|lymphadenopathy)|"
-                r"negative axilla|axilla (?:is )?(?:clinically )?negative|clinically negative axilla)")
+                r"negative axilla|axilla (?:is )?(?:clinically )?negative|clinically negative axilla|"
+                r"(?:cannot|could not|did not|didn't) feel any (?:lymph )?(?:nodes|glands)|no (?:lymph )?nodes (?:were )?felt)")
 _NODE_POS = rx(r"\b(nodes?[^.;]{0,30}?\b(?:fixed|matted)\b|node[- ]positive|clinically node[- ]positive|positive (?:axillary )?(?:lymph )?nodes?|"
                 r"(?:axillary )?(?:lymph )?nodes? (?:is |are |was |were )?palpable|"
                 r"nodes?[^.;]{0,25}\b(?:fna|biopsy|bx|core)\s*(?:\+|positive|proven)|"
@@ -214,10 +216,14 @@ def number(word: str) -> float:
 _IMPLANT_YEARS = rx(rf"\bimplants?\b[^.;]{{0,40}}?\b(?P<n>{_N_})\s*(?:years?|yrs?)\b|"
                      rf"\b(?P<n2>{_N_})\s*(?:years?|yrs?)\s*(?:after|since)\s*(?:implant|augmentation)")
 
-_HORMONE_YEARS = rx(r"\b(?:hormones?|hormone therapy|o?estrogen|o?estradiol|feminizing|gender[- ]affirming|"
-                     r"testosterone)\b[^.;]{0,40}?\b(?P<n>\d+(?:\.\d+)?)\s*(?:years?|yrs?)\b|"
+_HORMONE_WORD = (r"(?:hormones?|hormone therapy|o?estrogen|o?estradiol|e2|feminizing|gender[- ]affirming|"
+                 r"testosterone|spironolactone)")
+_HORMONE_YEARS = rx(r"\b" + _HORMONE_WORD + r"\b[^.;]{0,40}?(?:\b|(?<=x))(?P<n>\d+(?:\.\d+)?)\s*(?:years?|yrs?)\b|"
                      r"\b(?P<n2>\d+(?:\.\d+)?)\s*(?:years?|yrs?)\s*(?:of|on)\s*(?:hormones?|hormone therapy|"
                      r"o?estrogen|feminizing|gender[- ]affirming)")
+# "on estradiol since age 40", "hormones since 2012": the years are counted from the age or year.
+_HORMONE_SINCE = rx(r"\b" + _HORMONE_WORD + r"\b[^.;]{0,30}?\bsince\s+(?:(?:the\s+)?age\s+(?P<age>\d{1,2})|"
+                    r"(?P<year>(?:19|20)\d\d))\b")
 _NO_HORMONES = rx(r"\b(no hormones?|no hormone (?:use|therapy)|not on hormones?|never (?:used|took) hormones?)\b")
 
 _RISK = [
@@ -484,6 +490,15 @@ def read_history(r: Reading) -> None:
         r.set("hormone_use_years", 0.0, m.start(), m.end())
     elif m := _HORMONE_YEARS.search(text):
         r.set("hormone_use_years", float(m.group("n") or m.group("n2")), m.start(), m.end())
+    elif (m := _HORMONE_SINCE.search(text)) and (m.group("year") or r.facts.get("age")):
+        if m.group("year"):
+            this_year = datetime.date.today().year
+            years = this_year - int(m.group("year"))
+            r.assumptions.append(f'"{m.group(0)}" read as {years} years of hormone use (counted to {this_year})')
+        else:
+            years = int(r.facts["age"]) - int(m.group("age"))
+        if years >= 0:
+            r.set("hormone_use_years", float(years), m.start(), m.end())
     for name, pattern in _RISK:
         hit = next((m for m in pattern.finditer(text)
                     if not NEGATED_BEFORE.search(text[max(0, m.start() - 30):m.start()])), None)

@@ -41,6 +41,7 @@ class Context(Strict):
     cancer_past: list[str]
     historical_stops: list[str]
     resolved: list[str]
+    hypothetical: list[str]
 
 
 class Organ(Strict):

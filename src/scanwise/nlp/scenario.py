@@ -78,7 +78,8 @@ _PURPOSE_CUES: list[tuple[str, re.Pattern[str]]] = [
     ("axilla", rx(r"\b((?:image|imaging|evaluate|evaluation|assess|assessment|staging|ultrasound|us) "
                    r"(?:of )?the axilla|the axilla be|axillary (?:staging|evaluation|imaging|ultrasound|us)|"
                    r"nodal staging|imaging of the axilla|axilla imaged|armpit (?:imaging|ultrasound)|re-?staging of the axilla|"
-                   r"(?:check|image|scan|look at|examine) (?:the )?(?:lymph )?nodes (?:under|in) (?:my|her|his|the) (?:arm|armpit)s?)\b")),
+                   r"(?:check|image|scan|look at|examine) (?:the )?(?:lymph )?nodes (?:under|in) (?:my|her|his|the) (?:arm|armpit)s?|"
+                   r"(?:check|image|scan|ultrasound|look at) (?:my|her|his|the) (?:armpit|axilla)s?)\b")),
     ("locoregional", rx(r"\b(locoregional|loco-regional|local extent|extent of disease|extent in the breast|"
                          r"in the breast|multifocal|multicentric|contralateral|surgical planning|"
                          r"pre-?operative (?:mri|imaging|evaluation)|local recurrence|local disease|"
