@@ -141,3 +141,15 @@ def test_nodes_not_felt_are_clinically_negative(kb: KnowledgeBase) -> None:
 def test_what_a_test_looks_for_is_not_a_finding(kb: KnowledgeBase) -> None:
     a = run("46F with silicone implants for 8 years, no problems. MRI to screen for silent rupture?", kb)
     assert a.unread == []
+
+
+def test_a_relatives_staged_cancer_is_not_the_writers(kb: KnowledgeBase) -> None:
+    profile, indication = read_scenario(
+        "My sister is having chemo for stage II breast cancer. I am 31 and I found a lump in my breast.", kb)
+    assert profile.stage is None and indication.phase == "diagnostic_workup"
+
+
+def test_a_carer_writing_about_the_patient_keeps_the_patients_cancer(kb: KnowledgeBase) -> None:
+    profile, _ = read_scenario("My mum is 70 and was just diagnosed with stage 2 breast cancer. Is an MRI "
+                               "normal before surgery?", kb)
+    assert profile.stage is not None

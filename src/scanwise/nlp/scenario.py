@@ -385,7 +385,7 @@ def read_scenario(text: str, kb: KnowledgeBase,
     read_tumor(r)
     read_history(r)
     r.first("asymptomatic", ASYMPTOMATIC, True)
-    found = _asked_for(r, mentions(text, kb))
+    found = _asked_for(r, _relatives_cancer(r, mentions(text, kb)))
     _someone_elses_treatment(r)
     _whose(r, found)
     heard = read_mentions(r, kb, found)
@@ -464,6 +464,38 @@ def _person_word() -> re.Pattern[str]:
     return re.compile(rf"\b(?:my|her|his|their|our|a)\s+(?:{words})(?:'s)?\b", re.IGNORECASE)
 
 
+_SPEAKER_IS_PATIENT = rx(r"\b(?:i'?m|i am) (?:a )?\d{1,3}\b|\bi (?:have|had|found|noticed|felt|feel)\b|"
+                         r"\bmy (?:left |right )?(?:breasts?|nipples?|armpits?|lump)\b")
+
+
+def _clause_person(text: str, start: int) -> re.Match[str] | None:
+    """The relative or other person a clause is about, when they are named before `start` in
+    its own clause with no "I" between them and it ("My mother is being treated for ...")."""
+    clause = max(text.rfind(c, 0, start) for c in ".!?;\n") + 1
+    before = text[clause:start]
+    person = next(reversed(list(_person_word().finditer(before))), None)
+    if person is None or re.search(r"\b(?:i|i'm|i've|me)\b", before[person.end():], re.IGNORECASE):
+        return None
+    return person
+
+
+def _relatives_cancer(r: Reading, found: list[Mention]) -> list[Mention]:
+    """A cancer named in a relative's own clause is theirs even where a word such as "stage"
+    ended the family scope ("My mother is being treated for stage III breast cancer"), when
+    the writer also speaks of their own body; a carer writing only about the relative ("my mom
+    is 66 and was just diagnosed ...") is writing about the patient."""
+    if not _SPEAKER_IS_PATIENT.search(r.text):
+        return found
+    out = []
+    for mt in found:
+        if mt.code.startswith("cancer:") and mt.experiencer == "patient" and \
+                (person := _clause_person(r.text, mt.start)) and \
+                person.group(0).split()[-1].lower().removesuffix("'s") in load_rules().context.relatives:
+            mt = replace(mt, family=True)
+        out.append(mt)
+    return out
+
+
 def _someone_elses_treatment(r: Reading) -> None:
     """'My sister had a lumpectomy years ago': an operation said of a relative or another
     person in their own clause (no "I" between the person and the words) is not the patient's,
@@ -476,10 +508,7 @@ def _someone_elses_treatment(r: Reading) -> None:
         if key not in r.facts or not ev:
             continue
         start = ev[0].start or 0
-        clause = max(r.text.rfind(c, 0, start) for c in ".!?;\n") + 1
-        before = r.text[clause:start]
-        person = next(reversed(list(_person_word().finditer(before))), None)
-        if person is None or re.search(r"\b(?:i|i'm|i've|me)\b", before[person.end():], re.IGNORECASE):
+        if (person := _clause_person(r.text, start)) is None:
             continue
         r.assumptions.append(f'"{r.text[start:ev[0].end or start]}" is about {person.group(0)}, '
                              "not the patient")
