@@ -153,3 +153,12 @@ def test_a_carer_writing_about_the_patient_keeps_the_patients_cancer(kb: Knowled
     profile, _ = read_scenario("My mum is 70 and was just diagnosed with stage 2 breast cancer. Is an MRI "
                                "normal before surgery?", kb)
     assert profile.stage is not None
+
+
+def test_record_text_expands_shorthand_and_quotes_the_words_as_written(kb: KnowledgeBase) -> None:
+    from scanwise.records.text import read_text_document
+
+    raw = "Clinic note 03/02/2025\n\n58F, palp  R breast mass x 3 wks; fam hx: sister breast cancer."
+    facts = read_text_document(raw, "note.txt", kb)
+    [(code, ev)] = [(c, e) for c, e in facts.lists["symptoms"] if c == "palpable_mass"]
+    assert ev.text.startswith("palp") and raw[ev.start:ev.end] == ev.text
