@@ -18,6 +18,7 @@ from typing import Any
 from scanwise.domain.kb import KnowledgeBase
 from scanwise.domain.profile import Evidence, her2_from_tests
 from scanwise.nlp.clinical import Mention
+from scanwise.nlp.rules import negated_before
 
 ROMAN = {"0": "0", "1": "I", "2": "II", "3": "III", "4": "IV",
           "i": "I", "ii": "II", "iii": "III", "iv": "IV"}
@@ -236,7 +237,7 @@ _RISK = [
                    r"negative family history|no risk factors)\b")),
 ]
 
-NEGATED_BEFORE = rx(r"\b(no|not|never|denies|without|negative for)\b[^.;,]{0,20}$")
+NEGATED_BEFORE = negated_before()  # the denial words are in reading.yaml (context.negated_before)
 NEOADJ = rx(r"\b(neoadjuvant|nac|nact|preoperative (?:chemo(?:therapy)?|systemic therapy)|"
               r"primary systemic therapy|pre-?op chemo|chemo(?:therapy)? before (?:my |her |his |the )?"
               r"(?:breast )?surgery)\b")

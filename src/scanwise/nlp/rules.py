@@ -42,6 +42,7 @@ class Context(Strict):
     historical_stops: list[str]
     resolved: list[str]
     hypothetical: list[str]
+    negated_before: list[str]
 
 
 class Organ(Strict):
@@ -119,6 +120,13 @@ def expand(text: str, data_dir: Path = DATA_DIR) -> CleanText:
     b.sub(pattern, lambda m: means[m.group(1).lower()])
     b.sub(_SIZE_IN_WORDS, _size_digits)
     return CleanText("".join(b.chars), tuple(b.origin + [len(text)]))
+
+
+@functools.lru_cache(maxsize=4)
+def negated_before(data_dir: Path = DATA_DIR) -> re.Pattern[str]:
+    """A denial word shortly before a fact read by pattern ("no implants", "never had radiation")."""
+    words = sorted(load_rules(data_dir).context.negated_before, key=len, reverse=True)
+    return re.compile(r"\b(" + "|".join(re.escape(w) for w in words) + r")\b[^.;,]{0,20}$", re.IGNORECASE)
 
 
 @functools.lru_cache(maxsize=4)
