@@ -162,3 +162,15 @@ def test_record_text_expands_shorthand_and_quotes_the_words_as_written(kb: Knowl
     facts = read_text_document(raw, "note.txt", kb)
     [(code, ev)] = [(c, e) for c, e in facts.lists["symptoms"] if c == "palpable_mass"]
     assert ev.text.startswith("palp") and raw[ev.start:ev.end] == ev.text
+
+
+def test_a_symptom_that_it_says_has_gone_is_resolved_across_but(kb: KnowledgeBase) -> None:
+    from scanwise.nlp.clinical import mentions
+
+    found = mentions("Had bone pain in spring, but that was a fall and it has since resolved. New lump now.",
+                     kb)
+    status = {m.code: m.status for m in found}
+    assert status["bone_pain"] == "denied" and status["palpable_mass"] == "present"
+    # only the last fact before the pronoun has gone
+    found = mentions("I have a lump and had some breast pain, but it has resolved.", kb)
+    assert {m.code: m.status for m in found}["palpable_mass"] == "present"
