@@ -407,34 +407,47 @@ def _branch_words(c: _Candidate, field: str, sit: Situation, stage: StageInfo) -
     return said
 
 
+#: Conditions that ask about the same fact in two ways ("had a mastectomy" / "had no mastectomy").
+_SAME_FACT = {"surgery_none": "surgery"}
+
+
+def _asks(c: _Candidate, fact: str) -> tuple[str, object] | None:
+    """The field and value a candidate asks of a fact it leaves unknown; None if it does not."""
+    for u in c.unknowns:
+        if _SAME_FACT.get(u.field, u.field) == fact and (value := _constraint(c, u.field)) is not None:
+            return u.field, value
+    return None
+
+
 def _decision(kb: KnowledgeBase, cands: list[_Candidate], sit: Situation,
               stage: StageInfo) -> Decision | None:
     """A branch, not a pick: the best candidates differ on a condition whose value is unknown.
 
     For each fact the best match leaves unknown, the rivals within DECISION_MARGIN that also
-    leave it unknown but ask a different value of it are its branches; the fact with most
-    branches decides. One branch per distinct value, best-scoring first.
+    leave it unknown but ask a different value of it are its branches (two conditions on one
+    fact, "surgery" and "surgery_none", are one fact); the fact with most branches decides.
+    One branch per distinct value, best-scoring first.
     """
     if len(cands) < 2:
         return None
     best = cands[0]
     window = [c for c in cands[1:] if best.score - c.score < DECISION_MARGIN]
     open_fields = [ch.field for ch in best.unknowns]
-    chosen: tuple[str, list[_Candidate]] | None = None
+    chosen: tuple[str, list[tuple[_Candidate, str]]] | None = None
     for field in sorted(open_fields, key=lambda f: f in _ASKED_LAST):
-        mine = _constraint(best, field)
-        if mine is None:
+        mine = _asks(best, _SAME_FACT.get(field, field))
+        if mine is None or mine[0] != field:
             continue
-        group, seen = [best], [mine]
+        group, seen = [(best, field)], [mine]
         # Of the rivals asking one value, the one that agrees with the best on the other open
         # facts is the branch: it differs only in this one.
         def agreement(c: _Candidate, field: str = field) -> int:
             return sum(_constraint(c, f) == _constraint(best, f) for f in open_fields if f != field)
         for c in sorted(window, key=agreement, reverse=True):
-            theirs = _constraint(c, field)
-            if theirs is None or theirs in seen or not any(u.field == field for u in c.unknowns):
+            theirs = _asks(c, _SAME_FACT.get(field, field))
+            if theirs is None or theirs in seen:
                 continue
-            group.append(c)
+            group.append((c, theirs[0]))
             seen.append(theirs)
         if len(group) > 1 and (chosen is None or (len(group) > len(chosen[1])
                                                   and field not in _ASKED_LAST)):
@@ -442,14 +455,15 @@ def _decision(kb: KnowledgeBase, cands: list[_Candidate], sit: Situation,
     if chosen is None:
         return None
     field, group = chosen
-    question = _question(kb, field)
+    fact = _SAME_FACT.get(field, field)
+    question = _question(kb, fact)
     if field == "stage" and stage.by_nodes:
         question = _question(kb, "nodal_status") + f" The stage is bounded by the tumor: {stage.basis}."
     return Decision(
-        depends_on=kb.words(field).clinical or field.replace("_", " "),
+        depends_on=kb.words(fact).clinical or fact.replace("_", " "),
         question=question,
-        branches=[Branch(**{"if": _branch_words(c, field, sit, stage)}, topic_id=c.topic.topic_id,
-                         variant=c.variant.number, label=c.variant.label) for c in group],
+        branches=[Branch(**{"if": _branch_words(c, f, sit, stage)}, topic_id=c.topic.topic_id,
+                         variant=c.variant.number, label=c.variant.label) for c, f in group],
     )
 
 
@@ -491,6 +505,34 @@ def _safety(kb: KnowledgeBase, sit: Situation, cands: list[_Candidate],
                   + (f" If so: {inner.question}" if inner else "")),
         branches=branches)
     return [*alt_first, *cands], decision
+
+
+#: Findings that change nothing on their own: a negative or benign study.
+_QUIET_FINDINGS = {"birads_1", "birads_2"}
+
+
+def _unaccounted(kb: KnowledgeBase, sit: Situation, best: _Candidate) -> list[str]:
+    """What the patient has or asks that the chosen variant says nothing about. In a routine
+    reading (screening, surveillance): a symptom or finding its conditions do not name, a
+    pregnancy or breastfeeding it does not address. In any reading: a study asked about that
+    no ACR scenario rates, when it is all that is asked. Any of these means the variant may
+    not fit: say so, never pick silently."""
+    p, out = sit.profile, []
+    if sit.indication.phase in _ROUTINE_PHASES:
+        cond = best.topic.conditions[best.variant.number].model_dump(exclude_none=True)
+        named = {str(x) for v in cond.values() if isinstance(v, list) for x in v}
+        for code in list(named):
+            named.update(sit.narrower.get(code, []))
+        named.update(broad for broad, kinds in sit.narrower.items() if named & set(kinds))
+        out += [sit.labels(code) for code in [*p.symptoms, *p.findings]
+                if code not in named and code not in _QUIET_FINDINGS]
+        out += [words for flag, words in (("pregnant", "pregnancy"), ("lactating", "breastfeeding"))
+                if getattr(p, flag) and flag not in cond]
+    asked = [code for code in sit.indication.asked_procedures if code in kb.terms]
+    if asked and not any(kb.terms[code].procedure_names for code in asked):
+        # Only studies no ACR scenario here rates are asked about ("a DEXA bone density scan").
+        out += [f"{kb.terms[code].label} (no ACR scenario here rates it)" for code in asked]
+    return out
 
 
 def _missing(cands: list[_Candidate], competing: list[_Candidate], kb: KnowledgeBase) -> list[Missing]:
@@ -610,8 +652,13 @@ def assess(profile: PatientProfile, indication: Indication, kb: KnowledgeBase, *
         ambiguity = (f"Depends on {decision.depends_on}: "
                      + "; ".join(f"if {b.if_}, topic {b.topic_id} variant {b.variant}"
                                  for b in decision.branches) + ". " + decision.question)
-    matches = [_match(c, kb, asked) for c in cands[:max(MAX_MATCHES, len(competing))]]
     uncovered = _uncovered(kb, sit)
+    if cands and decision is None and ambiguity is None and (
+            loose := _unaccounted(kb, sit, cands[0])):
+        best = cands[0]
+        ambiguity = (f"Topic {best.topic.topic_id} variant {best.variant.number} fits best, but it does "
+                     f"not account for: {'; '.join(loose)}. It may not be the right scenario.")
+    matches = [_match(c, kb, asked) for c in cands[:max(MAX_MATCHES, len(competing))]]
     flags = _red_flags(kb, sit)
     missing = _missing(cands, competing, kb) if cands else _missing_without_match(indication, kb)
     if profile.pregnant and matches and not any(

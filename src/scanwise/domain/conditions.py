@@ -307,6 +307,13 @@ def _evaluate(cond: Conditions, sit: Situation, stop_at_failure: bool) -> list[C
         if p.gender is None and not _CIS & set(cond.population):
             # A variant only for transgender patients: a gender identity is stated when it applies.
             add("population", ("failed", "no transgender history mentioned"))
+        elif p.population is None:
+            # Sex not stated: male sex and a transgender history are stated when they apply (as
+            # for a variant that needs a surgery), so the patient is read as a woman, and said.
+            if "female" in cond.population:
+                add("population", ("held", "sex not stated: read as female"), 0.0)
+            else:
+                add("population", ("failed", "no male sex mentioned"))
         else:
             add("population", _choice("patient", p.population, cond.population,
                                       _quote(p, "gender") or _quote(p, "sex")))
@@ -336,6 +343,11 @@ def _evaluate(cond: Conditions, sit: Situation, stop_at_failure: bool) -> list[C
         if p.surgery in cond.surgery_none:
             done = p.surgery.replace("_", " ")
             add("surgery_none", ("failed", f"had {done}{_quote(p, 'surgery')}"))
+        elif p.surgery is None and "surgery" in p.evidence:
+            # An operation of unstated kind ("had chest surgery"): it may be the one excluded.
+            add("surgery_none", ("unknown", f"kind of surgery not known (needs no "
+                                            f"{_or(cond.surgery_none, lambda v: v.replace('_', ' '))})"
+                                            f"{_quote(p, 'surgery')}"))
         else:
             shown = p.surgery.replace("_", " ") if p.surgery else "none mentioned"
             add("surgery_none", ("held", f"surgery: {shown}"), 0.0)

@@ -7,6 +7,7 @@ whether each mention is negated, about a relative, historical or hypothetical.
 
 from __future__ import annotations
 
+import functools
 import re
 import threading
 from collections.abc import Iterable
@@ -172,6 +173,9 @@ def _build(kb: KnowledgeBase) -> Language:
                              max_scope=6) for word in ctx.cancer_past])
     # A symptom that has gone ("back pain in June, which has since resolved") is not present.
     context.add([ConTextRule(word, "RESOLVED", direction="BACKWARD") for word in ctx.resolved])
+    # What a test looks for ("screening for silent rupture") is not a finding the patient has.
+    context.add([ConTextRule(word, "HYPOTHETICAL", direction="FORWARD", max_scope=4)
+                 for word in ctx.hypothetical])
     return nlp
 
 
@@ -220,8 +224,12 @@ def mentions(text: str, kb: KnowledgeBase, sentence_starts: Iterable[int] | None
         doc = nlp(text) if sentence_starts is None else _with_sentences(nlp, text, sentence_starts)
     out = []
     stops = load_rules().context.historical_stops
-    for ent in doc.ents:
+    ents = list(doc.ents)
+    for i, ent in enumerate(ents):
         sent = ent.sent
+        # the next fact's start: a pronoun after it is about that fact, not this one
+        following = next((e.start_char for e in ents[i + 1:] if not e.label_.startswith(CUE)),
+                         sent.end_char)
         categories = {mod.category for mod in ent._.modifiers}
         out.append(Mention(
             code=ent.label_,
@@ -236,6 +244,23 @@ def mentions(text: str, kb: KnowledgeBase, sentence_starts: Iterable[int] | None
             sentence_start=sent.start_char,
             sentence_end=sent.end_char,
             other_person=OTHER_PERSON in categories,
-            resolved="RESOLVED" in categories,
+            resolved="RESOLVED" in categories or _gone_later(text, ent.end_char,
+                                                             min(following, sent.end_char), ent.label_),
         ))
     return out
+
+
+@functools.lru_cache(maxsize=1)
+def _pronoun_gone() -> re.Pattern[str]:
+    words = "|".join(re.escape(w) for w in sorted(load_rules().context.resolved, key=len, reverse=True))
+    return re.compile(rf"\b(?:it|that|which)(?:'s|\s+(?:is|has|had|was))?\s+(?:since\s+|now\s+)?(?:{words})\b",
+                      re.IGNORECASE)
+
+
+def _gone_later(text: str, end: int, until: int, code: str) -> bool:
+    """"back pain last year, but that was a gym injury and it's gone since": "it" is the
+    symptom, and it has gone, even across the "but" that ends ConText's scope. Only the
+    last symptom before the pronoun, and never a cancer."""
+    if code.startswith(("cancer:", CUE)) or code == BREAST_CANCER:
+        return False
+    return bool(_pronoun_gone().search(text, end, until))

@@ -10,6 +10,7 @@ field (patterns are tried strongest first).
 
 from __future__ import annotations
 
+import datetime
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -18,6 +19,7 @@ from scanwise.domain.kb import KnowledgeBase
 from scanwise.domain.profile import Evidence, her2_from_tests
 from scanwise.domain.staging.parsing import PREFIX_PATTERN, without_prefix
 from scanwise.nlp.clinical import Mention
+from scanwise.nlp.rules import negated_before
 
 ROMAN = {"0": "0", "1": "I", "2": "II", "3": "III", "4": "IV",
           "i": "I", "ii": "II", "iii": "III", "iv": "IV"}
@@ -68,6 +70,12 @@ _AGE = [
     rx(r"(?:^|[.;]\s+)(?P<sex>[FM])\s+(?P<age>\d{2})\b(?=\s*[,.;])"),
     rx(r"\b(?:i'?m|i am|just turned|turned)\s+(?:a\s+)?(?P<age>\d{1,3})\b"),
 ]
+# Asked on someone's behalf ("what scan does he need?"): the person asked about is the patient,
+# and "my husband is 68" is the patient's age.
+ASKED_FOR_SOMEONE = rx(r"\b(?:does|should|can|will|would|do) (?:he|she) (?:need|get|have|be)\b|"
+                       r"\b(?:he|she) (?:needs?|should (?:get|have))\b|\bfor (?:him|her)\?")
+_PROXY_AGE = rx(r"\bmy (?:husband|wife|partner|son|daughter|dad|father|mom|mum|mother|brother|sister|"
+                r"boyfriend|girlfriend) (?:is|who is|,)\s+(?:now\s+)?(?P<age>\d{1,3})\b")
 _TENS = {"twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70,
          "eighty": 80, "ninety": 90}
 _UNITS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
@@ -83,7 +91,7 @@ _TRANS_FEM = rx(r"\b(transgender wom[ae]n|trans wom[ae]n|transfeminine|trans-fem
 _TRANS_MASC = rx(r"\b(transgender m[ae]n|trans m[ae]n|transmasculine|trans-masculine|female[- ]to[- ]male"
                   r"|ftm|assigned female at birth|afab)\b")
 _FEMALE = rx(r"\b(woman|women|female|lady|girl|she|her|mother of|mom of|g\d+p\d+)\b")
-_MALE = rx(r"\b(man|men|male|gentleman|boy|he|his|him)\b")
+_MALE = rx(r"\b(man|men|male|gentleman|guy|boy|he|his|him)\b")
 
 _SIZE = rx(r"\b(?P<dims>\d+(?:\.\d+)?(?:\s*(?:x|×|by)\s*\d+(?:\.\d+)?)*)\s*"
             r"(?P<unit>cm|mm|centimet(?:er|re)s?|millimet(?:er|re)s?)\b")
@@ -148,7 +156,8 @@ _NODE_NEG = rx(r"\b(c?n0\b|node[- ]neg(?:ative)?\b|clinically node[- ]neg(?:ativ
                 r"(?:lymph )?nodes? (?:looked|look|looks|were|are|was|is) (?:fine|normal|benign|unremarkable)|"
                 r"no palpable (?:axillary )?"
                 r"(?:nodes|lymph nodes|adenopathy|lymphadenopathy)|no (?:axillary )?(?:adenopathy|lymphadenopathy)|"
-                r"negative axilla|axilla (?:is )?(?:clinically )?negative|clinically negative axilla)")
+                r"negative axilla|axilla (?:is )?(?:clinically )?negative|clinically negative axilla|"
+                r"(?:cannot|could not|did not|didn't) feel any (?:lymph )?(?:nodes|glands)|no (?:lymph )?nodes (?:were )?felt)")
 _NODE_POS = rx(r"\b(nodes?[^.;]{0,30}?\b(?:fixed|matted)\b|node[- ]positive|clinically node[- ]positive|positive (?:axillary )?(?:lymph )?nodes?|"
                 r"(?:axillary )?(?:lymph )?nodes? (?:is |are |was |were )?palpable|"
                 r"nodes?[^.;]{0,25}\b(?:fna|biopsy|bx|core)\s*(?:\+|positive|proven)|"
@@ -185,7 +194,7 @@ PLANNED = rx(r"\b(planned|planning|plan|plans|scheduled|considering|candidate|aw
                r"undergo|undergoing|having|booked for|needs|need)\s*[(:]?\s*"  # "surgery planned (lumpectomy"
                r"(?:a\s+|an\s+|her\s+|his\s+|the\s+|my\s+|your\s+|their\s+)?(?:planned\s+)?$")
 _SOME_SURGERY = rx(r"\b(?:had|underwent|after|following|since|s/p|status post)\s+(?:my\s+|her\s+|his\s+)?"
-                   r"(?:breast\s+)?(?:surgery|operation)\b")
+                   r"(?:breast\s+|chest\s+)?(?:surgery|operation)\b")
 
 _RECON = [
     ("none", rx(r"\b(no reconstruction|without reconstruction|not reconstructed|no breast reconstruction)\b")),
@@ -208,10 +217,14 @@ def number(word: str) -> float:
 _IMPLANT_YEARS = rx(rf"\bimplants?\b[^.;]{{0,40}}?\b(?P<n>{_N_})\s*(?:years?|yrs?)\b|"
                      rf"\b(?P<n2>{_N_})\s*(?:years?|yrs?)\s*(?:after|since)\s*(?:implant|augmentation)")
 
-_HORMONE_YEARS = rx(r"\b(?:hormones?|hormone therapy|o?estrogen|o?estradiol|feminizing|gender[- ]affirming|"
-                     r"testosterone)\b[^.;]{0,40}?\b(?P<n>\d+(?:\.\d+)?)\s*(?:years?|yrs?)\b|"
+_HORMONE_WORD = (r"(?:hormones?|hormone therapy|o?estrogen|o?estradiol|e2|feminizing|gender[- ]affirming|"
+                 r"testosterone|spironolactone)")
+_HORMONE_YEARS = rx(r"\b" + _HORMONE_WORD + r"\b[^.;]{0,40}?(?:\b|(?<=x))(?P<n>\d+(?:\.\d+)?)\s*(?:years?|yrs?)\b|"
                      r"\b(?P<n2>\d+(?:\.\d+)?)\s*(?:years?|yrs?)\s*(?:of|on)\s*(?:hormones?|hormone therapy|"
                      r"o?estrogen|feminizing|gender[- ]affirming)")
+# "on estradiol since age 40", "hormones since 2012": the years are counted from the age or year.
+_HORMONE_SINCE = rx(r"\b" + _HORMONE_WORD + r"\b[^.;]{0,30}?\bsince\s+(?:(?:the\s+)?age\s+(?P<age>\d{1,2})|"
+                    r"(?P<year>(?:19|20)\d\d))\b")
 _NO_HORMONES = rx(r"\b(no hormones?|no hormone (?:use|therapy)|not on hormones?|never (?:used|took) hormones?)\b")
 
 _RISK = [
@@ -224,7 +237,7 @@ _RISK = [
                    r"negative family history|no risk factors)\b")),
 ]
 
-NEGATED_BEFORE = rx(r"\b(no|not|never|denies|without|negative for)\b[^.;,]{0,20}$")
+NEGATED_BEFORE = negated_before()  # the denial words are in reading.yaml (context.negated_before)
 NEOADJ = rx(r"\b(neoadjuvant|nac|nact|preoperative (?:chemo(?:therapy)?|systemic therapy)|"
               r"primary systemic therapy|pre-?op chemo|chemo(?:therapy)? before (?:my |her |his |the )?"
               r"(?:breast )?surgery)\b")
@@ -276,6 +289,8 @@ def read_demographics(r: Reading) -> None:
             if "sex" in m.groupdict() and m.group("sex"):
                 r.set("sex", "female" if m.group("sex").upper() == "F" else "male", m.start(), m.end())
             break
+    if "age" not in r.facts and ASKED_FOR_SOMEONE.search(r.text) and (m := _PROXY_AGE.search(r.text)):
+        r.set("age", int(m.group("age")), m.start(), m.end())  # "my husband is 68 ... does he need"
     if "age" not in r.facts and (m := _AGE_WORDS.search(r.text)):  # dictated: "sixty-three year old"
         tens, unit = m.group("tens") or m.group("tens2"), m.group("unit") or m.group("unit2")
         age = _TENS[tens.lower()] + _UNITS.get((unit or "").lower(), 0)
@@ -478,6 +493,15 @@ def read_history(r: Reading) -> None:
         r.set("hormone_use_years", 0.0, m.start(), m.end())
     elif m := _HORMONE_YEARS.search(text):
         r.set("hormone_use_years", float(m.group("n") or m.group("n2")), m.start(), m.end())
+    elif (m := _HORMONE_SINCE.search(text)) and (m.group("year") or r.facts.get("age")):
+        if m.group("year"):
+            this_year = datetime.date.today().year
+            years = this_year - int(m.group("year"))
+            r.assumptions.append(f'"{m.group(0)}" read as {years} years of hormone use (counted to {this_year})')
+        else:
+            years = int(r.facts["age"]) - int(m.group("age"))
+        if years >= 0:
+            r.set("hormone_use_years", float(years), m.start(), m.end())
     for name, pattern in _RISK:
         hit = next((m for m in pattern.finditer(text)
                     if not NEGATED_BEFORE.search(text[max(0, m.start() - 30):m.start()])), None)
@@ -593,7 +617,11 @@ def read_mentions(r: Reading, kb: KnowledgeBase, found: list[Mention]) -> dict[s
             r.cite(f"{'findings' if term.kind == 'finding' else 'symptoms'}:{mt.code}", mt.start, mt.end)
     if "suspicious_axillary_node" in findings:
         mt = next(m for m in found if m.code == "suspicious_axillary_node")
-        sentence = r.text[mt.sentence_start:mt.sentence_end]
+        # The sentence splitter can miss a full stop before a number ("thickening. 57 year old"):
+        # the study that showed the node is looked for between full stops.
+        start = max(mt.sentence_start, r.text.rfind(". ", 0, mt.start) + 1)
+        stop = r.text.find(". ", mt.end)
+        sentence = r.text[start:mt.sentence_end if stop < 0 else min(stop, mt.sentence_end)]
         if _OTHER_MODALITY.search(sentence) and not _MAMMO_US.search(sentence):
             findings[findings.index("suspicious_axillary_node")] = "suspicious_axillary_node_other_imaging"
             r.evidence["findings:suspicious_axillary_node_other_imaging"] = \

@@ -41,6 +41,8 @@ class Context(Strict):
     cancer_past: list[str]
     historical_stops: list[str]
     resolved: list[str]
+    hypothetical: list[str]
+    negated_before: list[str]
 
 
 class Organ(Strict):
@@ -94,13 +96,37 @@ def _wording_pattern(data_dir: Path = DATA_DIR) -> tuple[re.Pattern[str], dict[s
     return pattern, means
 
 
+_DIGITS = {w: str(i) for i, w in enumerate(
+    ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve"])}
+_NUMBER = "|".join(_DIGITS)
+# A size written in words ("two and a half centimetres", "three point eight cm") as digits.
+_SIZE_IN_WORDS = re.compile(
+    rf"\b({_NUMBER})(?:(\s+and\s+a\s+half)|\s+point\s+({_NUMBER}))?(?=[\s-]*(?:centimet(?:re|er)s?|cm|"
+    rf"millimet(?:re|er)s?|mm)\b)", re.IGNORECASE)
+
+
+def _size_digits(m: re.Match[str]) -> str:
+    whole = _DIGITS[m.group(1).lower()]
+    if m.group(2):
+        return f"{whole}.5"
+    return f"{whole}.{_DIGITS[m.group(3).lower()]}" if m.group(3) else whole
+
+
 def expand(text: str, data_dir: Path = DATA_DIR) -> CleanText:
     """The text with shorthand and lay wording replaced by what it means; each character knows
     where it stood in the original, so evidence quotes the words as written."""
     pattern, means = _wording_pattern(data_dir)
     b = _Builder(text)
     b.sub(pattern, lambda m: means[m.group(1).lower()])
+    b.sub(_SIZE_IN_WORDS, _size_digits)
     return CleanText("".join(b.chars), tuple(b.origin + [len(text)]))
+
+
+@functools.lru_cache(maxsize=4)
+def negated_before(data_dir: Path = DATA_DIR) -> re.Pattern[str]:
+    """A denial word shortly before a fact read by pattern ("no implants", "never had radiation")."""
+    words = sorted(load_rules(data_dir).context.negated_before, key=len, reverse=True)
+    return re.compile(r"\b(" + "|".join(re.escape(w) for w in words) + r")\b[^.;,]{0,20}$", re.IGNORECASE)
 
 
 @functools.lru_cache(maxsize=4)

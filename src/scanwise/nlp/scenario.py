@@ -12,8 +12,10 @@ came from. What is inferred rather than stated is listed in ``Indication.assumpt
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable
+from dataclasses import replace
 from typing import Any
 
 from scanwise.domain.kb import KnowledgeBase
@@ -21,6 +23,7 @@ from scanwise.domain.profile import Evidence, Indication, PatientProfile
 from scanwise.domain.staging.parsing import without_prefix
 from scanwise.nlp.clinical import BREAST_CANCER, CUE, Mention, mentions
 from scanwise.nlp.extract import (
+    ASKED_FOR_SOMEONE,
     ASYMPTOMATIC,
     NEGATED_BEFORE,
     NEOADJ,
@@ -33,7 +36,7 @@ from scanwise.nlp.extract import (
     rx,
 )
 from scanwise.nlp.normalize import CleanText
-from scanwise.nlp.rules import expand
+from scanwise.nlp.rules import expand, load_rules
 
 
 class UnusableText(ValueError):
@@ -51,6 +54,7 @@ _PHASE_CUES: list[tuple[str, re.Pattern[str]]] = [
                                  r"concern(?:ing)? for [a-z ]{0,25}?recurrence|possible (?:local |distant )?recurrence|"
                                  r"recurrent (?:idc|ilc|carcinoma|disease|cancer|tumou?r)|confirmed recurren\w*|"
                                  r"maybe the cancer (?:is )?(?:back|coming back)|cancer (?:is |has )?(?:come )?back|"
+                                 r"(?:cancer|tumou?r|it) (?:came|has come|is coming) back|"
                                  r"rule out (?:local |distant )?recurrence|r/o (?:local |distant )?recurrence|"
                                  r"biopsy[- ](?:proven|confirmed) (?:local |regional )?recurrence|"
                                  r"rising tumou?r markers|(?:ca ?15-3|ca ?27[.-]29|cea|tumou?r markers?)\s+(?:are\s+|is\s+)?rising|"
@@ -69,12 +73,14 @@ _PHASE_CUES: list[tuple[str, re.Pattern[str]]] = [
     ("screening", _SCREENING_CUE),
 ]
 _PURPOSE_CUES: list[tuple[str, re.Pattern[str]]] = [
-    ("distant", rx(r"\b(distant|metastatic work-?up|metastas[ie]s|mets|systemic(?: staging| imaging)?|"
+    ("distant", rx(r"\b(distant|metastatic work-?up|(?<!axillary )(?<!nodal )(?<!node )metastas[ie]s|mets|systemic(?: staging| imaging)?|"
                     r"whole[- ]body|full[- ]body|spread (?:to|elsewhere|beyond)|has it spread|spread\b|"
-                    r"body scan|distant disease|distant recurrence|staging scans?|restaging)\b")),
+                    r"body scan|distant disease|distant recurrence|staging scans?|restaging(?! of the axilla))\b")),
     ("axilla", rx(r"\b((?:image|imaging|evaluate|evaluation|assess|assessment|staging|ultrasound|us) "
                    r"(?:of )?the axilla|the axilla be|axillary (?:staging|evaluation|imaging|ultrasound|us)|"
-                   r"nodal staging|imaging of the axilla|axilla imaged|armpit (?:imaging|ultrasound))\b")),
+                   r"nodal staging|imaging of the axilla|axilla imaged|armpit (?:imaging|ultrasound)|re-?staging of the axilla|"
+                   r"(?:check|image|scan|look at|examine) (?:the )?(?:lymph )?nodes (?:under|in) (?:my|her|his|the) (?:arm|armpit)s?|"
+                   r"(?:check|image|scan|ultrasound|look at) (?:my|her|his|the) (?:armpit|axilla)s?)\b")),
     ("locoregional", rx(r"\b(locoregional|loco-regional|local extent|extent of disease|extent in the breast|"
                          r"in the breast|multifocal|multicentric|contralateral|surgical planning|"
                          r"pre-?operative (?:mri|imaging|evaluation)|local recurrence|local disease|"
@@ -86,6 +92,10 @@ _PURPOSE_CUES: list[tuple[str, re.Pattern[str]]] = [
 # Operations and treatments done for a cancer, even where the word "cancer" is missing.
 _TREATED_FOR_CANCER = rx(r"\b(xrt|radiation|radiotherapy|breast conserv\w+ therapy|bct|modified radical|"
                           r"letrozole|anastrozole|exemestane|tamoxifen|aromatase inhibitor|slnb|sentinel node)\b")
+_TREATMENT_PENDING = rx(r"\b(?:before|prior to|ahead of|awaiting|waiting for) (?:starting |my |her |the )?"
+                        r"(?:radiation|radiotherapy|xrt)\b|"
+                        r"\b(?:close|positive|involved) margins?\b|\bmargins? (?:are|is|were|was) "
+                        r"(?:close|positive|involved)\b|\bre-?excision\b")
 _ROUTINE = rx(r"\b(asymptomatic|no symptoms|no complaints|feels? well|doing well|peace of mind|"
                r"routine)\b")
 _STAGING_WORD = rx(r"\b(staging|stage it|staged)\b")
@@ -149,6 +159,11 @@ def _phase(r: Reading, ind: dict[str, Any], profile_facts: dict[str, Any], signs
                f"read as a suspected recurrence: {shown} after treatment for breast cancer")
     elif "neoadjuvant" in hits and neo != "planned":
         choose("neoadjuvant", hits["neoadjuvant"])
+    elif profile_facts.get("surgery") and (pending := _TREATMENT_PENDING.search(text)):
+        # After the operation, before radiotherapy or with margins to clear: not yet follow-up
+        # but a post-operative work-up.
+        choose("diagnostic_workup", None, f'treatment is not finished ("{pending.group(0)}"): read as '
+                                          "a post-operative work-up, not routine follow-up")
     elif "surveillance" in hits and (history or has_breast_cancer):
         choose("surveillance", hits["surveillance"])
     elif history and not tumor_described_now(text):
@@ -285,7 +300,11 @@ def _scope(r: Reading, ind: dict[str, Any], found: list[Mention],
                              "recommendation here.")
         r.set("other_cancer", other[0].text, other[0].start, other[0].end)
         return
-    if not breast_context and not patient_breast_cancer:
+    if not breast_context and not patient_breast_cancer and not other and NEOADJ.search(text):
+        # Chemotherapy before surgery with no organ named: in a breast-imaging tool that is
+        # read as breast cancer, and said, rather than turned away.
+        r.assumptions.append("no organ is named: the treatment described is read as for breast cancer")
+    elif not breast_context and not patient_breast_cancer:
         ind["in_scope"] = False
         ind["scope_note"] = ("This text does not describe a breast imaging question. scanwise covers "
                              "imaging for breast cancer and breast symptoms: describe the patient, the "
@@ -366,7 +385,8 @@ def read_scenario(text: str, kb: KnowledgeBase,
     read_tumor(r)
     read_history(r)
     r.first("asymptomatic", ASYMPTOMATIC, True)
-    found = mentions(text, kb)
+    found = _asked_for(r, _relatives_cancer(r, mentions(text, kb)))
+    _someone_elses_treatment(r)
     _whose(r, found)
     heard = read_mentions(r, kb, found)
     nodal_status(r, heard["symptoms"])
@@ -433,6 +453,69 @@ def _span(r: Reading, key: str) -> tuple[int, int]:
     return ev.start or 0, ev.end or 0
 
 
+#: Treatment facts read by pattern: in a clause about a relative or another person, theirs.
+_TREATMENT_FACTS = ("surgery", "reconstruction", "cancer_history", "months_since_treatment")
+
+
+@functools.lru_cache(maxsize=1)
+def _person_word() -> re.Pattern[str]:
+    ctx = load_rules().context
+    words = "|".join(re.escape(w) for w in sorted({*ctx.relatives, *ctx.other_persons}, key=len, reverse=True))
+    return re.compile(rf"\b(?:my|her|his|their|our|a)\s+(?:{words})(?:'s)?\b", re.IGNORECASE)
+
+
+_SPEAKER_IS_PATIENT = rx(r"\b(?:i'?m|i am) (?:a )?\d{1,3}\b|\bi (?:have|had|found|noticed|felt|feel)\b|"
+                         r"\bmy (?:left |right )?(?:breasts?|nipples?|armpits?|lump)\b")
+
+
+def _clause_person(text: str, start: int) -> re.Match[str] | None:
+    """The relative or other person a clause is about, when they are named before `start` in
+    its own clause with no "I" between them and it ("My mother is being treated for ...")."""
+    clause = max(text.rfind(c, 0, start) for c in ".!?;\n") + 1
+    before = text[clause:start]
+    person = next(reversed(list(_person_word().finditer(before))), None)
+    if person is None or re.search(r"\b(?:i|i'm|i've|me)\b", before[person.end():], re.IGNORECASE):
+        return None
+    return person
+
+
+def _relatives_cancer(r: Reading, found: list[Mention]) -> list[Mention]:
+    """A cancer named in a relative's own clause is theirs even where a word such as "stage"
+    ended the family scope ("My mother is being treated for stage III breast cancer"), when
+    the writer also speaks of their own body; a carer writing only about the relative ("my mom
+    is 66 and was just diagnosed ...") is writing about the patient."""
+    if not _SPEAKER_IS_PATIENT.search(r.text):
+        return found
+    out = []
+    for mt in found:
+        if mt.code.startswith("cancer:") and mt.experiencer == "patient" and \
+                (person := _clause_person(r.text, mt.start)) and \
+                person.group(0).split()[-1].lower().removesuffix("'s") in load_rules().context.relatives:
+            mt = replace(mt, family=True)
+        out.append(mt)
+    return out
+
+
+def _someone_elses_treatment(r: Reading) -> None:
+    """'My sister had a lumpectomy years ago': an operation said of a relative or another
+    person in their own clause (no "I" between the person and the words) is not the patient's,
+    unless the question is asked on that person's behalf ("... which scan she needs?")."""
+    q_start, q_end = _question_span(r.text)
+    if "?" in r.text and ASKED_FOR_SOMEONE.search(r.text, q_start, q_end):
+        return
+    for key in _TREATMENT_FACTS:
+        ev = r.evidence.get(key)
+        if key not in r.facts or not ev:
+            continue
+        start = ev[0].start or 0
+        if (person := _clause_person(r.text, start)) is None:
+            continue
+        r.assumptions.append(f'"{r.text[start:ev[0].end or start]}" is about {person.group(0)}, '
+                             "not the patient")
+        del r.facts[key]
+        r.evidence.pop(key, None)
+
+
 def _whose(r: Reading, found: list[Mention]) -> None:
     """Keep only the patient's breast-cancer facts: a fact read from the words of a relative's
     or another person's cancer, or from a sentence about another organ's cancer with no breast
@@ -463,6 +546,27 @@ def _whose(r: Reading, found: list[Mention]) -> None:
     past = next((mt for mt in others if mt.experiencer == "patient" and mt.assertion == "historical"), None)
     if other := current or past:
         r.set("other_cancer", other.text, other.start, other.end)
+
+
+_THIRD_PERSON = rx(r"\b(he|his|him|she|her)\b")
+
+
+def _asked_for(r: Reading, found: list[Mention]) -> list[Mention]:
+    """Asked on someone's behalf ("my husband ... his left nipple ... what scan does he need?"):
+    the person asked about is the patient, so a symptom or finding said of them in the third
+    person is the patient's. Cancers keep their scope: his mother's cancer is family history."""
+    q_start, q_end = _question_span(r.text)
+    if "?" not in r.text or not ASKED_FOR_SOMEONE.search(r.text, q_start, q_end):
+        return found
+    out = []
+    for mt in found:
+        if (mt.family or mt.other_person) and not mt.code.startswith(("cancer:", CUE)) and \
+                _THIRD_PERSON.search(r.text, mt.sentence_start, mt.sentence_end):
+            r.assumptions.append(f'"{mt.text}" is read as the patient\'s: the question is asked '
+                                 "on their behalf")
+            mt = replace(mt, family=False, other_person=False)
+        out.append(mt)
+    return out
 
 
 _JUST_BEFORE = rx(r"(?:[\s,]+|\s*-\s*)(?:[a-z-]+[\s,]+){0,2}?(?:and\s+|or\s+)?")

@@ -29,6 +29,7 @@ from scanwise.nlp.extract import (
     read_tumor,
 )
 from scanwise.nlp.normalize import CleanText, clean
+from scanwise.nlp.rules import expand
 from scanwise.records.model import Conflict, ConflictValue, DocumentFacts, FieldValue
 
 # Facts the shared short-text readers may give when the record extractors found none.
@@ -88,6 +89,8 @@ class _Doc:
 
     def __init__(self, raw: str, cleaned: CleanText, name: str, page_starts: list[int] | None) -> None:
         self.raw, self.cleaned, self.name, self.page_starts = raw, cleaned, name, page_starts
+        # The shared readers read the cleaned text with shorthand expanded (reading.yaml).
+        self.expanded = expand(cleaned.text)
 
     def evidence(self, start: int, end: int) -> Evidence:
         a, b = self.cleaned.span(start, end)
@@ -95,7 +98,8 @@ class _Doc:
         return Evidence(text=self.raw[a:b], start=a, end=b, source=self.name, page=page)
 
     def reading_evidence(self, ev: Evidence) -> Evidence:
-        return self.evidence(ev.start or 0, ev.end or 0)
+        """Evidence from the shared readers (expanded text) as the original characters."""
+        return self.evidence(*self.expanded.span(ev.start or 0, ev.end or 0))
 
 
 def _resolve(field: str, cands: list[path.Candidate], doc: _Doc, date: dt.date | None,
@@ -220,12 +224,13 @@ def read_text_document(raw: str, name: str, kb: KnowledgeBase, kind: str = "text
     _her2(out, date)
 
     # The shared readers: what a question would give, used where the record extractors are silent.
-    r = Reading(text)
+    words = doc.expanded.text
+    r = Reading(words)
     read_demographics(r)
     read_tumor(r)
     read_history(r)
     r.first("asymptomatic", ASYMPTOMATIC, True)
-    heard = read_mentions(r, kb, mentions(text, kb, sentence_starts(text)))
+    heard = read_mentions(r, kb, mentions(words, kb, sentence_starts(words)))
     taken = set(out.facts) | {c.field for c in out.conflicts}
     if "histology" in out.facts:
         taken.add("risk")  # a screening risk category means nothing once a cancer is described
