@@ -42,7 +42,7 @@ def test_suite_has_enough_scenarios_and_out_of_scope_cases() -> None:
 
 
 @pytest.mark.parametrize("name", ["scenarios.yaml", "holdout.yaml", "holdout2.yaml", "holdout3.yaml",
-                                  "holdout4.yaml"])
+                                  "holdout4.yaml", "holdout5.yaml"])
 def test_every_set_names_only_current_variants(kb: KnowledgeBase, name: str) -> None:
     """A scenario set that expects a variant the data does not have would measure nothing."""
     current = {(t.topic_id, v.number) for t in kb.current_topics() for v in t.variants}
