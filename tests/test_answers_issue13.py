@@ -186,3 +186,26 @@ def test_json_adds_short_answer_and_keeps_every_field(kb: KnowledgeBase, facts: 
             "source_groups"} <= set(data)
     lines = [line for s in data["sections"] if s["kind"] == "sources" for line in s["bullets"]]
     assert lines and not any("http" in line for line in lines)  # publisher and title, the link behind
+
+
+def test_stage_two_in_the_context_branches_too() -> None:
+    """A context that states "stage 2" and names no breast question on its own is still the
+    patient's situation for a breast question: the answer branches on IIA or IIB."""
+    from scanwise.core import Scanwise
+
+    core = Scanwise.default()
+    profile, indication = core.read_text("Stage 2, no symptoms of spread.")
+    a = core.answer("i have stage 2 breast cancer, do i need a pet scan", profile=profile,
+                    indication=indication)
+    assert a.decision is not None
+    assert {b.variant for b in a.decision.branches} >= {2}
+    assert any("IIB" in b.if_ for b in a.decision.branches)
+
+
+def test_another_cancer_in_the_context_is_declined() -> None:
+    from scanwise.core import Scanwise
+
+    core = Scanwise.default()
+    profile, indication = core.read_text("I have prostate cancer, stage 2")
+    a = core.answer("Do I need a PET scan?", profile=profile, indication=indication)
+    assert a.intent == "out_of_scope" and "prostate" in a.short_answer
