@@ -22,6 +22,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from functools import cached_property
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -246,12 +247,22 @@ class Scanwise:
 
         return all_variants(self.kb)
 
-    def site_files(self, articles: Iterable[Article] | None = None) -> dict[str, str]:
+    def site_files(self, articles: Iterable[Article] | None = None, *,
+                   templates: Path | None = None) -> dict[str, str]:
         """Every file of the static article site, keyed by path (from ``articles`` if given,
-        else composed here)."""
+        else composed here; ``templates``: an operator's folder that wins template by template)."""
         from scanwise.domain.articles import site_files
 
-        return site_files(self.kb, articles=articles)
+        return site_files(self.kb, articles=articles, templates=templates)
+
+    def site_file(self, name: str, templates: Path | None = None) -> str | None:
+        """One file of the static article site, or None (each site built once per folder)."""
+        if templates is None:
+            return self.article_site.get(name)
+        sites: dict[Path, dict[str, str]] = self.__dict__.setdefault("_sites", {})
+        if templates not in sites:
+            sites[templates] = self.site_files(templates=templates)
+        return sites[templates].get(name)
 
     def variant(self, topic_id: int, variant: int) -> Match:
         """One variant's rated studies as ``assess`` reports them, without a patient."""

@@ -2,6 +2,7 @@
 
     scanwise articles show 310 2 [--json]     one article as Markdown (or the Article as JSON)
     scanwise articles build OUTDIR            the whole site: index, search, one page per variant
+        [--templates DIR]                     an operator's templates winning over the bundled
 
 Retired topics have articles too, each marked as retired, so there is no --include-retired here.
 """
@@ -42,12 +43,21 @@ def show(
 def build(
     outdir: Annotated[Path, typer.Argument(help="Folder to write the site into (created if needed).")],
     as_json: JsonFlag = False,
+    templates: Annotated[Path | None, typer.Option(
+        "--templates", help="A folder of templates that win, file by file, over the bundled "
+                            "ones (e.g. article.html.j2, index.html.j2, static/style.css).")] = None,
 ) -> None:
     """Write the static site: index with offline search, one HTML page per variant, articles.json."""
     from rich.progress import Progress
 
+    from scanwise.templating import TemplateFolderError, check_folder
+
     if outdir.exists() and not outdir.is_dir():
         raise fail(f"{outdir} exists and is not a folder")
+    try:
+        folder = check_folder(templates) if templates is not None else None
+    except TemplateFolderError as exc:
+        raise fail(f"--templates: {exc}") from exc
     app = core()
     err = console(stderr=True)
     with core_errors():
@@ -58,7 +68,7 @@ def build(
             for topic_id, number in keys:
                 articles.append(app.article(topic_id, number))
                 progress.advance(task)
-        files = app.site_files(articles)
+        files = app.site_files(articles, templates=folder)
     try:
         for rel, text in files.items():
             path = outdir / rel

@@ -1,7 +1,7 @@
 """``scanwise serve``: the web app and JSON API on this machine.
 
     scanwise serve [--host 127.0.0.1] [--port 8000] [--db PATH_OR_URL] [--workers N]
-                   [--allowed-host NAME ...] [--admin-token-file PATH]
+                   [--allowed-host NAME ...] [--admin-token-file PATH] [--templates DIR]
 
 Embedded SQLite by default (``$SCANWISE_DB``, else a file in the user data directory); a
 ``postgresql://`` URL uses PostgreSQL (the ``postgres`` extra). The port is taken before
@@ -83,6 +83,9 @@ def serve_command(
     cds_cors_origin: Annotated[list[str] | None, typer.Option(
         "--cds-cors-origin", help="A browser origin allowed to call the CDS Hooks endpoints "
                                   "(repeat for more).")] = None,
+    templates: Annotated[Path | None, typer.Option(
+        "--templates", help="A folder of templates that win, file by file, over the bundled "
+                            "ones (e.g. patient.html.j2, article.html.j2, static/style.css).")] = None,
 ) -> None:
     import logging
 
@@ -92,6 +95,7 @@ def serve_command(
     from scanwise.cds import CdsSettings
     from scanwise.cds.auth import TrustError
     from scanwise.storage import StoreError
+    from scanwise.templating import TemplateFolderError, check_folder
     from scanwise.web import WebSettings, create_app
 
     out = console(stderr=True)
@@ -103,6 +107,10 @@ def serve_command(
     cds = CdsSettings.from_env()
     cds.trust_file = cds_trust or cds.trust_file
     cds.allow_unsigned, cds.cors_origins = cds_allow_unsigned, list(cds_cors_origin or [])
+    try:
+        folder = check_folder(templates) if templates is not None else None
+    except TemplateFolderError as exc:
+        raise fail(f"--templates: {exc}") from exc
     sock = listen(host, port)
     if cds_allow_unsigned:
         out.print("[bold red]WARNING: --cds-allow-unsigned: CDS Hooks calls are NOT authenticated. "
@@ -115,7 +123,7 @@ def serve_command(
         app = create_app(WebSettings(
             db=db, timeout_s=timeout, processes=workers or os.cpu_count() or 1,
             allowed_hosts=tuple(allowed_host or ()), bind_host=host,
-            admin_token=SecretStr(token) if token else None), cds=cds)
+            admin_token=SecretStr(token) if token else None, templates=folder), cds=cds)
     except (StoreError, TrustError) as exc:  # a bad --db or trust list: the user's input
         sock.close()
         raise fail(str(exc)) from exc

@@ -22,6 +22,7 @@ from scanwise.cds import CdsSettings
 from scanwise.cds import install as install_cds
 from scanwise.core import Scanwise
 from scanwise.storage import Store, resolve_database_url
+from scanwise.templating import check_folder
 from scanwise.web import api, pages
 from scanwise.web.errors import ApiError, from_http_exception, from_validation_error
 from scanwise.web.middleware import RequestContext, request_id, wants_json
@@ -46,8 +47,11 @@ text."""
 
 def create_app(settings: WebSettings | None = None, *, store: Store | None = None,
                cds: CdsSettings | None = None) -> FastAPI:
-    """The app. Opens (and creates) the database now, so a bad ``--db`` fails at start-up."""
+    """The app. Opens (and creates) the database now, so a bad ``--db`` fails at start-up; a
+    templates folder that cannot be used raises ``TemplateFolderError`` before that."""
     settings = settings or WebSettings()
+    if settings.templates is not None:
+        settings = settings.model_copy(update={"templates": check_folder(settings.templates)})
     core = Scanwise.default()
     store = store or Store(resolve_database_url(settings.db))
     svc = Services(settings=settings, core=core, store=store)
@@ -67,6 +71,7 @@ def create_app(settings: WebSettings | None = None, *, store: Store | None = Non
     app = FastAPI(title="scanwise", version=scanwise.__version__, description=DESCRIPTION,
                   docs_url=None, redoc_url=None, openapi_url="/openapi.json", lifespan=lifespan)
     app.state.services = svc
+    app.state.templates = pages.page_templates(settings.templates)
     app.add_middleware(RequestContext, max_body_bytes=settings.max_upload_bytes,
                        framing_bytes=_FRAMING_BYTES, hosts=settings.hosts)
     _install_error_handlers(app)

@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cached_property
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from scanwise.core import Inputs, NotFound, Scanwise, UnusableInput
@@ -60,9 +61,9 @@ def article(core: Scanwise, topic_id: int, variant: int) -> Article:
     return _mapped(core.article)(topic_id, variant)
 
 
-def article_file(core: Scanwise, name: str) -> str | None:
+def article_file(core: Scanwise, name: str, templates: Path | None = None) -> str | None:
     """One file of the static article site (built once per worker), or None."""
-    return core.article_site.get(name)
+    return core.site_file(name, templates)
 
 
 def read_text(core: Scanwise, text: str, field_name: str = "text", *,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
@@ -46,6 +47,8 @@ class WebSettings(BaseModel):
     bind_host: str = "127.0.0.1"
     #: The token for the audit and other administrative endpoints (``--admin-token-file``).
     admin_token: SecretStr | None = None
+    #: A folder of templates that win, one by one, over the bundled ones (``--templates``).
+    templates: Path | None = None
 
     @property
     def hosts(self) -> frozenset[str]:

@@ -1,7 +1,7 @@
 """Clinician articles: one readable page per guideline variant, composed from the knowledge base.
 
 ``compose_article`` builds the typed Article (pure); ``render`` turns it into Markdown or
-HTML through the Jinja templates in ``scanwise/templates``; ``site_files`` lays out a whole
+HTML through the one template root (``scanwise.templating``); ``site_files`` lays out a whole
 static site as a mapping of paths to contents, which an adapter writes to disk.
 """
 

@@ -1,4 +1,4 @@
-"""Articles to Markdown and HTML through the Jinja templates in ``scanwise/templates``.
+"""Articles to Markdown and HTML through the one template root (:mod:`scanwise.templating`).
 
 Rendering is pure: ``site_files`` returns the whole static site as {relative path: text}
 and leaves writing it to the caller. The site works from the file system with no server
@@ -10,13 +10,15 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 from functools import cache
+from pathlib import Path
 from typing import Any
 
-from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+from jinja2 import Environment, StrictUndefined, select_autoescape
 
 from scanwise.domain.assess import RatedProcedure
 from scanwise.domain.kb import KnowledgeBase
 from scanwise.domain.statements import disagreements
+from scanwise.templating import loader
 
 from .compose import all_variants, compose_article
 from .library import Library, default_library
@@ -41,9 +43,10 @@ def _slug(text: str) -> str:
 
 
 @cache
-def _env(kind: str) -> Environment:
+def _env(kind: str, templates: Path | None = None) -> Environment:
+    """The environment for one kind of output; ``templates``: an operator's folder first."""
     env = Environment(
-        loader=PackageLoader("scanwise", "templates"),
+        loader=loader(templates),
         autoescape=select_autoescape(enabled_extensions=("html",), default_for_string=False)
         if kind == "html" else False,
         undefined=StrictUndefined,
@@ -63,12 +66,12 @@ def _category_class(category: str) -> str:
             "May Be Appropriate (Disagreement)": "mba", "Usually Not Appropriate": "una"}[category]
 
 
-def render_markdown(article: Article) -> str:
-    return _env("md").get_template("article.md.j2").render(a=article)
+def render_markdown(article: Article, *, templates: Path | None = None) -> str:
+    return _env("md", templates).get_template("article.md.j2").render(a=article)
 
 
-def render_html(article: Article, *, root: str = "../") -> str:
-    return _env("html").get_template("article.html.j2").render(
+def render_html(article: Article, *, root: str = "../", templates: Path | None = None) -> str:
+    return _env("html", templates).get_template("article.html.j2").render(
         a=article, root=root, category_class=_category_class)
 
 
@@ -80,15 +83,17 @@ def _index_entry(a: Article) -> dict[str, Any]:
 
 
 def site_files(kb: KnowledgeBase, *, library: Library | None = None,
-               articles: Iterable[Article] | None = None) -> dict[str, str]:
-    """Every file of the static site, keyed by path relative to its root."""
+               articles: Iterable[Article] | None = None,
+               templates: Path | None = None) -> dict[str, str]:
+    """Every file of the static site, keyed by path relative to its root (``templates``: an
+    operator's folder whose templates and static files win over the bundled ones)."""
     from scanwise.knowledge.reviews import load_reviews
 
     lib = library or default_library(kb)
     reviews = load_reviews()
     arts = list(articles) if articles is not None else [
         compose_article(kb, t, v, library=lib, reviews=reviews) for t, v in all_variants(kb)]
-    files: dict[str, str] = {a.path: render_html(a) for a in arts}
+    files: dict[str, str] = {a.path: render_html(a, templates=templates) for a in arts}
     topics: dict[tuple[str, int], list[Article]] = {}
     for a in arts:
         topics.setdefault((a.status, a.topic_id), []).append(a)
@@ -103,7 +108,8 @@ def site_files(kb: KnowledgeBase, *, library: Library | None = None,
                for t in kb.topics if not t.variants and t.status != "superseded"]
     groups.sort(key=lambda g: (g["status"] != "current", g["topic_id"]))
     entries = [_index_entry(a) for a in arts]
-    files["index.html"] = _env("html").get_template("index.html.j2").render(
+    html = _env("html", templates)
+    files["index.html"] = html.get_template("index.html.j2").render(
         groups=groups, kb_version=kb.version, count=len(arts), root="")
     files["search-index.json"] = json.dumps(entries, ensure_ascii=False, indent=0) + "\n"
     files["search-index.js"] = ("window.SCANWISE_INDEX = "
@@ -111,8 +117,7 @@ def site_files(kb: KnowledgeBase, *, library: Library | None = None,
     files["articles.json"] = json.dumps(
         [{"topic_id": a.topic_id, "variant": a.variant, "title": a.title, "path": a.path}
          for a in arts], ensure_ascii=False, indent=2) + "\n"
-    loader = _env("html").loader
-    assert loader is not None
+    assert html.loader is not None
     for name in STATIC_FILES:
-        files[name] = loader.get_source(_env("html"), f"static/{name}")[0]
+        files[name] = html.loader.get_source(html, f"static/{name}")[0]
     return files
