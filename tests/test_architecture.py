@@ -160,7 +160,8 @@ ALLOWED: dict[str, set[str]] = {
 }
 #: Where one surface starts or hosts another: ``scanwise serve`` runs the web app (which serves
 #: CDS Hooks too), ``scanwise cds`` drives the CDS Hooks service, ``scanwise audit`` the audit.
-EXCEPTIONS = {("scanwise.cli.serve", "scanwise.web"), ("scanwise.cli.serve", "scanwise.storage"),
+EXCEPTIONS = {("scanwise.cli.serve", "scanwise.web"), ("scanwise.cli.serve", "scanwise.web.settings"),
+              ("scanwise.cli.serve", "scanwise.storage"),
               ("scanwise.cli.serve", "scanwise.cds"), ("scanwise.cli.serve", "scanwise.cds.auth"),
               ("scanwise.web.app", "scanwise.cds"), ("scanwise.cli_cds", "scanwise.cds.service"),
               ("scanwise.cli_cds", "scanwise.storage"), ("scanwise.cli_audit", "scanwise.audit"),

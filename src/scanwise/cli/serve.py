@@ -11,7 +11,6 @@ anything is printed, so a port in use is said plainly (exit 2) instead of after 
 from __future__ import annotations
 
 import errno
-import ipaddress
 import os
 import socket
 from pathlib import Path
@@ -23,15 +22,6 @@ from scanwise.cli.common import console, fail
 
 HELP = ("Start the web app and JSON API (patient and clinician pages, /docs) on this machine. "
         "Saved profiles and the audit trail go to an embedded SQLite file unless --db says otherwise.")
-
-
-def _loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def listen(host: str, port: int) -> socket.socket:
@@ -97,6 +87,7 @@ def serve_command(
     from scanwise.storage import StoreError
     from scanwise.templating import TemplateFolderError, check_folder
     from scanwise.web import WebSettings, create_app
+    from scanwise.web.settings import is_loopback
 
     out = console(stderr=True)
     # Only our request lines (ids, sizes, times) at INFO: other libraries log at WARNING, so no
@@ -127,7 +118,7 @@ def serve_command(
     except (StoreError, TrustError) as exc:  # a bad --db or trust list: the user's input
         sock.close()
         raise fail(str(exc)) from exc
-    if not _loopback(host):
+    if not is_loopback(host):
         out.print(f"[yellow]warning:[/] listening on {host}, not only this machine. The app has no "
                   "log-in: put it behind an authenticating proxy with TLS before others can reach "
                   "it, and name it with --allowed-host.")
