@@ -17,6 +17,8 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from typer.core import TyperGroup
 
+from scanwise.cli.common import fail
+
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 out = Console(highlight=False, soft_wrap=True)
 
@@ -38,10 +40,6 @@ audit_app = typer.Typer(
     add_completion=False,
 )
 
-
-def _fail(message: str, code: int = 2) -> typer.Exit:
-    err.print(f"[bold red]error:[/] {message}")
-    return typer.Exit(code)
 
 
 @audit_app.command("run")
@@ -73,11 +71,11 @@ def run(
     from scanwise.core import UnusableInput
 
     if engine not in ("duckdb", "spark"):
-        raise _fail(f"--engine: {engine!r} is not duckdb or spark")
+        raise fail(f"--engine: {engine!r} is not duckdb or spark")
     if spark_master and engine != "spark":
-        raise _fail("--spark-master needs --engine spark")
+        raise fail("--spark-master needs --engine spark")
     if resume and engine == "spark":
-        raise _fail("--resume works with the DuckDB engine; Spark re-runs failed tasks itself")
+        raise fail("--resume works with the DuckDB engine; Spark re-runs failed tasks itself")
     try:
         inputs = find_inputs(orders, columns)
         out_dir.mkdir(parents=True, exist_ok=True)
@@ -89,11 +87,11 @@ def run(
                     stop()
                     result = run_spark(inputs, out_dir, master=spark_master)
                 except SparkMissing as exc:
-                    raise _fail(str(exc)) from exc
+                    raise fail(str(exc)) from exc
             else:
                 result = run_duckdb(inputs, out_dir, resume=resume, batch_rows=batch_rows, progress=update)
     except UnusableInput as exc:
-        raise _fail(exc.message) from exc
+        raise fail(exc.message) from exc
     s = result.summary
     if as_json:
         sys.stdout.write(json.dumps(s, indent=2, ensure_ascii=False) + "\n")
@@ -152,7 +150,7 @@ def synth(
     from scanwise.audit.synth import write
 
     if out_file.suffix.lower() not in (".csv", ".parquet"):
-        raise _fail("--out: the file name must end in .csv or .parquet")
+        raise fail("--out: the file name must end in .csv or .parquet")
     counts = write(n, seed, out_file)
     out.print(
         f"wrote {n:,} synthetic orders to {out_file} (seed {seed}): "

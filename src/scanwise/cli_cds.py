@@ -20,6 +20,8 @@ from rich.console import Console
 from rich.markdown import Markdown
 from rich.panel import Panel
 
+from scanwise.cli.common import core, fail
+
 EXAMPLES = Path(__file__).parent / "cds" / "examples"
 HOOK_SERVICE = {"order-select": "imaging-order-select", "order-sign": "imaging-order-sign"}
 
@@ -27,12 +29,6 @@ cds_app = typer.Typer(
     help="CDS Hooks services for EHRs: try a hook request here, or print an example.", no_args_is_help=True
 )
 out = Console(highlight=False)
-err = Console(stderr=True, highlight=False)
-
-
-def _fail(message: str, code: int = 2) -> typer.Exit:
-    err.print(f"[bold red]error:[/] {message}")
-    return typer.Exit(code)
 
 
 @cds_app.command("call")
@@ -48,32 +44,31 @@ def call_command(
 ) -> None:
     """Run a hook request through the service in this process and show the cards."""
     from scanwise.cds.service import CdsService, HookError
-    from scanwise.core import Scanwise
     from scanwise.storage import Store
 
     try:
         body = sys.stdin.buffer.read() if str(request) == "-" else request.read_bytes()
     except OSError as exc:
-        raise _fail(f"cannot read {request}: {exc.strerror}") from exc
+        raise fail(f"cannot read {request}: {exc.strerror}") from exc
     service_id = service
     if service_id is None:
         try:
             hook = json.loads(body).get("hook")
         except (ValueError, AttributeError) as exc:
-            raise _fail(f"{request}: not a JSON object") from exc
+            raise fail(f"{request}: not a JSON object") from exc
         service_id = HOOK_SERVICE.get(str(hook))
         if service_id is None:
-            raise _fail(
+            raise fail(
                 f"{request}: hook {hook!r} is not one scanwise answers "
                 f"({', '.join(HOOK_SERVICE)}); or give --service"
             )
-    svc = CdsService(Scanwise.default(), Store("sqlite://"))
+    svc = CdsService(core(), Store("sqlite://"))
     try:
         response = svc.call(service_id, body, base_url)
     except HookError as exc:
         if as_json:
             sys.stdout.write(json.dumps(exc.outcome(), indent=2) + "\n")
-        raise _fail(f"HTTP {exc.status}: {exc.message}") from exc
+        raise fail(f"HTTP {exc.status}: {exc.message}") from exc
     if as_json:
         sys.stdout.write(json.dumps(response, indent=2, ensure_ascii=False) + "\n")
         return
@@ -113,7 +108,7 @@ def example_command(
     """Print a complete example request (a breast case: staging PET/CT for early-stage cancer)."""
     path = EXAMPLES / f"{hook}.json"
     if hook not in HOOK_SERVICE or not path.exists():
-        raise _fail(f"no example for {hook!r}; choose one of: {', '.join(HOOK_SERVICE)}")
+        raise fail(f"no example for {hook!r}; choose one of: {', '.join(HOOK_SERVICE)}")
     sys.stdout.write(path.read_text(encoding="utf-8"))
     if not path.read_text(encoding="utf-8").endswith("\n"):
         sys.stdout.write("\n")

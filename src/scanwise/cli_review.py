@@ -19,6 +19,8 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from scanwise.cli import common
+
 review_app = typer.Typer(
     name="review",
     help="Clinical review: list unreviewed or stale articles, and record a clinician's sign-off.",
@@ -27,22 +29,6 @@ review_app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 out = Console(highlight=False, soft_wrap=False)
-
-
-def _fail(message: str, code: int = 2) -> typer.Exit:
-    from scanwise.cli.common import fail
-
-    return fail(message, code)
-
-
-def _core():  # type: ignore[no-untyped-def]
-    from scanwise.core import Scanwise
-    from scanwise.domain.kb import KnowledgeBaseError
-
-    try:
-        return Scanwise.default()
-    except KnowledgeBaseError as exc:
-        raise _fail(f"the knowledge base failed to load: {exc}", 3) from exc
 
 
 @review_app.callback()
@@ -54,7 +40,7 @@ def review_list(
     """List the articles that are unreviewed or stale (the knowledge behind them changed)."""
     if ctx.invoked_subcommand is not None:
         return
-    core = _core()
+    core = common.core()
     rows = core.review_status()
     counts = {s: sum(r["state"] == s for r in rows) for s in ("reviewed", "stale", "unreviewed")}
     shown = [r for r in rows if show_all or r["state"] != "reviewed"]
@@ -93,16 +79,16 @@ def review_sign(
     try:
         when = dt.date.fromisoformat(on) if on else None
     except ValueError as exc:
-        raise _fail(f"--date: {on!r} is not a date (YYYY-MM-DD)") from exc
-    core = _core()
+        raise common.fail(f"--date: {on!r} is not a date (YYYY-MM-DD)") from exc
+    core = common.core()
     try:
         record = core.sign_review(topic, variant, reviewer=reviewer, role=role, on=when)
     except NotFound as exc:
-        raise _fail(str(exc)) from exc
+        raise common.fail(str(exc)) from exc
     except UnusableInput as exc:
-        raise _fail(f"--{exc.field}: {exc.message.split(': ', 1)[-1]}") from exc
+        raise common.fail(f"--{exc.field}: {exc.message.split(': ', 1)[-1]}") from exc
     except KnowledgeBaseError as exc:
-        raise _fail(str(exc), 1) from exc
+        raise common.fail(str(exc), common.OUR_FAULT) from exc
     out.print(f"Recorded: article {record.key} reviewed by {escape(record.reviewer)} "
               f"({escape(record.role)}) on {record.date}, knowledge base {record.kb_version}, in "
               f"{reviews_dir() / 'sign-offs.yaml'}.")

@@ -64,26 +64,10 @@ INPUT_COLUMNS: tuple[str, ...] = (
     "phase",
     "symptoms",
 )
+#: Columns that name or place an order but do not decide its rating.
+_ORDER_ONLY = frozenset({"order_id", "order_date", "patient_id", "ordering_service"})
 #: The columns that decide a rating; rows equal on these are rated once.
-RATING_INPUTS: tuple[str, ...] = (
-    "procedure_system",
-    "procedure_code",
-    "procedure_name",
-    "age",
-    "sex",
-    "indication",
-    "reason_codes",
-    "stage",
-    "t",
-    "n",
-    "m",
-    "grade",
-    "er",
-    "pr",
-    "her2",
-    "phase",
-    "symptoms",
-)
+RATING_INPUTS: tuple[str, ...] = tuple(c for c in INPUT_COLUMNS if c not in _ORDER_ONLY)
 
 RATED_SCHEMA = pa.schema(
     [
