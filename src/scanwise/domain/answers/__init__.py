@@ -40,7 +40,7 @@ def answer(question: str, kb: KnowledgeBase, facts: dict[str, Fact], *, read: Sl
                      else indication.phase if indication is not None else None)
     q = understand(question, kb, read=read, context_phase=context_phase)
     personalized = assessment is not None or profile is not None
-    if _about_another_cancer(q, profile, indication):  # "do I need a PET?" with a prostate context
+    if _about_another_cancer(q, profile, indication, kb):  # "do I need a PET?" with a prostate context
         assert indication is not None
         q = q.model_copy(update={"intent": "out_of_scope", "scope_note": indication.scope_note})
     if q.intent == "out_of_scope":
@@ -58,16 +58,14 @@ def answer(question: str, kb: KnowledgeBase, facts: dict[str, Fact], *, read: Sl
     return result
 
 
-_BREAST_STUDIES = frozenset({"mammography", "tomosynthesis", "contrast_mammography", "breast_us",
-                             "breast_mri"})
-
-
 def _about_another_cancer(q: Question, profile: PatientProfile | None,
-                          indication: Indication | None) -> bool:
-    """The context is about another organ's cancer and the question names nothing of the breast."""
+                          indication: Indication | None, kb: KnowledgeBase) -> bool:
+    """The context is about another organ's cancer and the question names nothing of the breast
+    (no breast study: the vocabulary's studies for the breast itself, purpose locoregional)."""
+    breast_study = any(c in kb.terms and kb.terms[c].purpose == "locoregional" for c in q.codes)
     return (profile is not None and indication is not None and not indication.in_scope
             and profile.other_cancer is not None and "breast" not in q.text.lower()
-            and not _BREAST_STUDIES & set(q.codes))
+            and not breast_study)
 
 
 def merge_indication(indication: Indication | None, q: Question, kb: KnowledgeBase,
