@@ -139,6 +139,15 @@ class Scanwise:
         except RecordError as exc:
             raise UnusableInput(str(exc), field, "unreadable_file") from exc
 
+    @staticmethod
+    def fhir_observation_codes() -> list[tuple[str, str]]:
+        """(system, code) of every FHIR Observation code the record reader reads (tumour
+        markers, TNM and stage, size, grade): for a surface that asks an EHR for just these,
+        such as the CDS Hooks prefetch."""
+        from scanwise.records.fhir import observation_codes
+
+        return observation_codes()
+
     def read_inputs(self, text: str, sources: list[tuple[str, bytes]] | None = None,
                     field: str = "text") -> Inputs:
         """Facts from typed text, records, or both.
