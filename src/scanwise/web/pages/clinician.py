@@ -9,8 +9,8 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
 from scanwise.domain.assess import Assessment
-from scanwise.web.errors import ApiError, BodyTooLarge
-from scanwise.web.pages.common import render, services, submitted
+from scanwise.web.errors import ApiError
+from scanwise.web.pages.common import read_submission, render, services
 from scanwise.web.services import Inputs
 from scanwise.web.views import assessment_view
 
@@ -40,11 +40,10 @@ async def clinician_page(request: Request) -> HTMLResponse:
 @router.post("/clinician", response_class=HTMLResponse)
 async def clinician_submit(request: Request) -> HTMLResponse:
     svc = services(request)
-    try:
-        form = await submitted(request)
-        sources = await form.sources(svc.settings.max_upload_bytes)
-    except BodyTooLarge as exc:
-        return _clinician(request, 413, problem=exc.detail)
+    form = await read_submission(request, _clinician)
+    if isinstance(form, HTMLResponse):
+        return form
+    sources = form.sources
     scenario = form.text("scenario")
     include_retired = form.text("include_retired") == "on"
     keep: dict[str, Any] = {"scenario": scenario, "include_retired": include_retired}
