@@ -26,7 +26,6 @@ import datetime as dt
 import json
 import re
 from collections.abc import Callable
-from decimal import Decimal
 from typing import TYPE_CHECKING, Any, cast
 
 from scanwise.domain.profile import Evidence, her2_from_tests
@@ -147,10 +146,6 @@ def _as_date(value: dt.date | str) -> dt.date | None:
         return None
 
 
-def _number(value: Decimal | int | float) -> float:
-    return float(value)
-
-
 def _value_words(res: Observation | ObservationComponent) -> str | None:
     """An Observation's (or component's) value in words: the coded value's words, the text,
     the quantity with its unit, a ratio, else the interpretation."""
@@ -170,7 +165,7 @@ def _value_words(res: Observation | ObservationComponent) -> str | None:
         r = res.valueRatio
         n = r.numerator.value if r.numerator is not None else None
         d = r.denominator.value if r.denominator is not None else None
-        return f"ratio {_number(n) / _number(d):.2f}" if n is not None and d else None
+        return f"ratio {float(n) / float(d):.2f}" if n is not None and d else None
     if res.interpretation:
         return "; ".join(_words(i) for i in res.interpretation)
     return None
@@ -233,7 +228,7 @@ def _observation(r: _Resource, res: Observation) -> None:
     elif _KI67.search(name):
         q = res.valueQuantity
         if q is not None and q.value is not None and 0 <= q.value <= 100:
-            r.set("ki67_percent", _number(q.value), f"{name}: {value}")
+            r.set("ki67_percent", float(q.value), f"{name}: {value}")
     elif re.search(r"estrogen|progesterone|her-?2|erbb2", name, re.IGNORECASE):
         r.read_phrase(f"{name}: {value}", f"{name}: {value}")  # a marker coded otherwise, named in words
     else:
@@ -250,7 +245,7 @@ def _mm(q: Quantity) -> float | None:
     unit = str(q.code or q.unit or "").lower()
     if q.value is None:
         return None
-    return {"mm": _number(q.value), "cm": _number(q.value) * 10}.get(unit)
+    return {"mm": float(q.value), "cm": float(q.value) * 10}.get(unit)
 
 
 def _tnm_value(r: _Resource, tnm: tuple[str, str], value: str, value_codes: set[str]) -> None:
