@@ -14,8 +14,9 @@ import pytest
 from scanwise.domain.answers import Answer, answer
 from scanwise.domain.answers.branches import stage_decision
 from scanwise.domain.assess import Branch, Decision, Match, StatementRef, assess, match_for
-from scanwise.domain.facts import Fact, load_facts
+from scanwise.domain.facts import Fact
 from scanwise.domain.kb import KnowledgeBase
+from scanwise.knowledge.loader import load_facts
 from scanwise.nlp.scenario import read_profile, read_scenario
 
 

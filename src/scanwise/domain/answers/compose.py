@@ -823,7 +823,7 @@ def compose(question: Question, kb: KnowledgeBase, facts: dict[str, Fact], *,
     else:
         blocks, title = _intent_blocks(c, question, title)
     kept = [b for b in blocks if b is not None and not b.empty()]
-    sections, cited = finish(kept, facts, already=short_cites)
+    sections, cited = finish(kept, facts, kb.answers.glossary, already=short_cites)
     if not short:
         short, short_cites = _short_from(sections, c)
     sources = source_list(cited, facts, kb, sections)
