@@ -56,7 +56,6 @@ async def patient_submit(request: Request) -> HTMLResponse:
     form = await read_submission(request, _patient)
     if isinstance(form, HTMLResponse):
         return form
-    sources = form.sources
     action = form.text("action") or "ask"
     question = form.text("question")
     situation = form.text("situation")
@@ -66,8 +65,8 @@ async def patient_submit(request: Request) -> HTMLResponse:
     try:
         if "profile_json" in form.fields:  # the facts step: the user has checked the facts
             profile, indication = read_form(form.fields, svc.kb)
-        elif situation or sources:
-            inputs = await svc.workers.run(svc.read_inputs, situation, sources)
+        elif situation or form.sources:
+            inputs = await svc.workers.run(svc.read_inputs, situation, form.sources)
             return _patient(request, facts=build_form(inputs.profile, inputs.indication, svc.kb),
                             reading=inputs.reading, **keep)
         if action == "save" and profile is not None:
