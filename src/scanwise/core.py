@@ -84,6 +84,7 @@ class Scanwise:
         #: Set by the command line (see :mod:`scanwise.warm_reader`): text is read by a reader
         #: kept loaded in a background process when one is up, else here.
         self.warm_reader: WarmReader | None = None
+        self._follow_up_intents: dict[str, str | None] = {}
         if facts is not None:  # already validated against this knowledge base (the cache)
             self.__dict__["facts"] = facts
 
@@ -244,11 +245,16 @@ class Scanwise:
         for intent, question in candidates:
             if intent == given.intent or len(out) >= limit:
                 continue
-            try:
-                if understand(question, self.kb, read=read_profile).intent == intent:
-                    out.append(question)
-            except UnusableQuestion:
-                continue
+            # The candidates are made from the knowledge base's test names, never from the
+            # user's words, so how each one reads is worked out once per process.
+            if question not in self._follow_up_intents:
+                try:
+                    read_as = understand(question, self.kb, read=read_profile).intent
+                except UnusableQuestion:
+                    read_as = None
+                self._follow_up_intents[question] = read_as
+            if self._follow_up_intents[question] == intent:
+                out.append(question)
         return out
 
     # --- knowledge ------------------------------------------------------------------------
