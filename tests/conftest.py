@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -7,6 +8,10 @@ import pytest
 
 from scanwise.domain.kb import KnowledgeBase
 from scanwise.knowledge.loader import default_kb
+
+# No background reader outlives the tests (the CLI starts one for the next command); the tests
+# of the warm reader turn it on for themselves. Subprocesses inherit this.
+os.environ["SCANWISE_NO_WARM_READER"] = "1"
 
 
 @pytest.fixture(scope="session")

@@ -170,3 +170,27 @@ def test_json_contract(kb: KnowledgeBase, facts: dict[str, Fact]) -> None:
             "reading_grade"} <= set(data)
     assert {"heading", "paragraphs", "bullets", "citations"} <= set(data["sections"][0])
     assert {"id", "title", "publisher", "year", "url"} <= set(data["sources"][0])
+
+
+def test_follow_up_candidates_are_read_once_per_process(kb: KnowledgeBase) -> None:
+    """The design behind a cheap follow-up list: the candidate questions come from the knowledge
+    base's test names, so each is read once, not on every answer."""
+    from scanwise.core import Scanwise
+
+    core = Scanwise(kb)
+    reads: list[str] = []
+    real = core._read_slots
+
+    def counting(text: str, kb: KnowledgeBase) -> Any:
+        reads.append(text)
+        return real(text, kb)
+
+    core._read_slots = counting  # type: ignore[method-assign]
+    given = core.answer("How much radiation does a bone scan give?")
+    first = core.follow_ups(given)
+    after_first = len(reads)
+    assert first and after_first > 0
+    assert core.follow_ups(core.answer("How much radiation does a bone scan give?")) == first
+    again = len(reads) - after_first
+    assert again < after_first, "the second list read no candidate again (only the question)"
+    assert not any(q in reads[after_first:] for q in first)

@@ -143,11 +143,14 @@ ALLOWED: dict[str, set[str]] = {
     "render": {"domain", "records", "render", "templating"},
     # The one application core wires readers and engine together.
     # It loads the knowledge through the on-disk cache (scanwise.cache).
-    "core": {"domain", "knowledge", "nlp", "records", "core", "cache"},
+    "core": {"domain", "knowledge", "nlp", "records", "core", "cache", "warm_reader"},
+    # The command line's background reader: the clinical reader behind a socket, no surface.
+    "warm_reader": {"domain", "nlp", "cache", "warm_reader"},
     "eval": {"core", "domain", "eval"},
     # Surfaces: the core, renderers and the domain's models; never a reader or another surface.
     # The CLI also tells the knowledge loader which content packs to load (--kb-pack).
-    "cli": {"cli", "core", "render", "domain", "eval", "records", "knowledge", "templating"},
+    "cli": {"cli", "core", "render", "domain", "eval", "records", "knowledge", "templating",
+            "warm_reader"},
     "web": {"web", "core", "render", "domain", "records", "storage", "templating"},
     "cds": {"cds", "core", "render", "domain", "records", "storage", "knowledge"},
     # The order audit: a batch surface on the core (DuckDB or Spark at its edges).

@@ -114,3 +114,25 @@ def knowledge(data_dir: Path | None = None) -> tuple[KnowledgeBase, dict[str, Fa
     if version is not None and kb.version == version:
         _write(_path(version), {"kb_version": version, "kb": kb, "facts": facts})
     return kb, facts
+
+
+def hyphenation() -> None:
+    """Put pyphen's parsed English hyphenation patterns (what the reading-grade measure counts
+    syllables with) in its own in-memory table, from the cache: parsing the dictionary is a
+    fifth of a short ``scanwise ask``. Keyed by pyphen's version; a miss parses and writes."""
+    if not enabled():
+        return
+    try:
+        import pyphen
+    except ImportError:
+        return
+    path = pyphen.LANGUAGES.get("en_US")
+    if path is None or path in pyphen.hdcache:
+        return
+    runtime = f"{pyphen.__version__}-py{sys.version_info[0]}{sys.version_info[1]}"
+    stored = cache_dir() / f"hyphenation-{runtime}.pickle"
+    patterns = _read(stored)
+    if not isinstance(patterns, pyphen.HyphDict):
+        patterns = pyphen.HyphDict(path)
+        _write(stored, patterns)
+    pyphen.hdcache[path] = patterns

@@ -14,7 +14,6 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from typer.core import TyperGroup
 
 from scanwise.cli.common import fail
@@ -117,6 +116,8 @@ class _progress:
     """A rich progress bar on standard error for long runs (hidden for short ones)."""
 
     def __enter__(self) -> tuple[Any, Any]:
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
         self.bar = Progress(
             TextColumn("rating orders"),
             BarColumn(),

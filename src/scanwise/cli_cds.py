@@ -17,8 +17,6 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.markdown import Markdown
-from rich.panel import Panel
 
 from scanwise.cli.common import core, fail
 
@@ -76,6 +74,9 @@ def call_command(
 
 
 def print_response(response: dict) -> None:  # type: ignore[type-arg]
+    from rich.markdown import Markdown  # a Markdown parser: loaded only to print cards
+    from rich.panel import Panel
+
     styles = {"warning": "yellow", "critical": "red", "info": "cyan"}
     if not response["cards"]:
         out.print("No cards.")

@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     from scanwise.domain.review import ReviewRecord
     from scanwise.domain.staging import StageResult
     from scanwise.records import RecordReading
+    from scanwise.warm_reader import WarmReader
 
 
 class UnusableInput(ValueError):
@@ -79,6 +80,10 @@ class Scanwise:
 
     def __init__(self, kb: KnowledgeBase, facts: dict[str, Fact] | None = None) -> None:
         self.kb = kb
+        #: Set by the command line (see :mod:`scanwise.warm_reader`): text is read by a reader
+        #: kept loaded in a background process when one is up, else here.
+        self.warm_reader: WarmReader | None = None
+        self._follow_up_intents: dict[str, str | None] = {}
         if facts is not None:  # already validated against this knowledge base (the cache)
             self.__dict__["facts"] = facts
 
@@ -130,12 +135,25 @@ class Scanwise:
                   known: PatientProfile | None = None) -> tuple[PatientProfile, Indication]:
         """A scenario in free text into the profile and indication (facts from records in
         ``known`` fill what the text leaves unsaid)."""
+        if self.warm_reader is not None:
+            from scanwise.warm_reader import Refused
+
+            try:
+                found = self.warm_reader.read(text, known)
+            except Refused as exc:
+                raise UnusableInput(f"{field}: {exc}", field, "unusable_text") from exc
+            if found is not None:
+                return found
         from scanwise.nlp.scenario import UnusableText, read_scenario
 
         try:
             return read_scenario(text, self.kb, known=known)
         except UnusableText as exc:
             raise UnusableInput(f"{field}: {exc}", field, "unusable_text") from exc
+
+    def _read_slots(self, text: str, kb: KnowledgeBase) -> PatientProfile:
+        """The facts a question states (the answer engine's slot reader): the same reading."""
+        return self.read_text(text, "question")[0]
 
     def read_records(self, sources: list[tuple[str, bytes]], field: str = "file") -> RecordReading:
         """Records as (name, raw bytes) into one profile with evidence for every fact."""
@@ -195,8 +213,11 @@ class Scanwise:
         """A patient's question answered in plain language from the fact base.
 
         With ``include_retired`` the personal section may also match retired topics."""
+        from scanwise.cache import hyphenation
         from scanwise.domain.answers import UnusableQuestion, answer, merge_indication, understand
-        from scanwise.nlp.scenario import read_profile
+
+        hyphenation()  # the answer's reading grade counts syllables with these patterns
+        read_profile = self._read_slots
 
         if profile is None and indication is None:
             # The question's own symptoms ("a lump in my breast") tailor the answer when no
@@ -223,7 +244,8 @@ class Scanwise:
     def follow_ups(self, given: Answer, limit: int = 4) -> list[str]:
         """Questions worth asking next, each one the answer engine reads as intended."""
         from scanwise.domain.answers import UnusableQuestion, understand
-        from scanwise.nlp.scenario import read_profile
+
+        read_profile = self._read_slots
 
         tests = [with_article(t.label) for t in given.understood.tests] or ["a PET/CT scan"]
         first = tests[0]
@@ -239,11 +261,16 @@ class Scanwise:
         for intent, question in candidates:
             if intent == given.intent or len(out) >= limit:
                 continue
-            try:
-                if understand(question, self.kb, read=read_profile).intent == intent:
-                    out.append(question)
-            except UnusableQuestion:
-                continue
+            # The candidates are made from the knowledge base's test names, never from the
+            # user's words, so how each one reads is worked out once per process.
+            if question not in self._follow_up_intents:
+                try:
+                    read_as = understand(question, self.kb, read=read_profile).intent
+                except UnusableQuestion:
+                    read_as = None
+                self._follow_up_intents[question] = read_as
+            if self._follow_up_intents[question] == intent:
+                out.append(question)
         return out
 
     # --- knowledge ------------------------------------------------------------------------

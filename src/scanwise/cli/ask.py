@@ -37,7 +37,7 @@ def ask_command(
         raise common.fail("give --context or --record, not both")
     if question == "-" and context == "-":
         raise common.fail("only one of QUESTION and --context can be read from standard input")
-    app = common.core()
+    app = common.core(warm_reader=True)
     text = common.read_arg(question, "the question")
     with common.core_errors():
         if context is not None:

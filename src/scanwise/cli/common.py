@@ -73,12 +73,22 @@ def core_errors() -> Iterator[None]:
         raise fail(f"the bundled knowledge base failed to load: {exc}", OUR_FAULT) from exc
 
 
-def core() -> Scanwise:
-    """The process's application core (the knowledge base loads here, once)."""
+def core(*, warm_reader: bool = False) -> Scanwise:
+    """The process's application core (the knowledge base loads here, once).
+
+    ``warm_reader``: read text through the background reader (:mod:`scanwise.warm_reader`)
+    when one is up, and start one for the next command when none is: for the commands a
+    person types one at a time (``recommend``, ``ask``), not for batches."""
     from scanwise.core import Scanwise
 
     with core_errors():
-        return Scanwise.default()
+        app = Scanwise.default()
+    if warm_reader:
+        from scanwise import warm_reader as warm
+
+        if warm.enabled() and app.warm_reader is None:
+            app.warm_reader = warm.WarmReader(app.kb_version)
+    return app
 
 
 def read_arg(text: str, what: str = "the text") -> str:

@@ -20,17 +20,18 @@ def recommend(
     """Match a clinical scenario to guideline variants and show every rated study."""
     if text is None and not record:
         raise common.fail("give the clinical scenario as TEXT, or a patient record with --record FILE")
-    app = common.core()
+    app = common.core(warm_reader=True)
     typed = common.read_arg(text, "the scenario") if text is not None else ""
     with common.core_errors():
         inputs = app.read_inputs(typed, common.read_files(record) if record else None)
         result = app.assess_inputs(inputs, include_retired=include_retired)
+    if as_json and inputs.reading is None:
+        common.print_json(result)
+        return
     from scanwise.render.records import print_reading, reading_json
     from scanwise.render.terminal import print_assessment
 
-    if as_json and inputs.reading is None:
-        common.print_json(result)
-    elif as_json and inputs.reading is not None:
+    if as_json and inputs.reading is not None:
         data = result.model_dump(mode="json")
         data["record"] = reading_json(inputs.reading)
         data["record"]["facts_used"] = inputs.facts_used

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
 from scanwise.domain.profile import Evidence
-from scanwise.records import RecordReading
+
+if TYPE_CHECKING:  # the records package brings its readers: not needed to print a reading
+    from scanwise.records import RecordReading
 
 _NUMBERS = ("tumor_size_mm", "ki67_percent", "er_percent", "pr_percent", "hormone_use_years",
             "implant_years", "months_since_treatment")
