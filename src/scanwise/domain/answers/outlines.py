@@ -15,7 +15,7 @@ from scanwise.domain.kb import KnowledgeBase, KnowledgeBaseError
 from scanwise.domain.profile import Phase
 
 __all__ = ["AcrRef", "OutlineSection", "Rule", "Topic", "TopicIntent", "Topics", "check_outlines",
-           "find_topic", "topics_of"]
+           "question_topic", "topics_of"]
 
 TOPICS_FILE_NAME = "answers/topics.yaml"
 
@@ -27,7 +27,7 @@ def topics_of(kb: KnowledgeBase) -> Topics:
     return kb.answers.topics
 
 
-def find_topic(text: str, kb: KnowledgeBase, phase: Phase | None = None) -> Topic | None:
+def question_topic(text: str, kb: KnowledgeBase, phase: Phase | None = None) -> Topic | None:
     """The first topic whose rule matches the question (and fits the phase, when known)."""
     return next((t for t in topics_of(kb).topics if t.when.matches(text)
                  and not (phase and t.phases and phase not in t.phases)), None)
