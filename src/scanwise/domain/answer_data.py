@@ -4,7 +4,7 @@ glossary of words to define, and the publishers an answer may cite.
 Files: ``knowledge/answers/topics.yaml``, ``knowledge/facts/words/glossary.yaml`` and
 ``knowledge/answers/source-hosts.yaml``, read and validated by ``knowledge/loader.py`` into
 ``KnowledgeBase.answers`` (so they are part of ``kb_version`` and of the cached knowledge
-base). The rules that use them are in ``domain/answers/`` (``outlines.find_topic``,
+base). The rules that use them are in ``domain/answers/`` (``outlines.question_topic``,
 ``text.glossary``, ``sources.allowed_host``).
 
 A topic's rule is regular expressions on the question (case-insensitive): all of ``all``, at
