@@ -13,8 +13,7 @@ from pathlib import Path
 import yaml
 
 from scanwise.domain.answers import answer
-from scanwise.domain.facts import load_facts
-from scanwise.knowledge.loader import default_kb
+from scanwise.knowledge.loader import default_kb, load_facts
 from scanwise.nlp.scenario import read_profile, read_scenario
 
 QUESTIONS = Path(__file__).resolve().parent.parent / "tests" / "fixtures" / "questions_answers.yaml"

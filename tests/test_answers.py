@@ -11,8 +11,9 @@ import pytest
 import yaml
 
 from scanwise.domain.answers import DISCLAIMER, RETRIEVAL_LABEL, Answer, answer
-from scanwise.domain.facts import Fact, load_facts
+from scanwise.domain.facts import Fact
 from scanwise.domain.kb import KnowledgeBase
+from scanwise.knowledge.loader import load_facts
 from scanwise.nlp.scenario import read_profile, read_scenario
 
 CASES: list[dict[str, Any]] = yaml.safe_load(

@@ -75,7 +75,7 @@ socket.socket.connect = refuse
 socket.create_connection = refuse
 from scanwise.domain.answers.text import reading_grade
 from scanwise.domain.answers.retrieval import search
-from scanwise.domain.facts import load_facts
+from scanwise.knowledge.loader import load_facts
 from scanwise.knowledge.loader import default_kb
 print(reading_grade(["A CT scan uses X-rays. A computer builds the pictures into slices."]))
 print(search("does the tracer sting", load_facts(default_kb()))[0][0])

@@ -7,8 +7,9 @@ import re
 import pytest
 
 from scanwise.domain.answers.text import glossary
-from scanwise.domain.facts import Fact, load_facts
+from scanwise.domain.facts import Fact
 from scanwise.domain.kb import KnowledgeBase, KnowledgeBaseError
+from scanwise.knowledge.loader import default_kb, load_facts
 
 THEMES = {"radiation", "pregnancy", "contrast", "acr", "staging", "inflammatory", "surveillance",
           "warning_signs", "recurrence", "subtypes", "her2_pos", "triple_negative", "er_pos_her2_neg",
@@ -65,7 +66,7 @@ def test_dose_values_match_the_text(facts: dict[str, Fact]) -> None:
 
 
 def test_glossary_points_at_real_facts(facts: dict[str, Fact]) -> None:
-    terms = glossary(facts)
+    terms = glossary(facts, default_kb().answers.glossary)
     assert terms and all(t.fact in facts for t in terms)
 
 

@@ -12,9 +12,11 @@ import statistics
 import pytest
 
 from scanwise.domain.answers import Answer, answer
+from scanwise.domain.answers.branches import stage_decision
 from scanwise.domain.assess import Branch, Decision, Match, StatementRef, assess, match_for
-from scanwise.domain.facts import Fact, load_facts
+from scanwise.domain.facts import Fact
 from scanwise.domain.kb import KnowledgeBase
+from scanwise.knowledge.loader import load_facts
 from scanwise.nlp.scenario import read_profile, read_scenario
 
 
@@ -127,12 +129,30 @@ def test_stage_two_without_a_letter_branches_and_never_picks(
     assert a.decision is not None  # the branch travels in the JSON too
 
 
+def test_a_stage_branch_carries_its_stage_groups_as_values(kb: KnowledgeBase) -> None:
+    """The engine's stage branches and the answer's sub-stage branches carry the stage groups
+    they are for, in the order of their words, so nothing reads "stage IIB–IIIC" back."""
+    profile, indication = read_scenario("stage 2 breast cancer, do I need a bone scan?", kb)
+    decision = assess(profile, indication, kb).decision
+    assert decision is not None
+    for b in decision.branches:
+        conditions = kb.topic(b.topic_id).conditions[b.variant]
+        assert b.stages and b.stages == conditions.stage
+        assert b.if_.endswith(b.stages[0] if len(b.stages) == 1 else f"{b.stages[0]}–{b.stages[-1]}")
+    profile = profile.model_copy(update={"stage": None})
+    split = stage_decision(profile, indication, ["IIA", "IIB"], kb)
+    assert split is not None and [b.stages for b in split.branches] == [["IIA"], ["IIB"]]
+    # a branch on another fact has none
+    other = assess(*read_scenario("newly diagnosed invasive ductal cancer, no symptoms", kb), kb).decision
+    assert other is not None and all(b.stages == [] for b in other.branches)
+
+
 def test_the_engine_decision_is_shown_as_branches(kb: KnowledgeBase, facts: dict[str, Fact]) -> None:
     profile, indication = read_scenario("newly diagnosed invasive ductal cancer, no symptoms", kb)
     done = assess(profile, indication, kb).model_copy(update={"decision": Decision(
         depends_on="the clinical stage", question="Is the stage IIA or IIB?",
-        branches=[Branch(if_="stage IIA", topic_id=310, variant=2),
-                  Branch(if_="stage IIB", topic_id=310, variant=4)])})
+        branches=[Branch(if_="stage IIA", topic_id=310, variant=2, stages=["IIA"]),
+                  Branch(if_="stage IIB", topic_id=310, variant=4, stages=["IIB"])])})
     a = answer("Do I need a bone scan?", kb, facts, read=read_profile, assessment=done)
     decision = next(s for s in a.sections if s.kind == "decision")
     assert decision.heading == "It depends on the clinical stage" and len(decision.bullets) == 2

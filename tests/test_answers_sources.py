@@ -7,10 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from scanwise.domain.answers.sources import allowed_host, allowed_hosts, host_of
-from scanwise.domain.facts import Fact, load_facts
+from scanwise.domain.answers.sources import allowed_host, host_of
+from scanwise.domain.facts import Fact
 from scanwise.domain.kb import KnowledgeBase
-from scanwise.knowledge.loader import DATA_DIR, load_yaml, top_level_list
+from scanwise.knowledge.loader import DATA_DIR, default_kb, load_facts, load_yaml, top_level_list
+
+HOSTS = default_kb().answers.hosts
 
 
 @pytest.fixture(scope="module")
@@ -20,14 +22,14 @@ def facts(kb: KnowledgeBase) -> dict[str, Fact]:
 
 def test_every_fact_cites_only_allowlisted_hosts(facts: dict[str, Fact], kb: KnowledgeBase) -> None:
     bad = sorted({(fid, src, host_of(kb.sources[src].url)) for fid, f in facts.items() for src in f.sources
-                  if allowed_host(kb.sources[src].url) is None})
+                  if allowed_host(kb.sources[src].url, HOSTS) is None})
     assert not bad, f"facts citing hosts outside source-hosts.yaml: {bad}"
 
 
 def test_every_patient_source_entry_is_allowlisted() -> None:
     path = DATA_DIR / "sources-patient.yaml"
     bad = [(s["id"], s.get("url")) for s in top_level_list(load_yaml(path), path, "sources")
-           if allowed_host(s.get("url")) is None]
+           if allowed_host(s.get("url"), HOSTS) is None]
     assert not bad, f"sources-patient.yaml entries outside the allowlist: {bad}"
 
 
@@ -40,16 +42,16 @@ def test_every_patient_source_entry_is_allowlisted() -> None:
     None,
 ])
 def test_non_authoritative_hosts_are_refused(url: str | None) -> None:
-    assert allowed_host(url) is None
+    assert allowed_host(url, HOSTS) is None
 
 
 def test_subdomains_of_listed_publishers_are_accepted() -> None:
-    assert allowed_host("https://pmc.ncbi.nlm.nih.gov/articles/PMC1")
-    assert allowed_host("https://acsearch.acr.org/list")
-    assert allowed_host("http://www.springermedizin.de./x")  # a trailing dot is the same host
+    assert allowed_host("https://pmc.ncbi.nlm.nih.gov/articles/PMC1", HOSTS)
+    assert allowed_host("https://acsearch.acr.org/list", HOSTS)
+    assert allowed_host("http://www.springermedizin.de./x", HOSTS)  # a trailing dot is the same host
 
 
 def test_allowlist_has_no_blog_or_sharing_hosts() -> None:
-    domains = {h.domain for h in allowed_hosts()}
+    domains = {h.domain for h in HOSTS}
     assert not domains & {"scribd.com", "cld.bz", "empr.com", "drugs.com", "auntminnie.com", "primidi.com"}
     assert Path(DATA_DIR / "answers" / "source-hosts.yaml").is_file()

@@ -12,34 +12,36 @@ from reference_data import REFERENCE, skip_without
 from typer.testing import CliRunner
 
 from scanwise.cli import app
-from scanwise.domain.articles import (
-    Article,
-    Library,
-    all_variants,
-    compose_article,
-    default_library,
-    load_library,
-    render_html,
-    render_markdown,
-    site_files,
-)
-from scanwise.domain.articles.library import ARTICLES_DIR, SECTIONS
+from scanwise.core import Scanwise
+from scanwise.domain.articles import Article, Library, all_variants, compose_article
+from scanwise.domain.articles.library import SECTIONS
 from scanwise.domain.assess import RatedProcedure, assess, match_for
 from scanwise.domain.kb import KnowledgeBase, KnowledgeBaseError
 from scanwise.eval.runner import load_scenarios
+from scanwise.knowledge.loader import ARTICLES_DIR, load_facts, load_library
 from scanwise.nlp.scenario import read_scenario
+from scanwise.render.articles import render_html, render_markdown, site_files
 
 runner = CliRunner()
 
 
 @pytest.fixture(scope="module")
 def library(kb: KnowledgeBase) -> Library:
-    return default_library(kb)
+    return load_library(kb, load_facts(kb))
 
 
 @pytest.fixture(scope="module")
 def articles(kb: KnowledgeBase, library: Library) -> dict[tuple[int, int], Article]:
-    return {key: compose_article(kb, *key, library=library) for key in all_variants(kb)}
+    return {key: compose_article(kb, *key, library=library, reviews=[]) for key in all_variants(kb)}
+
+
+def test_the_core_composes_the_same_articles(kb: KnowledgeBase,
+                                             articles: dict[tuple[int, int], Article]) -> None:
+    """The core loads the library once and composes each article from it with the stored
+    sign-offs (none bundled), as the fixtures here do."""
+    core = Scanwise(kb)
+    assert core.article(310, 2) == articles[(310, 2)]
+    assert [(a.topic_id, a.variant) for a in core.articles()] == list(articles)
 
 
 @pytest.fixture(scope="module")
@@ -278,11 +280,11 @@ _GOOD = {"id": "x.one", "section": "why", "for": ["all"], "text": "Some words.",
     ({"section": "essay"}, "field section"),
     ({"cites": []}, "field cites"),
 ])
-def test_a_bad_fragment_is_named(kb: KnowledgeBase, tmp_path: Path, change: dict[str, object],
-                                 message: str) -> None:
+def test_a_bad_fragment_is_named(kb: KnowledgeBase, library: Library, tmp_path: Path,
+                                 change: dict[str, object], message: str) -> None:
     folder = _write(tmp_path, {"fragments": [{**_GOOD, **change}]})
     with pytest.raises(KnowledgeBaseError) as info:
-        load_library(kb, folder)
+        load_library(kb, library.facts, folder)
     assert "bad.yaml" in str(info.value) and message in str(info.value)
 
 
@@ -291,15 +293,16 @@ def test_a_verified_fragment_cannot_rest_on_a_weaker_fact(kb: KnowledgeBase, lib
     weak = next(f for f in library.facts.values() if f.confidence == "old")
     folder = _write(tmp_path, {"fragments": [{**_GOOD, "cites": [f"fact:{weak.id}"]}]})
     with pytest.raises(KnowledgeBaseError, match="claims to be verified"):
-        load_library(kb, folder)
+        load_library(kb, library.facts, folder)
 
 
-def test_a_template_that_needs_a_missing_value_is_reported(kb: KnowledgeBase, tmp_path: Path) -> None:
+def test_a_template_that_needs_a_missing_value_is_reported(kb: KnowledgeBase, library: Library,
+                                                           tmp_path: Path) -> None:
     folder = _write(tmp_path, {"fragments": [{**_GOOD, "section": "case", "for": ["variant:310/2"],
                                               "text": "A {{ no_such_value }} patient."}]})
-    lib = load_library(kb, folder)
+    lib = load_library(kb, library.facts, folder)
     with pytest.raises(KnowledgeBaseError, match="x.one"):
-        compose_article(kb, 310, 2, library=lib)
+        compose_article(kb, 310, 2, library=lib, reviews=[])
 
 
 def test_the_bundled_files_load_and_every_section_has_fragments(library: Library) -> None:
@@ -328,7 +331,7 @@ def test_html_page_is_accessible_by_construction(seed: Article) -> None:
 
 
 def test_site_files(kb: KnowledgeBase, articles: dict[tuple[int, int], Article]) -> None:
-    files = site_files(kb, articles=articles.values())
+    files = site_files(kb, articles.values())
     listed = json.loads(files["articles.json"])
     assert len(listed) == 98
     assert all(set(item) == {"topic_id", "variant", "title", "path"} for item in listed)

@@ -11,9 +11,10 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page
 
-from scanwise.domain.articles import site_files
+from scanwise.core import Scanwise
 from scanwise.domain.assess import match_for
 from scanwise.domain.kb import KnowledgeBase
+from scanwise.render.articles import site_files
 
 SEED = "articles/acr-310-v2.html"
 
@@ -21,7 +22,7 @@ SEED = "articles/acr-310-v2.html"
 @pytest.fixture(scope="module")
 def site(kb: KnowledgeBase, tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("site")
-    for rel, text in site_files(kb).items():
+    for rel, text in site_files(kb, Scanwise(kb).articles()).items():
         path = root / rel
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text, encoding="utf-8")

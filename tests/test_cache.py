@@ -9,7 +9,6 @@ from pathlib import Path
 import pytest
 
 from scanwise import cache
-from scanwise.domain import kb as kb_module
 from scanwise.knowledge import loader
 
 
@@ -18,7 +17,7 @@ def data(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("SCANWISE_CACHE_DIR", str(tmp_path / "cache"))
     monkeypatch.delenv("SCANWISE_NO_CACHE", raising=False)
     copy = tmp_path / "knowledge"
-    shutil.copytree(kb_module.DATA_DIR, copy)
+    shutil.copytree(loader.DATA_DIR, copy)
     return copy
 
 

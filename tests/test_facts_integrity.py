@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import re
 
-from scanwise.domain.facts import load_facts
 from scanwise.domain.kb import KnowledgeBase
+from scanwise.knowledge.loader import load_facts
 
 RATING_WORDS = re.compile(r"\b(usually appropriate|may be appropriate|usually not appropriate)\b", re.I)
 

@@ -15,10 +15,9 @@ from typer.testing import CliRunner
 
 from scanwise.cli import app
 from scanwise.core import Scanwise
-from scanwise.domain.articles import compose_article
-from scanwise.domain.articles.render import render_html
 from scanwise.domain.kb import KnowledgeBaseError
 from scanwise.knowledge.loader import PACKS_ENV, load, use_packs
+from scanwise.render.articles import render_html
 
 
 @pytest.fixture(autouse=True)
@@ -52,7 +51,7 @@ def test_env_packs_reach_every_output(monkeypatch: pytest.MonkeyPatch) -> None:
     best = a.matches[0]
     assert (best.topic_id, best.variant, best.pack) == (310, 4, "fictional-test 0.1")
     assert a.kb_version == core.kb_version and best.procedures[0].rating == 8
-    article = render_html(compose_article(core.kb, 310, 4))
+    article = render_html(core.article(310, 4))
     assert "fictional-test@0.1" in article and "content pack fictional-test 0.1" in article
     coverage = core.coverage()
     assert coverage["packs"][0]["name"] == "fictional-test"

@@ -225,6 +225,45 @@ def test_a_coded_tnm_value_that_is_no_category_is_named(kb: KnowledgeBase) -> No
     assert any("the T category 'T9' was not understood" in w for w in r.warnings)
 
 
+def test_a_tnm_value_read_from_its_code_where_its_words_say_nothing(kb: KnowledgeBase) -> None:
+    obs = _staging_observation("obs-1", "http://loinc.org", "21899-0", "see pathology report")
+    obs["valueCodeableConcept"] = {"text": "see pathology report",
+                                   "coding": [{"system": "urn:example:ajcc", "code": "T2"}]}
+    r = read_records([("staging.json", json.dumps(obs).encode())], kb)
+    assert r.profile.t == "pT2"  # the code's category, the prefix from the pathologic staging type
+    assert r.evidence["t"][0].text == "see pathology report"
+
+
+def test_the_reader_keeps_the_typed_fhir_resources() -> None:
+    from fhir.resources.R4B.observation import Observation
+    from fhir.resources.R4B.patient import Patient
+
+    from scanwise.records.fhir import parse_fhir
+
+    bundle = json.loads((FIXTURES / "mcode_bundle.json").read_bytes())
+    resources = parse_fhir(json.dumps(bundle).encode(), "mcode_bundle.json")
+    assert len(resources) == len(bundle["entry"])
+    assert any(isinstance(r, Patient) for r in resources)
+    er = next(r for r in resources if isinstance(r, Observation) and r.id == "er-1")
+    assert er.code.coding and er.code.coding[0].code in ("16112-5", "85337-4", "40556-3")
+
+
+@pytest.mark.parametrize(("entry", "message"), [
+    ({"resource": {"resourceType": "Observation", "id": "er-9", "status": "final",
+                   "code": {"text": "ER"}, "valueBoolean": "maybe"}},
+     r"b\.json: Bundle entry 2 \(Observation/er-9\): invalid FHIR Observation: field valueBoolean"),
+    ({"fullUrl": "urn:x"}, r"b\.json: Bundle entry 2 has no resource"),
+    ({"resource": {"resourceType": "DiagnosticReport", "id": "r-1", "status": "final", "code": {"text": "x"},
+                   "presentedForm": [{"contentType": "text/plain", "data": "!!!"}]}},
+     r"b\.json#DiagnosticReport/r-1: attachment 1 is not valid base64"),
+])
+def test_an_invalid_bundle_entry_is_named(kb: KnowledgeBase, entry: dict[str, object], message: str) -> None:
+    good = {"resource": {"resourceType": "Patient", "id": "p-1", "gender": "female"}}
+    bundle = {"resourceType": "Bundle", "type": "collection", "entry": [good, entry]}
+    with pytest.raises(RecordError, match=message):
+        read_records([("b.json", json.dumps(bundle).encode())], kb)
+
+
 def test_single_fhir_resource_newer_than_bundle(kb: KnowledgeBase) -> None:
     r = read(kb, "mcode_bundle.json", "observation_er_negative_2024-06.json")
     assert r.profile.er == "negative"

@@ -13,9 +13,9 @@ from typer.testing import CliRunner
 
 from scanwise.cli import app
 from scanwise.core import Scanwise
-from scanwise.domain.articles import compose_article, render_html, render_markdown
 from scanwise.knowledge.loader import DATA_DIR, load
 from scanwise.knowledge.reviews import REVIEWS_ENV, load_reviews
+from scanwise.render.articles import render_html, render_markdown
 
 
 def test_the_bundled_data_claims_no_review() -> None:
@@ -40,7 +40,7 @@ def test_sign_off_round_trip(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
     listed = json.loads(runner.invoke(app, ["review", "--json"]).output)
     assert listed["counts"]["reviewed"] == 1 and listed["counts"]["unreviewed"] == len(listed["items"])
     assert all(i["key"] != "310/5" for i in listed["items"])  # only what still needs review
-    page = render_html(compose_article(Scanwise.default().kb, 310, 5))
+    page = render_html(Scanwise.default().article(310, 5))
     assert "Reviewed by Dr Test Reviewer (Breast radiologist) on 2026-11-30" in page
 
     # The knowledge behind the article changes: the review is stale, and the page says so.

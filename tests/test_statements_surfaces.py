@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 
 from scanwise.cli import app
 from scanwise.core import Scanwise
-from scanwise.domain.articles.render import render_html, render_markdown
+from scanwise.render.articles import render_html, render_markdown
 from scanwise.web import WebSettings, create_app
 
 NO_FILE = {"file": ("", b"", "application/octet-stream")}
@@ -105,7 +105,11 @@ def test_articles_show_statements_and_no_rating(topic: int, variant: int) -> Non
 
 
 def test_articles_index_badges() -> None:
-    index = Scanwise.default().article_site["index.html"]
+    from scanwise.render.articles import site_files
+
+    core = Scanwise.default()
+    site = site_files(core.kb, core.articles())
+    index = site["index.html"]
     assert "badge-acr" in index and "badge-statements" in index and "badge-none" in index
-    entries = json.loads(Scanwise.default().article_site["search-index.json"])
+    entries = json.loads(site["search-index.json"])
     assert {e["coverage"] for e in entries} == {"acr", "statements", "none"}

@@ -171,6 +171,10 @@ def test_clinician_note_upload_with_a_question(client: TestClient) -> None:
 def test_clinician_refusals(client: TestClient) -> None:
     empty = client.post("/clinician", data={"scenario": "  "}, files=NO_FILE)
     assert empty.status_code == 422 and "Type or paste a scenario" in empty.text
+    big = client.post("/clinician", data={"scenario": "staging?"},
+                      files={"file": ("big.txt", b"a" * (5 * 1024 * 1024 + 1), "text/plain")})
+    # the clinician page itself says so, with its scenario form (the same reading as the patient's)
+    assert big.status_code == 413 and "5 MB" in big.text and 'name="scenario"' in big.text
     assert client.get("/healthz").status_code == 200
 
 

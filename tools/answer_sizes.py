@@ -19,8 +19,7 @@ import yaml
 
 from scanwise.domain.answers import answer
 from scanwise.domain.answers.sources import allowed_host
-from scanwise.domain.facts import load_facts
-from scanwise.knowledge.loader import default_kb
+from scanwise.knowledge.loader import default_kb, load_facts
 from scanwise.nlp.scenario import read_profile
 
 
@@ -44,7 +43,7 @@ def main() -> int:
         n = a.word_count()
         words.append(n)
         grades.append(a.reading_grade)
-        bad += sum(1 for s in a.sources if allowed_host(s.url) is None)
+        bad += sum(1 for s in a.sources if allowed_host(s.url, kb.answers.hosts) is None)
         qid = item.get("id", f"q{i + 1}")
         print(f"{qid:34} {a.intent:12} {str(a.understood.topic):26} {n:4}w grade {a.reading_grade:4} "
               f"short {len(a.short_answer.split()):3}w")

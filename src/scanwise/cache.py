@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     from scanwise.domain.kb import KnowledgeBase
 
 log = logging.getLogger("scanwise.cache")
-_FORMAT = 1  # bump when what is pickled changes shape
+_FORMAT = 2  # bump when what is pickled changes shape
 
 
 def cache_dir() -> Path:
@@ -93,11 +93,11 @@ def knowledge(data_dir: Path | None = None) -> tuple[KnowledgeBase, dict[str, Fa
     With content packs configured (``--kb-pack``, ``$SCANWISE_KB_PACKS``) the packs are read
     and validated on every run: an institution's tables are never served from a stale cache.
     """
-    from scanwise.domain.facts import FACTS_DIR, load_facts
     from scanwise.knowledge import loader
+    from scanwise.knowledge.loader import load_facts
 
     data_dir = data_dir or loader.DATA_DIR
-    facts_dir = FACTS_DIR if data_dir == loader.DATA_DIR else data_dir / "facts"
+    facts_dir = loader.FACTS_DIR if data_dir == loader.DATA_DIR else data_dir / "facts"
     packs = loader.configured_packs()
     if packs:
         kb = loader.default_kb() if data_dir == loader.DATA_DIR else loader.load(data_dir, packs)

@@ -22,12 +22,11 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from functools import cached_property
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from scanwise.domain.answers import Answer
-    from scanwise.domain.articles import Article
+    from scanwise.domain.articles import Article, Library
     from scanwise.domain.assess import Assessment, Match
     from scanwise.domain.facts import Fact
     from scanwise.domain.kb import KnowledgeBase
@@ -118,9 +117,17 @@ class Scanwise:
     @cached_property
     def facts(self) -> dict[str, Fact]:
         """The patient fact base, validated against this knowledge base (loaded once)."""
-        from scanwise.domain.facts import load_facts
+        from scanwise.knowledge.loader import load_facts
 
         return load_facts(self.kb)
+
+    @cached_property
+    def library(self) -> Library:
+        """The clinician articles' fragments, validated against the knowledge and fact bases
+        (loaded once)."""
+        from scanwise.knowledge.loader import load_library
+
+        return load_library(self.kb, self.facts)
 
     # --- reading --------------------------------------------------------------------------
 
@@ -156,6 +163,15 @@ class Scanwise:
             return read_records(sources, self.kb)
         except RecordError as exc:
             raise UnusableInput(str(exc), field, "unreadable_file") from exc
+
+    @staticmethod
+    def fhir_observation_codes() -> list[tuple[str, str]]:
+        """(system, code) of every FHIR Observation code the record reader reads (tumour
+        markers, TNM and stage, size, grade): for a surface that asks an EHR for just these,
+        such as the CDS Hooks prefetch."""
+        from scanwise.records.fhir import observation_codes
+
+        return observation_codes()
 
     def read_inputs(self, text: str, sources: list[tuple[str, bytes]] | None = None,
                     field: str = "text") -> Inputs:
@@ -260,10 +276,13 @@ class Scanwise:
     # --- knowledge ------------------------------------------------------------------------
 
     def article(self, topic_id: int, variant: int) -> Article:
+        """One variant's clinician article, with its review state from the stored sign-offs."""
         from scanwise.domain.articles import compose_article
+        from scanwise.knowledge.reviews import load_reviews
 
         try:
-            return compose_article(self.kb, topic_id, variant)
+            return compose_article(self.kb, topic_id, variant, library=self.library,
+                                   reviews=load_reviews())
         except KeyError as exc:
             why = exc.args[0] if exc.args else f"no ACR topic {topic_id} variant {variant}"
             raise NotFound(f"There is no article for ACR topic {topic_id} variant {variant}: {why}.") from exc
@@ -274,22 +293,14 @@ class Scanwise:
 
         return all_variants(self.kb)
 
-    def site_files(self, articles: Iterable[Article] | None = None, *,
-                   templates: Path | None = None) -> dict[str, str]:
-        """Every file of the static article site, keyed by path (from ``articles`` if given,
-        else composed here; ``templates``: an operator's folder that wins template by template)."""
-        from scanwise.domain.articles import site_files
+    def articles(self) -> list[Article]:
+        """Every variant's article (``article_keys`` order), for the static site."""
+        from scanwise.domain.articles import compose_article
+        from scanwise.knowledge.reviews import load_reviews
 
-        return site_files(self.kb, articles=articles, templates=templates)
-
-    def site_file(self, name: str, templates: Path | None = None) -> str | None:
-        """One file of the static article site, or None (each site built once per folder)."""
-        if templates is None:
-            return self.article_site.get(name)
-        sites: dict[Path, dict[str, str]] = self.__dict__.setdefault("_sites", {})
-        if templates not in sites:
-            sites[templates] = self.site_files(templates=templates)
-        return sites[templates].get(name)
+        reviews = load_reviews()
+        return [compose_article(self.kb, t, v, library=self.library, reviews=reviews)
+                for t, v in self.article_keys()]
 
     def variant(self, topic_id: int, variant: int) -> Match:
         """One variant's rated studies as ``assess`` reports them, without a patient."""
@@ -299,11 +310,6 @@ class Scanwise:
             return match_for(self.kb, topic_id, variant)
         except KeyError as exc:
             raise NotFound(f"ACR topic {topic_id} has no variant {variant} in the knowledge base.") from exc
-
-    @cached_property
-    def article_site(self) -> dict[str, str]:
-        """Every file of the static article site, keyed by path (built once, about 1 s)."""
-        return self.site_files()
 
     def coverage(self) -> dict[str, Any]:
         """What the knowledge base covers, per topic (the `scanwise kb --json` shape).
@@ -351,14 +357,9 @@ class Scanwise:
     def review_status(self) -> list[dict[str, Any]]:
         """Every article with its review state: reviewed, stale (the knowledge behind it
         changed since the sign-off) or unreviewed, from the stored sign-offs."""
-        from scanwise.domain.articles import all_variants, compose_article, default_library
-        from scanwise.knowledge.reviews import load_reviews
-
-        records = load_reviews()
-        lib = default_library(self.kb)
         out = []
-        for topic_id, variant in all_variants(self.kb):
-            a = compose_article(self.kb, topic_id, variant, library=lib, reviews=records)
+        for a in self.articles():
+            topic_id, variant = a.topic_id, a.variant
             out.append({"kind": "article", "key": f"{topic_id}/{variant}", "topic_id": topic_id,
                         "variant": variant, "status": a.status, "title": a.title,
                         **a.review.model_dump(mode="json")})

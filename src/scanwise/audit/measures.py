@@ -17,16 +17,9 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
-from scanwise.domain.kb import (
-    DATA_DIR,
-    Category,
-    KnowledgeBase,
-    KnowledgeBaseError,
-    load_yaml,
-    top_level_list,
-    validate_entry,
-)
+from scanwise.domain.kb import Category, KnowledgeBase, KnowledgeBaseError
 from scanwise.domain.profile import PatientProfile, Phase, StageGroup
+from scanwise.knowledge.loader import DATA_DIR, load_yaml, top_level_list, validate_entry
 
 AUDIT_DIR = DATA_DIR / "audit"
 

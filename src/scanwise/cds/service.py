@@ -41,7 +41,6 @@ from scanwise.core import NotFound, Scanwise, UnusableInput
 from scanwise.domain.assess import Assessment, Match, RatedProcedure, StatementRef
 from scanwise.domain.kb import OrderCode
 from scanwise.domain.profile import Indication, PatientProfile
-from scanwise.records.fhir import observation_codes
 from scanwise.storage.store import Store, StoreError, input_hash
 
 if TYPE_CHECKING:
@@ -114,7 +113,7 @@ SERVICES: dict[str, ServiceDef] = {
 
 def prefetch_templates() -> dict[str, str]:
     """The FHIR queries each service asks for: only ``{{context.patientId}}`` is needed."""
-    codes = ",".join(f"{system}|{code}" for system, code in observation_codes())
+    codes = ",".join(f"{system}|{code}" for system, code in Scanwise.fhir_observation_codes())
     return {
         "patient": "Patient/{{context.patientId}}",
         "conditions": "Condition?patient={{context.patientId}}",

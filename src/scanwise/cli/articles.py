@@ -34,7 +34,7 @@ def show(
     if as_json:
         print_json(article)
     else:
-        from scanwise.domain.articles import render_markdown
+        from scanwise.render.articles import render_markdown
 
         sys.stdout.write(render_markdown(article))
 
@@ -50,6 +50,7 @@ def build(
     """Write the static site: index with offline search, one HTML page per variant, articles.json."""
     from rich.progress import Progress
 
+    from scanwise.render.articles import site_files
     from scanwise.templating import TemplateFolderError, check_folder
 
     if outdir.exists() and not outdir.is_dir():
@@ -68,7 +69,7 @@ def build(
             for topic_id, number in keys:
                 articles.append(app.article(topic_id, number))
                 progress.advance(task)
-        files = app.site_files(articles, templates=folder)
+        files = site_files(app.kb, articles, templates=folder)
     try:
         for rel, text in files.items():
             path = outdir / rel

@@ -151,6 +151,9 @@ class Branch(BaseModel):
     topic_id: int
     variant: int
     label: str | None = None
+    # The stage groups this branch is for, when the branch is about the stage (else empty):
+    # what the words in ``if`` say, as values, so no reader of the branch parses them again.
+    stages: list[StageGroup] = []
 
 
 class Decision(BaseModel):
@@ -407,6 +410,13 @@ def _branch_words(c: _Candidate, field: str, sit: Situation, stage: StageInfo) -
     return said
 
 
+def _branch_stages(c: _Candidate, field: str) -> list[StageGroup]:
+    """The stage groups a stage branch is for (its variant's condition), else none."""
+    if field != "stage":
+        return []
+    return list(c.topic.conditions[c.variant.number].stage or [])
+
+
 #: Conditions that ask about the same fact in two ways ("had a mastectomy" / "had no mastectomy").
 _SAME_FACT = {"surgery_none": "surgery"}
 
@@ -463,7 +473,8 @@ def _decision(kb: KnowledgeBase, cands: list[_Candidate], sit: Situation,
         depends_on=kb.words(fact).clinical or fact.replace("_", " "),
         question=question,
         branches=[Branch(**{"if": _branch_words(c, f, sit, stage)}, topic_id=c.topic.topic_id,
-                         variant=c.variant.number, label=c.variant.label) for c, f in group],
+                         variant=c.variant.number, label=c.variant.label,
+                         stages=_branch_stages(c, f)) for c, f in group],
     )
 
 
@@ -490,7 +501,7 @@ def _safety(kb: KnowledgeBase, sit: Situation, cands: list[_Candidate],
     inner = _decision(kb, alt, alt_sit, work_out_stage(sit.profile))
     lead = [b for b in inner.branches[:MAX_BRANCHES - 1]] if inner else []
     branches = [Branch(**{"if": f"{new} and {b.if_}"}, topic_id=b.topic_id, variant=b.variant,
-                       label=b.label) for b in lead] or \
+                       label=b.label, stages=b.stages) for b in lead] or \
         [Branch(**{"if": new}, topic_id=alt[0].topic.topic_id, variant=alt[0].variant.number,
                 label=alt[0].variant.label)]
     alt_first = [c for b in branches for c in alt if (c.topic.topic_id, c.variant.number) ==

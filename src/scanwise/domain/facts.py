@@ -5,19 +5,18 @@ confidence: "verified" (checked against the source), "old" (from a guideline ver
 has since been updated), "secondary" (taken from a summary, not the primary document) or
 "uncertain" (not confirmed). Uncertain facts are phrased as such or left out of answers.
 
-Files: ``scanwise/knowledge/facts/*.yaml``, each a top-level list named ``facts``.
+Files: ``scanwise/knowledge/facts/*.yaml``, each a top-level list named ``facts``, read and
+validated by ``knowledge/loader.py`` (``load_facts``); the core holds the loaded fact base.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from scanwise.domain.kb import Confidence, KnowledgeBase, KnowledgeBaseError
+from scanwise.domain.kb import Confidence
 from scanwise.domain.profile import Phase, StageGroup, Subtype
-from scanwise.knowledge.loader import DATA_DIR, load_yaml, top_level_list, validate_entry
 
 FactKind = Literal[
     "how_it_works",  # what the test does and how it is done
@@ -57,21 +56,3 @@ class Fact(BaseModel):
     confidence: Confidence
     dose_msv: float | None = Field(default=None, ge=0)
     applies: FactScope = FactScope()
-
-
-FACTS_DIR = DATA_DIR / "facts"
-
-
-def load_facts(kb: KnowledgeBase, facts_dir: Path = FACTS_DIR) -> dict[str, Fact]:
-    """Read and validate every fact file; every source id must exist in the knowledge base."""
-    facts: dict[str, Fact] = {}
-    for path in sorted(facts_dir.glob("*.yaml")):
-        for i, item in enumerate(top_level_list(load_yaml(path), path, "facts")):
-            fact = validate_entry(Fact, item, path, f"facts[{i}] ({item.get('id', '?')})")
-            if fact.id in facts:
-                raise KnowledgeBaseError(f"{path.name}: duplicate fact id {fact.id!r}")
-            for src in fact.sources:
-                if src not in kb.sources:
-                    raise KnowledgeBaseError(f"{path.name}: fact {fact.id}: unknown source {src!r}")
-            facts[fact.id] = fact
-    return facts

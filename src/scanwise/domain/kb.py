@@ -18,10 +18,11 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from functools import cached_property
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from scanwise.domain.answer_data import AnswerData
 from scanwise.domain.conditions import Conditions
 from scanwise.domain.profile import Phase
 
@@ -323,6 +324,8 @@ class KnowledgeBase(BaseModel):
     statements: list[Statement] = []
     packs: list[PackInfo] = []
     fields: list[FieldWords] = []
+    # The patient answers' topics, glossary and allowed hosts (domain/answer_data.py).
+    answers: AnswerData = AnswerData()
 
     @cached_property
     def _field_words(self) -> dict[str, FieldWords]:
@@ -378,17 +381,3 @@ class KnowledgeBase(BaseModel):
 
 class KnowledgeBaseError(ValueError):
     """A data file is missing, unreadable or breaks the schema."""
-
-
-# Reading and validating the files lives in scanwise.knowledge.loader, beside the data. Its
-# names stay importable from here (looked up on first use, so the domain does not import the
-# loader) while code written against this module moves to the loader.
-_LOADER_NAMES = frozenset({"DATA_DIR", "default_kb", "load", "load_yaml", "top_level_list", "validate_entry"})
-
-
-def __getattr__(name: str) -> Any:
-    if name in _LOADER_NAMES:
-        from scanwise.knowledge import loader
-
-        return getattr(loader, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

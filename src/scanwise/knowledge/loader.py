@@ -15,7 +15,10 @@ Packs come from ``$SCANWISE_KB_PACKS`` (folders separated by ``:``) and from :fu
 which bundled revision they replace, and the pack's name and version end ``kb_version``, so no
 pack shadows a bundled table silently. Two packs supplying the same topic is an error.
 
-Clinical review records (``reviews/``) are read by :mod:`scanwise.review`, not here, and are
+The patient fact base (``facts/``) and the article library (``articles/``) are read here too
+(:func:`load_facts`, :func:`load_library`), into the domain's models.
+
+Clinical review records (``reviews/``) are read by :mod:`scanwise.knowledge.reviews`, not here, and are
 not part of ``kb_version``: a sign-off records the version it reviewed and must not change it.
 """
 
@@ -26,11 +29,12 @@ import os
 import threading
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 from pydantic import BaseModel, ValidationError
 
+from scanwise.domain.answer_data import AllowedHost, AnswerData, GlossaryEntry, Topics
 from scanwise.domain.kb import (
     DERIVED_FACTS,
     FieldWords,
@@ -44,6 +48,10 @@ from scanwise.domain.kb import (
     Term,
     Topic,
 )
+
+if TYPE_CHECKING:
+    from scanwise.domain.articles.library import ArticleFile, Library
+    from scanwise.domain.facts import Fact
 
 DATA_DIR = Path(__file__).resolve().parent
 PACKS_ENV = "SCANWISE_KB_PACKS"
@@ -116,6 +124,7 @@ class _Parts:
         self.order_codes: list[OrderCode] = []
         self.statements: list[Statement] = []
         self.fields: list[FieldWords] = []
+        self.answers: dict[str, tuple[Any, Path]] = {}  # the answers' files, as read
 
     def add_sources(self, data: Any, path: Path, shown: str) -> None:
         for i, item in enumerate(top_level_list(data, path, "sources", shown=shown)):
@@ -180,11 +189,55 @@ def _read_bundled(data_dir: Path, parts: _Parts, digest: Any) -> None:
             for i, item in enumerate(top_level_list(data, path, "statements")):
                 entry = f"statements[{i}] ({_get(item, 'id')})"
                 parts.statements.append(validate_entry(Statement, item, path, entry))
+        elif rel in _ANSWER_FILES:
+            parts.answers[_ANSWER_FILES[rel]] = data, path
         elif rel == "fields.yaml":
             for i, item in enumerate(top_level_list(data, path, "fields")):
                 entry = f"fields[{i}] ({_get(item, 'field')})"
                 parts.fields.append(validate_entry(FieldWords, item, path, entry))
-        # Other files (patient facts, article fragments) belong to their own loaders.
+        # Other files (patient facts, article fragments) are read by load_facts and load_library.
+
+
+#: The patient answers' own files, read into ``KnowledgeBase.answers``.
+_ANSWER_FILES = {"answers/topics.yaml": "topics", "facts/words/glossary.yaml": "glossary",
+                 "answers/source-hosts.yaml": "hosts"}
+
+
+def _answer_data(files: dict[str, tuple[Any, Path]]) -> AnswerData:
+    """The answers' topics, glossary and allowed hosts, each checked as its file is named."""
+    out: dict[str, Any] = {}
+    if "topics" in files:
+        data, path = files["topics"]
+        if not isinstance(data, dict):
+            raise KnowledgeBaseError(f"{path.name}: expected a mapping with can_answer and topics")
+        topics: Topics = validate_entry(Topics, data, path, "topics")
+        ids = [t.id for t in topics.topics]
+        if len(set(ids)) != len(ids):
+            raise KnowledgeBaseError(f"{path.name}: duplicate topic id")
+        for t in topics.topics:
+            if (t.intent == "out_of_scope") != (t.scope_note is not None):
+                raise KnowledgeBaseError(
+                    f"{path.name}: topic {t.id}: a scope_note goes with out_of_scope, only")
+            if t.intent != "out_of_scope" and not (t.short or t.plain):
+                raise KnowledgeBaseError(f"{path.name}: topic {t.id} has no short answer")
+        out["topics"] = topics
+    if "glossary" in files:
+        data, path = files["glossary"]
+        terms = []
+        for i, item in enumerate(top_level_list(data, path, "terms")):
+            words = item.get("words") if isinstance(item, dict) else None
+            if not isinstance(words, list) or not words or not item.get("fact"):
+                raise KnowledgeBaseError(f"{path.name}: terms[{i}] needs a fact and a list of words")
+            terms.append(validate_entry(GlossaryEntry, item, path, f"terms[{i}]"))
+        out["glossary"] = terms
+    if "hosts" in files:
+        data, path = files["hosts"]
+        hosts = [validate_entry(AllowedHost, item, path, f"hosts[{i}]")
+                 for i, item in enumerate(top_level_list(data, path, "hosts"))]
+        if len({h.domain for h in hosts}) != len(hosts):
+            raise KnowledgeBaseError(f"{path.name}: a domain is listed twice")
+        out["hosts"] = hosts
+    return AnswerData(**out)
 
 
 def _read_pack(folder: Path, parts: _Parts, digest: Any,
@@ -254,6 +307,7 @@ def load(data_dir: Path = DATA_DIR, packs: Sequence[Path] = ()) -> KnowledgeBase
         statements=sorted(parts.statements, key=lambda s: s.id),
         packs=infos,
         fields=parts.fields,
+        answers=_answer_data(parts.answers),
     )
     _check_references(kb)
     return kb
@@ -382,3 +436,57 @@ def default_kb() -> KnowledgeBase:
         if key not in _cache:
             _cache[key] = load(DATA_DIR, key[1])
         return _cache[key]
+
+
+# --- the patient fact base and the article library ------------------------------------------
+# Read here, beside the data; the domain gets them loaded (the core holds them) and keeps only
+# their models and the checks between them.
+
+FACTS_DIR = DATA_DIR / "facts"
+ARTICLES_DIR = DATA_DIR / "articles"
+
+
+def load_facts(kb: KnowledgeBase, facts_dir: Path = FACTS_DIR) -> dict[str, Fact]:
+    """Read and validate every fact file (``facts/*.yaml``, each a top-level list named
+    ``facts``); every source id must exist in the knowledge base."""
+    from scanwise.domain.facts import Fact
+
+    facts: dict[str, Fact] = {}
+    for path in sorted(facts_dir.glob("*.yaml")):
+        for i, item in enumerate(top_level_list(load_yaml(path), path, "facts")):
+            fact = validate_entry(Fact, item, path, f"facts[{i}] ({item.get('id', '?')})")
+            if fact.id in facts:
+                raise KnowledgeBaseError(f"{path.name}: duplicate fact id {fact.id!r}")
+            for src in fact.sources:
+                if src not in kb.sources:
+                    raise KnowledgeBaseError(f"{path.name}: fact {fact.id}: unknown source {src!r}")
+            facts[fact.id] = fact
+    return facts
+
+
+def _article_file(path: Path) -> ArticleFile:
+    from scanwise.domain.articles.library import ArticleFile, Fragment, Situation
+
+    data = load_yaml(path)
+    if not isinstance(data, dict) or not set(data) <= {"situations", "fragments"}:
+        raise KnowledgeBaseError(
+            f"{path.name}: expected top-level lists named 'situations' and/or 'fragments'")
+    out: dict[str, list[BaseModel]] = {}
+    for key, model in (("situations", Situation), ("fragments", Fragment)):
+        items = data.get(key) or []
+        if not isinstance(items, list):
+            raise KnowledgeBaseError(f"{path.name}: {key!r} must be a list")
+        out[key] = [validate_entry(model, item, path,
+                                   f"{key}[{i}] ({item.get('id', '?') if isinstance(item, dict) else '?'})")
+                    for i, item in enumerate(items)]
+    return ArticleFile.model_validate(out)
+
+
+def load_library(kb: KnowledgeBase, facts: dict[str, Fact],
+                 articles_dir: Path = ARTICLES_DIR) -> Library:
+    """Read and validate every article file (``articles/*.yaml``) against the knowledge base
+    and the fact base; raise KnowledgeBaseError naming what is wrong."""
+    from scanwise.domain.articles.library import build_library
+
+    files = [(path, _article_file(path)) for path in sorted(articles_dir.glob("*.yaml"))]
+    return build_library(kb, facts, files)

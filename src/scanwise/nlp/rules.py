@@ -14,7 +14,8 @@ from typing import Literal
 
 from pydantic import field_validator
 
-from scanwise.domain.kb import DATA_DIR, KnowledgeBaseError, Strict, load_yaml, validate_entry
+from scanwise.domain.kb import KnowledgeBaseError, Strict
+from scanwise.knowledge.loader import DATA_DIR, load_yaml, validate_entry
 from scanwise.nlp.normalize import CleanText, _Builder
 
 RULES_FILE = "reading.yaml"

@@ -1,15 +1,17 @@
 """Read FHIR R4 JSON (a Bundle or single resources; mCODE and US Core) into facts.
 
-Each resource is checked against the FHIR R4B models of ``fhir.resources`` first, so a
-malformed resource is refused with its position, id and field named. The resources that
-carry imaging-relevant facts are then read:
+Each resource is validated into its FHIR R4B model of ``fhir.resources`` first, so a
+malformed resource is refused with its position, id and field named; the typed models are
+then read (no raw JSON past validation). The resources that carry imaging-relevant facts:
 
 - Condition (mCODE PrimaryCancerCondition): histology from the code, the histology-morphology
   extension or their words; laterality from the body site and its laterality qualifier.
 - Observation (mCODE TumorMarkerTest and US Core): ER (LOINC 16112-5, 85337-4), PR (16113-3,
   85339-0), HER2 (48676-1, 85319-2 by IHC, 85318-4 by ISH), Ki-67; TNM categories and stage
-  group (LOINC and SNOMED codes of mCODE); tumor size; histologic grade. Values are put in words
-  ("ER: Positive") and read by the same extractors as text records.
+  group (LOINC and SNOMED codes of mCODE); tumor size; histologic grade. Marker values are put
+  in words ("ER: Positive") and read by the same extractors as text records; TNM categories
+  are read by the staging parser (``domain/staging/parsing.py``), from the value's words or,
+  where those fail, its coding's code.
 - Patient: sex and age. Procedure: the breast surgery. DiagnosticReport and DocumentReference:
   their text (conclusion, attached text or PDF) is read as a text record.
 
@@ -24,7 +26,7 @@ import datetime as dt
 import json
 import re
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from scanwise.domain.profile import Evidence, her2_from_tests
 from scanwise.domain.staging import StagingError, parse_m, parse_n, parse_t
@@ -38,6 +40,17 @@ from scanwise.records.model import (
     FieldValue,
     RecordError,
 )
+
+if TYPE_CHECKING:  # the models are imported when a file is read, not when this module is
+    from fhir.resources.R4B.attachment import Attachment
+    from fhir.resources.R4B.codeableconcept import CodeableConcept
+    from fhir.resources.R4B.coding import Coding
+    from fhir.resources.R4B.condition import Condition
+    from fhir.resources.R4B.observation import Observation, ObservationComponent
+    from fhir.resources.R4B.patient import Patient
+    from fhir.resources.R4B.procedure import Procedure
+    from fhir.resources.R4B.quantity import Quantity
+    from fhir.resources.R4B.resource import Resource
 
 _LOINC_MARKER = {
     "16112-5": "ER", "85337-4": "ER", "40556-3": "ER",
@@ -85,67 +98,85 @@ def observation_codes() -> list[tuple[str, str]]:
     codes = [*_LOINC_MARKER, *_TNM_CODES, *sorted(_SIZE_CODES), *sorted(_GRADE_CODES)]
     return [("http://loinc.org" if "-" in c else "http://snomed.info/sct", c) for c in codes]
 
-def _codings(concept: dict[str, Any] | None) -> list[dict[str, Any]]:
-    return list((concept or {}).get("coding") or [])
+def _codings(concept: CodeableConcept | None) -> list[Coding]:
+    return list(concept.coding or []) if concept is not None else []
 
 
-def _words(concept: dict[str, Any] | None) -> str:
+def _words(concept: CodeableConcept | None) -> str:
     """A CodeableConcept in words: its text, else its codings' displays, else codes."""
-    if not concept:
+    if concept is None:
         return ""
-    if concept.get("text"):
-        return str(concept["text"])
-    parts = [str(c.get("display") or c.get("code") or "") for c in _codings(concept)]
+    if concept.text:
+        return str(concept.text)
+    parts = [str(c.display or c.code or "") for c in _codings(concept)]
     return "; ".join(p for p in parts if p)
 
 
-def _codes(concept: dict[str, Any] | None) -> set[str]:
-    return {str(c.get("code")) for c in _codings(concept) if c.get("code")}
+def _codes(concept: CodeableConcept | None) -> set[str]:
+    return {str(c.code) for c in _codings(concept) if c.code}
 
 
-def _date(res: dict[str, Any]) -> dt.date | None:
-    for key in ("effectiveDateTime", "issued", "recordedDate", "onsetDateTime", "performedDateTime", "date"):
-        if isinstance(res.get(key), str):
-            return _parse_date(res[key])
-    for key in ("effectivePeriod", "performedPeriod"):
-        if isinstance(res.get(key), dict) and isinstance(res[key].get("start"), str):
-            return _parse_date(res[key]["start"])
+_DATE_FIELDS = ("effectiveDateTime", "issued", "recordedDate", "onsetDateTime", "performedDateTime", "date")
+_PERIOD_FIELDS = ("effectivePeriod", "performedPeriod")
+
+
+def _date(res: Resource) -> dt.date | None:
+    """The resource's own date: the first of its date fields that is set (a partial date such
+    as "2024" gives none), else the start of its period."""
+    for key in _DATE_FIELDS:
+        value = getattr(res, key, None)
+        if value is not None:
+            return _as_date(value)
+    for key in _PERIOD_FIELDS:
+        period = getattr(res, key, None)
+        if period is not None and period.start is not None:
+            return _as_date(period.start)
     return None
 
 
-def _parse_date(value: str) -> dt.date | None:
-    try:
+def _as_date(value: dt.date | str) -> dt.date | None:
+    """A FHIR date, dateTime or instant as the date it names (in its own time zone)."""
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    try:  # a partial date ("2024", "2024-03") stays a string in fhir.resources: no day, no date
         return dt.date.fromisoformat(value[:10]) if len(value) >= 10 else None
     except ValueError:
         return None
 
 
-def _value_words(res: dict[str, Any]) -> str | None:
-    if "valueCodeableConcept" in res:
-        return _words(res["valueCodeableConcept"])
-    if "valueString" in res:
-        return str(res["valueString"])
-    if "valueBoolean" in res:
-        return "positive" if res["valueBoolean"] else "negative"
-    if "valueQuantity" in res:
-        q = res["valueQuantity"]
-        unit = q.get("unit") or q.get("code") or ""
-        return f"{q.get('value')} {unit}".strip()
-    if "valueInteger" in res:
-        return str(res["valueInteger"])
-    if "valueRatio" in res:
-        r = res["valueRatio"]
-        n, d = (r.get("numerator") or {}).get("value"), (r.get("denominator") or {}).get("value")
-        return f"ratio {n / d:.2f}" if isinstance(n, (int, float)) and d else None
-    if res.get("interpretation"):
-        return "; ".join(_words(i) for i in res["interpretation"])
+def _value_words(res: Observation | ObservationComponent) -> str | None:
+    """An Observation's (or component's) value in words: the coded value's words, the text,
+    the quantity with its unit, a ratio, else the interpretation."""
+    if res.valueCodeableConcept is not None:
+        return _words(res.valueCodeableConcept)
+    if res.valueString is not None:
+        return str(res.valueString)
+    if res.valueBoolean is not None:
+        return "positive" if res.valueBoolean else "negative"
+    if res.valueQuantity is not None:
+        q = res.valueQuantity
+        unit = q.unit or q.code or ""
+        return f"{q.value} {unit}".strip()
+    if res.valueInteger is not None:
+        return str(res.valueInteger)
+    if res.valueRatio is not None:
+        r = res.valueRatio
+        n = r.numerator.value if r.numerator is not None else None
+        d = r.denominator.value if r.denominator is not None else None
+        return f"ratio {float(n) / float(d):.2f}" if n is not None and d else None
+    if res.interpretation:
+        return "; ".join(_words(i) for i in res.interpretation)
     return None
 
 
 class _Resource:
-    def __init__(self, res: dict[str, Any], file_name: str) -> None:
+    """One validated resource being read: its facts, each citing it by type and id."""
+
+    def __init__(self, res: Resource, file_name: str) -> None:
         self.res = res
-        self.ref = f"{res.get('resourceType')}/{res.get('id', '?')}"
+        self.ref = f"{res.get_resource_type()}/{res.id or '?'}"
         self.name = f"{file_name}#{self.ref}"
         self.facts = DocumentFacts(name=self.name, kind="fhir", date=_date(res))
 
@@ -171,12 +202,10 @@ class _Resource:
                 self.facts.warnings.append(f"{self.name}: {note}")
 
 
-def _observation(r: _Resource) -> None:
-    res = r.res
-    code = res.get("code") or {}
-    codes, name = _codes(code), _words(code)
+def _observation(r: _Resource, res: Observation) -> None:
+    codes, name = _codes(res.code), _words(res.code)
     value = _value_words(res)
-    if value is None and not res.get("component"):
+    if value is None and not res.component:
         r.facts.warnings.append(f"{r.name}: no value, ignored")
         return
     marker = next((_LOINC_MARKER[c] for c in codes if c in _LOINC_MARKER), None)
@@ -184,10 +213,10 @@ def _observation(r: _Resource) -> None:
     if marker:
         r.read_phrase(f"{marker}: {value}", f"{name}: {value}")
     elif tnm:
-        _tnm_value(r, tnm, value or "")
+        _tnm_value(r, tnm, value or "", _codes(res.valueCodeableConcept))
     elif codes & _SIZE_CODES or re.search(r"\bsize\b", name, re.IGNORECASE):
-        sizes = [res.get("valueQuantity")] + [c.get("valueQuantity") for c in res.get("component") or []]
-        mm = [x for x in (_mm(q) for q in sizes if q) if x is not None]
+        sizes = [res.valueQuantity] + [c.valueQuantity for c in res.component or []]
+        mm = [x for x in (_mm(q) for q in sizes if q is not None) if x is not None]
         if mm:
             r.set("tumor_size_mm", max(mm), f"{name}: {value or ''}".strip(": "))
     elif codes & _GRADE_CODES or re.search(r"\bgrade\b", name, re.IGNORECASE):
@@ -197,42 +226,49 @@ def _observation(r: _Resource) -> None:
         if grades:
             r.set("grade", grades[0].value, f"{name}: {v}")
     elif _KI67.search(name):
-        q = res.get("valueQuantity") or {}
-        if isinstance(q.get("value"), (int, float)) and 0 <= q["value"] <= 100:
-            r.set("ki67_percent", float(q["value"]), f"{name}: {value}")
+        q = res.valueQuantity
+        if q is not None and q.value is not None and 0 <= q.value <= 100:
+            r.set("ki67_percent", float(q.value), f"{name}: {value}")
     elif re.search(r"estrogen|progesterone|her-?2|erbb2", name, re.IGNORECASE):
         r.read_phrase(f"{name}: {value}", f"{name}: {value}")  # a marker coded otherwise, named in words
     else:
         return
-    for comp in res.get("component") or []:
-        ccodes = _codes(comp.get("code"))
+    for comp in res.component or []:
+        ccodes = _codes(comp.code)
         if ccodes & set(_LOINC_MARKER):
             marker = next(_LOINC_MARKER[c] for c in ccodes if c in _LOINC_MARKER)
             value = _value_words(comp)
-            r.read_phrase(f"{marker}: {value}", f"{_words(comp.get('code'))}: {value}")
+            r.read_phrase(f"{marker}: {value}", f"{_words(comp.code)}: {value}")
 
 
-def _mm(q: dict[str, Any]) -> float | None:
-    value, unit = q.get("value"), str(q.get("code") or q.get("unit") or "").lower()
-    if not isinstance(value, (int, float)):
+def _mm(q: Quantity) -> float | None:
+    unit = str(q.code or q.unit or "").lower()
+    if q.value is None:
         return None
-    return {"mm": float(value), "cm": float(value) * 10}.get(unit)
+    return {"mm": float(q.value), "cm": float(q.value) * 10}.get(unit)
 
 
-def _tnm_value(r: _Resource, tnm: tuple[str, str], value: str) -> None:
+def _tnm_value(r: _Resource, tnm: tuple[str, str], value: str, value_codes: set[str]) -> None:
     field, prefix = tnm
     if field == "stage":
         found = path.stages(_stage_phrase(value))
         if found:
             r.set("stage", found[0].value, value)
         return
-    # The category as coded ("pT2", "N0(i+)") or inside a display's words; read by the
-    # staging parser, the prefix from the observation code where the value has none.
+    # The category as coded ("pT2", "N0(i+)") or inside a display's words, read by the staging
+    # parser; the prefix from the observation code where the value has none. The value's words
+    # come first (they say what the sender meant); a coding's own code is read where they fail.
     hit = _CATEGORY_IN_WORDS[field].search(value)
-    token = hit.group(0) if hit else (value.strip().split() or [""])[0]
-    try:
-        parsed = _PARSERS[field](token, field)
-    except StagingError:
+    tokens = [hit.group(0) if hit else (value.strip().split() or [""])[0]]
+    tokens += sorted(c for c in value_codes if _CATEGORY_IN_WORDS[field].fullmatch(c))
+    parsed = None
+    for token in tokens:
+        try:
+            parsed = _PARSERS[field](token, field)
+            break
+        except StagingError:
+            continue
+    if parsed is None:
         r.facts.warnings.append(f"{r.name}: the {field.upper()} category '{value}' was not understood")
         return
     if not parsed.prefix and prefix:
@@ -245,20 +281,20 @@ def _stage_phrase(value: str) -> str:
     return "stage " + re.sub(r"(?i)^\s*stage\s*", "", value)
 
 
-def _extension_concept(element: dict[str, Any], marker: str) -> dict[str, Any] | None:
-    for ext in element.get("extension") or []:
-        if marker in str(ext.get("url", "")):
-            return ext.get("valueCodeableConcept")
+def _extension_concept(element: Condition | CodeableConcept, marker: str) -> CodeableConcept | None:
+    for ext in element.extension or []:
+        if marker in str(ext.url or ""):
+            concept: CodeableConcept | None = ext.valueCodeableConcept
+            return concept
     return None
 
 
-def _condition(r: _Resource) -> None:
-    res = r.res
-    words = _words(res.get("code"))
+def _condition(r: _Resource, res: Condition) -> None:
+    words = _words(res.code)
     morphology = _extension_concept(res, _HISTOLOGY_EXT)
     if not _CANCER_CONDITION.search(words + " " + _words(morphology)):
         return
-    codes = _codes(morphology) | _codes(res.get("code"))
+    codes = _codes(morphology) | _codes(res.code)
     hist = next((_ICDO_MORPHOLOGY[c] for c in codes if c in _ICDO_MORPHOLOGY), None)
     source_words = _words(morphology) or words
     if hist is None:
@@ -272,7 +308,7 @@ def _condition(r: _Resource) -> None:
                 break
     if hist:
         r.set("histology", hist, f"Condition: {source_words}")
-    for site in res.get("bodySite") or []:
+    for site in res.bodySite or []:
         lat = _extension_concept(site, _LATERALITY_EXT)
         side = next((_LATERALITY_SNOMED[c] for c in _codes(lat) if c in _LATERALITY_SNOMED), None)
         site_words = _words(site)
@@ -284,31 +320,32 @@ def _condition(r: _Resource) -> None:
         if side:
             r.set("laterality", side, f"body site: {site_words} {_words(lat)}".strip())
             break
-    for stage in res.get("stage") or []:
-        summary = _words(stage.get("summary"))
+    for stage in res.stage or []:
+        summary = _words(stage.summary)
         if found := path.stages(_stage_phrase(summary)):
             r.set("stage", found[0].value, f"stage: {summary}")
 
 
-def _patient(r: _Resource) -> None:
-    res = r.res
-    if res.get("gender") in ("female", "male"):
-        r.set("sex", res["gender"], f"Patient.gender: {res['gender']}")
-    if isinstance(res.get("birthDate"), str) and len(res["birthDate"]) >= 4:
-        born = res["birthDate"]
-        today = dt.date.today()
-        try:
-            b = dt.date.fromisoformat(born) if len(born) == 10 else dt.date(int(born[:4]), 7, 1)
-        except ValueError:
-            return
-        age = today.year - b.year - ((today.month, today.day) < (b.month, b.day))
-        if 0 <= age <= 120:
-            r.set("age", age, f"Patient.birthDate: {born}", "age is counted to today from the birth date")
+def _patient(r: _Resource, res: Patient) -> None:
+    if res.gender in ("female", "male"):
+        r.set("sex", res.gender, f"Patient.gender: {res.gender}")
+    born = res.birthDate  # a date, or the year (and month) as written when that is all there is
+    if born is None:
+        return
+    written = born.isoformat() if isinstance(born, dt.date) else str(born)
+    try:
+        b = born if isinstance(born, dt.date) else dt.date(int(written[:4]), 7, 1)
+    except ValueError:
+        return
+    today = dt.date.today()
+    age = today.year - b.year - ((today.month, today.day) < (b.month, b.day))
+    if 0 <= age <= 120:
+        r.set("age", age, f"Patient.birthDate: {written}", "age is counted to today from the birth date")
 
 
-def _procedure(r: _Resource) -> None:
-    words = _words(r.res.get("code"))
-    if r.res.get("status") not in (None, "completed"):
+def _procedure(r: _Resource, res: Procedure) -> None:
+    words = _words(res.code)
+    if res.status not in (None, "completed"):
         return  # planned or stopped surgery is not surgical history
     for name, pattern in SURGERY:
         if pattern.search(words):
@@ -316,32 +353,31 @@ def _procedure(r: _Resource) -> None:
             break
 
 
-def _attached_text(res: dict[str, Any], r: _Resource) -> list[tuple[str, bytes]]:
-    """Text or PDF attached to a report, as (name, bytes) for the file readers."""
+def _attached_text(res: Resource, r: _Resource) -> list[tuple[str, bytes]]:
+    """Text or PDF attached to a DiagnosticReport (presentedForm, conclusion) or a
+    DocumentReference (content), as (name, bytes) for the file readers (the base64 of each
+    attachment was decoded when the resource was validated, and checked by _check_base64)."""
     out: list[tuple[str, bytes]] = []
-    attachments = list(res.get("presentedForm") or [])
-    attachments += [c.get("attachment") for c in res.get("content") or [] if c.get("attachment")]
+    attachments: list[Attachment] = list(getattr(res, "presentedForm", None) or [])
+    attachments += [c.attachment for c in getattr(res, "content", None) or [] if c.attachment is not None]
     for i, att in enumerate(attachments):
-        data = att.get("data")
-        if not data:
+        if not att.data:
             continue
-        try:
-            raw = base64.b64decode(data, validate=True)
-        except (binascii.Error, ValueError) as exc:
-            raise RecordError(f"{r.name}: attachment {i + 1} is not valid base64 ({exc})") from exc
-        kind = ".pdf" if "pdf" in str(att.get("contentType", "")) else ".txt"
-        out.append((f"{r.name}/attachment-{i + 1}{kind}", raw))
-    if res.get("conclusion"):
-        out.append((f"{r.name}/conclusion.txt", str(res["conclusion"]).encode("utf-8")))
+        kind = ".pdf" if "pdf" in str(att.contentType or "") else ".txt"
+        out.append((f"{r.name}/attachment-{i + 1}{kind}", bytes(att.data)))
+    conclusion = getattr(res, "conclusion", None)
+    if conclusion:
+        out.append((f"{r.name}/conclusion.txt", str(conclusion).encode("utf-8")))
     return out
 
 
-_READERS = {"Observation": _observation, "Condition": _condition, "Patient": _patient,
-            "Procedure": _procedure}
+_READERS: dict[str, Callable[[_Resource, Any], None]] = {
+    "Observation": _observation, "Condition": _condition, "Patient": _patient, "Procedure": _procedure}
 _TEXT_CARRIERS = ("DiagnosticReport", "DocumentReference")
 
 
-def _validate(obj: dict[str, Any], where: str) -> None:
+def _validate(obj: dict[str, Any], where: str) -> Resource:
+    """The resource as its fhir.resources R4B model; a RecordError names the field at fault."""
     from fhir.resources.R4B import get_fhir_model_class
     from pydantic import ValidationError
 
@@ -351,11 +387,31 @@ def _validate(obj: dict[str, Any], where: str) -> None:
     except (ValueError, KeyError) as exc:
         raise RecordError(f"{where}: '{rtype}' is not a FHIR R4 resource type") from exc
     try:
-        model.model_validate(obj)
+        resource = cast("Resource", model.model_validate(obj))  # every R4B resource model is one
     except ValidationError as exc:
         first = exc.errors()[0]
         loc = ".".join(str(x) for x in first["loc"]) or "(resource)"
         raise RecordError(f"{where}: invalid FHIR {rtype}: field {loc}: {first['msg']}") from exc
+    return resource
+
+
+def _check_base64(obj: dict[str, Any], name: str) -> None:
+    """Refuse an attachment whose base64 is not strictly valid. fhir.resources decodes it
+    leniently (characters outside the alphabet are dropped, so '!!!' is empty data), which
+    would let a damaged report pass as one without text."""
+    if obj.get("resourceType") not in _TEXT_CARRIERS:
+        return
+    attachments = list(obj.get("presentedForm") or [])
+    attachments += [c["attachment"] for c in obj.get("content") or []
+                    if isinstance(c, dict) and c.get("attachment")]
+    for i, att in enumerate(attachments):
+        data = att.get("data") if isinstance(att, dict) else None
+        if not data:
+            continue
+        try:
+            base64.b64decode(data, validate=True)
+        except (binascii.Error, ValueError) as exc:
+            raise RecordError(f"{name}: attachment {i + 1} is not valid base64 ({exc})") from exc
 
 
 _STRING = re.compile(rb'"(?:[^"\\]|\\.)*"')
@@ -372,8 +428,10 @@ def _check_depth(data: bytes, file_name: str) -> None:
                               "a FHIR record is far shallower")
 
 
-def parse_fhir(data: bytes, file_name: str) -> list[dict[str, Any]]:
-    """The resources in a FHIR JSON file, each validated; a RecordError names what is wrong.
+def parse_fhir(data: bytes, file_name: str) -> list[Resource]:
+    """The resources in a FHIR JSON file, each validated into its fhir.resources R4B model
+    (a Bundle's entries one by one, so an error names the entry); a RecordError names what is
+    wrong.
 
     Nesting depth is checked before parsing and the number of resources while walking them,
     so a hostile file is refused before it costs much."""
@@ -388,9 +446,9 @@ def parse_fhir(data: bytes, file_name: str) -> list[dict[str, Any]]:
     except RecursionError as exc:  # the pre-check makes this unlikely; never a 500
         raise RecordError(f"{file_name}: JSON nested too deeply") from exc
     items = obj if isinstance(obj, list) else [obj]
-    resources: list[dict[str, Any]] = []
+    resources: list[Resource] = []
 
-    def add(res: dict[str, Any]) -> None:
+    def add(res: Resource) -> None:
         if len(resources) >= MAX_RESOURCES:
             raise RecordError(f"{file_name}: more than {MAX_RESOURCES:,} FHIR resources; the limit is "
                               f"{MAX_RESOURCES:,} per file")
@@ -412,11 +470,11 @@ def parse_fhir(data: bytes, file_name: str) -> list[dict[str, Any]]:
                 if not isinstance(res, dict):
                     raise RecordError(f"{where}: Bundle entry {j + 1} has no resource")
                 ref = f"{res.get('resourceType')}/{res.get('id', '?')}"
-                _validate(res, f"{where}: Bundle entry {j + 1} ({ref})")
-                add(res)
+                add(_validate(res, f"{where}: Bundle entry {j + 1} ({ref})"))
+                _check_base64(res, f"{file_name}#{ref}")
         else:
-            _validate(item, where)
-            add(item)
+            add(_validate(item, where))
+            _check_base64(item, f"{file_name}#{item['resourceType']}/{item.get('id', '?')}")
     return resources
 
 
@@ -430,10 +488,10 @@ def read_fhir(data: bytes, file_name: str,
     docs: list[DocumentFacts] = []
     ignored: dict[str, int] = {}
     for res in resources:
-        rtype = str(res.get("resourceType"))
+        rtype = res.get_resource_type()
         r = _Resource(res, file_name)
         if rtype in _READERS:
-            _READERS[rtype](r)
+            _READERS[rtype](r, res)
             r.facts.warnings += [f"{r.name}: {fv.note}" for fv in r.facts.facts.values() if fv.note]
             if r.facts.facts or r.facts.warnings:
                 docs.append(r.facts)

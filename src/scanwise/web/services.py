@@ -61,9 +61,19 @@ def article(core: Scanwise, topic_id: int, variant: int) -> Article:
     return _mapped(core.article)(topic_id, variant)
 
 
+#: The static article site per knowledge-base version and template folder, built once per
+#: worker process (about 1 s) and served file by file.
+_sites: dict[tuple[str, Path | None], dict[str, str]] = {}
+
+
 def article_file(core: Scanwise, name: str, templates: Path | None = None) -> str | None:
     """One file of the static article site (built once per worker), or None."""
-    return core.site_file(name, templates)
+    from scanwise.render.articles import site_files
+
+    key = (core.kb_version, templates)
+    if key not in _sites:
+        _sites[key] = site_files(core.kb, core.articles(), templates=templates)
+    return _sites[key].get(name)
 
 
 def read_text(core: Scanwise, text: str, field_name: str = "text", *,

@@ -6,8 +6,10 @@ time one is used), drops a paragraph that repeats one already shown, and collect
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from scanwise.domain.answer_data import GlossaryEntry
 from scanwise.domain.answers.models import GuidelineRef, Section, SectionKind, Table
 from scanwise.domain.answers.text import Definer, glossary
 from scanwise.domain.facts import Fact
@@ -33,10 +35,11 @@ class Block:
         return not (self.paras or self.bullets or self.table)
 
 
-def finish(blocks: list[Block], facts: dict[str, Fact], *,
+def finish(blocks: list[Block], facts: dict[str, Fact], glossary_entries: Sequence[GlossaryEntry], *,
            already: tuple[str, ...] | list[str] = ()) -> tuple[list[Section], list[str]]:
-    """Sections with their citations; ``already`` are facts shown before (the short answer)."""
-    definer = Definer(facts, glossary(facts))
+    """Sections with their citations; ``already`` are facts shown before (the short answer);
+    medical words are defined on first use from ``glossary_entries``."""
+    definer = Definer(facts, glossary(facts, glossary_entries))
     definer.per_paragraph = 1
     definer.shown.update(already)
     shown_texts: set[str] = set()

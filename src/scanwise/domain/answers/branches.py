@@ -10,15 +10,15 @@ from __future__ import annotations
 
 from scanwise.domain.assess import Assessment, Branch, Decision, Match, assess
 from scanwise.domain.kb import KnowledgeBase
-from scanwise.domain.profile import Indication, PatientProfile
+from scanwise.domain.profile import Indication, PatientProfile, StageGroup
 
 
-def stage_decision(profile: PatientProfile, indication: Indication, stages: list[str],
+def stage_decision(profile: PatientProfile, indication: Indication, stages: list[StageGroup],
                    kb: KnowledgeBase) -> Decision | None:
     """Branches by sub-stage when the stated stage spans scenarios (IIA vs IIB), else None."""
     if len(stages) < 2:
         return None
-    by_scenario: dict[tuple[int, int], list[str]] = {}
+    by_scenario: dict[tuple[int, int], list[StageGroup]] = {}
     labels: dict[tuple[int, int], str | None] = {}
     for stage in stages:
         result = assess(profile.model_copy(update={"stage": stage}), indication, kb)
@@ -29,7 +29,7 @@ def stage_decision(profile: PatientProfile, indication: Indication, stages: list
         by_scenario.setdefault(key, []).append(stage)  # sub-stages leading to one scenario share a branch
         labels[key] = best.label
     branches = [Branch(if_="stage " + (s[0] if len(s) == 1 else f"{s[0]} to {s[-1]}"), topic_id=key[0],
-                       variant=key[1], label=labels[key]) for key, s in by_scenario.items()]
+                       variant=key[1], label=labels[key], stages=s) for key, s in by_scenario.items()]
     if len(branches) < 2:
         return None
     return Decision(depends_on="your exact stage",

@@ -30,7 +30,7 @@ from scanwise.domain.answers.sources import source_groups, source_line, source_l
 from scanwise.domain.answers.tables import acr_place, comparison_table
 from scanwise.domain.answers.text import reading_grade
 from scanwise.domain.answers.topic_answer import topic_blocks, topic_short
-from scanwise.domain.assess import Assessment, Decision, Match, RatedProcedure, match_for
+from scanwise.domain.assess import Assessment, Branch, Decision, Match, RatedProcedure, match_for
 from scanwise.domain.facts import Fact
 from scanwise.domain.kb import KnowledgeBase
 
@@ -188,14 +188,15 @@ class _Composer:
         for branch in decision.branches:
             match = match_for(self.kb, branch.topic_id, branch.variant)
             block.refs.append(_ref(match))
-            block.bullets.append(self._branch_line(branch.if_, match))
+            block.bullets.append(self._branch_line(branch, match))
         self.biology(block, 2)
         p = self.para(self._symptom_facts())  # whichever branch applies, symptoms change the advice
         if p:
             block.paras.append(p)
         return block
 
-    def _branch_line(self, when: str, match: Match) -> _Para:
+    def _branch_line(self, branch: Branch, match: Match) -> _Para:
+        when = branch.if_
         where = f"({acr_place(match)})"
         asked = [p for p in match.procedures if p.asked or self._is_asked(p)]
         if match.ratings_verified and asked:
@@ -212,9 +213,8 @@ class _Composer:
             return _Para(f"{_is(when)}: {said} {where}.", ["acr.categories"])
         others = "; ".join(f"{s.publisher} ({s.year or 'undated'}): {s.text}" for s in match.statements[:2])
         cites: list[str] = []
-        first_stage = _FIRST_STAGE.search(when)  # "clinical stage IIB–IIIC": the branch's first sub-stage
-        if not others and first_stage:  # no statements: the fact base's own guideline facts for this stage
-            stage = first_stage.group(1)
+        if not others and branch.stages:  # no statements: the fact base's own guideline facts for
+            stage = branch.stages[0]      # the branch's first stage group ("stage IIB–IIIC": IIB)
             mention = [_MENTIONS[code] for code in self.tests if code in _MENTIONS]
             fitting = [f for f in self.facts.values() if f.subject == "staging" and f.kind == "guideline"
                        and f.applies.stages and stage in f.applies.stages
@@ -411,9 +411,6 @@ class _Composer:
                 self.used.add(fid)
                 block.bullets.append(_Para(" ".join(fact.text.split()), [fid]))
         return block
-
-_FIRST_STAGE = re.compile(r"\bstage\s+(0|IV|I{1,3}[ABC]?)\b")
-
 
 def _is(when: str) -> str:
     """How a branch opens for a patient: 'If your stage is IIA' for a stage, else 'If it is
@@ -826,7 +823,7 @@ def compose(question: Question, kb: KnowledgeBase, facts: dict[str, Fact], *,
     else:
         blocks, title = _intent_blocks(c, question, title)
     kept = [b for b in blocks if b is not None and not b.empty()]
-    sections, cited = finish(kept, facts, already=short_cites)
+    sections, cited = finish(kept, facts, kb.answers.glossary, already=short_cites)
     if not short:
         short, short_cites = _short_from(sections, c)
     sources = source_list(cited, facts, kb, sections)

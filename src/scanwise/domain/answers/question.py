@@ -17,7 +17,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from scanwise.domain.answers.outlines import find_topic
+from scanwise.domain.answers.outlines import question_topic
 from scanwise.domain.kb import KnowledgeBase
 from scanwise.domain.profile import STAGE_SUBGROUPS, PatientProfile, Phase, Receptor, StageGroup, Subtype
 
@@ -424,7 +424,8 @@ def understand(text: str, kb: KnowledgeBase, *, read: SlotReader,
         phase = "new_diagnosis"
         assumptions.append("read as a question about tests at diagnosis (staging), because a stage is given")
     q["phase"] = phase
-    topic = find_topic(clean, context_phase)  # the question's own phase cues are too loose to veto a topic
+    # the question's own phase cues are too loose to veto a topic
+    topic = question_topic(clean, kb, context_phase)
     intent: Intent
     if topic is not None:
         intent, scope_note = topic.intent, topic.scope_note

@@ -7,38 +7,16 @@ vendor and imaging-centre pages, document-sharing copies, aggregators, unknown h
 
 from __future__ import annotations
 
-from functools import cache
-from pathlib import Path
-from typing import Literal
+from collections.abc import Sequence
 from urllib.parse import urlparse
 
-from pydantic import BaseModel, ConfigDict, Field
-
+from scanwise.domain.answer_data import AllowedHost, HostKind
 from scanwise.domain.answers.models import Section, SourceGroup, SourceRef
 from scanwise.domain.facts import Fact
-from scanwise.domain.kb import KnowledgeBase, KnowledgeBaseError, Source
-from scanwise.knowledge.loader import DATA_DIR, load_yaml, top_level_list, validate_entry
+from scanwise.domain.kb import KnowledgeBase, Source
 
-HOSTS_FILE = DATA_DIR / "answers" / "source-hosts.yaml"
-
-HostKind = Literal["guideline body", "professional society", "government", "journal", "cancer centre"]
-
-
-class AllowedHost(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    domain: str = Field(pattern=r"^[a-z0-9.-]+\.[a-z]{2,}$")
-    publisher: str
-    kind: HostKind
-
-
-@cache
-def allowed_hosts(path: Path = HOSTS_FILE) -> tuple[AllowedHost, ...]:
-    hosts = tuple(validate_entry(AllowedHost, item, path, f"hosts[{i}]")
-                  for i, item in enumerate(top_level_list(load_yaml(path), path, "hosts")))
-    if len({h.domain for h in hosts}) != len(hosts):
-        raise KnowledgeBaseError(f"{path.name}: a domain is listed twice")
-    return hosts
+__all__ = ["AllowedHost", "HostKind", "allowed_host", "host_of", "is_authoritative", "source_groups",
+           "source_line", "source_list", "topic_sources"]
 
 
 def host_of(url: str | None) -> str | None:
@@ -46,19 +24,20 @@ def host_of(url: str | None) -> str | None:
     return host.rstrip(".").lower() if host else None
 
 
-def allowed_host(url: str | None) -> AllowedHost | None:
-    """The allowlist entry a URL falls under, or None when its host is not on the list."""
+def allowed_host(url: str | None, hosts: Sequence[AllowedHost]) -> AllowedHost | None:
+    """The allowlist entry (of ``KnowledgeBase.answers.hosts``) a URL falls under, or None
+    when its host is not on the list."""
     host = host_of(url)
     if host is None:
         return None
-    for entry in allowed_hosts():
+    for entry in hosts:
         if host == entry.domain or host.endswith("." + entry.domain):
             return entry
     return None
 
 
-def is_authoritative(source: Source) -> bool:
-    return allowed_host(source.url) is not None
+def is_authoritative(source: Source, kb: KnowledgeBase) -> bool:
+    return allowed_host(source.url, kb.answers.hosts) is not None
 
 
 # --- an answer's source list ---------------------------------------------------------------
@@ -101,7 +80,7 @@ def topic_sources(kb: KnowledgeBase, topic_id: int, variant: int) -> list[str]:
     keys += [f"{prefix}{topic_id}" for prefix in ("gp", "ga", "gt", "dl")]
     keys += sorted(k for k in kb.sources if k.startswith(f"acr-{topic_id}-"))
     # Patients see the ACR's own documents; copies the ratings were read from are not cited here.
-    return list(dict.fromkeys(k for k in keys if k in kb.sources and is_authoritative(kb.sources[k])))
+    return list(dict.fromkeys(k for k in keys if k in kb.sources and is_authoritative(kb.sources[k], kb)))
 
 
 def source_line(s: SourceRef) -> str:

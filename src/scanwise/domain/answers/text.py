@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import re
 import warnings
+from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
-from scanwise.domain.facts import FACTS_DIR, Fact
+from scanwise.domain.answer_data import GlossaryEntry
+from scanwise.domain.facts import Fact
 from scanwise.domain.kb import KnowledgeBaseError
-from scanwise.knowledge.loader import load_yaml, top_level_list
 
-#: Kept beside the fact files (a subfolder, so the fact loader does not read it as facts).
-GLOSSARY_FILE = FACTS_DIR / "words" / "glossary.yaml"
+#: Kept beside the fact files (facts/words/, a subfolder, so it is not read as facts).
+GLOSSARY_FILE_NAME = "glossary.yaml"
 
 
 def reading_grade(texts: list[str]) -> float:
@@ -33,28 +33,27 @@ class GlossaryTerm:
     defined_by: frozenset[str]
 
 
-_glossaries: dict[Path, list[GlossaryTerm]] = {}
+_glossaries: dict[tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...], list[GlossaryTerm]] = {}
 
 
-def glossary(facts: dict[str, Fact], path: Path = GLOSSARY_FILE) -> list[GlossaryTerm]:
-    """The words to define, each with its definition fact; checked against the fact base."""
-    if path not in _glossaries:
+def glossary(facts: dict[str, Fact], entries: Sequence[GlossaryEntry]) -> list[GlossaryTerm]:
+    """The words to define (``KnowledgeBase.answers.glossary``), each with its definition
+    fact and its words compiled once; checked against the fact base."""
+    key = tuple((e.fact, tuple(e.words), tuple(e.defined_by)) for e in entries)
+    if key not in _glossaries:
         terms = []
-        for i, item in enumerate(top_level_list(load_yaml(path), path, "terms")):
-            words = item.get("words") or []
-            if not isinstance(words, list) or not words or not item.get("fact"):
-                raise KnowledgeBaseError(f"{path.name}: terms[{i}] needs a fact and a list of words")
+        for item in entries:
             # An all-capitals word (ER, CT) is matched as written, others in any case.
             parts = [re.escape(w) if w.upper() == w else f"(?i:{re.escape(w)})"
-                     for w in sorted(words, key=len, reverse=True)]
+                     for w in sorted(item.words, key=len, reverse=True)]
             pattern = re.compile(r"(?<![\w/-])(?:" + "|".join(parts) + r")(?![\w/-])")
-            terms.append(GlossaryTerm(item["fact"], pattern, frozenset(item.get("defined_by") or [])))
-        _glossaries[path] = terms
-    terms = _glossaries[path]
+            terms.append(GlossaryTerm(item.fact, pattern, frozenset(item.defined_by)))
+        _glossaries[key] = terms
+    terms = _glossaries[key]
     for term in terms:
         for fid in {term.fact} | term.defined_by:
             if fid not in facts:
-                raise KnowledgeBaseError(f"{path.name}: unknown fact id {fid!r}")
+                raise KnowledgeBaseError(f"{GLOSSARY_FILE_NAME}: unknown fact id {fid!r}")
     return terms
 
 

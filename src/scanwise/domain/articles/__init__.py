@@ -1,14 +1,12 @@
 """Clinician articles: one readable page per guideline variant, composed from the knowledge base.
 
-``compose_article`` builds the typed Article (pure); ``render`` turns it into Markdown or
-HTML through the one template root (``scanwise.templating``); ``site_files`` lays out a whole
-static site as a mapping of paths to contents, which an adapter writes to disk.
+``compose_article`` builds the typed Article (pure) from the knowledge base and the article
+library (fragments, loaded and validated by ``knowledge/loader.py``); turning it into Markdown
+or HTML is the renderer's (``scanwise.render.articles``).
 """
 
 from .compose import all_variants, compose_article
-from .library import Library, default_library, load_library
+from .library import Library
 from .model import Article
-from .render import render_html, render_markdown, site_files
 
-__all__ = ["Article", "Library", "all_variants", "compose_article", "default_library",
-           "load_library", "render_html", "render_markdown", "site_files"]
+__all__ = ["Article", "Library", "all_variants", "compose_article"]

@@ -1,4 +1,5 @@
-"""compose_article(kb, topic_id, variant) -> Article: one guideline scenario for clinicians.
+"""compose_article(kb, topic_id, variant, library=, reviews=) -> Article: one guideline
+scenario for clinicians.
 
 The ratings table is ``match_for`` — the very rows ``assess`` gives ``recommend`` — so an
 article cannot disagree with a recommendation. Everything said around the table is either
@@ -172,13 +173,11 @@ def _title(topic: Topic, variant: Variant) -> str:
     return f"{topic.title}, variant {variant.number}" + (f": {summary}" if summary else "")
 
 
-def compose_article(kb: KnowledgeBase, topic_id: int, variant: int, *,
-                    library: Library | None = None,
-                    reviews: list[ReviewRecord] | None = None) -> Article:
-    """The article for one ACR variant. Raises KeyError naming a missing topic or variant."""
-    from .library import default_library
-
-    lib = library or default_library(kb)
+def compose_article(kb: KnowledgeBase, topic_id: int, variant: int, *, library: Library,
+                    reviews: list[ReviewRecord]) -> Article:
+    """The article for one ACR variant from the article library and the stored sign-offs
+    (both loaded by the caller: the core). Raises KeyError naming a missing topic or variant."""
+    lib = library
     topic = find_topic(kb, topic_id)
     v = topic.variant(variant)
     m = match_for(kb, topic_id, variant)
@@ -254,12 +253,8 @@ def article_fingerprint(article: Article) -> str:
     return fingerprint(article.model_dump_json(exclude={"kb_version", "review"}))
 
 
-def with_review(article: Article, reviews: list[ReviewRecord] | None = None) -> Article:
-    """The article with its review state from the sign-offs (the stored ones by default)."""
-    if reviews is None:
-        from scanwise.knowledge.reviews import load_reviews
-
-        reviews = load_reviews()
+def with_review(article: Article, reviews: list[ReviewRecord]) -> Article:
+    """The article with its review state from the sign-offs."""
     key = f"{article.topic_id}/{article.variant}"
     return article.model_copy(update={
         "review": state_for(reviews, "article", key, article_fingerprint(article))})

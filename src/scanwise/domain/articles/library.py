@@ -12,8 +12,10 @@ Files: ``scanwise/knowledge/articles/*.yaml``. Each may hold two top-level lists
     (``fact:<id>`` from the patient fact base). Fragment text is a Jinja template: it may use
     the case values (``age``, ``person``...) that ``case.py`` derives from the conditions.
 
-Loading validates every entry (file, entry and field named on error) and every reference:
-source and fact ids, situation ids, topic and variant numbers.
+The files are read by ``knowledge/loader.py`` (``load_library``), which validates every entry
+(file, entry and field named on error); :func:`build_library` here then checks every
+reference (source and fact ids, situation ids, topic and variant numbers) and makes the
+:class:`Library`.
 """
 
 from __future__ import annotations
@@ -25,11 +27,8 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from scanwise.domain.conditions import Conditions, Range
-from scanwise.domain.facts import FACTS_DIR, Fact, load_facts
+from scanwise.domain.facts import Fact
 from scanwise.domain.kb import Confidence, KnowledgeBase, KnowledgeBaseError, Topic, Variant
-from scanwise.knowledge.loader import DATA_DIR, load_yaml, validate_entry
-
-ARTICLES_DIR = DATA_DIR / "articles"
 
 Section = Literal[
     "case",  # the short case at the top (a template over the case values)
@@ -102,7 +101,9 @@ class Fragment(_Strict):
         return [c for c in self.cites if not c.startswith("fact:")]
 
 
-class _ArticleFile(_Strict):
+class ArticleFile(_Strict):
+    """One article file's two lists, as read."""
+
     situations: list[Situation] = []
     fragments: list[Fragment] = []
 
@@ -166,7 +167,7 @@ def selects(situation: Situation, topic_id: int, cond: Conditions) -> bool:
     return True
 
 
-# --- loading -----------------------------------------------------------------------------------
+# --- checking what was read ------------------------------------------------------------------
 
 def _check_targets(path: Path, frag: Fragment, kb: KnowledgeBase, situations: set[str]) -> None:
     for target in frag.for_:
@@ -209,38 +210,19 @@ def _check_cites(path: Path, frag: Fragment, kb: KnowledgeBase, facts: dict[str,
                 "but claims to be verified")
 
 
-def _read(path: Path) -> _ArticleFile:
-    data = load_yaml(path)
-    if not isinstance(data, dict) or not set(data) <= {"situations", "fragments"}:
-        raise KnowledgeBaseError(
-            f"{path.name}: expected top-level lists named 'situations' and/or 'fragments'")
-    out: dict[str, list[BaseModel]] = {}
-    for key, model in (("situations", Situation), ("fragments", Fragment)):
-        items = data.get(key) or []
-        if not isinstance(items, list):
-            raise KnowledgeBaseError(f"{path.name}: {key!r} must be a list")
-        out[key] = [validate_entry(model, item, path,
-                                   f"{key}[{i}] ({item.get('id', '?') if isinstance(item, dict) else '?'})")
-                    for i, item in enumerate(items)]
-    return _ArticleFile.model_validate(out)
-
-
-def load_library(kb: KnowledgeBase, articles_dir: Path = ARTICLES_DIR,
-                 facts_dir: Path = FACTS_DIR) -> Library:
-    """Read and validate every article file; raise KnowledgeBaseError naming what is wrong."""
-    facts = load_facts(kb, facts_dir) if facts_dir.is_dir() else {}
-    parsed: list[tuple[Path, _ArticleFile]] = []
-    for path in sorted(articles_dir.glob("*.yaml")):
-        parsed.append((path, _read(path)))
+def build_library(kb: KnowledgeBase, facts: dict[str, Fact],
+                  files: list[tuple[Path, ArticleFile]]) -> Library:
+    """The library from the article files as read, after checking every id is unique and
+    every target and citation exists (KnowledgeBaseError naming the file and fragment)."""
     situations: dict[str, Situation] = {}
-    for path, file in parsed:
+    for path, file in files:
         for sit in file.situations:
             if sit.id in situations:
                 raise KnowledgeBaseError(f"{path.name}: duplicate situation id {sit.id!r}")
             situations[sit.id] = sit
     fragments: list[Fragment] = []
     seen: set[str] = set()
-    for path, file in parsed:
+    for path, file in files:
         for frag in file.fragments:
             if frag.id in seen:
                 raise KnowledgeBaseError(f"{path.name}: duplicate fragment id {frag.id!r}")
@@ -249,13 +231,3 @@ def load_library(kb: KnowledgeBase, articles_dir: Path = ARTICLES_DIR,
             _check_cites(path, frag, kb, facts)
             fragments.append(frag)
     return Library(situations=situations, fragments=fragments, facts=facts)
-
-
-_cache: dict[str, Library] = {}
-
-
-def default_library(kb: KnowledgeBase) -> Library:
-    """The bundled fragments and facts, loaded once per knowledge-base version."""
-    if kb.version not in _cache:
-        _cache[kb.version] = load_library(kb)
-    return _cache[kb.version]

@@ -26,7 +26,7 @@ async def articles_root() -> RedirectResponse:
 
 @router.get("/articles/{topic_id:int}/{variant:int}", response_class=HTMLResponse)
 async def article_page(request: Request, topic_id: int, variant: int) -> HTMLResponse:
-    from scanwise.domain.articles import render_html
+    from scanwise.render.articles import render_html
 
     svc = services(request)
     article = await svc.workers.run(svc.article, topic_id, variant)

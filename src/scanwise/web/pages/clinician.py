@@ -9,8 +9,8 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
 from scanwise.domain.assess import Assessment
-from scanwise.web.errors import ApiError, BodyTooLarge
-from scanwise.web.pages.common import render, services, submitted
+from scanwise.web.errors import ApiError
+from scanwise.web.pages.common import read_submission, render, services
 from scanwise.web.services import Inputs
 from scanwise.web.views import assessment_view
 
@@ -40,25 +40,23 @@ async def clinician_page(request: Request) -> HTMLResponse:
 @router.post("/clinician", response_class=HTMLResponse)
 async def clinician_submit(request: Request) -> HTMLResponse:
     svc = services(request)
-    try:
-        form = await submitted(request)
-        sources = await form.sources(svc.settings.max_upload_bytes)
-    except BodyTooLarge as exc:
-        return _clinician(request, 413, problem=exc.detail)
+    form = await read_submission(request, _clinician)
+    if isinstance(form, HTMLResponse):
+        return form
     scenario = form.text("scenario")
     include_retired = form.text("include_retired") == "on"
     keep: dict[str, Any] = {"scenario": scenario, "include_retired": include_retired}
-    if not scenario and not sources:
+    if not scenario and not form.sources:
         return _clinician(request, 422, problem="Type or paste a scenario, or upload a note or report.",
                           problem_field="scenario", **keep)
     try:
-        inputs: Inputs = await svc.workers.run(svc.read_inputs, scenario, sources)
+        inputs: Inputs = await svc.workers.run(svc.read_inputs, scenario, form.sources)
         result: Assessment = await svc.workers.run(
             svc.assess_profile, inputs.profile, inputs.indication, include_retired=include_retired)
     except ApiError as exc:
         return _clinician(request, exc.status, problem=exc.message, problem_field=exc.field, **keep)
     await svc.workers.io(svc.audit, result, surface="web.clinician",
-                          inputs={"text": scenario, "files": [data for _, data in sources],
+                          inputs={"text": scenario, "files": [data for _, data in form.sources],
                                   "include_retired": include_retired})
     return _clinician(request, result=assessment_view(result, svc.kb), reading=inputs.reading,
                       **keep)

@@ -3,6 +3,7 @@ reading of a submitted form (fields, ticked list items, uploads)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -52,17 +53,19 @@ def error_page(request: Request, error: ApiError) -> HTMLResponse:
 
 
 class Submitted:
-    """A submitted page form: its fields, the ticked list items and the uploaded files."""
+    """A submitted page form: its fields, the ticked list items and the uploaded files (read
+    into ``sources`` as (name, bytes) by :func:`read_submission`)."""
 
     def __init__(self, form: FormData) -> None:
         self.fields: dict[str, Any] = {k: v for k, v in form.items() if isinstance(v, str)}
         self.fields["__lists__"] = lists_from_multidict(list(form.multi_items()))
         self.files = [f for _, f in form.multi_items() if isinstance(f, UploadFile) and f.filename]
+        self.sources: list[tuple[str, bytes]] = []
 
     def text(self, name: str) -> str:
         return str(self.fields.get(name, "")).strip()
 
-    async def sources(self, limit: int) -> list[tuple[str, bytes]]:
+    async def read_files(self, limit: int) -> list[tuple[str, bytes]]:
         out = []
         for upload in self.files:
             data = await upload.read()
@@ -73,6 +76,17 @@ class Submitted:
         return out
 
 
-async def submitted(request: Request) -> Submitted:
-    form = await request.form(max_files=10, max_fields=500)
-    return Submitted(form)
+#: A page's renderer: ``page(request, status, **context)``, as each audience module has one.
+Page = Callable[..., HTMLResponse]
+
+
+async def read_submission(request: Request, page: Page) -> Submitted | HTMLResponse:
+    """The submitted form with its uploads read (each within the upload limit); or, when the
+    body or an upload is over the limit, ``page`` answering 413 with the limit in words."""
+    svc = services(request)
+    try:
+        form = Submitted(await request.form(max_files=10, max_fields=500))
+        form.sources = await form.read_files(svc.settings.max_upload_bytes)
+    except BodyTooLarge as exc:
+        return page(request, 413, problem=exc.detail)
+    return form

@@ -11,9 +11,9 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
 from scanwise.domain.profile import Indication, PatientProfile
-from scanwise.web.errors import ApiError, BodyTooLarge
+from scanwise.web.errors import ApiError
 from scanwise.web.facts_form import FormProblem, build_form, read_form
-from scanwise.web.pages.common import render, services, submitted
+from scanwise.web.pages.common import read_submission, render, services
 from scanwise.web.views import answer_view
 
 router = APIRouter(include_in_schema=False)
@@ -53,11 +53,9 @@ async def patient_page(request: Request, profile: str | None = None) -> HTMLResp
 @router.post("/", response_class=HTMLResponse)
 async def patient_submit(request: Request) -> HTMLResponse:
     svc = services(request)
-    try:
-        form = await submitted(request)
-        sources = await form.sources(svc.settings.max_upload_bytes)
-    except BodyTooLarge as exc:
-        return _patient(request, 413, problem=exc.detail)
+    form = await read_submission(request, _patient)
+    if isinstance(form, HTMLResponse):
+        return form
     action = form.text("action") or "ask"
     question = form.text("question")
     situation = form.text("situation")
@@ -67,8 +65,8 @@ async def patient_submit(request: Request) -> HTMLResponse:
     try:
         if "profile_json" in form.fields:  # the facts step: the user has checked the facts
             profile, indication = read_form(form.fields, svc.kb)
-        elif situation or sources:
-            inputs = await svc.workers.run(svc.read_inputs, situation, sources)
+        elif situation or form.sources:
+            inputs = await svc.workers.run(svc.read_inputs, situation, form.sources)
             return _patient(request, facts=build_form(inputs.profile, inputs.indication, svc.kb),
                             reading=inputs.reading, **keep)
         if action == "save" and profile is not None:

@@ -1,7 +1,8 @@
-"""Articles to Markdown and HTML through the one template root (:mod:`scanwise.templating`).
+"""Clinician articles to Markdown and HTML through the one template root (:mod:`scanwise.templating`).
 
-Rendering is pure: ``site_files`` returns the whole static site as {relative path: text}
-and leaves writing it to the caller. The site works from the file system with no server
+The domain composes each article (``domain/articles``: its content model); this module only
+renders. ``site_files`` returns the whole static site for the composed articles as
+{relative path: text} and leaves writing it to the caller. The site works from the file system with no server
 and no network: the search index ships as a script next to its JSON twin.
 """
 
@@ -15,14 +16,11 @@ from typing import Any
 
 from jinja2 import Environment, StrictUndefined, select_autoescape
 
+from scanwise.domain.articles import Article
 from scanwise.domain.assess import RatedProcedure
 from scanwise.domain.kb import KnowledgeBase
 from scanwise.domain.statements import disagreements
 from scanwise.templating import loader
-
-from .compose import all_variants, compose_article
-from .library import Library, default_library
-from .model import Article
 
 STATIC_FILES = ("style.css", "search.js")
 
@@ -82,17 +80,13 @@ def _index_entry(a: Article) -> dict[str, Any]:
             "text": " ".join([*a.who_fits, *a.situations, *(r.name for r in a.table)])}
 
 
-def site_files(kb: KnowledgeBase, *, library: Library | None = None,
-               articles: Iterable[Article] | None = None,
+def site_files(kb: KnowledgeBase, articles: Iterable[Article], *,
                templates: Path | None = None) -> dict[str, str]:
-    """Every file of the static site, keyed by path relative to its root (``templates``: an
-    operator's folder whose templates and static files win over the bundled ones)."""
-    from scanwise.knowledge.reviews import load_reviews
-
-    lib = library or default_library(kb)
-    reviews = load_reviews()
-    arts = list(articles) if articles is not None else [
-        compose_article(kb, t, v, library=lib, reviews=reviews) for t, v in all_variants(kb)]
+    """Every file of the static site for ``articles`` (``Scanwise.articles()``: all of them),
+    keyed by path relative to its root (``templates``: an operator's folder whose templates
+    and static files win over the bundled ones). ``kb`` adds the topics that have no
+    variants in the bundled data and the version on the index."""
+    arts = list(articles)
     files: dict[str, str] = {a.path: render_html(a, templates=templates) for a in arts}
     topics: dict[tuple[str, int], list[Article]] = {}
     for a in arts:
