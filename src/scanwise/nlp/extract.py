@@ -19,7 +19,7 @@ from scanwise.domain.kb import KnowledgeBase
 from scanwise.domain.profile import Evidence, her2_from_tests
 from scanwise.domain.staging.parsing import PREFIX_PATTERN, without_prefix
 from scanwise.nlp.clinical import Mention
-from scanwise.nlp.rules import negated_before
+from scanwise.nlp.rules import negated_before, result_patterns
 
 ROMAN = {"0": "0", "1": "I", "2": "II", "3": "III", "4": "IV",
           "i": "I", "ii": "II", "iii": "III", "iv": "IV"}
@@ -579,8 +579,11 @@ def read_mentions(r: Reading, kb: KnowledgeBase, found: list[Mention]) -> dict[s
     labs: dict[str, str] = {}
     asked: list[str] = []
     family: list[str] = []
+    done = _studies_done(r, kb, found)
     for mt in found:
         term = terms.get(mt.code)
+        if mt.start in done:
+            continue  # a study already done, with its result: not one asked about
         if mt.code.startswith("cancer:"):
             if mt.family:
                 who = re.search(r"\b(mother|mom|sister|aunt|grandmother|father|brother|daughter|cousin|"
@@ -615,8 +618,20 @@ def read_mentions(r: Reading, kb: KnowledgeBase, found: list[Mention]) -> dict[s
         if mt.code not in target:
             target.append(mt.code)
             r.cite(f"{'findings' if term.kind == 'finding' else 'symptoms'}:{mt.code}", mt.start, mt.end)
+    for code, start, end in (g for got in done.values() for g in got):
+        if code not in findings:
+            findings.append(code)
+            r.cite(f"findings:{code}", start, end)
+    for m in result_patterns()[2].finditer(r.text):
+        n = m.group("n")
+        code = "imaging_indeterminate" if n == "0" else f"birads_{n}" if n in "12345" else None
+        if code and code not in findings:  # "BR 4", "category 4b": an assessment already made
+            findings.append(code)
+            r.cite(f"findings:{code}", m.start(), m.end())
     if "suspicious_axillary_node" in findings:
-        mt = next(m for m in found if m.code == "suspicious_axillary_node")
+        mt = next((m for m in found if m.code == "suspicious_axillary_node"), None) or \
+            next(m for m in found if any(c == "suspicious_axillary_node" for c, _, _ in
+                                         done.get(m.start, []) + done.get(-1 - m.start, [])))
         # The sentence splitter can miss a full stop before a number ("thickening. 57 year old"):
         # the study that showed the node is looked for between full stops.
         start = max(mt.sentence_start, r.text.rfind(". ", 0, mt.start) + 1)
@@ -628,6 +643,57 @@ def read_mentions(r: Reading, kb: KnowledgeBase, found: list[Mention]) -> dict[s
                 r.evidence.pop("findings:suspicious_axillary_node")
     return {"symptoms": symptoms, "denied_symptoms": [d for d in denied if d not in symptoms],
             "findings": findings, "labs": labs, "asked": asked, "family_history": family}
+
+
+#: How far after a study its result may stand ("the ultrasound I had last week showed ...").
+_RESULT_REACH = 80
+
+
+def _studies_done(r: Reading, kb: KnowledgeBase, found: list[Mention]) -> dict[int, list[tuple[str, int, int]]]:
+    """Studies already done, each with the findings its result is read as (reading.yaml
+    ``imaging_results``): a study the patient had, followed in its sentence (before the next
+    study) by a result word. Keyed by the study mention's start; each finding's evidence spans
+    the study and its result ("US didn't show anything", "dx mammo read as indeterminate"). A
+    lymph node said to look abnormal after the study is a suspicious axillary node on it. A
+    study from before the problem ("my last mammogram, a year ago, was fine") is not read."""
+    result, meaning, _, nodes, node_abnormal, earlier, done_before = result_patterns()
+    text = r.text
+    # A study named, or a result the vocabulary read whole ("screening mammogram was normal"):
+    # after either, a lymph node said to look abnormal is a finding of that study.
+    studies = [mt for mt in found if (t := kb.terms.get(mt.code)) is not None and mt.status == "present"
+               and (t.kind == "procedure" or mt.code in set(meaning.values()))]
+    out: dict[int, list[tuple[str, int, int]]] = {}
+    for i, mt in enumerate(studies):
+        later = [o.start for o in studies[i + 1:] if o.start >= mt.end]
+        stop = min([mt.sentence_end, mt.end + _RESULT_REACH, *later])
+        got: list[tuple[str, int, int]] = []
+        is_study = kb.terms[mt.code].kind == "procedure"
+        if is_study and (m := result.search(text, mt.end, stop)) is not None:
+            clause = text[mt.sentence_start:m.end()]
+            if earlier.search(clause):
+                continue  # screening from before the problem, not its work-up
+            code = meaning[m.group(0).lower()]
+            node = nodes.search(text, mt.end, min(mt.sentence_end, m.end() + 40))
+            if node is None:
+                got.append((code, mt.start, m.end()))
+            elif code != "birads_1":  # "normal lymph nodes": nothing found
+                got.append(("suspicious_axillary_node", mt.start, max(m.end(), node.end())))
+        if not any(c == "suspicious_axillary_node" for c, _, _ in got):
+            end = min([mt.sentence_end, *(o for o in later if o > mt.end)])
+            for node in nodes.finditer(text, mt.end, end):
+                near = node_abnormal.search(text, max(mt.end, node.start() - 30), min(end, node.end() + 30))
+                if near is not None:
+                    got.append(("suspicious_axillary_node", mt.start, max(node.end(), near.end())))
+                    break
+        if not is_study:
+            if got:  # the finding itself is read as a mention; the node is added beside it
+                out[-1 - mt.start] = got
+            continue
+        if got:
+            out[mt.start] = got
+        elif done_before.search(text, max(mt.sentence_start, mt.start - 30), mt.start):
+            out[mt.start] = []  # "2.8 cm on dx mammo": a study done, no result to read
+    return out
 
 
 def nodal_status(r: Reading, symptoms: list[str]) -> None:

@@ -61,11 +61,38 @@ class Cue(Strict):
     means: str
 
 
+#: The findings a study's result is read as (vocabulary codes the variants use).
+ResultCode = Literal["birads_1", "birads_2", "birads_3", "birads_4", "birads_5", "imaging_indeterminate"]
+
+
+class ImagingResults(Strict):
+    results: dict[ResultCode, list[str]]
+    category_words: list[str]
+    node_words: list[str]
+    node_abnormal: list[str]
+    earlier: list[str]
+    done_before: list[str]
+
+    @field_validator("results")
+    @classmethod
+    def _one_meaning(cls, v: dict[str, list[str]]) -> dict[str, list[str]]:
+        seen: dict[str, str] = {}
+        for code, words in v.items():
+            for w in words:
+                if w != w.lower() or not w.strip():
+                    raise ValueError(f"{code}: {w!r} must be a non-empty lower-case phrase")
+                if w in seen:
+                    raise ValueError(f"{w!r} is listed under both {seen[w]} and {code}")
+                seen[w] = code
+        return v
+
+
 class ReadingRules(Strict):
     wording: list[Wording]
     context: Context
     cancers: Cancers
     cues: list[Cue]
+    imaging_results: ImagingResults
 
     @field_validator("wording")
     @classmethod
@@ -133,3 +160,27 @@ def negated_before(data_dir: Path = DATA_DIR) -> re.Pattern[str]:
 def cue_pattern(data_dir: Path = DATA_DIR) -> re.Pattern[str]:
     words = sorted({c.word for c in load_rules(data_dir).cues}, key=len, reverse=True)
     return re.compile(r"\b(" + "|".join(re.escape(w) for w in words) + r")\b", re.IGNORECASE)
+
+
+@functools.lru_cache(maxsize=4)
+def result_patterns(data_dir: Path = DATA_DIR) -> tuple[re.Pattern[str], dict[str, str], re.Pattern[str],
+                                                         re.Pattern[str], re.Pattern[str], re.Pattern[str],
+                                                         re.Pattern[str]]:
+    """What a study showed: the result-word pattern (longest first) with each word's finding,
+    the BI-RADS category pattern, the lymph-node words, the words of an abnormal node and
+    those of a study from before the problem (reading.yaml ``imaging_results``)."""
+    ir = load_rules(data_dir).imaging_results
+    meaning = {w: code for code, words in ir.results.items() for w in words}
+    words = sorted(meaning, key=len, reverse=True)
+    result = re.compile(r"(?<![\w-])(" + "|".join(re.escape(w) for w in words) + r")(?![\w-])", re.IGNORECASE)
+    cats = "|".join(re.escape(w) for w in sorted(ir.category_words, key=len, reverse=True))
+    category = re.compile(rf"(?<![\w-])(?:{cats})\s*[-:]?\s*(?P<n>[0-6])(?P<sub>[abc])?(?!\w|\.\d)", re.IGNORECASE)
+    def words(ws: list[str]) -> re.Pattern[str]:
+        alt = "|".join(re.escape(w) for w in sorted(ws, key=len, reverse=True))
+        return re.compile(rf"(?<![\w-])(?:{alt})(?![\w-])", re.IGNORECASE)
+
+    alt = "|".join(re.escape(w) for w in sorted(ir.done_before, key=len, reverse=True))
+    done_before = re.compile(rf"(?<![\w-])(?:{alt})\s+(?:(?:dx|diagnostic|screening|recent|initial)\s+)?$",
+                             re.IGNORECASE)
+    return (result, meaning, category, words(ir.node_words), words(ir.node_abnormal), words(ir.earlier),
+            done_before)
