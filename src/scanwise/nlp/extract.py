@@ -11,6 +11,7 @@ field (patterns are tried strongest first).
 from __future__ import annotations
 
 import datetime
+import functools
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -19,7 +20,7 @@ from scanwise.domain.kb import KnowledgeBase
 from scanwise.domain.profile import Evidence, her2_from_tests
 from scanwise.domain.staging.parsing import PREFIX_PATTERN, without_prefix
 from scanwise.nlp.clinical import Mention
-from scanwise.nlp.rules import negated_before, result_patterns
+from scanwise.nlp.rules import load_rules, negated_before, result_patterns
 
 ROMAN = {"0": "0", "1": "I", "2": "II", "3": "III", "4": "IV",
           "i": "I", "ii": "II", "iii": "III", "iv": "IV"}
@@ -72,8 +73,10 @@ _AGE = [
 ]
 # Asked on someone's behalf ("what scan does he need?"): the person asked about is the patient,
 # and "my husband is 68" is the patient's age.
-ASKED_FOR_SOMEONE = rx(r"\b(?:does|should|can|will|would|do) (?:he|she) (?:need|get|have|be)\b|"
-                       r"\b(?:he|she) (?:needs?|should (?:get|have))\b|\bfor (?:him|her)\?")
+ASKED_FOR_SOMEONE = rx(r"\b(?:does|should|can|will|would|do) (?:he|she) (?:still |also |really |even )?"
+                       r"(?:need|get|have|be)\b|"
+                       r"\b(?:he|she) (?:still |also |really |even )?(?:needs?|should (?:still )?(?:get|have))\b|"
+                       r"\bfor (?:him|her)\?")
 _PROXY_AGE = rx(r"\bmy (?:husband|wife|partner|son|daughter|dad|father|mom|mum|mother|brother|sister|"
                 r"boyfriend|girlfriend) (?:is|who is|,)\s+(?:now\s+)?(?P<age>\d{1,3})\b")
 _TENS = {"twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70,
@@ -219,13 +222,16 @@ _IMPLANT_YEARS = rx(rf"\bimplants?\b[^.;]{{0,40}}?\b(?P<n>{_N_})\s*(?:years?|yrs
 
 _HORMONE_WORD = (r"(?:hormones?|hormone therapy|o?estrogen|o?estradiol|e2|feminizing|gender[- ]affirming|"
                  r"testosterone|spironolactone)")
-_HORMONE_YEARS = rx(r"\b" + _HORMONE_WORD + r"\b[^.;]{0,40}?(?:\b|(?<=x))(?P<n>\d+(?:\.\d+)?)\s*(?:years?|yrs?)\b|"
-                     r"\b(?P<n2>\d+(?:\.\d+)?)\s*(?:years?|yrs?)\s*(?:of|on)\s*(?:hormones?|hormone therapy|"
+_HORMONE_YEARS = rx(r"\b" + _HORMONE_WORD + r"\b[^.;]{0,40}?(?:\b|(?<=x))(?P<n>" + _N_ + r")\s*(?:years?|yrs?)\b|"
+                     r"\b(?P<n2>" + _N_ + r")\s*(?:years?|yrs?)\s*(?:of|on)\s*(?:hormones?|hormone therapy|"
                      r"o?estrogen|feminizing|gender[- ]affirming)")
 # "on estradiol since age 40", "hormones since 2012": the years are counted from the age or year.
 _HORMONE_SINCE = rx(r"\b" + _HORMONE_WORD + r"\b[^.;]{0,30}?\bsince\s+(?:(?:the\s+)?age\s+(?P<age>\d{1,2})|"
                     r"(?P<year>(?:19|20)\d\d))\b")
-_NO_HORMONES = rx(r"\b(no hormones?|no hormone (?:use|therapy)|not on hormones?|never (?:used|took) hormones?)\b")
+_NO_HORMONES = rx(r"\b(no hormones?|no hormone (?:use|therapy)|not on hormones?|"
+                  r"never (?:used|took|taken|been on|had|started|tried) (?:any )?hormones?|"
+                  r"(?:haven't|have not|hasn't|has not|didn't|did not) (?:ever )?(?:used|taken|take|been on|started) "
+                  r"(?:any )?hormones?)\b")
 
 _RISK = [
     ("high", rx(r"\b(brca[12]?(?:/2)?(?: mutation| carrier| positive)?|tp53|li-fraumeni|palb2|pten|cowden|"
@@ -492,7 +498,7 @@ def read_history(r: Reading) -> None:
     if m := _NO_HORMONES.search(text):
         r.set("hormone_use_years", 0.0, m.start(), m.end())
     elif m := _HORMONE_YEARS.search(text):
-        r.set("hormone_use_years", float(m.group("n") or m.group("n2")), m.start(), m.end())
+        r.set("hormone_use_years", number(m.group("n") or m.group("n2")), m.start(), m.end())
     elif (m := _HORMONE_SINCE.search(text)) and (m.group("year") or r.facts.get("age")):
         if m.group("year"):
             this_year = datetime.date.today().year
@@ -571,6 +577,12 @@ def _value_state(r: Reading, limits: dict[str, float], mention: Mention) -> str 
     return state
 
 
+@functools.lru_cache(maxsize=1)
+def _relative_word() -> re.Pattern[str]:
+    words = sorted({*load_rules().context.relatives, "family"}, key=len, reverse=True)
+    return re.compile(r"\b(" + "|".join(re.escape(w) for w in words) + r")\b", re.IGNORECASE)
+
+
 def read_mentions(r: Reading, kb: KnowledgeBase, found: list[Mention]) -> dict[str, Any]:
     terms = kb.terms
     symptoms: list[str] = []
@@ -585,14 +597,15 @@ def read_mentions(r: Reading, kb: KnowledgeBase, found: list[Mention]) -> dict[s
         if mt.start in done:
             continue  # a study already done, with its result: not one asked about
         if mt.code.startswith("cancer:"):
-            if mt.family:
-                who = re.search(r"\b(mother|mom|sister|aunt|grandmother|father|brother|daughter|cousin|"
-                                r"niece|relative|family)\b", r.text[mt.sentence_start:mt.sentence_end],
-                                re.IGNORECASE)
-                entry = f"{who.group(1).lower() if who else 'relative'}: {mt.text}"
+            if mt.family and not mt.negated:
+                who = _relative_word().search(r.text, mt.sentence_start, mt.sentence_end)
+                relative = who.group(1).lower() if who else "relative"
+                entry = f"{relative}: {mt.text}"
                 if entry not in family:
                     family.append(entry)
                     r.cite("family_history", mt.start, mt.end)
+                if relative in load_rules().context.first_degree and mt.organ in ("breast", "ovary"):
+                    r.set("first_degree_relative", True, mt.start, mt.end)
             continue
         if term is None:
             continue

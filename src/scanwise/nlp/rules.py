@@ -36,6 +36,8 @@ class Wording(Strict):
 class Context(Strict):
     terminate: list[str]
     relatives: list[str]
+    first_degree: list[str]
+    nobody: list[str]
     other_persons: list[str]
     headings: list[str]
     cancer_past: list[str]

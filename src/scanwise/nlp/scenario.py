@@ -385,7 +385,7 @@ def read_scenario(text: str, kb: KnowledgeBase,
     read_tumor(r)
     read_history(r)
     r.first("asymptomatic", ASYMPTOMATIC, True)
-    found = _asked_for(r, _relatives_cancer(r, mentions(text, kb)))
+    found = _asked_for(r, _nobody_in_family(r, _relatives_cancer(r, mentions(text, kb))))
     _someone_elses_treatment(r)
     _whose(r, found)
     heard = read_mentions(r, kb, found)
@@ -492,6 +492,25 @@ def _relatives_cancer(r: Reading, found: list[Mention]) -> list[Mention]:
                 (person := _clause_person(r.text, mt.start)) and \
                 person.group(0).split()[-1].lower().removesuffix("'s") in load_rules().context.relatives:
             mt = replace(mt, family=True)
+        out.append(mt)
+    return out
+
+
+@functools.lru_cache(maxsize=1)
+def _nobody_word() -> re.Pattern[str]:
+    ctx = load_rules().context
+    nobody = "|".join(re.escape(w) for w in sorted(ctx.nobody, key=len, reverse=True))
+    kin = "|".join(re.escape(w) for w in sorted({*ctx.relatives, "family", "relatives"}, key=len, reverse=True))
+    return re.compile(rf"\b(?:{nobody})\b[^.;]{{0,25}}?\b(?:{kin})\b", re.IGNORECASE)
+
+
+def _nobody_in_family(r: Reading, found: list[Mention]) -> list[Mention]:
+    """"Nobody in my family has had breast cancer": the cancer is said of the family, and denied;
+    it is neither the patient's history nor a relative's."""
+    out = []
+    for mt in found:
+        if mt.code.startswith("cancer:") and _nobody_word().search(r.text, mt.sentence_start, mt.start):
+            mt = replace(mt, family=True, negated=True)
         out.append(mt)
     return out
 
