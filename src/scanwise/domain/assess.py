@@ -423,6 +423,9 @@ def _branch_words(c: _Candidate, field: str, sit: Situation, stage: StageInfo) -
 
 #: Conditions that ask about the same fact in two ways ("had a mastectomy" / "had no mastectomy").
 _SAME_FACT = {"surgery_none": "surgery"}
+#: A fact asked only once another is known: the kind of reconstruction only after a mastectomy.
+#: While both are open, the prior one decides.
+_ASKED_AFTER = {"reconstruction": {"surgery", "surgery_none"}}
 
 
 def _asks(c: _Candidate, fact: str) -> tuple[str, object] | None:
@@ -449,6 +452,8 @@ def _decision(kb: KnowledgeBase, cands: list[_Candidate], sit: Situation,
     open_fields = [ch.field for ch in best.unknowns]
     chosen: tuple[str, list[tuple[_Candidate, str]]] | None = None
     for field in sorted(open_fields, key=lambda f: f in _ASKED_LAST):
+        if _ASKED_AFTER.get(field, set()) & set(open_fields):
+            continue  # decided after the fact it depends on
         mine = _asks(best, _SAME_FACT.get(field, field))
         if mine is None or mine[0] != field:
             continue
@@ -593,7 +598,35 @@ def _red_flags(kb: KnowledgeBase, sit: Situation) -> list[RedFlagHit]:
 MAX_NEAREST = 3
 
 
-def _abstain(kb: KnowledgeBase, sit: Situation) -> Abstention:
+#: States a scenario must address to fit: with one of them, a scenario silent on it is no answer.
+_STATES: dict[str, str] = {"lactating": "breastfeeding", "pregnant": "pregnancy"}
+
+
+def _state_not_covered(kb: KnowledgeBase, sit: Situation, cands: list[_Candidate]) -> str | None:
+    """A state no current scenario addresses (breastfeeding, since topic 248 was retired): when
+    none of the candidates is written for it but a retired topic's scenario was, the answer is
+    that it is not covered, said plainly, never the routine scenario that ignores the state."""
+    p = sit.profile
+    for flag, words in _STATES.items():
+        if getattr(p, flag) is not True or any(
+                getattr(c.topic.conditions[c.variant.number], flag) is True for c in cands):
+            continue
+        for topic in kb.topics:
+            if topic.status != "retired":
+                continue
+            for variant in topic.variants:
+                cond = topic.conditions[variant.number]
+                if getattr(cond, flag) is not True or cond.phase is None:
+                    continue
+                checks = evaluate(cond, sit)
+                if _phase_held(checks) and not any(c.status == "failed" for c in checks):
+                    return (f"no current ACR scenario addresses {words}: the one that did (topic "
+                            f"{topic.topic_id}, {topic.title}, variant {variant.number}) is retired, and "
+                            f"the routine scenarios do not account for {words}")
+    return None
+
+
+def _abstain(kb: KnowledgeBase, sit: Situation, reason: str | None = None) -> Abstention:
     """No variant fits: the scenarios that come nearest (fewest conditions failed, the phase
     left aside while it is unknown) and what each lacks, so the reader sees what is missing
     rather than an empty answer."""
@@ -621,8 +654,10 @@ def _abstain(kb: KnowledgeBase, sit: Situation) -> Abstention:
         if lacks:
             missing.append(f"topic {topic.topic_id} variant {variant.number} needs what the text "
                            f"does not give: {'; '.join(lacks)}")
-    reason = ("the clinical situation is not clear from the text" if ind.phase is None
-              else "no scenario in the bundled ACR data fits")
+    if reason is not None:
+        missing.insert(0, "a current scenario for this situation; ask the care team")
+    reason = reason or ("the clinical situation is not clear from the text" if ind.phase is None
+                        else "no scenario in the bundled ACR data fits")
     return Abstention(reason=reason, missing=missing,
                       nearest=[VariantRef(topic_id=t.topic_id, variant=v.number, label=v.label)
                                for _, _, t, v, _ in nearest])
@@ -685,6 +720,9 @@ def assess(profile: PatientProfile, indication: Indication, kb: KnowledgeBase, *
             statement=_statement([], indication, [], None, []), notes=notes,
         )
     cands = _candidates(kb, sit, include_retired)
+    not_covered = None if include_retired else _state_not_covered(kb, sit, cands)
+    if not_covered:
+        cands = []
     competing: list[_Candidate] = []
     ambiguity = None
     if len(cands) > 1 and cands[0].score - cands[1].score < COMPETING_MARGIN:
@@ -717,7 +755,7 @@ def assess(profile: PatientProfile, indication: Indication, kb: KnowledgeBase, *
     matches = [_match(c, kb, asked) for c in cands[:max(MAX_MATCHES, len(competing))]]
     flags = _red_flags(kb, sit)
     missing = _missing(cands, competing, kb) if cands else _missing_without_match(indication, kb)
-    abstention = _abstain(kb, sit) if not matches else None
+    abstention = _abstain(kb, sit, not_covered) if not matches else None
     if profile.pregnant and matches and not any(
             "pregnan" in (m.label or "").lower() for m in matches[:1]):
         notes.append("The patient is pregnant, but the best-fitting guideline scenario does not "

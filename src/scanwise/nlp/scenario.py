@@ -420,6 +420,14 @@ def read_scenario(text: str, kb: KnowledgeBase,
             r.facts["cancer_history"] = True
             r.assumptions.append("personal history of breast cancer inferred from the follow-up context")
         _purpose(r, ind, heard["asked"], kb, signs)
+        if ind.get("phase") in ("surveillance", "suspected_recurrence") and "surgery" not in r.facts \
+                and "surgery" not in r.evidence and (ev := r.evidence.get("cancer_history")):
+            # A breast cancer treated and followed up was almost always operated on: the operation
+            # is evidence of surgery whose kind is not said, so a variant that turns on the kind
+            # (breast-conserving or mastectomy) is left to that question, never guessed.
+            r.evidence["surgery"] = list(ev[:1])
+            r.assumptions.append("a treated breast cancer: an operation is taken as done, but its kind "
+                                 "(lumpectomy or mastectomy) is not stated")
     profile_keys = set(PatientProfile.model_fields) - {"evidence"}
     facts = {k: v for k, v in r.facts.items() if k in profile_keys}
     facts.update(symptoms=heard["symptoms"], denied_symptoms=heard["denied_symptoms"],
