@@ -600,7 +600,7 @@ def read_mentions(r: Reading, kb: KnowledgeBase, found: list[Mention]) -> dict[s
         if mt.start in done:
             continue  # a study already done, with its result: not one asked about
         if mt.code.startswith("cancer:"):
-            if mt.family and not mt.negated:
+            if mt.family and not mt.negated and not mt.other_person:
                 who = _relative_word().search(r.text, mt.sentence_start, mt.sentence_end)
                 relative = who.group(1).lower() if who else "relative"
                 entry = f"{relative}: {mt.text}"

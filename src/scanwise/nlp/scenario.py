@@ -492,14 +492,23 @@ def _relatives_cancer(r: Reading, found: list[Mention]) -> list[Mention]:
     ended the family scope ("My mother is being treated for stage III breast cancer"), when
     the writer also speaks of their own body; a carer writing only about the relative ("my mom
     is 66 and was just diagnosed ...") is writing about the patient."""
-    if not _SPEAKER_IS_PATIENT.search(r.text):
-        return found
+    ctx = load_rules().context
+    q_start, q_end = _question_span(r.text)
+    asked_for = "?" in r.text and bool(ASKED_FOR_SOMEONE.search(r.text, q_start, q_end))
+    speaker = bool(_SPEAKER_IS_PATIENT.search(r.text))
     out = []
     for mt in found:
-        if mt.code.startswith("cancer:") and mt.experiencer == "patient" and \
-                (person := _clause_person(r.text, mt.start)) and \
-                person.group(0).split()[-1].lower().removesuffix("'s") in load_rules().context.relatives:
-            mt = replace(mt, family=True)
+        if mt.code.startswith("cancer:") and mt.experiencer != "other" and \
+                (person := _clause_person(r.text, mt.start)):
+            who = person.group(0).split()[-1].lower().removesuffix("'s")
+            described = speaker or any((e.start or 0) < mt.start for e in r.evidence.get("age", []))
+            if who in ctx.other_persons and not asked_for and described:
+                # "62M; his wife was just diagnosed with breast cancer": where the patient is someone
+                # described apart, a spouse's or friend's cancer is neither theirs nor family history
+                # ("my wife just got told she has ..." with no one else described is the patient's).
+                mt = replace(mt, family=False, other_person=True)
+            elif speaker and who in ctx.relatives and mt.experiencer == "patient":
+                mt = replace(mt, family=True)
         out.append(mt)
     return out
 
