@@ -192,3 +192,34 @@ def test_eval_counts_declined_apart_from_confidently_wrong(tmp_path: Path) -> No
     rows = {f["id"]: f for f in report["failures"]}
     assert rows["d1"]["declined"] and not rows["d1"]["confidently_wrong"]
     assert rows["w1"]["confidently_wrong"] and not rows["w1"]["declined"]
+
+
+def _rules_with(tmp_path: Path, change: str, to: str) -> Path:
+    from scanwise.domain.kb import DATA_DIR
+
+    text = (DATA_DIR / "reading.yaml").read_text(encoding="utf-8")
+    assert change in text
+    (tmp_path / "reading.yaml").write_text(text.replace(change, to, 1), encoding="utf-8")
+    return tmp_path
+
+
+@pytest.mark.parametrize(("change", "to", "says"), [
+    ("      - 'surveillance'\n", "      - 'surveil(lance'\n", "not a valid regular expression"),
+    ("    staging_word:\n", "    staging_wrd:\n", "staging_wrd"),
+    ("    birads_3: [", "    birads_7: [", "birads_7"),
+])
+def test_situation_and_result_rules_are_validated_on_load(tmp_path: Path, change: str, to: str,
+                                                         says: str) -> None:
+    from scanwise.domain.kb import KnowledgeBaseError
+    from scanwise.nlp.rules import load_rules
+
+    with pytest.raises(KnowledgeBaseError, match=says):
+        load_rules(_rules_with(tmp_path, change, to))
+
+
+def test_phase_cues_come_from_the_rules_in_their_order() -> None:
+    from scanwise.nlp.rules import load_rules, situation_cues
+
+    phases, purposes, _ = situation_cues()
+    assert [name for name, _ in phases] == list(load_rules().situation.phases)
+    assert [name for name, _ in purposes] == ["distant", "axilla", "locoregional"]

@@ -10,11 +10,12 @@ from __future__ import annotations
 import functools
 import re
 from pathlib import Path
-from typing import Literal
+from typing import Literal, get_args
 
-from pydantic import field_validator
+from pydantic import field_validator, model_validator
 
 from scanwise.domain.kb import DATA_DIR, KnowledgeBaseError, Strict, load_yaml, validate_entry
+from scanwise.domain.profile import Phase, Purpose
 from scanwise.nlp.normalize import CleanText, _Builder
 
 RULES_FILE = "reading.yaml"
@@ -89,12 +90,56 @@ class ImagingResults(Strict):
         return v
 
 
+class Cues(Strict):
+    """Regular expressions tried together: alternatives from a word start, to a word end
+    unless ``word_end`` is false; or, for a phase, the reader's own wording (``reader``)."""
+
+    patterns: list[str] = []
+    word_end: bool = True
+    reader: Literal["neoadjuvant_therapy"] | None = None
+
+    @model_validator(mode="after")
+    def _compiles(self) -> Cues:
+        if bool(self.patterns) == bool(self.reader):
+            raise ValueError("give either patterns or reader, not both or neither")
+        for p in self.patterns:
+            try:
+                re.compile(p)
+            except re.error as exc:
+                raise ValueError(f"pattern {p!r} is not a valid regular expression: {exc}") from exc
+        return self
+
+    def compiled(self) -> re.Pattern[str]:
+        return re.compile(r"\b(" + "|".join(self.patterns) + ")" + (r"\b" if self.word_end else ""),
+                          re.IGNORECASE)
+
+
+#: The words the situation readers use (phase, purpose, scope), each named once.
+SituationWord = Literal["routine", "treated_for_cancer", "staging_word", "other_organ", "treatment_question",
+                        "imaging_word", "breast_context", "treatment_pending", "tumor_described_now"]
+
+
+class Situation(Strict):
+    phases: dict[Phase, Cues]  # strongest first, in the order written
+    purposes: dict[Purpose, Cues]
+    words: dict[SituationWord, Cues]
+
+    @model_validator(mode="after")
+    def _complete(self) -> Situation:
+        # Every purpose and word is read; a phase may have no cue (a work-up is read from the signs).
+        for name, have, need in (("purposes", self.purposes, Purpose), ("words", self.words, SituationWord)):
+            if missing := set(get_args(need)) - set(have):
+                raise ValueError(f"{name}: missing {', '.join(sorted(missing))}")
+        return self
+
+
 class ReadingRules(Strict):
     wording: list[Wording]
     context: Context
     cancers: Cancers
     cues: list[Cue]
     imaging_results: ImagingResults
+    situation: Situation
 
     @field_validator("wording")
     @classmethod
@@ -186,3 +231,15 @@ def result_patterns(data_dir: Path = DATA_DIR) -> tuple[re.Pattern[str], dict[st
                              re.IGNORECASE)
     return (result, meaning, category, words(ir.node_words), words(ir.node_abnormal), words(ir.earlier),
             done_before)
+
+
+@functools.lru_cache(maxsize=4)
+def situation_cues(data_dir: Path = DATA_DIR) -> tuple[list[tuple[str, re.Pattern[str] | None]],
+                                                        list[tuple[str, re.Pattern[str]]],
+                                                        dict[str, re.Pattern[str]]]:
+    """The phase cues (strongest first; None where the reader's own wording is used), the
+    purpose cues and the situation words, compiled (reading.yaml ``situation``)."""
+    sit = load_rules(data_dir).situation
+    phases = [(name, None if cues.reader else cues.compiled()) for name, cues in sit.phases.items()]
+    purposes = [(name, cues.compiled()) for name, cues in sit.purposes.items()]
+    return phases, purposes, {name: cues.compiled() for name, cues in sit.words.items()}

@@ -36,7 +36,7 @@ from scanwise.nlp.extract import (
     rx,
 )
 from scanwise.nlp.normalize import CleanText
-from scanwise.nlp.rules import expand, load_rules
+from scanwise.nlp.rules import expand, load_rules, situation_cues
 
 
 class UnusableText(ValueError):
@@ -45,75 +45,22 @@ class UnusableText(ValueError):
 
 MAX_CHARS = 20_000
 
-_SCREENING_CUE = rx(r"\b(screening|screen|routine mammograms?|annual mammograms?|check-?up mammograms?|"
-                     r"(?:start|begin|get|getting|have|having|need|needs|want|wants|due for|due)\s+(?:a\s+|my\s+|her\s+|his\s+|annual\s+|yearly\s+)?"
-                     r"(?:mammograms?|mammography)|mammograms? (?:every|each) year)\b")
-# Phase and purpose cues, strongest first within each phase.
-_PHASE_CUES: list[tuple[str, re.Pattern[str]]] = [
-    ("suspected_recurrence", rx(r"\b(suspected recurrence|suspect(?:ed)? (?:local |distant )?recurrence|"
-                                 r"concern(?:ing)? for [a-z ]{0,25}?recurrence|possible (?:local |distant )?recurrence|"
-                                 r"recurrent (?:idc|ilc|carcinoma|disease|cancer|tumou?r)|confirmed recurren\w*|"
-                                 r"maybe the cancer (?:is )?(?:back|coming back)|cancer (?:is |has )?(?:come )?back|"
-                                 r"(?:cancer|tumou?r|it) (?:came|has come|is coming) back|"
-                                 r"rule out (?:local |distant )?recurrence|r/o (?:local |distant )?recurrence|"
-                                 r"biopsy[- ](?:proven|confirmed) (?:local |regional )?recurrence|"
-                                 r"rising tumou?r markers|(?:ca ?15-3|ca ?27[.-]29|cea|tumou?r markers?)\s+(?:are\s+|is\s+)?rising|"
-                                 r"new metastas[ie]s\?|biopsy[- ]proven (?:local |regional )?recurrence|"
-                                 r"(?:locally )?recurrent breast cancer|recurrence (?:in|at) the)")),
-    ("surveillance", rx(r"\b(surveillance|follow[- ]?up imaging|routine follow[- ]?up|follow[- ]?up|"
-                         r"(?:watch|monitor|check|look) for (?:a )?(?:local |distant )?recurrence|"
-                         r"(?:annual|yearly|every year|each year|how often)|f/u|"
-                         r"annual (?:mammogram|imaging|screening)|yearly (?:mammogram|imaging)|survivorship|"
-                         r"post[- ]treatment (?:imaging|monitoring)|monitoring after treatment|no evidence of disease|ned)\b")),
-    ("neoadjuvant", NEOADJ),
-    ("new_diagnosis", rx(r"\b(newly diagnosed|new diagnosis|new(?:ly)? dx(?:'?d)?|dx'?d|just (?:been )?diagnosed|recently diagnosed|"
-                          r"biopsy[- ]proven|core biopsy (?:showed|confirmed|revealed)|diagnosed with|"
-                          r"staging|staged|work-?up|pre-?operative|preop|treatment planning|extent of disease|"
-                          r"found out i have|i have (?:stage|breast cancer)|was diagnosed|known breast cancer)\b")),
-    ("screening", _SCREENING_CUE),
-]
-_PURPOSE_CUES: list[tuple[str, re.Pattern[str]]] = [
-    ("distant", rx(r"\b(distant|metastatic work-?up|(?<!axillary )(?<!nodal )(?<!node )metastas[ie]s|mets|systemic(?: staging| imaging)?|"
-                    r"whole[- ]body|full[- ]body|spread (?:to|elsewhere|beyond)|has it spread|spread\b|"
-                    r"body scan|distant disease|distant recurrence|staging scans?|restaging(?! of the axilla))\b")),
-    ("axilla", rx(r"\b((?:image|imaging|evaluate|evaluation|assess|assessment|staging|ultrasound|us) "
-                   r"(?:of )?the axilla|the axilla be|axillary (?:staging|evaluation|imaging|ultrasound|us)|"
-                   r"nodal staging|imaging of the axilla|axilla imaged|armpit (?:imaging|ultrasound)|re-?staging of the axilla|"
-                   r"(?:check|image|scan|look at|examine) (?:the )?(?:lymph )?nodes (?:under|in) (?:my|her|his|the) (?:arm|armpit)s?|"
-                   r"(?:check|image|scan|ultrasound|look at) (?:my|her|his|the) (?:armpit|axilla)s?)\b")),
-    ("locoregional", rx(r"\b(locoregional|loco-regional|local extent|extent of disease|extent in the breast|"
-                         r"in the breast|multifocal|multicentric|contralateral|surgical planning|"
-                         r"pre-?operative (?:mri|imaging|evaluation)|local recurrence|local disease|"
-                         r"tumou?r size and extent|size of the tumou?r|response in the breast|"
-                         r"(?:of|in|for) the (?:treated |same |reconstructed |remaining )?breasts?\b|"
-                         r"chest wall|mastectomy side|residual disease|tumou?r (?:is )?shrinking)\b")),
-]
-# Said of a treated patient, these mean routine follow-up; of a new patient, nothing.
+# The phase and purpose cues and the words of the situation are data (reading.yaml
+# ``situation``), compiled and checked on load; the neoadjuvant phase uses the reader's own
+# wording for chemotherapy before surgery.
+_PHASES, _PURPOSE_CUES, _WORDS = situation_cues()
+_PHASE_CUES: list[tuple[str, re.Pattern[str]]] = [(name, NEOADJ if p is None else p) for name, p in _PHASES]
+_SCREENING_CUE = dict(_PHASE_CUES)["screening"]
 # Operations and treatments done for a cancer, even where the word "cancer" is missing.
-_TREATED_FOR_CANCER = rx(r"\b(xrt|radiation|radiotherapy|breast conserv\w+ therapy|bct|modified radical|"
-                          r"letrozole|anastrozole|exemestane|tamoxifen|aromatase inhibitor|slnb|sentinel node)\b")
-_TREATMENT_PENDING = rx(r"\b(?:before|prior to|ahead of|awaiting|waiting for) (?:starting |my |her |the )?"
-                        r"(?:radiation|radiotherapy|xrt)\b|"
-                        r"\b(?:close|positive|involved) margins?\b|\bmargins? (?:are|is|were|was) "
-                        r"(?:close|positive|involved)\b|\bre-?excision\b")
-_ROUTINE = rx(r"\b(asymptomatic|no symptoms|no complaints|feels? well|doing well|peace of mind|"
-               r"routine)\b")
-_STAGING_WORD = rx(r"\b(staging|stage it|staged)\b")
-_OTHER_ORGAN = rx(r"\b(colon|colonoscopy|colorectal|cervical|cervix|pap|lung|ldct|prostate|psa|skin|"
-                   r"liver|ovarian|ovary|ovaries|thyroid|bowel|stool|uterus|womb)\b")
-_TREATMENT_QUESTION = rx(r"\b(chemo(?:therapy)?|drugs?|medications?|antibiotics?|tamoxifen|letrozole|anastrozole|"
-                          r"herceptin|trastuzumab|pertuzumab|radiation therapy|radiotherapy|side effects?|"
-                          r"prognosis|survival rate|life expectancy|diet|supplements?|which surgery|"
-                          r"lumpectomy or mastectomy|boost|gy|fractions?|fractionation|hypofractionat\w*|"
-                          r"oncotype|endocrine therapy)\b")
-_IMAGING_WORD = rx(r"\b(scan|scans|imaging|image|imaged|us|evaluation|evaluate|assess|axilla|axillary|bx|biopsy|mri|ct|pet|mammogram|mammography|ultrasound|sonogram|"
-                    r"x-?ray|bone scan|staging|surveillance|work-?up|tomosynthesis|dbt|radiograph|screening|"
-                    r"follow[- ]?up)\b")
-_BREAST_CONTEXT = rx(r"\b(breast|breasts|mammo\w*|nipples?|axilla\w*|armpits?|idc|ilc|dcis|bi-?rads|lumpectomy|"
-                      r"brca\d?|transfeminine|transmasculine|trans (?:wo)?m[ae]n|top surgery|mantle (?:radiation|field)|"
-                      r"chest (?:radiation|irradiation)|screening mri|"
-                      r"mastectom\w*|implants?|gynecomastia|gynaecomastia|her-?2|er\+|er-|pr\+|tnbc|"
-                      r"triple[- ]negative|tomosynthesis|dbt|bct|chest wall)\b")
+_TREATED_FOR_CANCER = _WORDS["treated_for_cancer"]
+# After the operation, before radiotherapy or with margins to clear: not yet follow-up.
+_TREATMENT_PENDING = _WORDS["treatment_pending"]
+_ROUTINE = _WORDS["routine"]
+_STAGING_WORD = _WORDS["staging_word"]
+_OTHER_ORGAN = _WORDS["other_organ"]
+_TREATMENT_QUESTION = _WORDS["treatment_question"]
+_IMAGING_WORD = _WORDS["imaging_word"]
+_BREAST_CONTEXT = _WORDS["breast_context"]
 
 _RECEPTOR_WORD = rx(r"her-?2|er\+|er-|pr\+|tnbc|triple[- ]negative")
 _AXILLARY_SIGNS = {"axillary_lump", "axillary_lump_bilateral", "suspicious_axillary_node",
@@ -204,8 +151,7 @@ def _treated_for_cancer(text: str) -> bool:
 
 def tumor_described_now(text: str) -> bool:
     """A current tumor is being described (new primary), not only a past one."""
-    return bool(re.search(r"\b(newly diagnosed|new diagnosis|biopsy[- ]proven|just diagnosed|new primary|"
-                          r"recently diagnosed)\b", text, re.IGNORECASE))
+    return bool(_WORDS["tumor_described_now"].search(text))
 
 
 def _question_span(text: str) -> tuple[int, int]:
