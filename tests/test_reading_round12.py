@@ -223,3 +223,15 @@ def test_phase_cues_come_from_the_rules_in_their_order() -> None:
     phases, purposes, _ = situation_cues()
     assert [name for name, _ in phases] == list(load_rules().situation.phases)
     assert [name for name, _ in purposes] == ["distant", "axilla", "locoregional"]
+
+
+def test_lay_names_of_studies_are_the_vocabularys(kb: KnowledgeBase) -> None:
+    """One lexicon: the question reader's lay names for studies are vocabulary data (``lay``)."""
+    import scanwise.domain.answers.question as question
+
+    assert not hasattr(question, "LAY_TERMS")
+    lay = {w: t.code for t in kb.vocabulary for w in t.lay}
+    assert lay["sugar scan"] == "pet_ct" and lay["cat scan"] == "ct"
+    for words, code in list(lay.items())[::7]:
+        found = question.find_tests(f"should I get a {words} next?", kb)
+        assert code in [t.code for t in found], words
