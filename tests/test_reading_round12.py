@@ -235,3 +235,20 @@ def test_lay_names_of_studies_are_the_vocabularys(kb: KnowledgeBase) -> None:
     for words, code in list(lay.items())[::7]:
         found = question.find_tests(f"should I get a {words} next?", kb)
         assert code in [t.code for t in found], words
+
+
+@pytest.mark.parametrize("note", [
+    "Clinic note 2024-03-01\n58 year old woman. Firm spot near her lumpectomy scar, skin looks puckered. "
+    "History of IDC treated 2019.\n",
+    "Follow-up visit. 61F s/p mastectomy 2018 for IDC. Reports the skin over the chest wall is dimpled.\n",
+])
+def test_record_text_reports_what_it_did_not_understand(note: str) -> None:
+    from scanwise.core import Scanwise
+
+    app = Scanwise.default()
+    reading = app.read_records([("note.txt", note.encode())])
+    assert reading.unread and all(e.source == "note.txt" for e in reading.unread)
+    for e in reading.unread:
+        assert note[e.start:e.end] == e.text
+    inputs = app.read_inputs("What imaging now?", [("note.txt", note.encode())])
+    assert {e.text for e in reading.unread} <= {e.text for e in inputs.indication.unread}

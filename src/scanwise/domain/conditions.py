@@ -381,8 +381,12 @@ def _evaluate(cond: Conditions, sit: Situation, stop_at_failure: bool) -> list[C
         add("implant_years", _range("years since implant placement", p.implant_years,
                                     cond.implant_years, "", _quote(p, "implant_years")))
     if cond.cancer_history is not None:
-        add("cancer_history", _flag("personal history of breast cancer", p.cancer_history,
-                                    cond.cancer_history, _quote(p, "cancer_history")))
+        if cond.cancer_history and p.cancer_history is None:
+            # A past breast cancer is stated when there was one: "not mentioned" is not evidence.
+            add("cancer_history", ("failed", "no personal history of breast cancer mentioned"))
+        else:
+            add("cancer_history", _flag("personal history of breast cancer", p.cancer_history,
+                                        cond.cancer_history, _quote(p, "cancer_history")))
     if cond.risk is not None:
         add("risk", _risk(p, cond.risk))
     if cond.nodal_status is not None:

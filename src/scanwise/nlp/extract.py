@@ -19,7 +19,7 @@ from typing import Any
 from scanwise.domain.kb import KnowledgeBase
 from scanwise.domain.profile import Evidence, her2_from_tests
 from scanwise.domain.staging.parsing import PREFIX_PATTERN, without_prefix
-from scanwise.nlp.clinical import Mention
+from scanwise.nlp.clinical import CUE, Mention
 from scanwise.nlp.rules import load_rules, negated_before, result_patterns
 
 ROMAN = {"0": "0", "1": "I", "2": "II", "3": "III", "4": "IV",
@@ -182,7 +182,10 @@ SURGERY = [
     ("prophylactic_mastectomy", rx(r"\b((?:bilateral )?(?:prophylactic|risk[- ]reducing|preventive|preventative) "
                                     r"(?:bilateral )?(?:(?:nipple|skin)[- ]sparing )?mastectom(?:y|ies)|"
                                     r"(?:both )?breasts? removed (?:as a )?(?:preventive|preventative|prophylactic|"
-                                    r"risk[- ]reducing))\b")),
+                                    r"risk[- ]reducing)|"
+                                    # "both breasts removed" reads as bilateral mastectomy (reading.yaml)
+                                    r"bilateral mastectom(?:y|ies),? (?:as an? |for |to )?(?:preventive|preventative|"
+                                    r"prophylactic|risk[- ]reducing|prevent(?:ion)?))\b")),
     ("bilateral_mastectomy", rx(r"\b(bilateral mastectom(?:y|ies)|double mastectomy|top surgery)\b")),
     ("reduction_mammoplasty", rx(r"\b(reduction mamm[ao]plasty|breast reduction|reduction surgery)\b")),
     ("lumpectomy", rx(r"\b(lumpectomy|bct|bcs|breast[- ]conserv(?:ing|ation) (?:therapy|surgery|treatment)|"
@@ -602,6 +605,9 @@ def read_mentions(r: Reading, kb: KnowledgeBase, found: list[Mention]) -> dict[s
         if mt.code.startswith("cancer:"):
             if mt.family and not mt.negated and not mt.other_person:
                 who = _relative_word().search(r.text, mt.sentence_start, mt.sentence_end)
+                if who is not None and who.group(1).lower() == "family":  # "family history (my mother ...)"
+                    who = next((w for w in _relative_word().finditer(r.text, mt.sentence_start, mt.sentence_end)
+                                if w.group(1).lower() != "family"), who)
                 relative = who.group(1).lower() if who else "relative"
                 entry = f"{relative}: {mt.text}"
                 if entry not in family:
@@ -730,3 +736,26 @@ def nodal_status(r: Reading, symptoms: list[str]) -> None:
     if "nodal_status" not in r.facts and "axillary_lump" in symptoms:
         ev = r.evidence["symptoms:axillary_lump"][0]
         r.set("nodal_status", "positive", ev.start or 0, ev.end or 0)
+
+
+_JUST_BEFORE = rx(r"(?:[\s,]+|\s*-\s*)(?:[a-z-]+[\s,]+){0,2}?(?:and\s+|or\s+)?")
+
+
+def unread_cues(r: Reading, found: list[Mention], covered: list[tuple[int, int]] | None = None) -> list[Evidence]:
+    """Cue words said of the patient that no fact read covers: the reader did not understand
+    them. ``covered`` adds spans other extractors read (a record's own fields). One rule for
+    scenario and record text."""
+    read = [(e.start or 0, e.end or 0) for evs in r.evidence.values() for e in evs]
+    read += [(mt.start, mt.end) for mt in found if not mt.code.startswith(CUE)] + list(covered or [])
+    out = []
+    for mt in found:
+        if not mt.code.startswith(CUE) or mt.status != "present":
+            continue
+        if any(s < mt.end and mt.start < e for s, e in read):
+            continue
+        # An adjective listed before a fact read ("firm, painless mass") describes that fact.
+        if any(o.start >= mt.end and _JUST_BEFORE.fullmatch(r.text[mt.end:o.start])
+               for o in found if not o.code.startswith(CUE)):
+            continue
+        out.append(Evidence(text=mt.text, start=mt.start, end=mt.end))
+    return out

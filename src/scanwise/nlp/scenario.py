@@ -34,6 +34,7 @@ from scanwise.nlp.extract import (
     read_mentions,
     read_tumor,
     rx,
+    unread_cues,
 )
 from scanwise.nlp.normalize import CleanText
 from scanwise.nlp.rules import expand, load_rules, situation_cues
@@ -152,6 +153,15 @@ def _treated_for_cancer(text: str) -> bool:
 def tumor_described_now(text: str) -> bool:
     """A current tumor is being described (new primary), not only a past one."""
     return bool(_WORDS["tumor_described_now"].search(text))
+
+
+def _asked_on_behalf(text: str) -> bool:
+    """The question is asked for someone else ("what scan does she need?"); with no question
+    mark, a reported question anywhere counts ("She's asking if she still needs mammograms")."""
+    if "?" not in text:
+        return bool(ASKED_FOR_SOMEONE.search(text))
+    q_start, q_end = _question_span(text)
+    return bool(ASKED_FOR_SOMEONE.search(text, q_start, q_end))
 
 
 def _question_span(text: str) -> tuple[int, int]:
@@ -380,7 +390,7 @@ def read_scenario(text: str, kb: KnowledgeBase,
                  findings=heard["findings"], labs=heard["labs"], family_history=heard["family_history"])
     profile_evidence = {k: v for k, v in r.evidence.items()
                         if k.split(":")[0] in profile_keys | {"labs", "denied", "invasive", "neoadjuvant_mention"}}
-    unread = _unread(r, found)
+    unread = unread_cues(r, found)
     if unread and ind.get("phase") in ("screening", "surveillance"):
         words = ", ".join(f'"{e.text}"' for e in unread)
         r.assumptions.append(f"words not understood ({words}) may describe a new problem: the "
@@ -440,7 +450,7 @@ def _relatives_cancer(r: Reading, found: list[Mention]) -> list[Mention]:
     is 66 and was just diagnosed ...") is writing about the patient."""
     ctx = load_rules().context
     q_start, q_end = _question_span(r.text)
-    asked_for = "?" in r.text and bool(ASKED_FOR_SOMEONE.search(r.text, q_start, q_end))
+    asked_for = _asked_on_behalf(r.text)
     speaker = bool(_SPEAKER_IS_PATIENT.search(r.text))
     out = []
     for mt in found:
@@ -482,8 +492,7 @@ def _someone_elses_treatment(r: Reading) -> None:
     """'My sister had a lumpectomy years ago': an operation said of a relative or another
     person in their own clause (no "I" between the person and the words) is not the patient's,
     unless the question is asked on that person's behalf ("... which scan she needs?")."""
-    q_start, q_end = _question_span(r.text)
-    if "?" in r.text and ASKED_FOR_SOMEONE.search(r.text, q_start, q_end):
+    if _asked_on_behalf(r.text):
         return
     for key in _TREATMENT_FACTS:
         ev = r.evidence.get(key)
@@ -537,8 +546,7 @@ def _asked_for(r: Reading, found: list[Mention]) -> list[Mention]:
     """Asked on someone's behalf ("my husband ... his left nipple ... what scan does he need?"):
     the person asked about is the patient, so a symptom or finding said of them in the third
     person is the patient's. Cancers keep their scope: his mother's cancer is family history."""
-    q_start, q_end = _question_span(r.text)
-    if "?" not in r.text or not ASKED_FOR_SOMEONE.search(r.text, q_start, q_end):
+    if not _asked_on_behalf(r.text):
         return found
     out = []
     for mt in found:
@@ -548,27 +556,6 @@ def _asked_for(r: Reading, found: list[Mention]) -> list[Mention]:
                                  "on their behalf")
             mt = replace(mt, family=False, other_person=False)
         out.append(mt)
-    return out
-
-
-_JUST_BEFORE = rx(r"(?:[\s,]+|\s*-\s*)(?:[a-z-]+[\s,]+){0,2}?(?:and\s+|or\s+)?")
-
-
-def _unread(r: Reading, found: list[Mention]) -> list[Evidence]:
-    """Cue words said of the patient that no fact read covers: the reader did not understand them."""
-    read = [(e.start or 0, e.end or 0) for evs in r.evidence.values() for e in evs]
-    read += [(mt.start, mt.end) for mt in found if not mt.code.startswith(CUE)]
-    out = []
-    for mt in found:
-        if not mt.code.startswith(CUE) or mt.status != "present":
-            continue
-        if any(s < mt.end and mt.start < e for s, e in read):
-            continue
-        # An adjective listed before a fact read ("firm, painless mass") describes that fact.
-        if any(o.start >= mt.end and _JUST_BEFORE.fullmatch(r.text[mt.end:o.start])
-               for o in found if not o.code.startswith(CUE)):
-            continue
-        out.append(Evidence(text=mt.text, start=mt.start, end=mt.end))
     return out
 
 
