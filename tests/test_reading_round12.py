@@ -252,3 +252,38 @@ def test_record_text_reports_what_it_did_not_understand(note: str) -> None:
         assert note[e.start:e.end] == e.text
     inputs = app.read_inputs("What imaging now?", [("note.txt", note.encode())])
     assert {e.text for e in reading.unread} <= {e.text for e in inputs.indication.unread}
+
+
+@pytest.mark.parametrize("text", [
+    "BRCA2 carrier, 50F, history of ovarian carcinoma, CA-125 rising. CT to look for recurrence.",
+    "44F BRCA1+ with newly diagnosed serous ovarian cancer, staging PET/CT?",
+])
+def test_a_gene_shared_with_another_cancer_does_not_make_it_a_breast_question(text: str,
+                                                                             kb: KnowledgeBase) -> None:
+    a = read(text, kb)
+    assert not a.indication.in_scope and a.indication.scope_note
+
+
+def test_a_gene_with_a_breast_question_stays_in_scope(kb: KnowledgeBase) -> None:
+    a = read("BRCA1 carrier, 40F, history of ovarian cancer. Which breast screening should I have?", kb)
+    assert a.indication.in_scope
+
+
+@pytest.mark.parametrize("text", [
+    "My mom had both breasts removed last year to prevent cancer; she carries BRCA2 and never had "
+    "cancer. She is asking whether she still needs an MRI. No reconstruction.",
+    "My sister (BRCA1) had a prophylactic bilateral mastectomy with no reconstruction and never had "
+    "cancer; she wants to know if she still needs mammograms.",
+])
+def test_a_reported_question_is_asked_on_their_behalf(text: str, kb: KnowledgeBase) -> None:
+    a = read(text, kb)
+    assert a.profile.surgery == "prophylactic_mastectomy"
+    assert top(a) == (282, 4) or (282, 4) in branches(a)
+
+
+def test_a_past_cancer_is_needed_for_a_recurrence_variant(kb: KnowledgeBase) -> None:
+    for text in ("new dx R breast IDC with palpable R axillary node. Axillary US?",
+                 "Newly diagnosed left breast ILC, enlarged axillary lymph node on exam; imaging of the axilla?"):
+        a = read(text, kb)
+        assert top(a) != (286, 10) and (286, 10) not in branches(a), text
+        assert a.profile.nodal_status == "positive" or "axillary_lump" in a.profile.symptoms, text

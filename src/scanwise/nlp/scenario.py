@@ -63,7 +63,7 @@ _TREATMENT_QUESTION = _WORDS["treatment_question"]
 _IMAGING_WORD = _WORDS["imaging_word"]
 _BREAST_CONTEXT = _WORDS["breast_context"]
 
-_RECEPTOR_WORD = rx(r"her-?2|er\+|er-|pr\+|tnbc|triple[- ]negative")
+_SHARED_MARKER = _WORDS["shared_marker"]
 _AXILLARY_SIGNS = {"axillary_lump", "axillary_lump_bilateral", "suspicious_axillary_node",
                    "suspicious_axillary_node_other_imaging", "axillary_adenopathy"}
 _LOCAL_SIGNS = {"lump_at_scar", "palpable_mass", "skin_changes", "axillary_lump", "nipple_retraction",
@@ -127,6 +127,10 @@ def _phase(r: Reading, ind: dict[str, Any], profile_facts: dict[str, Any], signs
             and profile_facts.get("reconstruction") is None:
         choose("screening", hits.get("screening"), None if "screening" in hits else
                "read as a routine check of breast implants: no problem with them is described")
+    elif profile_facts.get("surgery") == "prophylactic_mastectomy" and not has_breast_cancer \
+            and not signs & _DIAGNOSTIC_SIGNS:
+        choose("screening", hits.get("screening"), None if "screening" in hits else
+               "read as screening: imaging after a risk-reducing mastectomy with no problem described")
     elif signs & _DIAGNOSTIC_SIGNS:
         shown = ", ".join(sorted(signs & _DIAGNOSTIC_SIGNS)).replace("_", " ")
         choose("diagnostic_workup", None, f"read as a diagnostic work-up of: {shown}")
@@ -242,10 +246,10 @@ def _scope(r: Reading, ind: dict[str, Any], found: list[Mention],
     # scanwise is about the breast: a screening question with no other organ named is a
     # breast-screening question ("55F, average risk, what screening does she need?").
     screening_question = bool(_SCREENING_CUE.search(text)) and not _OTHER_ORGAN.search(text)
-    # Receptor words ("HER2 3+") are tested in other cancers too: beside another organ's
-    # cancer they do not make the text about the breast.
+    # Receptor and gene words ("HER2 3+", "BRCA1+") are tested in other cancers too: beside
+    # another organ's cancer they do not make the text about the breast.
     breast_words = [m for m in _BREAST_CONTEXT.finditer(text)
-                    if not (other and _RECEPTOR_WORD.fullmatch(m.group(0)))]
+                    if not (other and _SHARED_MARKER.fullmatch(m.group(0)))]
     breast_context = bool(breast_words) or screening_question or any(
         mt.code in _DIAGNOSTIC_SIGNS and mt.status == "present" for mt in found)
     if other and not patient_breast_cancer and not breast_context:
