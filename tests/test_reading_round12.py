@@ -172,7 +172,7 @@ def test_an_abstention_says_what_is_missing_on_every_surface(kb: KnowledgeBase) 
     assert dumped["abstention"]["missing"] == a.abstention.missing
 
 
-def test_eval_counts_declined_apart_from_confidently_wrong(tmp_path: Path) -> None:
+def test_eval_counts_declined_apart_from_confidently_wrong() -> None:
     from scanwise.core import Scanwise
 
     app = Scanwise.default()
@@ -283,7 +283,8 @@ def test_a_reported_question_is_asked_on_their_behalf(text: str, kb: KnowledgeBa
 
 def test_a_past_cancer_is_needed_for_a_recurrence_variant(kb: KnowledgeBase) -> None:
     for text in ("new dx R breast IDC with palpable R axillary node. Axillary US?",
-                 "Newly diagnosed left breast ILC, enlarged axillary lymph node on exam; imaging of the axilla?"):
+                 "Newly diagnosed left breast ILC, enlarged axillary lymph node on exam; "
+                 "imaging of the axilla?"):
         a = read(text, kb)
         assert top(a) != (286, 10) and (286, 10) not in branches(a), text
         assert a.profile.nodal_status == "positive" or "axillary_lump" in a.profile.symptoms, text

@@ -254,7 +254,7 @@ def _risk(p: PatientProfile, allowed: Sequence[Risk]) -> tuple[Status, str]:
     if p.risk is not None or not p.first_degree_relative:
         return _choice("risk", p.risk, allowed, _quote(p, "risk"))
     quote = _quote(p, "first_degree_relative")
-    if _ABOVE_AVERAGE <= set(allowed):
+    if set(allowed) >= _ABOVE_AVERAGE:
         return "held", f"risk above average: a first-degree relative's cancer{quote}"
     if not _ABOVE_AVERAGE & set(allowed):
         return "failed", f"risk is above average (a first-degree relative's cancer{quote}), not average"

@@ -646,10 +646,10 @@ def read_mentions(r: Reading, kb: KnowledgeBase, found: list[Mention]) -> dict[s
             r.cite(f"findings:{code}", start, end)
     for m in result_patterns()[2].finditer(r.text):
         n = m.group("n")
-        code = "imaging_indeterminate" if n == "0" else f"birads_{n}" if n in "12345" else None
-        if code and code not in findings:  # "BR 4", "category 4b": an assessment already made
-            findings.append(code)
-            r.cite(f"findings:{code}", m.start(), m.end())
+        category = "imaging_indeterminate" if n == "0" else f"birads_{n}" if n in "12345" else None
+        if category and category not in findings:  # "BR 4", "category 4b": an assessment already made
+            findings.append(category)
+            r.cite(f"findings:{category}", m.start(), m.end())
     if "suspicious_axillary_node" in findings:
         mt = next((m for m in found if m.code == "suspicious_axillary_node"), None) or \
             next(m for m in found if any(c == "suspicious_axillary_node" for c, _, _ in

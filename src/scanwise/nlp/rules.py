@@ -218,9 +218,10 @@ def result_patterns(data_dir: Path = DATA_DIR) -> tuple[re.Pattern[str], dict[st
     the BI-RADS category pattern, the lymph-node words, the words of an abnormal node and
     those of a study from before the problem (reading.yaml ``imaging_results``)."""
     ir = load_rules(data_dir).imaging_results
-    meaning = {w: code for code, words in ir.results.items() for w in words}
-    words = sorted(meaning, key=len, reverse=True)
-    result = re.compile(r"(?<![\w-])(" + "|".join(re.escape(w) for w in words) + r")(?![\w-])", re.IGNORECASE)
+    meaning: dict[str, str] = {w: code for code, ws in ir.results.items() for w in ws}
+    longest_first = sorted(meaning, key=len, reverse=True)
+    result = re.compile(r"(?<![\w-])(" + "|".join(re.escape(w) for w in longest_first) + r")(?![\w-])",
+                        re.IGNORECASE)
     cats = "|".join(re.escape(w) for w in sorted(ir.category_words, key=len, reverse=True))
     category = re.compile(rf"(?<![\w-])(?:{cats})\s*[-:]?\s*(?P<n>[0-6])(?P<sub>[abc])?(?!\w|\.\d)", re.IGNORECASE)
     def words(ws: list[str]) -> re.Pattern[str]:
@@ -241,6 +242,7 @@ def situation_cues(data_dir: Path = DATA_DIR) -> tuple[list[tuple[str, re.Patter
     """The phase cues (strongest first; None where the reader's own wording is used), the
     purpose cues and the situation words, compiled (reading.yaml ``situation``)."""
     sit = load_rules(data_dir).situation
-    phases = [(name, None if cues.reader else cues.compiled()) for name, cues in sit.phases.items()]
-    purposes = [(name, cues.compiled()) for name, cues in sit.purposes.items()]
+    phases: list[tuple[str, re.Pattern[str] | None]] = [
+        (name, None if cues.reader else cues.compiled()) for name, cues in sit.phases.items()]
+    purposes: list[tuple[str, re.Pattern[str]]] = [(name, cues.compiled()) for name, cues in sit.purposes.items()]
     return phases, purposes, {name: cues.compiled() for name, cues in sit.words.items()}

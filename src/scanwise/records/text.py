@@ -26,8 +26,8 @@ from scanwise.nlp.extract import (
     read_demographics,
     read_history,
     read_mentions,
-    unread_cues,
     read_tumor,
+    unread_cues,
 )
 from scanwise.nlp.normalize import CleanText, clean
 from scanwise.nlp.rules import expand
@@ -264,9 +264,9 @@ def read_text_document(raw: str, name: str, kb: KnowledgeBase, kind: str = "text
     read_spans = [(e.start or 0, e.end or 0) for fv in out.facts.values() for e in fv.evidence]
     read_spans += [(e.start or 0, e.end or 0) for items in out.lists.values() for _, e in items]
     for cue in unread_cues(r, found):
-        ev = doc.reading_evidence(cue)
-        if not any(s < (ev.end or 0) and (ev.start or 0) < e for s, e in read_spans):
-            out.unread.append(ev)
+        where = doc.reading_evidence(cue)
+        if not any(s < (where.end or 0) and (where.start or 0) < e for s, e in read_spans):
+            out.unread.append(where)
     for fv in out.facts.values():
         if fv.note and f"{name}: {fv.note}" not in out.warnings:
             out.warnings.append(f"{name}: {fv.note}")
