@@ -288,3 +288,25 @@ def test_a_past_cancer_is_needed_for_a_recurrence_variant(kb: KnowledgeBase) -> 
         a = read(text, kb)
         assert top(a) != (286, 10) and (286, 10) not in branches(a), text
         assert a.profile.nodal_status == "positive" or "axillary_lump" in a.profile.symptoms, text
+
+
+@pytest.mark.parametrize(("text", "wanted"), [
+    ("I'm a 45-year-old trans woman with saline implants from 2016. The left one looks a bit flatter "
+     "lately. What imaging?", (239, 4)),
+    ("im 37, my silicone implant on the right feels harder than it used to. what scan?", (239, 8)),
+    ("33F with saline implants; the left implant looks smaller and different this month.", (239, 3)),
+])
+def test_a_change_said_of_an_implant_is_a_possible_implant_problem(text: str, wanted: tuple[int, int],
+                                                                   kb: KnowledgeBase) -> None:
+    a = read(text, kb)
+    assert "implant_rupture_suspected" in a.profile.symptoms
+    assert a.indication.phase == "diagnostic_workup"
+    assert top(a) == wanted or wanted in branches(a)
+
+
+def test_a_change_said_of_something_else_is_not_an_implant_problem(kb: KnowledgeBase) -> None:
+    profile, _ = read_scenario("I have silicone implants since 2015. Last week my knee got swollen "
+                               "after a fall. Do I need an implant check this year?", kb)
+    assert "implant_rupture_suspected" not in profile.symptoms
+    profile, _ = read_scenario("Silicone implants placed 8 years ago. Does she need rupture screening?", kb)
+    assert "implant_rupture_suspected" not in profile.symptoms

@@ -134,6 +134,12 @@ class Situation(Strict):
         return self
 
 
+class ImplantChange(Strict):
+    words: list[str]  # cue words that, said of an implant, mean a possible implant problem
+    refer_back: list[str]  # words of a next sentence that refer back to the implant
+    not_before: list[str]  # a cue just before one of these is what a test looks for
+
+
 class ReadingRules(Strict):
     wording: list[Wording]
     context: Context
@@ -141,6 +147,14 @@ class ReadingRules(Strict):
     cues: list[Cue]
     imaging_results: ImagingResults
     situation: Situation
+    implant_change: ImplantChange
+
+    @model_validator(mode="after")
+    def _implant_changes_are_cues(self) -> ReadingRules:
+        cues = {c.word for c in self.cues}
+        if unknown := [w for w in self.implant_change.words if w not in cues]:
+            raise ValueError(f"implant_change: {', '.join(unknown)} not among the cues")
+        return self
 
     @field_validator("wording")
     @classmethod

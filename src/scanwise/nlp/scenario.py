@@ -349,6 +349,7 @@ def read_scenario(text: str, kb: KnowledgeBase,
     _someone_elses_treatment(r)
     _whose(r, found)
     heard = read_mentions(r, kb, found)
+    _implant_change(r, found, heard)
     nodal_status(r, heard["symptoms"])
     from_record = _add_known(r, heard, known) if known is not None else set()
     has_bc = any(mt.code == BREAST_CANCER and mt.status == "present" for mt in found) or any(
@@ -490,6 +491,39 @@ def _nobody_in_family(r: Reading, found: list[Mention]) -> list[Mention]:
             mt = replace(mt, family=True, negated=True)
         out.append(mt)
     return out
+
+
+#: The vocabulary code for a possible problem with an implant.
+_IMPLANT_PROBLEM = "implant_rupture_suspected"
+
+
+def _implant_change(r: Reading, found: list[Mention], heard: dict[str, Any]) -> None:
+    """A change said of a breast implant ("the left one looks flatter", "my implant feels harder")
+    is a possible implant problem: a cue word of ``implant_change`` (reading.yaml) that no fact
+    covers, in the sentence naming the implant or the next, is read as one, and said."""
+    implants = [e.start or 0 for e in r.evidence.get("implant", [])]
+    if not implants or _IMPLANT_PROBLEM in heard["symptoms"] or r.facts.get("asymptomatic"):
+        return
+    rules = load_rules().implant_change
+    changes = set(rules.words)
+    refer = re.compile(r"\b(?:" + "|".join(re.escape(w) for w in rules.refer_back) + r")\b", re.IGNORECASE)
+    sought = re.compile(r"\s+(?:" + "|".join(re.escape(w) for w in rules.not_before) + r")\b", re.IGNORECASE)
+    sentence = {mt.start: (mt.sentence_start, mt.sentence_end) for mt in found}
+    for cue in unread_cues(r, found):
+        if cue.text.lower() not in changes or (cue.start or 0) not in sentence or \
+                sought.match(r.text, cue.end or 0):
+            continue
+        start, end = sentence[cue.start or 0]
+        # from the start of the sentence before this one to the end of this one
+        previous_end = len(r.text[:start].rstrip(" \t\n.!?"))
+        before = max(r.text.rfind(c, 0, previous_end) for c in ".!?\n") + 1
+        here = any(start <= at < end for at in implants)
+        back = any(before <= at < start for at in implants) and refer.search(r.text, start, cue.start or 0)
+        if here or back:
+            heard["symptoms"].append(_IMPLANT_PROBLEM)
+            r.cite(f"symptoms:{_IMPLANT_PROBLEM}", cue.start or 0, cue.end or 0)
+            r.assumptions.append(f'"{cue.text}" is said of the implant: read as a possible implant problem')
+            return
 
 
 def _someone_elses_treatment(r: Reading) -> None:
