@@ -310,3 +310,26 @@ def test_a_change_said_of_something_else_is_not_an_implant_problem(kb: Knowledge
     assert "implant_rupture_suspected" not in profile.symptoms
     profile, _ = read_scenario("Silicone implants placed 8 years ago. Does she need rupture screening?", kb)
     assert "implant_rupture_suspected" not in profile.symptoms
+
+
+@pytest.mark.parametrize("text", [
+    "I'm 50 and my mammograms have always been normal. How often should I have screening?",
+    "My mammogram was negative last time. I am 52 with no family history. How often should I screen?",
+    "55F average risk, screening mammogram came back fine; when do I go again for screening?",
+])
+def test_a_normal_study_alone_is_still_screening(text: str, kb: KnowledgeBase) -> None:
+    a = read(text, kb)
+    assert a.indication.phase == "screening"
+    assert top(a) == (179, 1)
+
+
+@pytest.mark.parametrize("text", [
+    "Got a letter after my routine screening mammogram: new grouped calcifications, BI-RADS 0. I'm 57.",
+    "Screening mammo BI-RADS 0, asymmetry in the left breast, called back. 61F. Next?",
+])
+def test_a_recall_from_screening_is_a_work_up_never_screening(text: str, kb: KnowledgeBase) -> None:
+    a = read(text, kb)
+    assert a.indication.phase == "diagnostic_workup"
+    assert top(a) != (179, 1) and (179, 1) not in branches(a)
+    if not a.matches:
+        assert a.abstention is not None and "What is missing" in a.statement

@@ -75,13 +75,17 @@ _DIAGNOSTIC_SIGNS = {"palpable_mass", "breast_pain_focal", "breast_pain_diffuse"
                      "nipple_retraction", "skin_changes", "axillary_lump", "axillary_lump_bilateral",
                      "gynecomastia", "implant_rupture_suspected", "late_seroma", "axillary_adenopathy",
                      "birads_1", "birads_2", "birads_3", "birads_4", "birads_5", "suspicious_axillary_node",
-                     "suspicious_axillary_node_other_imaging", "lump_at_scar"}
+                     "suspicious_axillary_node_other_imaging", "lump_at_scar", "imaging_indeterminate"}
+# A negative or benign study by itself is routine: it makes a work-up only beside another sign.
+_QUIET_RESULTS = {"birads_1", "birads_2"}
 
 
 def _phase(r: Reading, ind: dict[str, Any], profile_facts: dict[str, Any], signs: Iterable[str],
            has_breast_cancer: bool) -> None:
     text = r.text
     signs = set(signs)
+    if signs & _DIAGNOSTIC_SIGNS <= _QUIET_RESULTS:
+        signs -= _QUIET_RESULTS  # "my mammograms have always been normal; how often?" is screening
     hits: dict[str, re.Match[str]] = {}
     for phase, pattern in _PHASE_CUES:
         if m := pattern.search(text):
