@@ -41,7 +41,9 @@ ISSUE_EXAMPLES = [
      "new nipple inversion", (205, 5), False),
     ("I had a lumpectomy for breast cancer. Now I have a firm spot next to my lumpectomy scar, and "
      "the skin looks puckered.", (310, 8), True),
-    ("I'm 35 and my saline implant looks smaller, my doctor is not sure", (239, 3), True),
+    # "looks smaller" said of the implant is now read as a possible implant problem (reading.yaml
+    # implant_change): the right variant is chosen outright, no longer a branch on unread words.
+    ("I'm 35 and my saline implant looks smaller, my doctor is not sure", (239, 3), False),
     ("newly diagnosed stage II HER2-positive breast cancer", (310, 5), True),
     ("I was just diagnosed with stage II HER2-positive breast cancer. What scans do I need?",
      (310, 2), True),

@@ -84,10 +84,10 @@ def test_neck_glands_are_not_axillary(kb: KnowledgeBase) -> None:
 
 
 @pytest.mark.parametrize("text", [
-    # a routine reading that leaves a finding unexplained
-    "Screening mammogram letter: new clustered calcifications, BI-RADS 0, I am 60. What now?",
-    # breastfeeding: the current screening variant does not address it
-    "I'm 36 and nursing my baby. Can I get my yearly screening mammogram?",
+    # (a BI-RADS 0 recall from screening is now a work-up with a plain abstention, never a routine
+    # reading: test_reading_round12.test_a_recall_from_screening_is_a_work_up_never_screening)
+    # (breastfeeding, which no current variant addresses, is now a plain abstention:
+    # test_reading_round12.test_breastfeeding_no_current_topic_covers_is_said_plainly)
     # a study no ACR scenario here rates
     "On anastrozole for 3 years after breast cancer. How often do I need a DEXA scan?",
 ])

@@ -186,6 +186,10 @@ class Scanwise:
             return Inputs(profile, indication, None)
         reading = self.read_records(sources)
         profile, indication = self.read_text(text, field, known=reading.profile)
+        if reading.unread:
+            # Words of the records the reader could not place count as the text's do: shown, and
+            # no "no symptom mentioned" while they stand (each keeps the file it is in).
+            indication = indication.model_copy(update={"unread": [*indication.unread, *reading.unread]})
         return Inputs(profile, indication, reading)
 
     # --- guidance -------------------------------------------------------------------------

@@ -164,6 +164,18 @@ class Decision(BaseModel):
     branches: list[Branch]
 
 
+class Abstention(BaseModel):
+    """No scenario is chosen: said plainly, with what is missing and the nearest scenarios.
+
+    ``missing`` says, in words, what the nearest scenarios need that the input does not give
+    (or contradicts); ``nearest`` are those scenarios. Never a pick: no ratings are shown.
+    """
+
+    reason: str
+    missing: list[str]
+    nearest: list[VariantRef] = []
+
+
 class Assessment(BaseModel):
     kb_version: str
     profile: PatientProfile
@@ -176,6 +188,8 @@ class Assessment(BaseModel):
     # Set when a deciding fact is unknown: the result is then a branch, not a pick.
     decision: Decision | None = None
     unread: list[Unread] = []
+    # Set when no variant is chosen in scope: what is missing, and the nearest scenarios.
+    abstention: Abstention | None = None
     uncovered_topics: list[UncoveredTopic]
     statement: str
     notes: list[str]
@@ -419,6 +433,9 @@ def _branch_stages(c: _Candidate, field: str) -> list[StageGroup]:
 
 #: Conditions that ask about the same fact in two ways ("had a mastectomy" / "had no mastectomy").
 _SAME_FACT = {"surgery_none": "surgery"}
+#: A fact asked only once another is known: the kind of reconstruction only after a mastectomy.
+#: While both are open, the prior one decides.
+_ASKED_AFTER = {"reconstruction": {"surgery", "surgery_none"}}
 
 
 def _asks(c: _Candidate, fact: str) -> tuple[str, object] | None:
@@ -445,6 +462,8 @@ def _decision(kb: KnowledgeBase, cands: list[_Candidate], sit: Situation,
     open_fields = [ch.field for ch in best.unknowns]
     chosen: tuple[str, list[tuple[_Candidate, str]]] | None = None
     for field in sorted(open_fields, key=lambda f: f in _ASKED_LAST):
+        if _ASKED_AFTER.get(field, set()) & set(open_fields):
+            continue  # decided after the fact it depends on
         mine = _asks(best, _SAME_FACT.get(field, field))
         if mine is None or mine[0] != field:
             continue
@@ -586,18 +605,90 @@ def _red_flags(kb: KnowledgeBase, sit: Situation) -> list[RedFlagHit]:
     return hits
 
 
+#: How many nearest scenarios an abstention names.
+MAX_NEAREST = 3
+
+
+#: States a scenario must address to fit: with one of them, a scenario silent on it is no answer.
+_STATES: dict[str, str] = {"lactating": "breastfeeding", "pregnant": "pregnancy"}
+
+
+def _state_not_covered(kb: KnowledgeBase, sit: Situation, cands: list[_Candidate]) -> str | None:
+    """A state no current scenario addresses (breastfeeding, since topic 248 was retired): when
+    none of the candidates is written for it but a retired topic's scenario was, the answer is
+    that it is not covered, said plainly, never the routine scenario that ignores the state."""
+    p = sit.profile
+    for flag, words in _STATES.items():
+        if getattr(p, flag) is not True or any(
+                getattr(c.topic.conditions[c.variant.number], flag) is True for c in cands):
+            continue
+        for topic in kb.topics:
+            if topic.status != "retired":
+                continue
+            for variant in topic.variants:
+                cond = topic.conditions[variant.number]
+                if getattr(cond, flag) is not True or cond.phase is None:
+                    continue
+                checks = evaluate(cond, sit)
+                if _phase_held(checks) and not any(c.status == "failed" for c in checks):
+                    return (f"no current ACR scenario addresses {words}: the one that did (topic "
+                            f"{topic.topic_id}, {topic.title}, variant {variant.number}) is retired, and "
+                            f"the routine scenarios do not account for {words}")
+    return None
+
+
+def _abstain(kb: KnowledgeBase, sit: Situation, reason: str | None = None) -> Abstention:
+    """No variant fits: the scenarios that come nearest (fewest conditions failed, the phase
+    left aside while it is unknown) and what each lacks, so the reader sees what is missing
+    rather than an empty answer."""
+    ind = sit.indication
+    scored: list[tuple[int, float, Topic, Variant, list[Check]]] = []
+    for topic in kb.current_topics():
+        for variant in topic.variants:
+            cond = topic.conditions[variant.number]
+            if cond.phase is None:
+                continue
+            checks = evaluate(cond, sit)
+            failed = [c for c in checks if c.status == "failed"]
+            phase_unknown = any(c.field == "phase" and c.status == "unknown" for c in checks)
+            if not failed and not phase_unknown:
+                continue  # it fits: not a near miss
+            held = sum(c.weight for c in checks if c.status == "held")
+            scored.append((len(failed), -held, topic, variant, checks))
+    scored.sort(key=lambda x: (x[0], x[1], x[2].topic_id, x[3].number))
+    nearest = [x for x in scored if x[0] == scored[0][0]][:MAX_NEAREST] if scored else []
+    missing: list[str] = []
+    if ind.phase is None:
+        missing.append("the clinical situation: " + _question(kb, "phase"))
+    for _, _, topic, variant, checks in nearest:
+        lacks = [c.reason for c in checks if c.status == "failed"]
+        if lacks:
+            missing.append(f"topic {topic.topic_id} variant {variant.number} needs what the text "
+                           f"does not give: {'; '.join(lacks)}")
+    if reason is not None:
+        missing.insert(0, "a current scenario for this situation; ask the care team")
+    reason = reason or ("the clinical situation is not clear from the text" if ind.phase is None
+                        else "no scenario in the bundled ACR data fits")
+    return Abstention(reason=reason, missing=missing,
+                      nearest=[VariantRef(topic_id=t.topic_id, variant=v.number, label=v.label)
+                               for _, _, t, v, _ in nearest])
+
+
 def _statement(matches: list[Match], ind: Indication, uncovered: list[UncoveredTopic],
-               ambiguity: str | None, flags: list[RedFlagHit], decision: Decision | None = None) -> str:
+               ambiguity: str | None, flags: list[RedFlagHit], decision: Decision | None = None,
+               abstention: Abstention | None = None) -> str:
     if not ind.in_scope:
         return ind.scope_note or "This question is outside what scanwise covers."
     if not matches:
         if uncovered:
             return uncovered[0].note
-        if ind.phase is None:
-            return ("No guideline scenario can be chosen yet: the clinical situation is not clear "
-                    "from the text. See what is missing below.")
-        return ("No variant in the bundled ACR data fits this situation. scanwise does not guess "
+        lead = (f"No scenario fits: {abstention.reason}. scanwise does not guess an answer where "
+                "the guidelines it holds are silent." if abstention else
+                "No variant in the bundled ACR data fits this situation. scanwise does not guess "
                 "an answer where the guidelines it holds are silent.")
+        if abstention and abstention.missing:
+            lead += " What is missing: " + " | ".join(abstention.missing) + "."
+        return lead
     best = matches[0]
     if decision is not None and ambiguity:
         # A branch, not a pick: the statement says what it depends on, not a best fit.
@@ -640,6 +731,9 @@ def assess(profile: PatientProfile, indication: Indication, kb: KnowledgeBase, *
             statement=_statement([], indication, [], None, []), notes=notes,
         )
     cands = _candidates(kb, sit, include_retired)
+    not_covered = None if include_retired else _state_not_covered(kb, sit, cands)
+    if not_covered:
+        cands = []
     competing: list[_Candidate] = []
     ambiguity = None
     if len(cands) > 1 and cands[0].score - cands[1].score < COMPETING_MARGIN:
@@ -672,6 +766,7 @@ def assess(profile: PatientProfile, indication: Indication, kb: KnowledgeBase, *
     matches = [_match(c, kb, asked) for c in cands[:max(MAX_MATCHES, len(competing))]]
     flags = _red_flags(kb, sit)
     missing = _missing(cands, competing, kb) if cands else _missing_without_match(indication, kb)
+    abstention = _abstain(kb, sit, not_covered) if not matches else None
     if profile.pregnant and matches and not any(
             "pregnan" in (m.label or "").lower() for m in matches[:1]):
         notes.append("The patient is pregnant, but the best-fitting guideline scenario does not "
@@ -687,8 +782,9 @@ def assess(profile: PatientProfile, indication: Indication, kb: KnowledgeBase, *
         ambiguity=ambiguity,
         decision=decision,
         unread=[Unread(text=u.text, start=u.start or 0, end=u.end or 0) for u in indication.unread],
+        abstention=abstention,
         uncovered_topics=uncovered,
-        statement=_statement(matches, indication, uncovered, ambiguity, flags, decision),
+        statement=_statement(matches, indication, uncovered, ambiguity, flags, decision, abstention),
         notes=notes,
     )
 
@@ -699,6 +795,6 @@ def _missing_without_match(ind: Indication, kb: KnowledgeBase) -> list[Missing]:
     return []
 
 
-__all__ = ["Assessment", "Match", "RatedProcedure", "RedFlagHit", "StageGroup", "assess",
+__all__ = ["Abstention", "Assessment", "Match", "RatedProcedure", "RedFlagHit", "StageGroup", "assess",
            "find_topic", "match_for",
            "t_from_size", "work_out_stage"]

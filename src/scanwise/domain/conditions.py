@@ -244,6 +244,24 @@ def _codes_none(sit: Situation, codes: Sequence[str]) -> tuple[Status, str]:
     return "held", f"no {_words([sit.labels(c) for c in codes])} mentioned"
 
 
+_ABOVE_AVERAGE = {"intermediate", "high"}
+
+
+def _risk(p: PatientProfile, allowed: Sequence[Risk]) -> tuple[Status, str]:
+    """The stated risk decides. Unstated, a first-degree relative's breast or ovarian cancer
+    says the risk is above average but not whether intermediate or high: a variant for any
+    above-average risk holds, one for average fails, one for a single level stays unknown."""
+    if p.risk is not None or not p.first_degree_relative:
+        return _choice("risk", p.risk, allowed, _quote(p, "risk"))
+    quote = _quote(p, "first_degree_relative")
+    if set(allowed) >= _ABOVE_AVERAGE:
+        return "held", f"risk above average: a first-degree relative's cancer{quote}"
+    if not _ABOVE_AVERAGE & set(allowed):
+        return "failed", f"risk is above average (a first-degree relative's cancer{quote}), not average"
+    return "unknown", (f"risk above average (a first-degree relative's cancer{quote}); whether "
+                       f"{_words(list(allowed))} is not known")
+
+
 def _asymptomatic(sit: Situation, wanted: bool) -> tuple[Status, str]:
     p = sit.profile
     if p.symptoms:
@@ -363,10 +381,14 @@ def _evaluate(cond: Conditions, sit: Situation, stop_at_failure: bool) -> list[C
         add("implant_years", _range("years since implant placement", p.implant_years,
                                     cond.implant_years, "", _quote(p, "implant_years")))
     if cond.cancer_history is not None:
-        add("cancer_history", _flag("personal history of breast cancer", p.cancer_history,
-                                    cond.cancer_history, _quote(p, "cancer_history")))
+        if cond.cancer_history and p.cancer_history is None:
+            # A past breast cancer is stated when there was one: "not mentioned" is not evidence.
+            add("cancer_history", ("failed", "no personal history of breast cancer mentioned"))
+        else:
+            add("cancer_history", _flag("personal history of breast cancer", p.cancer_history,
+                                        cond.cancer_history, _quote(p, "cancer_history")))
     if cond.risk is not None:
-        add("risk", _choice("risk", p.risk, cond.risk, _quote(p, "risk")))
+        add("risk", _risk(p, cond.risk))
     if cond.nodal_status is not None:
         add("nodal_status", _choice("clinical nodal status", p.nodal_status, cond.nodal_status,
                                     _quote(p, "nodal_status") or _quote(p, "n")))

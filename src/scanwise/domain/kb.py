@@ -20,7 +20,7 @@ from collections.abc import Iterator
 from functools import cached_property
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from scanwise.domain.answer_data import AnswerData
 from scanwise.domain.conditions import Conditions
@@ -232,6 +232,18 @@ class Term(Strict):
     # More specific codes this one is the general word for ("breast pain" for focal or
     # diffuse pain): said generally, which of them holds is unknown, not absent.
     narrower: list[str] = []
+    # For studies: lay names patients use in questions ("cat scan", "sugar scan"), read by the
+    # question reader beside the patterns (and before them where both name a phrase), not by
+    # the clinical reader, where a bare word such as "tomo" could mean something else.
+    lay: list[str] = []
+
+    @field_validator("lay")
+    @classmethod
+    def _plain_lower(cls, v: list[str]) -> list[str]:
+        for w in v:
+            if w != w.lower() or not w.strip() or "[" in w:
+                raise ValueError(f"lay name {w!r} must be a plain lower-case phrase")
+        return v
 
 
 class OrderCode(Strict):

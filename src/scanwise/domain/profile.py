@@ -125,6 +125,8 @@ class PatientProfile(BaseModel):
     findings: list[str] = []  # imaging or exam findings (vocabulary codes)
     labs: dict[str, LabState] = {}  # e.g. {"alp": "normal", "lft": "normal"}
     family_history: list[str] = []  # kept apart: a relative's cancer is not the patient's
+    # A parent, sibling or child had breast or ovarian cancer: risk above average, how far unsaid.
+    first_degree_relative: bool | None = None
     cancer_history: bool | None = None  # personal history of breast cancer
     other_cancer: str | None = None  # a non-breast primary the text is about
     surgery: Surgery | None = None

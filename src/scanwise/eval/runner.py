@@ -87,6 +87,14 @@ def shows_doubt(a: Assessment) -> bool:
     return bool(_branches(a)) or a.ambiguity is not None
 
 
+def abstains_plainly(a: Assessment) -> bool:
+    """No variant chosen, and the result says so with what is missing ("no scenario fits:
+    here is what is missing"), in its statement and its ``abstention`` field."""
+    ab = getattr(a, "abstention", None)
+    return (not a.matches and a.indication.in_scope and ab is not None and bool(ab.missing)
+            and "What is missing" in a.statement)
+
+
 def top_correct(case: Scenario, a: Assessment) -> bool:
     """The expected variant was chosen, or offered in a branch that the text leaves open."""
     wanted = [tuple(case.top), *map(tuple, case.also_ok)] if case.top is not None else []
@@ -139,7 +147,11 @@ def run(cases: list[Scenario], app: Scanwise) -> dict[str, Any]:
             "id": case.id,
             "style": case.style,
             "ok": all(results.values()),
-            "confidently_wrong": not results["top"] and not shows_doubt(a),
+            # Wrong with nothing on screen to say so. A plain abstention ("no scenario fits:
+            # here is what is missing") is a miss, counted in "declined", not a silent one.
+            "confidently_wrong": not results["top"] and not shows_doubt(a) and not abstains_plainly(a),
+            # No variant chosen (nor a branch) where the set expects one.
+            "declined": case.top is not None and not a.matches and not _branches(a),
             "branch_shown": bool(_branches(a)),
             # A branch where the set's author says the text decides: right only if it holds the
             # expected variant, and still a hedge worth counting.
@@ -159,6 +171,7 @@ def run(cases: list[Scenario], app: Scanwise) -> dict[str, Any]:
         "all_checks_passed": sum(r["ok"] for r in rows),
         # Wrong with nothing on screen to say so: the failure a clinician cannot see.
         "confidently_wrong": sum(r["confidently_wrong"] for r in rows),
+        "declined": sum(r["declined"] for r in rows),
         "branches_shown": sum(r["branch_shown"] for r in rows),
         "branches_where_text_decides": sum(r["unasked_branch"] for r in rows),
         "by_style": _by_style(rows),
@@ -174,8 +187,10 @@ def _by_style(rows: list[dict[str, Any]]) -> dict[str, dict[str, int]]:
     for r in rows:
         if r["style"] is None:
             continue
-        s = out.setdefault(r["style"], {"scenarios": 0, "top_correct": 0, "confidently_wrong": 0})
+        s = out.setdefault(r["style"], {"scenarios": 0, "top_correct": 0, "confidently_wrong": 0,
+                                        "declined": 0})
         s["scenarios"] += 1
         s["top_correct"] += "top" not in r["failed"]
         s["confidently_wrong"] += r["confidently_wrong"]
+        s["declined"] += r["declined"]
     return out

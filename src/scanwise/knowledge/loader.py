@@ -376,6 +376,15 @@ def _check_references(kb: KnowledgeBase) -> None:
             if topic_id not in current:
                 raise KnowledgeBaseError(f"red_flags.yaml: {flag.id}: no topic {topic_id}")
             kb.topic(topic_id).variant(number)
+    lay: dict[str, str] = {}
+    for term in kb.vocabulary:
+        if term.lay and term.kind != "procedure":
+            raise KnowledgeBaseError(f"vocabulary.yaml: {term.code}: lay names are for studies only")
+        for words in term.lay:
+            if words in lay:
+                raise KnowledgeBaseError(f"vocabulary.yaml: lay name {words!r} is given for both "
+                                         f"{lay[words]} and {term.code}")
+            lay[words] = term.code
     _check_statements(kb, current, named)
 
 

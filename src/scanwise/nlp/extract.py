@@ -11,6 +11,7 @@ field (patterns are tried strongest first).
 from __future__ import annotations
 
 import datetime
+import functools
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -18,8 +19,8 @@ from typing import Any
 from scanwise.domain.kb import KnowledgeBase
 from scanwise.domain.profile import Evidence, her2_from_tests
 from scanwise.domain.staging.parsing import PREFIX_PATTERN, without_prefix
-from scanwise.nlp.clinical import Mention
-from scanwise.nlp.rules import negated_before
+from scanwise.nlp.clinical import CUE, Mention
+from scanwise.nlp.rules import load_rules, negated_before, result_patterns
 
 ROMAN = {"0": "0", "1": "I", "2": "II", "3": "III", "4": "IV",
           "i": "I", "ii": "II", "iii": "III", "iv": "IV"}
@@ -72,8 +73,10 @@ _AGE = [
 ]
 # Asked on someone's behalf ("what scan does he need?"): the person asked about is the patient,
 # and "my husband is 68" is the patient's age.
-ASKED_FOR_SOMEONE = rx(r"\b(?:does|should|can|will|would|do) (?:he|she) (?:need|get|have|be)\b|"
-                       r"\b(?:he|she) (?:needs?|should (?:get|have))\b|\bfor (?:him|her)\?")
+ASKED_FOR_SOMEONE = rx(r"\b(?:does|should|can|will|would|do) (?:he|she) (?:still |also |really |even )?"
+                       r"(?:need|get|have|be)\b|"
+                       r"\b(?:he|she) (?:still |also |really |even )?(?:needs?|should (?:still )?(?:get|have))\b|"
+                       r"\bfor (?:him|her)\?")
 _PROXY_AGE = rx(r"\bmy (?:husband|wife|partner|son|daughter|dad|father|mom|mum|mother|brother|sister|"
                 r"boyfriend|girlfriend) (?:is|who is|,)\s+(?:now\s+)?(?P<age>\d{1,3})\b")
 _TENS = {"twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70,
@@ -179,7 +182,10 @@ SURGERY = [
     ("prophylactic_mastectomy", rx(r"\b((?:bilateral )?(?:prophylactic|risk[- ]reducing|preventive|preventative) "
                                     r"(?:bilateral )?(?:(?:nipple|skin)[- ]sparing )?mastectom(?:y|ies)|"
                                     r"(?:both )?breasts? removed (?:as a )?(?:preventive|preventative|prophylactic|"
-                                    r"risk[- ]reducing))\b")),
+                                    r"risk[- ]reducing)|"
+                                    # "both breasts removed" reads as bilateral mastectomy (reading.yaml)
+                                    r"bilateral mastectom(?:y|ies),? (?:as an? |for |to )?(?:preventive|preventative|"
+                                    r"prophylactic|risk[- ]reducing|prevent(?:ion)?))\b")),
     ("bilateral_mastectomy", rx(r"\b(bilateral mastectom(?:y|ies)|double mastectomy|top surgery)\b")),
     ("reduction_mammoplasty", rx(r"\b(reduction mamm[ao]plasty|breast reduction|reduction surgery)\b")),
     ("lumpectomy", rx(r"\b(lumpectomy|bct|bcs|breast[- ]conserv(?:ing|ation) (?:therapy|surgery|treatment)|"
@@ -219,13 +225,16 @@ _IMPLANT_YEARS = rx(rf"\bimplants?\b[^.;]{{0,40}}?\b(?P<n>{_N_})\s*(?:years?|yrs
 
 _HORMONE_WORD = (r"(?:hormones?|hormone therapy|o?estrogen|o?estradiol|e2|feminizing|gender[- ]affirming|"
                  r"testosterone|spironolactone)")
-_HORMONE_YEARS = rx(r"\b" + _HORMONE_WORD + r"\b[^.;]{0,40}?(?:\b|(?<=x))(?P<n>\d+(?:\.\d+)?)\s*(?:years?|yrs?)\b|"
-                     r"\b(?P<n2>\d+(?:\.\d+)?)\s*(?:years?|yrs?)\s*(?:of|on)\s*(?:hormones?|hormone therapy|"
+_HORMONE_YEARS = rx(r"\b" + _HORMONE_WORD + r"\b[^.;]{0,40}?(?:\b|(?<=x))(?P<n>" + _N_ + r")\s*(?:years?|yrs?)\b|"
+                     r"\b(?P<n2>" + _N_ + r")\s*(?:years?|yrs?)\s*(?:of|on)\s*(?:hormones?|hormone therapy|"
                      r"o?estrogen|feminizing|gender[- ]affirming)")
 # "on estradiol since age 40", "hormones since 2012": the years are counted from the age or year.
 _HORMONE_SINCE = rx(r"\b" + _HORMONE_WORD + r"\b[^.;]{0,30}?\bsince\s+(?:(?:the\s+)?age\s+(?P<age>\d{1,2})|"
                     r"(?P<year>(?:19|20)\d\d))\b")
-_NO_HORMONES = rx(r"\b(no hormones?|no hormone (?:use|therapy)|not on hormones?|never (?:used|took) hormones?)\b")
+_NO_HORMONES = rx(r"\b(no hormones?|no hormone (?:use|therapy)|not on hormones?|"
+                  r"never (?:used|took|taken|been on|had|started|tried) (?:any )?hormones?|"
+                  r"(?:haven't|have not|hasn't|has not|didn't|did not) (?:ever )?(?:used|taken|take|been on|started) "
+                  r"(?:any )?hormones?)\b")
 
 _RISK = [
     ("high", rx(r"\b(brca[12]?(?:/2)?(?: mutation| carrier| positive)?|tp53|li-fraumeni|palb2|pten|cowden|"
@@ -238,14 +247,17 @@ _RISK = [
 ]
 
 NEGATED_BEFORE = negated_before()  # the denial words are in reading.yaml (context.negated_before)
-NEOADJ = rx(r"\b(neoadjuvant|nac|nact|preoperative (?:chemo(?:therapy)?|systemic therapy)|"
+# Chemotherapy finished with the operation still ahead ("I just finished chemo and surgery is
+# next month"): chemotherapy before surgery, completed.
+CHEMO_THEN_SURGERY = r"(?:finished|completed|done with|through with|after)\s+(?:my\s+|her\s+|his\s+|the\s+)?chemo(?:therapy)?\b[^.;?]{0,20}?\b(?:surgery|operation|lumpectomy|mastectomy)\s+(?:is\s+|will\s+be\s+)?(?:next|in\s+\w+|scheduled|planned|booked|coming|upcoming|soon)"
+NEOADJ = rx(r"\b(neoadjuvant|nac|nact|preoperative (?:chemo(?:therapy)?|systemic therapy)|" + CHEMO_THEN_SURGERY + r"|"
               r"primary systemic therapy|pre-?op chemo|chemo(?:therapy)? before (?:my |her |his |the )?"
               r"(?:breast )?surgery)\b")
 _NEOADJ_PLANNED = rx(r"\b(before|prior to|planned|planning|plans?|plan for|will (?:start|begin|receive|get)|"
                       r"candidate for|to start|starting|about to start|pre-)\s*(?:\w+\s+){0,2}?"
                       r"(?:neoadjuvant|nac|nact|chemo)|(?:neoadjuvant|nac|nact)\b[^.;]{0,25}?"
                       r"\b(?:planned|scheduled|next week|to start|will start|is planned)")
-NEOADJ_DONE = rx(r"\b((?:has |have )?(?:now )?completed|after (?:completing|completion of|finishing)|finished|post-?|following|"
+NEOADJ_DONE = rx(r"\b" + CHEMO_THEN_SURGERY + r"|\b((?:has |have )?(?:now )?completed|after (?:completing|completion of|finishing)|finished|post-?|following|"
                    r"after|s/p)\s*(?:\w+\s+){0,2}?(?:neoadjuvant|nac|nact)|(?:neoadjuvant|nac|nact)\b[^.;]{0,30}"
                    r"\b(completed|finished|done)\b")
 _NEOADJ_ONGOING = rx(r"\b(mid[- ]?(?:treatment|way|course|nac|neoadjuvant)|during (?:neoadjuvant|nac|chemo)|"
@@ -492,7 +504,7 @@ def read_history(r: Reading) -> None:
     if m := _NO_HORMONES.search(text):
         r.set("hormone_use_years", 0.0, m.start(), m.end())
     elif m := _HORMONE_YEARS.search(text):
-        r.set("hormone_use_years", float(m.group("n") or m.group("n2")), m.start(), m.end())
+        r.set("hormone_use_years", number(m.group("n") or m.group("n2")), m.start(), m.end())
     elif (m := _HORMONE_SINCE.search(text)) and (m.group("year") or r.facts.get("age")):
         if m.group("year"):
             this_year = datetime.date.today().year
@@ -571,6 +583,12 @@ def _value_state(r: Reading, limits: dict[str, float], mention: Mention) -> str 
     return state
 
 
+@functools.lru_cache(maxsize=1)
+def _relative_word() -> re.Pattern[str]:
+    words = sorted({*load_rules().context.relatives, "family"}, key=len, reverse=True)
+    return re.compile(r"\b(" + "|".join(re.escape(w) for w in words) + r")\b", re.IGNORECASE)
+
+
 def read_mentions(r: Reading, kb: KnowledgeBase, found: list[Mention]) -> dict[str, Any]:
     terms = kb.terms
     symptoms: list[str] = []
@@ -579,17 +597,24 @@ def read_mentions(r: Reading, kb: KnowledgeBase, found: list[Mention]) -> dict[s
     labs: dict[str, str] = {}
     asked: list[str] = []
     family: list[str] = []
+    done = _studies_done(r, kb, found)
     for mt in found:
         term = terms.get(mt.code)
+        if mt.start in done:
+            continue  # a study already done, with its result: not one asked about
         if mt.code.startswith("cancer:"):
-            if mt.family:
-                who = re.search(r"\b(mother|mom|sister|aunt|grandmother|father|brother|daughter|cousin|"
-                                r"niece|relative|family)\b", r.text[mt.sentence_start:mt.sentence_end],
-                                re.IGNORECASE)
-                entry = f"{who.group(1).lower() if who else 'relative'}: {mt.text}"
+            if mt.family and not mt.negated and not mt.other_person:
+                who = _relative_word().search(r.text, mt.sentence_start, mt.sentence_end)
+                if who is not None and who.group(1).lower() == "family":  # "family history (my mother ...)"
+                    who = next((w for w in _relative_word().finditer(r.text, mt.sentence_start, mt.sentence_end)
+                                if w.group(1).lower() != "family"), who)
+                relative = who.group(1).lower() if who else "relative"
+                entry = f"{relative}: {mt.text}"
                 if entry not in family:
                     family.append(entry)
                     r.cite("family_history", mt.start, mt.end)
+                if relative in load_rules().context.first_degree and mt.organ in ("breast", "ovary"):
+                    r.set("first_degree_relative", True, mt.start, mt.end)
             continue
         if term is None:
             continue
@@ -615,8 +640,20 @@ def read_mentions(r: Reading, kb: KnowledgeBase, found: list[Mention]) -> dict[s
         if mt.code not in target:
             target.append(mt.code)
             r.cite(f"{'findings' if term.kind == 'finding' else 'symptoms'}:{mt.code}", mt.start, mt.end)
+    for code, start, end in (g for got in done.values() for g in got):
+        if code not in findings:
+            findings.append(code)
+            r.cite(f"findings:{code}", start, end)
+    for m in result_patterns()[2].finditer(r.text):
+        n = m.group("n")
+        category = "imaging_indeterminate" if n == "0" else f"birads_{n}" if n in "12345" else None
+        if category and category not in findings:  # "BR 4", "category 4b": an assessment already made
+            findings.append(category)
+            r.cite(f"findings:{category}", m.start(), m.end())
     if "suspicious_axillary_node" in findings:
-        mt = next(m for m in found if m.code == "suspicious_axillary_node")
+        mt = next((m for m in found if m.code == "suspicious_axillary_node"), None) or \
+            next(m for m in found if any(c == "suspicious_axillary_node" for c, _, _ in
+                                         done.get(m.start, []) + done.get(-1 - m.start, [])))
         # The sentence splitter can miss a full stop before a number ("thickening. 57 year old"):
         # the study that showed the node is looked for between full stops.
         start = max(mt.sentence_start, r.text.rfind(". ", 0, mt.start) + 1)
@@ -628,6 +665,57 @@ def read_mentions(r: Reading, kb: KnowledgeBase, found: list[Mention]) -> dict[s
                 r.evidence.pop("findings:suspicious_axillary_node")
     return {"symptoms": symptoms, "denied_symptoms": [d for d in denied if d not in symptoms],
             "findings": findings, "labs": labs, "asked": asked, "family_history": family}
+
+
+#: How far after a study its result may stand ("the ultrasound I had last week showed ...").
+_RESULT_REACH = 80
+
+
+def _studies_done(r: Reading, kb: KnowledgeBase, found: list[Mention]) -> dict[int, list[tuple[str, int, int]]]:
+    """Studies already done, each with the findings its result is read as (reading.yaml
+    ``imaging_results``): a study the patient had, followed in its sentence (before the next
+    study) by a result word. Keyed by the study mention's start; each finding's evidence spans
+    the study and its result ("US didn't show anything", "dx mammo read as indeterminate"). A
+    lymph node said to look abnormal after the study is a suspicious axillary node on it. A
+    study from before the problem ("my last mammogram, a year ago, was fine") is not read."""
+    result, meaning, _, nodes, node_abnormal, earlier, done_before = result_patterns()
+    text = r.text
+    # A study named, or a result the vocabulary read whole ("screening mammogram was normal"):
+    # after either, a lymph node said to look abnormal is a finding of that study.
+    studies = [mt for mt in found if (t := kb.terms.get(mt.code)) is not None and mt.status == "present"
+               and (t.kind == "procedure" or mt.code in set(meaning.values()))]
+    out: dict[int, list[tuple[str, int, int]]] = {}
+    for i, mt in enumerate(studies):
+        later = [o.start for o in studies[i + 1:] if o.start >= mt.end]
+        stop = min([mt.sentence_end, mt.end + _RESULT_REACH, *later])
+        got: list[tuple[str, int, int]] = []
+        is_study = kb.terms[mt.code].kind == "procedure"
+        if is_study and (m := result.search(text, mt.end, stop)) is not None:
+            clause = text[mt.sentence_start:m.end()]
+            if earlier.search(clause):
+                continue  # screening from before the problem, not its work-up
+            code = meaning[m.group(0).lower()]
+            node = nodes.search(text, mt.end, min(mt.sentence_end, m.end() + 40))
+            if node is None:
+                got.append((code, mt.start, m.end()))
+            elif code != "birads_1":  # "normal lymph nodes": nothing found
+                got.append(("suspicious_axillary_node", mt.start, max(m.end(), node.end())))
+        if not any(c == "suspicious_axillary_node" for c, _, _ in got):
+            end = min([mt.sentence_end, *(o for o in later if o > mt.end)])
+            for node in nodes.finditer(text, mt.end, end):
+                near = node_abnormal.search(text, max(mt.end, node.start() - 30), min(end, node.end() + 30))
+                if near is not None:
+                    got.append(("suspicious_axillary_node", mt.start, max(node.end(), near.end())))
+                    break
+        if not is_study:
+            if got:  # the finding itself is read as a mention; the node is added beside it
+                out[-1 - mt.start] = got
+            continue
+        if got:
+            out[mt.start] = got
+        elif done_before.search(text, max(mt.sentence_start, mt.start - 30), mt.start):
+            out[mt.start] = []  # "2.8 cm on dx mammo": a study done, no result to read
+    return out
 
 
 def nodal_status(r: Reading, symptoms: list[str]) -> None:
@@ -648,3 +736,26 @@ def nodal_status(r: Reading, symptoms: list[str]) -> None:
     if "nodal_status" not in r.facts and "axillary_lump" in symptoms:
         ev = r.evidence["symptoms:axillary_lump"][0]
         r.set("nodal_status", "positive", ev.start or 0, ev.end or 0)
+
+
+_JUST_BEFORE = rx(r"(?:[\s,]+|\s*-\s*)(?:[a-z-]+[\s,]+){0,2}?(?:and\s+|or\s+)?")
+
+
+def unread_cues(r: Reading, found: list[Mention], covered: list[tuple[int, int]] | None = None) -> list[Evidence]:
+    """Cue words said of the patient that no fact read covers: the reader did not understand
+    them. ``covered`` adds spans other extractors read (a record's own fields). One rule for
+    scenario and record text."""
+    read = [(e.start or 0, e.end or 0) for evs in r.evidence.values() for e in evs]
+    read += [(mt.start, mt.end) for mt in found if not mt.code.startswith(CUE)] + list(covered or [])
+    out = []
+    for mt in found:
+        if not mt.code.startswith(CUE) or mt.status != "present":
+            continue
+        if any(s < mt.end and mt.start < e for s, e in read):
+            continue
+        # An adjective listed before a fact read ("firm, painless mass") describes that fact.
+        if any(o.start >= mt.end and _JUST_BEFORE.fullmatch(r.text[mt.end:o.start])
+               for o in found if not o.code.startswith(CUE)):
+            continue
+        out.append(Evidence(text=mt.text, start=mt.start, end=mt.end))
+    return out

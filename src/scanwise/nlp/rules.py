@@ -10,11 +10,12 @@ from __future__ import annotations
 import functools
 import re
 from pathlib import Path
-from typing import Literal
+from typing import Literal, get_args
 
-from pydantic import field_validator
+from pydantic import field_validator, model_validator
 
 from scanwise.domain.kb import KnowledgeBaseError, Strict
+from scanwise.domain.profile import Phase, Purpose
 from scanwise.knowledge.loader import DATA_DIR, load_yaml, validate_entry
 from scanwise.nlp.normalize import CleanText, _Builder
 
@@ -37,6 +38,8 @@ class Wording(Strict):
 class Context(Strict):
     terminate: list[str]
     relatives: list[str]
+    first_degree: list[str]
+    nobody: list[str]
     other_persons: list[str]
     headings: list[str]
     cancer_past: list[str]
@@ -62,11 +65,97 @@ class Cue(Strict):
     means: str
 
 
+#: The findings a study's result is read as (vocabulary codes the variants use).
+ResultCode = Literal["birads_1", "birads_2", "birads_3", "birads_4", "birads_5", "imaging_indeterminate"]
+
+
+class ImagingResults(Strict):
+    results: dict[ResultCode, list[str]]
+    category_words: list[str]
+    node_words: list[str]
+    node_abnormal: list[str]
+    earlier: list[str]
+    done_before: list[str]
+
+    @field_validator("results")
+    @classmethod
+    def _one_meaning(cls, v: dict[str, list[str]]) -> dict[str, list[str]]:
+        seen: dict[str, str] = {}
+        for code, words in v.items():
+            for w in words:
+                if w != w.lower() or not w.strip():
+                    raise ValueError(f"{code}: {w!r} must be a non-empty lower-case phrase")
+                if w in seen:
+                    raise ValueError(f"{w!r} is listed under both {seen[w]} and {code}")
+                seen[w] = code
+        return v
+
+
+class Cues(Strict):
+    """Regular expressions tried together: alternatives from a word start, to a word end
+    unless ``word_end`` is false; or, for a phase, the reader's own wording (``reader``)."""
+
+    patterns: list[str] = []
+    word_end: bool = True
+    reader: Literal["neoadjuvant_therapy"] | None = None
+
+    @model_validator(mode="after")
+    def _compiles(self) -> Cues:
+        if bool(self.patterns) == bool(self.reader):
+            raise ValueError("give either patterns or reader, not both or neither")
+        for p in self.patterns:
+            try:
+                re.compile(p)
+            except re.error as exc:
+                raise ValueError(f"pattern {p!r} is not a valid regular expression: {exc}") from exc
+        return self
+
+    def compiled(self) -> re.Pattern[str]:
+        return re.compile(r"\b(" + "|".join(self.patterns) + ")" + (r"\b" if self.word_end else ""),
+                          re.IGNORECASE)
+
+
+#: The words the situation readers use (phase, purpose, scope), each named once.
+SituationWord = Literal["routine", "treated_for_cancer", "staging_word", "other_organ", "treatment_question",
+                        "imaging_word", "breast_context", "treatment_pending", "tumor_described_now",
+                        "shared_marker"]
+
+
+class Situation(Strict):
+    phases: dict[Phase, Cues]  # strongest first, in the order written
+    purposes: dict[Purpose, Cues]
+    words: dict[SituationWord, Cues]
+
+    @model_validator(mode="after")
+    def _complete(self) -> Situation:
+        # Every purpose and word is read; a phase may have no cue (a work-up is read from the signs).
+        for name, have, need in (("purposes", self.purposes, Purpose), ("words", self.words, SituationWord)):
+            if missing := set(get_args(need)) - set(have):
+                raise ValueError(f"{name}: missing {', '.join(sorted(missing))}")
+        return self
+
+
+class ImplantChange(Strict):
+    words: list[str]  # cue words that, said of an implant, mean a possible implant problem
+    refer_back: list[str]  # words of a next sentence that refer back to the implant
+    not_before: list[str]  # a cue just before one of these is what a test looks for
+
+
 class ReadingRules(Strict):
     wording: list[Wording]
     context: Context
     cancers: Cancers
     cues: list[Cue]
+    imaging_results: ImagingResults
+    situation: Situation
+    implant_change: ImplantChange
+
+    @model_validator(mode="after")
+    def _implant_changes_are_cues(self) -> ReadingRules:
+        cues = {c.word for c in self.cues}
+        if unknown := [w for w in self.implant_change.words if w not in cues]:
+            raise ValueError(f"implant_change: {', '.join(unknown)} not among the cues")
+        return self
 
     @field_validator("wording")
     @classmethod
@@ -134,3 +223,41 @@ def negated_before(data_dir: Path = DATA_DIR) -> re.Pattern[str]:
 def cue_pattern(data_dir: Path = DATA_DIR) -> re.Pattern[str]:
     words = sorted({c.word for c in load_rules(data_dir).cues}, key=len, reverse=True)
     return re.compile(r"\b(" + "|".join(re.escape(w) for w in words) + r")\b", re.IGNORECASE)
+
+
+@functools.lru_cache(maxsize=4)
+def result_patterns(data_dir: Path = DATA_DIR) -> tuple[re.Pattern[str], dict[str, str], re.Pattern[str],
+                                                         re.Pattern[str], re.Pattern[str], re.Pattern[str],
+                                                         re.Pattern[str]]:
+    """What a study showed: the result-word pattern (longest first) with each word's finding,
+    the BI-RADS category pattern, the lymph-node words, the words of an abnormal node and
+    those of a study from before the problem (reading.yaml ``imaging_results``)."""
+    ir = load_rules(data_dir).imaging_results
+    meaning: dict[str, str] = {w: code for code, ws in ir.results.items() for w in ws}
+    longest_first = sorted(meaning, key=len, reverse=True)
+    result = re.compile(r"(?<![\w-])(" + "|".join(re.escape(w) for w in longest_first) + r")(?![\w-])",
+                        re.IGNORECASE)
+    cats = "|".join(re.escape(w) for w in sorted(ir.category_words, key=len, reverse=True))
+    category = re.compile(rf"(?<![\w-])(?:{cats})\s*[-:]?\s*(?P<n>[0-6])(?P<sub>[abc])?(?!\w|\.\d)", re.IGNORECASE)
+    def words(ws: list[str]) -> re.Pattern[str]:
+        alt = "|".join(re.escape(w) for w in sorted(ws, key=len, reverse=True))
+        return re.compile(rf"(?<![\w-])(?:{alt})(?![\w-])", re.IGNORECASE)
+
+    alt = "|".join(re.escape(w) for w in sorted(ir.done_before, key=len, reverse=True))
+    done_before = re.compile(rf"(?<![\w-])(?:{alt})\s+(?:(?:dx|diagnostic|screening|recent|initial)\s+)?$",
+                             re.IGNORECASE)
+    return (result, meaning, category, words(ir.node_words), words(ir.node_abnormal), words(ir.earlier),
+            done_before)
+
+
+@functools.lru_cache(maxsize=4)
+def situation_cues(data_dir: Path = DATA_DIR) -> tuple[list[tuple[str, re.Pattern[str] | None]],
+                                                        list[tuple[str, re.Pattern[str]]],
+                                                        dict[str, re.Pattern[str]]]:
+    """The phase cues (strongest first; None where the reader's own wording is used), the
+    purpose cues and the situation words, compiled (reading.yaml ``situation``)."""
+    sit = load_rules(data_dir).situation
+    phases: list[tuple[str, re.Pattern[str] | None]] = [
+        (name, None if cues.reader else cues.compiled()) for name, cues in sit.phases.items()]
+    purposes: list[tuple[str, re.Pattern[str]]] = [(name, cues.compiled()) for name, cues in sit.purposes.items()]
+    return phases, purposes, {name: cues.compiled() for name, cues in sit.words.items()}

@@ -34,9 +34,10 @@ from scanwise.nlp.extract import (
     read_mentions,
     read_tumor,
     rx,
+    unread_cues,
 )
 from scanwise.nlp.normalize import CleanText
-from scanwise.nlp.rules import expand, load_rules
+from scanwise.nlp.rules import expand, load_rules, situation_cues
 
 
 class UnusableText(ValueError):
@@ -45,77 +46,24 @@ class UnusableText(ValueError):
 
 MAX_CHARS = 20_000
 
-_SCREENING_CUE = rx(r"\b(screening|screen|routine mammograms?|annual mammograms?|check-?up mammograms?|"
-                     r"(?:start|begin|get|getting|have|having|need|needs|want|wants|due for|due)\s+(?:a\s+|my\s+|her\s+|his\s+|annual\s+|yearly\s+)?"
-                     r"(?:mammograms?|mammography)|mammograms? (?:every|each) year)\b")
-# Phase and purpose cues, strongest first within each phase.
-_PHASE_CUES: list[tuple[str, re.Pattern[str]]] = [
-    ("suspected_recurrence", rx(r"\b(suspected recurrence|suspect(?:ed)? (?:local |distant )?recurrence|"
-                                 r"concern(?:ing)? for [a-z ]{0,25}?recurrence|possible (?:local |distant )?recurrence|"
-                                 r"recurrent (?:idc|ilc|carcinoma|disease|cancer|tumou?r)|confirmed recurren\w*|"
-                                 r"maybe the cancer (?:is )?(?:back|coming back)|cancer (?:is |has )?(?:come )?back|"
-                                 r"(?:cancer|tumou?r|it) (?:came|has come|is coming) back|"
-                                 r"rule out (?:local |distant )?recurrence|r/o (?:local |distant )?recurrence|"
-                                 r"biopsy[- ](?:proven|confirmed) (?:local |regional )?recurrence|"
-                                 r"rising tumou?r markers|(?:ca ?15-3|ca ?27[.-]29|cea|tumou?r markers?)\s+(?:are\s+|is\s+)?rising|"
-                                 r"new metastas[ie]s\?|biopsy[- ]proven (?:local |regional )?recurrence|"
-                                 r"(?:locally )?recurrent breast cancer|recurrence (?:in|at) the)")),
-    ("surveillance", rx(r"\b(surveillance|follow[- ]?up imaging|routine follow[- ]?up|follow[- ]?up|"
-                         r"(?:watch|monitor|check|look) for (?:a )?(?:local |distant )?recurrence|"
-                         r"(?:annual|yearly|every year|each year|how often)|f/u|"
-                         r"annual (?:mammogram|imaging|screening)|yearly (?:mammogram|imaging)|survivorship|"
-                         r"post[- ]treatment (?:imaging|monitoring)|monitoring after treatment|no evidence of disease|ned)\b")),
-    ("neoadjuvant", NEOADJ),
-    ("new_diagnosis", rx(r"\b(newly diagnosed|new diagnosis|new(?:ly)? dx(?:'?d)?|dx'?d|just (?:been )?diagnosed|recently diagnosed|"
-                          r"biopsy[- ]proven|core biopsy (?:showed|confirmed|revealed)|diagnosed with|"
-                          r"staging|staged|work-?up|pre-?operative|preop|treatment planning|extent of disease|"
-                          r"found out i have|i have (?:stage|breast cancer)|was diagnosed|known breast cancer)\b")),
-    ("screening", _SCREENING_CUE),
-]
-_PURPOSE_CUES: list[tuple[str, re.Pattern[str]]] = [
-    ("distant", rx(r"\b(distant|metastatic work-?up|(?<!axillary )(?<!nodal )(?<!node )metastas[ie]s|mets|systemic(?: staging| imaging)?|"
-                    r"whole[- ]body|full[- ]body|spread (?:to|elsewhere|beyond)|has it spread|spread\b|"
-                    r"body scan|distant disease|distant recurrence|staging scans?|restaging(?! of the axilla))\b")),
-    ("axilla", rx(r"\b((?:image|imaging|evaluate|evaluation|assess|assessment|staging|ultrasound|us) "
-                   r"(?:of )?the axilla|the axilla be|axillary (?:staging|evaluation|imaging|ultrasound|us)|"
-                   r"nodal staging|imaging of the axilla|axilla imaged|armpit (?:imaging|ultrasound)|re-?staging of the axilla|"
-                   r"(?:check|image|scan|look at|examine) (?:the )?(?:lymph )?nodes (?:under|in) (?:my|her|his|the) (?:arm|armpit)s?|"
-                   r"(?:check|image|scan|ultrasound|look at) (?:my|her|his|the) (?:armpit|axilla)s?)\b")),
-    ("locoregional", rx(r"\b(locoregional|loco-regional|local extent|extent of disease|extent in the breast|"
-                         r"in the breast|multifocal|multicentric|contralateral|surgical planning|"
-                         r"pre-?operative (?:mri|imaging|evaluation)|local recurrence|local disease|"
-                         r"tumou?r size and extent|size of the tumou?r|response in the breast|"
-                         r"(?:of|in|for) the (?:treated |same |reconstructed |remaining )?breasts?\b|"
-                         r"chest wall|mastectomy side|residual disease|tumou?r (?:is )?shrinking)\b")),
-]
-# Said of a treated patient, these mean routine follow-up; of a new patient, nothing.
+# The phase and purpose cues and the words of the situation are data (reading.yaml
+# ``situation``), compiled and checked on load; the neoadjuvant phase uses the reader's own
+# wording for chemotherapy before surgery.
+_PHASES, _PURPOSE_CUES, _WORDS = situation_cues()
+_PHASE_CUES: list[tuple[str, re.Pattern[str]]] = [(name, NEOADJ if p is None else p) for name, p in _PHASES]
+_SCREENING_CUE = dict(_PHASE_CUES)["screening"]
 # Operations and treatments done for a cancer, even where the word "cancer" is missing.
-_TREATED_FOR_CANCER = rx(r"\b(xrt|radiation|radiotherapy|breast conserv\w+ therapy|bct|modified radical|"
-                          r"letrozole|anastrozole|exemestane|tamoxifen|aromatase inhibitor|slnb|sentinel node)\b")
-_TREATMENT_PENDING = rx(r"\b(?:before|prior to|ahead of|awaiting|waiting for) (?:starting |my |her |the )?"
-                        r"(?:radiation|radiotherapy|xrt)\b|"
-                        r"\b(?:close|positive|involved) margins?\b|\bmargins? (?:are|is|were|was) "
-                        r"(?:close|positive|involved)\b|\bre-?excision\b")
-_ROUTINE = rx(r"\b(asymptomatic|no symptoms|no complaints|feels? well|doing well|peace of mind|"
-               r"routine)\b")
-_STAGING_WORD = rx(r"\b(staging|stage it|staged)\b")
-_OTHER_ORGAN = rx(r"\b(colon|colonoscopy|colorectal|cervical|cervix|pap|lung|ldct|prostate|psa|skin|"
-                   r"liver|ovarian|ovary|ovaries|thyroid|bowel|stool|uterus|womb)\b")
-_TREATMENT_QUESTION = rx(r"\b(chemo(?:therapy)?|drugs?|medications?|antibiotics?|tamoxifen|letrozole|anastrozole|"
-                          r"herceptin|trastuzumab|pertuzumab|radiation therapy|radiotherapy|side effects?|"
-                          r"prognosis|survival rate|life expectancy|diet|supplements?|which surgery|"
-                          r"lumpectomy or mastectomy|boost|gy|fractions?|fractionation|hypofractionat\w*|"
-                          r"oncotype|endocrine therapy)\b")
-_IMAGING_WORD = rx(r"\b(scan|scans|imaging|image|imaged|us|evaluation|evaluate|assess|axilla|axillary|bx|biopsy|mri|ct|pet|mammogram|mammography|ultrasound|sonogram|"
-                    r"x-?ray|bone scan|staging|surveillance|work-?up|tomosynthesis|dbt|radiograph|screening|"
-                    r"follow[- ]?up)\b")
-_BREAST_CONTEXT = rx(r"\b(breast|breasts|mammo\w*|nipples?|axilla\w*|armpits?|idc|ilc|dcis|bi-?rads|lumpectomy|"
-                      r"brca\d?|transfeminine|transmasculine|trans (?:wo)?m[ae]n|top surgery|mantle (?:radiation|field)|"
-                      r"chest (?:radiation|irradiation)|screening mri|"
-                      r"mastectom\w*|implants?|gynecomastia|gynaecomastia|her-?2|er\+|er-|pr\+|tnbc|"
-                      r"triple[- ]negative|tomosynthesis|dbt|bct|chest wall)\b")
+_TREATED_FOR_CANCER = _WORDS["treated_for_cancer"]
+# After the operation, before radiotherapy or with margins to clear: not yet follow-up.
+_TREATMENT_PENDING = _WORDS["treatment_pending"]
+_ROUTINE = _WORDS["routine"]
+_STAGING_WORD = _WORDS["staging_word"]
+_OTHER_ORGAN = _WORDS["other_organ"]
+_TREATMENT_QUESTION = _WORDS["treatment_question"]
+_IMAGING_WORD = _WORDS["imaging_word"]
+_BREAST_CONTEXT = _WORDS["breast_context"]
 
-_RECEPTOR_WORD = rx(r"her-?2|er\+|er-|pr\+|tnbc|triple[- ]negative")
+_SHARED_MARKER = _WORDS["shared_marker"]
 _AXILLARY_SIGNS = {"axillary_lump", "axillary_lump_bilateral", "suspicious_axillary_node",
                    "suspicious_axillary_node_other_imaging", "axillary_adenopathy"}
 _LOCAL_SIGNS = {"lump_at_scar", "palpable_mass", "skin_changes", "axillary_lump", "nipple_retraction",
@@ -127,13 +75,17 @@ _DIAGNOSTIC_SIGNS = {"palpable_mass", "breast_pain_focal", "breast_pain_diffuse"
                      "nipple_retraction", "skin_changes", "axillary_lump", "axillary_lump_bilateral",
                      "gynecomastia", "implant_rupture_suspected", "late_seroma", "axillary_adenopathy",
                      "birads_1", "birads_2", "birads_3", "birads_4", "birads_5", "suspicious_axillary_node",
-                     "suspicious_axillary_node_other_imaging", "lump_at_scar"}
+                     "suspicious_axillary_node_other_imaging", "lump_at_scar", "imaging_indeterminate"}
+# A negative or benign study by itself is routine: it makes a work-up only beside another sign.
+_QUIET_RESULTS = {"birads_1", "birads_2"}
 
 
 def _phase(r: Reading, ind: dict[str, Any], profile_facts: dict[str, Any], signs: Iterable[str],
            has_breast_cancer: bool) -> None:
     text = r.text
     signs = set(signs)
+    if signs & _DIAGNOSTIC_SIGNS <= _QUIET_RESULTS:
+        signs -= _QUIET_RESULTS  # "my mammograms have always been normal; how often?" is screening
     hits: dict[str, re.Match[str]] = {}
     for phase, pattern in _PHASE_CUES:
         if m := pattern.search(text):
@@ -179,6 +131,10 @@ def _phase(r: Reading, ind: dict[str, Any], profile_facts: dict[str, Any], signs
             and profile_facts.get("reconstruction") is None:
         choose("screening", hits.get("screening"), None if "screening" in hits else
                "read as a routine check of breast implants: no problem with them is described")
+    elif profile_facts.get("surgery") == "prophylactic_mastectomy" and not has_breast_cancer \
+            and not signs & _DIAGNOSTIC_SIGNS:
+        choose("screening", hits.get("screening"), None if "screening" in hits else
+               "read as screening: imaging after a risk-reducing mastectomy with no problem described")
     elif signs & _DIAGNOSTIC_SIGNS:
         shown = ", ".join(sorted(signs & _DIAGNOSTIC_SIGNS)).replace("_", " ")
         choose("diagnostic_workup", None, f"read as a diagnostic work-up of: {shown}")
@@ -204,8 +160,16 @@ def _treated_for_cancer(text: str) -> bool:
 
 def tumor_described_now(text: str) -> bool:
     """A current tumor is being described (new primary), not only a past one."""
-    return bool(re.search(r"\b(newly diagnosed|new diagnosis|biopsy[- ]proven|just diagnosed|new primary|"
-                          r"recently diagnosed)\b", text, re.IGNORECASE))
+    return bool(_WORDS["tumor_described_now"].search(text))
+
+
+def _asked_on_behalf(text: str) -> bool:
+    """The question is asked for someone else ("what scan does she need?"); with no question
+    mark, a reported question anywhere counts ("She's asking if she still needs mammograms")."""
+    if "?" not in text:
+        return bool(ASKED_FOR_SOMEONE.search(text))
+    q_start, q_end = _question_span(text)
+    return bool(ASKED_FOR_SOMEONE.search(text, q_start, q_end))
 
 
 def _question_span(text: str) -> tuple[int, int]:
@@ -286,10 +250,10 @@ def _scope(r: Reading, ind: dict[str, Any], found: list[Mention],
     # scanwise is about the breast: a screening question with no other organ named is a
     # breast-screening question ("55F, average risk, what screening does she need?").
     screening_question = bool(_SCREENING_CUE.search(text)) and not _OTHER_ORGAN.search(text)
-    # Receptor words ("HER2 3+") are tested in other cancers too: beside another organ's
-    # cancer they do not make the text about the breast.
+    # Receptor and gene words ("HER2 3+", "BRCA1+") are tested in other cancers too: beside
+    # another organ's cancer they do not make the text about the breast.
     breast_words = [m for m in _BREAST_CONTEXT.finditer(text)
-                    if not (other and _RECEPTOR_WORD.fullmatch(m.group(0)))]
+                    if not (other and _SHARED_MARKER.fullmatch(m.group(0)))]
     breast_context = bool(breast_words) or screening_question or any(
         mt.code in _DIAGNOSTIC_SIGNS and mt.status == "present" for mt in found)
     if other and not patient_breast_cancer and not breast_context:
@@ -385,10 +349,11 @@ def read_scenario(text: str, kb: KnowledgeBase,
     read_tumor(r)
     read_history(r)
     r.first("asymptomatic", ASYMPTOMATIC, True)
-    found = _asked_for(r, _relatives_cancer(r, mentions(text, kb)))
+    found = _asked_for(r, _nobody_in_family(r, _relatives_cancer(r, mentions(text, kb))))
     _someone_elses_treatment(r)
     _whose(r, found)
     heard = read_mentions(r, kb, found)
+    _implant_change(r, found, heard)
     nodal_status(r, heard["symptoms"])
     from_record = _add_known(r, heard, known) if known is not None else set()
     has_bc = any(mt.code == BREAST_CANCER and mt.status == "present" for mt in found) or any(
@@ -420,13 +385,21 @@ def read_scenario(text: str, kb: KnowledgeBase,
             r.facts["cancer_history"] = True
             r.assumptions.append("personal history of breast cancer inferred from the follow-up context")
         _purpose(r, ind, heard["asked"], kb, signs)
+        if ind.get("phase") in ("surveillance", "suspected_recurrence") and "surgery" not in r.facts \
+                and "surgery" not in r.evidence and (ev := r.evidence.get("cancer_history")):
+            # A breast cancer treated and followed up was almost always operated on: the operation
+            # is evidence of surgery whose kind is not said, so a variant that turns on the kind
+            # (breast-conserving or mastectomy) is left to that question, never guessed.
+            r.evidence["surgery"] = list(ev[:1])
+            r.assumptions.append("a treated breast cancer: an operation is taken as done, but its kind "
+                                 "(lumpectomy or mastectomy) is not stated")
     profile_keys = set(PatientProfile.model_fields) - {"evidence"}
     facts = {k: v for k, v in r.facts.items() if k in profile_keys}
     facts.update(symptoms=heard["symptoms"], denied_symptoms=heard["denied_symptoms"],
                  findings=heard["findings"], labs=heard["labs"], family_history=heard["family_history"])
     profile_evidence = {k: v for k, v in r.evidence.items()
                         if k.split(":")[0] in profile_keys | {"labs", "denied", "invasive", "neoadjuvant_mention"}}
-    unread = _unread(r, found)
+    unread = unread_cues(r, found)
     if unread and ind.get("phase") in ("screening", "surveillance"):
         words = ", ".join(f'"{e.text}"' for e in unread)
         r.assumptions.append(f"words not understood ({words}) may describe a new problem: the "
@@ -484,24 +457,84 @@ def _relatives_cancer(r: Reading, found: list[Mention]) -> list[Mention]:
     ended the family scope ("My mother is being treated for stage III breast cancer"), when
     the writer also speaks of their own body; a carer writing only about the relative ("my mom
     is 66 and was just diagnosed ...") is writing about the patient."""
-    if not _SPEAKER_IS_PATIENT.search(r.text):
-        return found
+    ctx = load_rules().context
+    q_start, q_end = _question_span(r.text)
+    asked_for = _asked_on_behalf(r.text)
+    speaker = bool(_SPEAKER_IS_PATIENT.search(r.text))
     out = []
     for mt in found:
-        if mt.code.startswith("cancer:") and mt.experiencer == "patient" and \
-                (person := _clause_person(r.text, mt.start)) and \
-                person.group(0).split()[-1].lower().removesuffix("'s") in load_rules().context.relatives:
-            mt = replace(mt, family=True)
+        if mt.code.startswith("cancer:") and mt.experiencer != "other" and \
+                (person := _clause_person(r.text, mt.start)):
+            who = person.group(0).split()[-1].lower().removesuffix("'s")
+            described = speaker or any((e.start or 0) < mt.start for e in r.evidence.get("age", []))
+            if who in ctx.other_persons and not asked_for and described:
+                # "62M; his wife was just diagnosed with breast cancer": where the patient is someone
+                # described apart, a spouse's or friend's cancer is neither theirs nor family history
+                # ("my wife just got told she has ..." with no one else described is the patient's).
+                mt = replace(mt, family=False, other_person=True)
+            elif speaker and who in ctx.relatives and mt.experiencer == "patient":
+                mt = replace(mt, family=True)
         out.append(mt)
     return out
+
+
+@functools.lru_cache(maxsize=1)
+def _nobody_word() -> re.Pattern[str]:
+    ctx = load_rules().context
+    nobody = "|".join(re.escape(w) for w in sorted(ctx.nobody, key=len, reverse=True))
+    kin = "|".join(re.escape(w) for w in sorted({*ctx.relatives, "family", "relatives"}, key=len, reverse=True))
+    return re.compile(rf"\b(?:{nobody})\b[^.;]{{0,25}}?\b(?:{kin})\b", re.IGNORECASE)
+
+
+def _nobody_in_family(r: Reading, found: list[Mention]) -> list[Mention]:
+    """"Nobody in my family has had breast cancer": the cancer is said of the family, and denied;
+    it is neither the patient's history nor a relative's."""
+    out = []
+    for mt in found:
+        if mt.code.startswith("cancer:") and _nobody_word().search(r.text, mt.sentence_start, mt.start):
+            mt = replace(mt, family=True, negated=True)
+        out.append(mt)
+    return out
+
+
+#: The vocabulary code for a possible problem with an implant.
+_IMPLANT_PROBLEM = "implant_rupture_suspected"
+
+
+def _implant_change(r: Reading, found: list[Mention], heard: dict[str, Any]) -> None:
+    """A change said of a breast implant ("the left one looks flatter", "my implant feels harder")
+    is a possible implant problem: a cue word of ``implant_change`` (reading.yaml) that no fact
+    covers, in the sentence naming the implant or the next, is read as one, and said."""
+    implants = [e.start or 0 for e in r.evidence.get("implant", [])]
+    if not implants or _IMPLANT_PROBLEM in heard["symptoms"] or r.facts.get("asymptomatic"):
+        return
+    rules = load_rules().implant_change
+    changes = set(rules.words)
+    refer = re.compile(r"\b(?:" + "|".join(re.escape(w) for w in rules.refer_back) + r")\b", re.IGNORECASE)
+    sought = re.compile(r"\s+(?:" + "|".join(re.escape(w) for w in rules.not_before) + r")\b", re.IGNORECASE)
+    sentence = {mt.start: (mt.sentence_start, mt.sentence_end) for mt in found}
+    for cue in unread_cues(r, found):
+        if cue.text.lower() not in changes or (cue.start or 0) not in sentence or \
+                sought.match(r.text, cue.end or 0):
+            continue
+        start, end = sentence[cue.start or 0]
+        # from the start of the sentence before this one to the end of this one
+        previous_end = len(r.text[:start].rstrip(" \t\n.!?"))
+        before = max(r.text.rfind(c, 0, previous_end) for c in ".!?\n") + 1
+        here = any(start <= at < end for at in implants)
+        back = any(before <= at < start for at in implants) and refer.search(r.text, start, cue.start or 0)
+        if here or back:
+            heard["symptoms"].append(_IMPLANT_PROBLEM)
+            r.cite(f"symptoms:{_IMPLANT_PROBLEM}", cue.start or 0, cue.end or 0)
+            r.assumptions.append(f'"{cue.text}" is said of the implant: read as a possible implant problem')
+            return
 
 
 def _someone_elses_treatment(r: Reading) -> None:
     """'My sister had a lumpectomy years ago': an operation said of a relative or another
     person in their own clause (no "I" between the person and the words) is not the patient's,
     unless the question is asked on that person's behalf ("... which scan she needs?")."""
-    q_start, q_end = _question_span(r.text)
-    if "?" in r.text and ASKED_FOR_SOMEONE.search(r.text, q_start, q_end):
+    if _asked_on_behalf(r.text):
         return
     for key in _TREATMENT_FACTS:
         ev = r.evidence.get(key)
@@ -555,8 +588,7 @@ def _asked_for(r: Reading, found: list[Mention]) -> list[Mention]:
     """Asked on someone's behalf ("my husband ... his left nipple ... what scan does he need?"):
     the person asked about is the patient, so a symptom or finding said of them in the third
     person is the patient's. Cancers keep their scope: his mother's cancer is family history."""
-    q_start, q_end = _question_span(r.text)
-    if "?" not in r.text or not ASKED_FOR_SOMEONE.search(r.text, q_start, q_end):
+    if not _asked_on_behalf(r.text):
         return found
     out = []
     for mt in found:
@@ -566,27 +598,6 @@ def _asked_for(r: Reading, found: list[Mention]) -> list[Mention]:
                                  "on their behalf")
             mt = replace(mt, family=False, other_person=False)
         out.append(mt)
-    return out
-
-
-_JUST_BEFORE = rx(r"(?:[\s,]+|\s*-\s*)(?:[a-z-]+[\s,]+){0,2}?(?:and\s+|or\s+)?")
-
-
-def _unread(r: Reading, found: list[Mention]) -> list[Evidence]:
-    """Cue words said of the patient that no fact read covers: the reader did not understand them."""
-    read = [(e.start or 0, e.end or 0) for evs in r.evidence.values() for e in evs]
-    read += [(mt.start, mt.end) for mt in found if not mt.code.startswith(CUE)]
-    out = []
-    for mt in found:
-        if not mt.code.startswith(CUE) or mt.status != "present":
-            continue
-        if any(s < mt.end and mt.start < e for s, e in read):
-            continue
-        # An adjective listed before a fact read ("firm, painless mass") describes that fact.
-        if any(o.start >= mt.end and _JUST_BEFORE.fullmatch(r.text[mt.end:o.start])
-               for o in found if not o.code.startswith(CUE)):
-            continue
-        out.append(Evidence(text=mt.text, start=mt.start, end=mt.end))
     return out
 
 

@@ -64,4 +64,4 @@ def read_records(sources: list[tuple[str, bytes]], kb: KnowledgeBase | None = No
     if not any(d.facts or any(d.lists.values()) for d in docs):
         warnings.append("no facts used for imaging guidance were found in the records")
     return RecordReading(profile=profile, evidence=evidence, warnings=warnings, conflicts=conflicts,
-                         sources=summaries)
+                         sources=summaries, unread=[e for d in docs for e in d.unread])

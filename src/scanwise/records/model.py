@@ -48,6 +48,8 @@ class DocumentFacts:
     labs: dict[str, tuple[str, Evidence]] = field(default_factory=dict)
     conflicts: list[Conflict] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    # Clinical-looking words the reader could not place in any fact (as for typed text).
+    unread: list[Evidence] = field(default_factory=list)
 
 
 class ConflictValue(BaseModel):
@@ -85,6 +87,8 @@ class RecordReading(BaseModel):
     warnings: list[str]
     conflicts: list[Conflict]
     sources: list[SourceSummary]
+    # Clinical-looking words in record text that no fact covers, with the file they are in.
+    unread: list[Evidence] = []
 
     @property
     def known_fields(self) -> list[str]:

@@ -27,6 +27,7 @@ from scanwise.nlp.extract import (
     read_history,
     read_mentions,
     read_tumor,
+    unread_cues,
 )
 from scanwise.nlp.normalize import CleanText, clean
 from scanwise.nlp.rules import expand
@@ -230,7 +231,8 @@ def read_text_document(raw: str, name: str, kb: KnowledgeBase, kind: str = "text
     read_tumor(r)
     read_history(r)
     r.first("asymptomatic", ASYMPTOMATIC, True)
-    heard = read_mentions(r, kb, mentions(words, kb, sentence_starts(words)))
+    found = mentions(words, kb, sentence_starts(words))
+    heard = read_mentions(r, kb, found)
     taken = set(out.facts) | {c.field for c in out.conflicts}
     if "histology" in out.facts:
         taken.add("risk")  # a screening risk category means nothing once a cancer is described
@@ -258,6 +260,13 @@ def read_text_document(raw: str, name: str, kb: KnowledgeBase, kind: str = "text
     for code, state in heard["labs"].items():
         if lab_ev := r.evidence.get(f"labs:{code}"):
             out.labs[code] = (state, doc.reading_evidence(lab_ev[0]))
+    # Clinical-looking words no fact covers, as in a question: shown, never dropped.
+    read_spans = [(e.start or 0, e.end or 0) for fv in out.facts.values() for e in fv.evidence]
+    read_spans += [(e.start or 0, e.end or 0) for items in out.lists.values() for _, e in items]
+    for cue in unread_cues(r, found):
+        where = doc.reading_evidence(cue)
+        if not any(s < (where.end or 0) and (where.start or 0) < e for s, e in read_spans):
+            out.unread.append(where)
     for fv in out.facts.values():
         if fv.note and f"{name}: {fv.note}" not in out.warnings:
             out.warnings.append(f"{name}: {fv.note}")

@@ -34,6 +34,7 @@ def reading_json(reading: RecordReading) -> dict[str, Any]:
         "warnings": reading.warnings,
         "conflicts": [c.model_dump(mode="json", exclude_none=True) for c in reading.conflicts],
         "sources": [s.model_dump(exclude_none=True) for s in reading.sources],
+        "unread": [e.model_dump(exclude_none=True) for e in reading.unread],
     }
 
 
@@ -80,5 +81,9 @@ def print_reading(reading: RecordReading, console: Console,
         console.print(f"[bold yellow]conflict[/] {escape(c.field)}: {escape(parts)} — {escape(c.note)}")
     for w in reading.warnings:
         console.print(f"[yellow]note[/] {escape(w)}")
+    if reading.unread:
+        words = ", ".join(f'"{e.text}" ({_where(e)})' for e in reading.unread)
+        console.print(f"[bold yellow]Not understood:[/] {escape(words)} — these words were not read as "
+                      "any fact; check them")
     if not reading.known_fields:
         console.print("No facts used for imaging guidance were found.")

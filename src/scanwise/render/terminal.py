@@ -128,6 +128,10 @@ def print_assessment(a: Assessment, out: Console) -> None:
     if not a.matches:
         out.print()
         out.print(escape(a.statement))
+        if a.abstention is not None and a.abstention.nearest:
+            out.print("[bold]Nearest scenarios (not chosen):[/] " + escape("; ".join(
+                f"topic {n.topic_id} variant {n.variant}" + (f" — {n.label}" if n.label else "")
+                for n in a.abstention.nearest)))
     if a.decision is not None:
         _print_decision(a, out)
     elif a.ambiguity:

@@ -100,75 +100,7 @@ class Question(BaseModel):
 
 # --- finding tests -------------------------------------------------------------------------
 
-#: Lay and alternative words people use for a study, beyond the vocabulary's own phrases.
-LAY_TERMS: dict[str, str] = {
-    "cat scan": "ct",
-    "cat scans": "ct",
-    "c t": "ct",
-    "ct scanning": "ct",
-    "computerized tomography": "ct",
-    "computerised tomography": "ct",
-    "pet": "pet_ct",
-    "pet scans": "pet_ct",
-    "petscan": "pet_ct",
-    "positron emission tomography": "pet_ct",
-    "sugar scan": "pet_ct",
-    "nuclear bone test": "bone_scan",
-    "nuclear bone scan": "bone_scan",
-    "bone scintigram": "bone_scan",
-    "skeletal scan": "bone_scan",
-    "bonescan": "bone_scan",
-    "ultra sound": "breast_us",
-    "breast sonography": "breast_us",
-    "sonography": "breast_us",
-    "armpit ultrasound": "axillary_us",
-    "underarm ultrasound": "axillary_us",
-    "lymph node ultrasound": "axillary_us",
-    "ultrasound of my armpit": "axillary_us",
-    "ultrasound of the lymph nodes": "axillary_us",
-    "mammo": "mammography",
-    "mammos": "mammography",
-    "mammograms": "mammography",
-    "3d mammo": "tomosynthesis",
-    "3d mammogram": "tomosynthesis",
-    "3d mammography": "tomosynthesis",
-    "tomosynthesis": "tomosynthesis",
-    "dbt": "tomosynthesis",
-    "tomo": "tomosynthesis",
-    "contrast mammography": "contrast_mammography",
-    "contrast enhanced mammogram": "contrast_mammography",
-    "magnetic resonance imaging": "breast_mri",
-    "magnetic resonance": "breast_mri",
-    "mri scan": "breast_mri",
-    "mri of my breast": "breast_mri",
-    "mri of my breasts": "breast_mri",
-    "brain scan": "brain_mri",
-    "head scan": "brain_mri",
-    "mri of my brain": "brain_mri",
-    "mri of my head": "brain_mri",
-    "mri of my spine": "spine_mri",
-    "back mri": "spine_mri",
-    "x ray": "chest_xray",
-    "xray": "chest_xray",
-    "x rays": "chest_xray",
-    "chest film": "chest_xray",
-    "lung x ray": "chest_xray",
-    "bone density": "dexa",
-    "bone scan for osteoporosis": "dexa",
-    "heart echo": "echo_muga",
-    "heart test": "echo_muga",
-    "heart tests": "echo_muga",
-    "heart check": "echo_muga",
-    "heart checks": "echo_muga",
-    "heart checked": "echo_muga",
-    "heart be checked": "echo_muga",
-    "heart monitoring": "echo_muga",
-    "heart function": "echo_muga",
-    "sentinel node": "sentinel_node_mapping",
-    "sentinel lymph node": "sentinel_node_mapping",
-    "blue dye": "sentinel_node_mapping",
-    "estrogen scan": "fes_pet",
-}
+# Lay and alternative words people use for a study are the vocabulary's (``lay`` of each study).
 
 #: A bare "MRI" means breast MRI unless the sentence names another body part.
 _MRI_PLACE = [(re.compile(r"\b(brain|head)\b"), "brain_mri"),
@@ -211,9 +143,9 @@ def _build_lexicon(kb: KnowledgeBase) -> _Lexicon:
         for pattern in term.patterns:
             if "[" not in pattern:
                 phrases.setdefault(tuple(_tokens(pattern)), term.code)
-    for words, code in LAY_TERMS.items():
-        if code in kb.terms:
-            phrases[tuple(_tokens(words))] = code  # lay words override (e.g. "tomosynthesis")
+    for term in kb.vocabulary:  # lay names (vocabulary ``lay``) override: "tomosynthesis"
+        for words in term.lay:
+            phrases[tuple(_tokens(words))] = term.code
     fuzzy: dict[str, str] = {}
     for toks, code in phrases.items():
         joined = " ".join(toks)
