@@ -15,7 +15,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from scanwise.domain.conditions import Check, Conditions, Situation, describe, evaluate
+from scanwise.domain.conditions import Check, Conditions, Situation, describe
 from scanwise.domain.kb import CATEGORY_ORDER, RRL_BANDS, KnowledgeBase, Procedure, Topic, Variant
 from scanwise.domain.profile import (
     STAGE_GROUPS,
@@ -32,6 +32,10 @@ MAX_MATCHES = 5
 
 
 class RatedProcedure(BaseModel):
+    # Frozen: the engine builds each procedure's row once per knowledge base and every
+    # assessment that shows the variant shares it.
+    model_config = ConfigDict(frozen=True)
+
     name: str
     category: str
     rrl: int | None
@@ -272,22 +276,17 @@ class _Candidate:
         return [c for c in self.checks if c.status == "unknown"]
 
 
-def _phase_held(checks: list[Check]) -> bool:
-    return any(c.field == "phase" and c.status == "held" for c in checks)
-
-
 def _candidates(kb: KnowledgeBase, sit: Situation, include_retired: bool) -> list[_Candidate]:
+    """The variants whose conditions do not fail, best first. Only those the knowledge base's
+    index holds for the question's phase and purpose can fit; each is checked through the
+    conditions compiled when the index was built."""
+    ind = sit.indication
     found: list[_Candidate] = []
-    for topic in kb.topics:
-        if topic.status == "superseded" or (topic.status == "retired" and not include_retired):
-            continue
-        for variant in topic.variants:
-            cond = topic.conditions[variant.number]
-            if cond.phase is None:
-                continue  # nothing is known about who this variant is for
-            checks = evaluate(cond, sit, stop_at_failure=True)
-            if _phase_held(checks) and not any(c.status == "failed" for c in checks):
-                found.append(_Candidate(topic, variant, checks))
+    for topic, variant, compiled in kb.variants_for(ind.phase, ind.purpose,
+                                                    include_retired=include_retired):
+        checks = compiled.fits(sit)
+        if checks is not None:
+            found.append(_Candidate(topic, variant, checks))
     found.sort(key=lambda c: (-c.score, len(c.unknowns), c.topic.status != "current",
                               c.topic.topic_id, c.variant.number))
     return found
@@ -296,12 +295,9 @@ def _candidates(kb: KnowledgeBase, sit: Situation, include_retired: bool) -> lis
 def _uncovered(kb: KnowledgeBase, sit: Situation) -> list[UncoveredTopic]:
     """Current topics that fit but whose variants are not in the bundled data."""
     out = []
-    for topic in kb.current_topics():
-        if topic.variants or topic.applies_when.phase is None:
-            continue
-        checks = evaluate(topic.applies_when, sit)
-        if _phase_held(checks) and not any(c.status == "failed" for c in checks) and \
-                any(c.status == "held" and c.field != "phase" for c in checks):
+    for topic in kb.uncovered_for(sit.indication.phase):
+        checks = topic.compiled_applies_when.fits(sit)
+        if checks is not None and any(c.status == "held" and c.field != "phase" for c in checks):
             out.append(UncoveredTopic(
                 topic_id=topic.topic_id,
                 title=topic.title,
@@ -313,7 +309,7 @@ def _uncovered(kb: KnowledgeBase, sit: Situation) -> list[UncoveredTopic]:
     return out
 
 
-def _rated(proc: Procedure, kb: KnowledgeBase, asked_names: list[str]) -> RatedProcedure:
+def _rated(proc: Procedure, kb: KnowledgeBase, asked: bool) -> RatedProcedure:
     urls = [kb.sources[k].url for k in proc.source.split("+") if kb.sources[k].url]
     msv = proc.rrl_msv or (RRL_BANDS.get(proc.rrl) if proc.rrl is not None else None)
     return RatedProcedure(
@@ -328,13 +324,30 @@ def _rated(proc: Procedure, kb: KnowledgeBase, asked_names: list[str]) -> RatedP
         verification=proc.verification,
         source=proc.source,
         source_urls=[u for u in urls if u],
-        asked=any(a.lower() in proc.name.lower() for a in asked_names),
+        asked=asked,
     )
+
+
+#: A variant's procedures as matches show them, best first: for each, its row when the
+#: question did not name it, its row when it did, and its name in lower case.
+_Rows = tuple[tuple[RatedProcedure, RatedProcedure, str], ...]
+
+
+def _rated_rows(kb: KnowledgeBase) -> dict[int, _Rows]:
+    """Every variant's rows, by the variant's identity, built once per knowledge base."""
+    out: dict[int, _Rows] = {}
+    for t in kb.topics:
+        for v in t.variants:
+            procs = sorted(v.procedures, key=lambda p: (CATEGORY_ORDER[p.category], -(p.rating or 0)))
+            out[id(v)] = tuple((_rated(p, kb, False), _rated(p, kb, True), p.name.lower())
+                               for p in procs)
+    return out
 
 
 def _match(c: _Candidate, kb: KnowledgeBase, asked_names: list[str]) -> Match:
     t, v = c.topic, c.variant
-    procs = sorted(v.procedures, key=lambda p: (CATEGORY_ORDER[p.category], -(p.rating or 0)))
+    rows = kb.derived(_rated_rows)[id(v)]
+    asked = [a.lower() for a in asked_names]
     year = t.year
     citation = (f"American College of Radiology. ACR Appropriateness Criteria: {t.title}"
                 f"{f' ({year})' if year else ''}. Topic {t.topic_id}, variant {v.number}.")
@@ -351,7 +364,8 @@ def _match(c: _Candidate, kb: KnowledgeBase, asked_names: list[str]) -> Match:
         ratings_verified=v.ratings.verified,
         ratings_complete=v.ratings.complete,
         ratings_note=v.ratings.note,
-        procedures=[_rated(p, kb, asked_names) for p in procs],
+        procedures=[named if any(a in name for a in asked) else plain
+                    for plain, named, name in rows],
         unrated_procedures=v.unrated_procedures,
         source_urls=t.source_urls,
         citation=citation,
@@ -619,7 +633,7 @@ def assess(profile: PatientProfile, indication: Indication, kb: KnowledgeBase, *
         stage_basis=stage.basis,
         labels=kb.label,
         unread=[u.text for u in indication.unread],
-        narrower={t.code: t.narrower for t in kb.vocabulary if t.narrower},
+        narrower=kb.narrower,
     )
     notes: list[str] = list(stage.warnings)
     if not indication.in_scope:
