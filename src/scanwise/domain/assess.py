@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, replace
+from dataclasses import field as computed
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -52,6 +53,9 @@ class RatedProcedure(BaseModel):
 
 class StatementRef(BaseModel):
     """What another guideline body says where ACR ratings are missing: never an ACR rating."""
+
+    # Frozen: built once per knowledge base and shared by every result that shows it.
+    model_config = ConfigDict(frozen=True)
 
     id: str
     publisher: str
@@ -264,27 +268,24 @@ class _Candidate:
     topic: Topic
     variant: Variant
     checks: list[Check]
+    score: float = computed(init=False)
+    unknowns: list[Check] = computed(init=False)
 
-    @property
-    def score(self) -> float:
+    def __post_init__(self) -> None:
         held = sum(c.weight for c in self.checks if c.status == "held")
-        unknown = sum(c.weight for c in self.checks if c.status == "unknown")
-        return held - 0.5 * unknown
-
-    @property
-    def unknowns(self) -> list[Check]:
-        return [c for c in self.checks if c.status == "unknown"]
+        self.unknowns = [c for c in self.checks if c.status == "unknown"]
+        self.score = held - 0.5 * sum(c.weight for c in self.unknowns)
 
 
 def _candidates(kb: KnowledgeBase, sit: Situation, include_retired: bool) -> list[_Candidate]:
     """The variants whose conditions do not fail, best first. Only those the knowledge base's
-    index holds for the question's phase and purpose can fit; each is checked through the
-    conditions compiled when the index was built."""
+    index holds for the question's phase and purpose and the patient's population can fit;
+    each is checked through the conditions compiled when the index was built."""
     ind = sit.indication
     found: list[_Candidate] = []
-    for topic, variant, compiled in kb.variants_for(ind.phase, ind.purpose,
+    for topic, variant, compiled in kb.variants_for(ind.phase, ind.purpose, sit.population,
                                                     include_retired=include_retired):
-        checks = compiled.fits(sit)
+        checks = compiled.fits(sit, indexed=True)
         if checks is not None:
             found.append(_Candidate(topic, variant, checks))
     found.sort(key=lambda c: (-c.score, len(c.unknowns), c.topic.status != "current",

@@ -11,14 +11,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from functools import cached_property
 from operator import attrgetter
-from typing import Any, Literal, NamedTuple
+from typing import Any, Literal, NamedTuple, get_args
 
 from pydantic import BaseModel, ConfigDict, model_validator
 
 from scanwise.domain.profile import (
     INVASIVE,
+    Gender,
     Histology,
     ImplantType,
     Indication,
@@ -158,29 +158,23 @@ class Situation:
     narrower: dict[str, list[str]] = field(default_factory=dict)
 
     # What is worked out from the profile, once per situation (every variant asks the same).
-    @cached_property
-    def subtype(self) -> Subtype | None:
-        return self.profile.subtype
+    subtype: Subtype | None = field(init=False)
+    population: Population | None = field(init=False)
+    invasive: bool | None = field(init=False)
+    #: Codes present: symptoms, findings and abnormal labs (``PatientProfile.present``).
+    present: frozenset[str] = field(init=False)
+    #: The general codes present, each with the specific ones it may stand for.
+    present_general: list[tuple[str, frozenset[str]]] = field(init=False)
 
-    @cached_property
-    def population(self) -> Population | None:
-        return self.profile.population
-
-    @cached_property
-    def invasive(self) -> bool | None:
-        histology = self.profile.histology
-        return None if histology is None else histology in INVASIVE
-
-    @cached_property
-    def present(self) -> frozenset[str]:
-        """Codes present: symptoms, findings and abnormal labs (``PatientProfile.present``)."""
+    def __post_init__(self) -> None:
         p = self.profile
-        return frozenset([*p.symptoms, *p.findings, *(c for c, s in p.labs.items() if s == "abnormal")])
-
-    @cached_property
-    def present_general(self) -> list[tuple[str, frozenset[str]]]:
-        """The general codes present, each with the specific ones it may stand for."""
-        return [(c, frozenset(specific)) for c, specific in self.narrower.items() if c in self.present]
+        self.subtype = p.subtype
+        self.population = p.population
+        self.invasive = None if p.histology is None else p.histology in INVASIVE
+        self.present = frozenset([*p.symptoms, *p.findings,
+                                  *(c for c, s in p.labs.items() if s == "abnormal")])
+        self.present_general = [(c, frozenset(specific)) for c, specific in self.narrower.items()
+                                if c in self.present]
 
 
 # How much a satisfied condition says about fit. Phase and purpose define a scenario;
@@ -528,16 +522,29 @@ class _Population:
 
 
 def _population(sit: Situation, spec: _Population) -> _Result:
-    if sit.profile.gender is None and spec.trans_only:
+    return _population_is(spec, sit.population)
+
+
+def _population_is(spec: _Population, population: str | None) -> _Result:
+    """The check on the patient's population alone (the gender identity when one is stated,
+    else the sex), so the engine's index can decide it before any patient is checked."""
+    if population not in _GENDERS and spec.trans_only:
         # A variant only for transgender patients: a gender identity is stated when it applies.
         return "failed", None, _fixed, spec, "no transgender history mentioned"
-    if sit.population is None:
+    if population is None:
         # Sex not stated: male sex and a transgender history are stated when they apply (as
         # for a variant that needs a surgery), so the patient is read as a woman, and said.
         if spec.female:
             return "held", 0.0, _fixed, spec, "sex not stated: read as female"
         return "failed", None, _fixed, spec, "no male sex mentioned"
-    return _choice(sit, spec.choice)
+    choice = spec.choice
+    if population in choice.allowed:
+        return "held", None, _choice_held, choice, population
+    return "failed", None, _choice_failed, choice, population
+
+
+#: Gender identities (a population that is one says a gender was stated; else it is the sex).
+_GENDERS: frozenset[str] = frozenset(get_args(Gender))
 
 
 # --- compiling ----------------------------------------------------------------------------
@@ -546,6 +553,10 @@ def _p(name: str) -> Callable[[Situation], Any]:
     """Reads a profile field."""
     return attrgetter(f"profile.{name}")
 
+
+#: The constraints the engine's index decides from the question's phase and purpose and the
+#: patient's population, before any other check (``Compiled.may_fit``).
+INDEXED: tuple[str, ...] = ("phase", "purpose", "population")
 
 #: How many times conditions were compiled in this process: the engine compiles each
 #: variant's once per knowledge base (a test checks that assessing does not compile again).
@@ -563,7 +574,7 @@ class Compiled:
     Plain data and module-level functions only, so a knowledge base holding these pickles.
     """
 
-    __slots__ = ("conditions", "phases", "purposes", "checks")
+    __slots__ = ("conditions", "phases", "purposes", "population", "checks", "refinements")
 
     def __init__(self, cond: Conditions) -> None:
         global compilations
@@ -573,6 +584,7 @@ class Compiled:
         self.phases: frozenset[str] | None = None if cond.phase is None else frozenset(cond.phase)
         self.purposes: frozenset[str] | None = (None if cond.purpose is None
                                                 else frozenset(cond.purpose))
+        self.population: _Population | None = None
         steps: list[_Step] = []
 
         def add(name: str, check: Callable[[Situation, Any], _Result], spec: object) -> None:
@@ -601,9 +613,10 @@ class Compiled:
             add("invasive", _flag, _Flag("invasive cancer", c.invasive, attrgetter("invasive"),
                                          "histology"))
         if c.population is not None:
-            add("population", _population, _Population(
+            self.population = _Population(
                 _Choice.of("patient", c.population, attrgetter("population"), ("gender", "sex")),
-                not _CIS & set(c.population), "female" in c.population))
+                not _CIS & set(c.population), "female" in c.population)
+            add("population", _population, self.population)
         if c.age is not None:
             add("age", _within, _Span.of("age", c.age, " years", _p("age"), "age"))
         if c.pregnant is not None:
@@ -655,14 +668,19 @@ class Compiled:
                 _Choice.of("neoadjuvant therapy", c.neoadjuvant, _p("neoadjuvant"), ("neoadjuvant",)),
                 "neoadjuvant_mention", "no neoadjuvant therapy mentioned"))
         self.checks: tuple[_Step, ...] = tuple(steps)
+        #: The checks the knowledge base's index does not decide (see ``may_fit``).
+        self.refinements = tuple(step for step in steps if step[0] not in INDEXED)
 
-    def may_fit(self, phase: str, purpose: str | None) -> bool:
-        """Whether a question of this phase and purpose (None: not known) can fit at all: the
-        phase must be one of ours, and a purpose, when known and constrained, must fall under
-        ours. Anything else is decided by checking."""
+    def may_fit(self, phase: str, purpose: str | None, population: str | None) -> bool:
+        """Whether a question of this phase and purpose, for a patient of this population
+        (None: not known), can fit at all: the constraints in ``INDEXED``, decided once per
+        value when the knowledge base's index is built. The rest is decided by checking."""
         if self.phases is None or phase not in self.phases:
             return False
-        return self.purposes is None or purpose is None or _purpose_satisfies(purpose, self.purposes)
+        if self.purposes is not None and purpose is not None and \
+                not _purpose_satisfies(purpose, self.purposes):
+            return False
+        return self.population is None or _population_is(self.population, population)[0] != "failed"
 
     def evaluate(self, sit: Situation, *, stop_at_failure: bool = False) -> list[Check]:
         """Check every constraint; the order follows the fields of Conditions.
@@ -678,14 +696,17 @@ class Compiled:
                 break
         return out
 
-    def fits(self, sit: Situation) -> list[Check] | None:
-        """The checks of a candidate: the phase held and nothing failed; else None."""
-        out: list[Check] = []
-        for name, check, spec, weight in self.checks:
-            status, w, words, wspec, found = check(sit, spec)
-            if status == "failed":
+    def fits(self, sit: Situation, *, indexed: bool = False) -> list[Check] | None:
+        """The checks of a candidate (the phase held and nothing failed), else None.
+
+        Most variants checked fail, so the statuses are tested first and the checks of a
+        survivor are made after. ``indexed``: the variant came from the knowledge base's index
+        for this situation, so the constraints in ``INDEXED`` are known not to fail.
+        """
+        for _, check, spec, _ in (self.refinements if indexed else self.checks):
+            if check(sit, spec)[0] == "failed":
                 return None
-            out.append(_new(Check, (name, status, weight if w is None else w, words, sit, wspec, found)))
+        out = self.evaluate(sit)
         return out if out and out[0].field == "phase" and out[0].status == "held" else None
 
 

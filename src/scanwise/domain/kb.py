@@ -23,7 +23,7 @@ from typing import Annotated, Any, Literal, TypeVar, get_args
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from scanwise.domain.conditions import Compiled, Conditions, compile_conditions
-from scanwise.domain.profile import Phase, Purpose
+from scanwise.domain.profile import Phase, Population, Purpose
 
 Category = Literal[
     "Usually Appropriate",
@@ -380,17 +380,18 @@ class KnowledgeBase(BaseModel):
     def source(self, key: str) -> Source:
         return self.sources[key]
 
-    def variants_for(self, phase: str | None, purpose: str | None, *,
-                     include_retired: bool = False) -> tuple[IndexedVariant, ...]:
-        """The variants that can fit a question of this phase and purpose, with their compiled
-        conditions, in knowledge-base order: a variant for another phase, or for a purpose the
-        question's does not fall under, cannot. Superseded topics are never included, retired
-        ones on request; a variant that says nothing of its phase fits no question."""
+    def variants_for(self, phase: str | None, purpose: str | None, population: str | None = None,
+                     *, include_retired: bool = False) -> tuple[IndexedVariant, ...]:
+        """The variants that can fit a question of this phase and purpose for a patient of this
+        population (None: not known), with their compiled conditions, in knowledge-base order:
+        a variant for another phase or population, or for a purpose the question's does not
+        fall under, cannot (``Compiled.may_fit``). Superseded topics are never included,
+        retired ones on request; a variant that says nothing of its phase fits no question."""
         if phase is None:
             return ()
-        found = self._variant_index.get((phase, purpose, include_retired))
+        found = self._variant_index.get((phase, purpose, population, include_retired))
         if found is None:  # a value the models do not allow (built without validation)
-            found = tuple(e for e in self._indexed_variants if e[2].may_fit(phase, purpose)
+            found = tuple(e for e in self._indexed_variants if e[2].may_fit(phase, purpose, population)
                           and (include_retired or e[0].status != "retired"))
         return found
 
@@ -400,14 +401,16 @@ class KnowledgeBase(BaseModel):
                      for v in t.variants)
 
     @cached_property
-    def _variant_index(self) -> dict[tuple[str, str | None, bool], tuple[IndexedVariant, ...]]:
+    def _variant_index(self) -> dict[tuple[str, str | None, str | None, bool], tuple[IndexedVariant, ...]]:
         entries = self._indexed_variants
-        index: dict[tuple[str, str | None, bool], tuple[IndexedVariant, ...]] = {}
+        index: dict[tuple[str, str | None, str | None, bool], tuple[IndexedVariant, ...]] = {}
         for phase in get_args(Phase):
             for purpose in (None, *get_args(Purpose)):
-                fit = [e for e in entries if e[2].may_fit(phase, purpose)]
-                index[(phase, purpose, True)] = tuple(fit)
-                index[(phase, purpose, False)] = tuple(e for e in fit if e[0].status != "retired")
+                for population in (None, *get_args(Population)):
+                    fit = [e for e in entries if e[2].may_fit(phase, purpose, population)]
+                    index[(phase, purpose, population, True)] = tuple(fit)
+                    index[(phase, purpose, population, False)] = tuple(
+                        e for e in fit if e[0].status != "retired")
         return index
 
     def uncovered_for(self, phase: str | None) -> tuple[Topic, ...]:
@@ -447,14 +450,18 @@ class KnowledgeBase(BaseModel):
         """Other guidelines' statements on one variant, or with ``variant=None`` those on the
         topic as a whole (they name no variant: the bundled data lacks the topic's variants,
         and a topic-wide statement is never pinned on a variant it may not fit)."""
-        out = []
+        return list(self._statement_index.get((topic_id, variant), ()))
+
+    @cached_property
+    def _statement_index(self) -> dict[tuple[int, int | None], list[Statement]]:
+        """Statements by (topic, variant) and (topic, None) for the topic-wide ones, each
+        statement once per key, in file order."""
+        index: dict[tuple[int, int | None], list[Statement]] = {}
         for s in self.statements:
-            for target in s.applies_to:
-                if target.topic == topic_id and (
-                        variant in target.variants if variant is not None else not target.variants):
-                    out.append(s)
-                    break
-        return out
+            keys = dict.fromkeys((t.topic, v) for t in s.applies_to for v in (t.variants or [None]))
+            for key in keys:
+                index.setdefault(key, []).append(s)
+        return index
 
 
 class KnowledgeBaseError(ValueError):

@@ -44,12 +44,28 @@ def _order(r: StatementRef) -> tuple[bool, int, str]:
 
 def statement_refs(kb: KnowledgeBase, topic_id: int, variant: int | None = None) -> list[StatementRef]:
     """A variant's statements (``None``: the topic-wide ones), current and newest first."""
-    return sorted((to_ref(s, kb) for s in kb.statements_for(topic_id, variant)), key=_order)
+    found = kb.derived(_ref_table).get((topic_id, variant))
+    if found is None:  # a topic or variant the knowledge base does not hold
+        return sorted((to_ref(s, kb) for s in kb.statements_for(topic_id, variant)), key=_order)
+    return list(found)
+
+
+def _ref_table(kb: KnowledgeBase) -> dict[tuple[int, int | None], tuple[StatementRef, ...]]:
+    """Every variant's and every topic's statement references, built once per knowledge base
+    (``StatementRef`` is frozen, so every assessment can share them)."""
+    keys = dict.fromkeys(key for t in kb.topics
+                         for key in ((t.topic_id, None), *((t.topic_id, v.number) for v in t.variants)))
+    return {key: tuple(sorted((to_ref(s, kb) for s in kb.statements_for(*key)), key=_order))
+            for key in keys}
+
+
+def _packs(kb: KnowledgeBase) -> dict[tuple[int, str], str | None]:
+    return {(t.topic_id, t.status): t.pack for t in kb.topics}
 
 
 def annotate(a: Assessment, kb: KnowledgeBase) -> Assessment:
     """The assessment with each match's statements and supplying pack filled in."""
-    packs: dict[tuple[int, str], str | None] = {(t.topic_id, t.status): t.pack for t in kb.topics}
+    packs = kb.derived(_packs)
     matches = [m.model_copy(update={"statements": statement_refs(kb, m.topic_id, m.variant),
                                     "pack": packs.get((m.topic_id, m.status))})
                for m in a.matches]
