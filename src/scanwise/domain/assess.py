@@ -526,6 +526,22 @@ def _safety(kb: KnowledgeBase, sit: Situation, cands: list[_Candidate],
 _QUIET_FINDINGS = {"birads_1", "birads_2"}
 
 
+def _accounted_for(kb: KnowledgeBase) -> dict[int, tuple[frozenset[str], frozenset[str]]]:
+    """For each variant (by identity), built once per knowledge base: the values its conditions
+    name, with the vocabulary's more specific and more general words for the codes among them,
+    and the constraints it sets."""
+    out: dict[int, tuple[frozenset[str], frozenset[str]]] = {}
+    for t in kb.topics:
+        for v in t.variants:
+            cond = t.conditions[v.number].model_dump(exclude_none=True)
+            named = {str(x) for val in cond.values() if isinstance(val, list) for x in val}
+            for code in list(named):
+                named.update(kb.narrower.get(code, []))
+            named.update(broad for broad, kinds in kb.narrower.items() if named & set(kinds))
+            out[id(v)] = (frozenset(named), frozenset(cond))
+    return out
+
+
 def _unaccounted(kb: KnowledgeBase, sit: Situation, best: _Candidate) -> list[str]:
     """What the patient has or asks that the chosen variant says nothing about. In a routine
     reading (screening, surveillance): a symptom or finding its conditions do not name, a
@@ -534,15 +550,11 @@ def _unaccounted(kb: KnowledgeBase, sit: Situation, best: _Candidate) -> list[st
     not fit: say so, never pick silently."""
     p, out = sit.profile, []
     if sit.indication.phase in _ROUTINE_PHASES:
-        cond = best.topic.conditions[best.variant.number].model_dump(exclude_none=True)
-        named = {str(x) for v in cond.values() if isinstance(v, list) for x in v}
-        for code in list(named):
-            named.update(sit.narrower.get(code, []))
-        named.update(broad for broad, kinds in sit.narrower.items() if named & set(kinds))
+        named, constrained = kb.derived(_accounted_for)[id(best.variant)]
         out += [sit.labels(code) for code in [*p.symptoms, *p.findings]
                 if code not in named and code not in _QUIET_FINDINGS]
         out += [words for flag, words in (("pregnant", "pregnancy"), ("lactating", "breastfeeding"))
-                if getattr(p, flag) and flag not in cond]
+                if getattr(p, flag) and flag not in constrained]
     asked = [code for code in sit.indication.asked_procedures if code in kb.terms]
     if asked and not any(kb.terms[code].procedure_names for code in asked):
         # Only studies no ACR scenario here rates are asked about ("a DEXA bone density scan").
@@ -570,7 +582,7 @@ def _red_flags(kb: KnowledgeBase, sit: Situation) -> list[RedFlagHit]:
     for flag in kb.red_flags:
         if phase is not None and phase not in flag.phases:
             continue
-        present = [code for code in flag.triggers if p.present(code)]
+        present = [code for code in flag.triggers if code in sit.present]
         if not present:
             continue
         hits.append(RedFlagHit(

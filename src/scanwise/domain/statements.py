@@ -66,9 +66,12 @@ def _packs(kb: KnowledgeBase) -> dict[tuple[int, str], str | None]:
 def annotate(a: Assessment, kb: KnowledgeBase) -> Assessment:
     """The assessment with each match's statements and supplying pack filled in."""
     packs = kb.derived(_packs)
-    matches = [m.model_copy(update={"statements": statement_refs(kb, m.topic_id, m.variant),
-                                    "pack": packs.get((m.topic_id, m.status))})
-               for m in a.matches]
+    matches = []
+    for m in a.matches:
+        refs, pack = statement_refs(kb, m.topic_id, m.variant), packs.get((m.topic_id, m.status))
+        # Most matches have neither: they are kept as they are, not copied.
+        unchanged = not refs and pack is None and not m.statements and m.pack is None
+        matches.append(m if unchanged else m.model_copy(update={"statements": refs, "pack": pack}))
     uncovered = [u.model_copy(update={"statements": statement_refs(kb, u.topic_id)})
                  for u in a.uncovered_topics]
     return a.model_copy(update={"matches": matches, "uncovered_topics": uncovered})
