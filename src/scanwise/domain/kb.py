@@ -458,7 +458,10 @@ class KnowledgeBase(BaseModel):
         statement once per key, in file order."""
         index: dict[tuple[int, int | None], list[Statement]] = {}
         for s in self.statements:
-            keys = dict.fromkeys((t.topic, v) for t in s.applies_to for v in (t.variants or [None]))
+            keys: dict[tuple[int, int | None], None] = {}
+            for t in s.applies_to:
+                for v in t.variants or (None,):
+                    keys[(t.topic, v)] = None
             for key in keys:
                 index.setdefault(key, []).append(s)
         return index
