@@ -160,3 +160,15 @@ def test_the_reader_builds_its_pipeline_once_and_runs_it_once_per_text(
         assert counting.passes == n, "a text went through the pipeline more than once"
     monkeypatch.undo()
     assert clinical.pipeline(kb) is nlp and len(clinical._pipelines) == built, "the pipeline was built again"
+
+
+def test_the_pipeline_pickles_and_tokenises_the_same(kb: KnowledgeBase) -> None:
+    """The tokenizer's suffix rule is one compiled pattern (no closure), so the pipeline can be
+    saved: a copy through pickle splits words exactly as the original does."""
+    nlp = clinical.pipeline(kb)
+    copy = pickle.loads(pickle.dumps(nlp.tokenizer))
+    texts = [case.text for case in load_scenarios(EVAL / "scenarios.yaml")] + [
+        "Impression: BI-RADS 4B. Biopsy recommended.", "pT2NOMX (AJCC 8th ed.)."]
+    for text in texts:
+        assert [t.text for t in copy(text)] == [t.text for t in nlp.tokenizer(text)], text
+    assert [t.text for t in nlp.tokenizer("BI-RADS 4B.")] == ["BI", "-", "RADS", "4B", "."]

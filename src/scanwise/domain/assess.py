@@ -366,10 +366,11 @@ def _match(c: _Candidate, kb: KnowledgeBase, asked_names: list[str]) -> Match:
         ratings_complete=v.ratings.complete,
         ratings_note=v.ratings.note,
         procedures=[named if any(a in name for a in asked) else plain
-                    for plain, named, name in rows],
+                    for plain, named, name in rows] if asked else [plain for plain, _, _ in rows],
         unrated_procedures=v.unrated_procedures,
         source_urls=t.source_urls,
         citation=citation,
+        statements=[],  # filled by statements.annotate; given here, not copied from the default
     )
 
 

@@ -123,11 +123,13 @@ def _build(kb: KnowledgeBase) -> Language:
     )
     # medspaCy's tokenizer keeps a sentence's final period on the word ("4B."), which would
     # hide "BI-RADS 4B" from the matcher; split it off (abbreviations are exceptions anyway).
+    # One compiled pattern (medspaCy's suffixes, then a final period), not a function around
+    # two: spaCy serialises a tokenizer's suffix search by its pattern, so the pipeline can be
+    # saved and pickled. Same matches: a suffix first, else the period.
     tokenizer = nlp.tokenizer
-    base_suffix = tokenizer.suffix_search
-    final_period = re.compile(r"\.$")
-    tokenizer.suffix_search = lambda s: (base_suffix(s) if base_suffix else None) or \
-        final_period.search(s)
+    base = tokenizer.suffix_search.__self__ if tokenizer.suffix_search else None
+    tokenizer.suffix_search = (re.compile(f"(?:{base.pattern})|\\.$", base.flags) if base
+                               else re.compile(r"\.$")).search
     read = load_rules()
     cancers, ctx = read.cancers, read.context
     rules = [_rule(TargetRule, p, term.code) for term in kb.vocabulary for p in term.patterns]
