@@ -158,13 +158,21 @@ class Scanwise:
 
     def assess(self, profile: PatientProfile, indication: Indication | None = None, *,
                include_retired: bool = False) -> Assessment:
+        assess, annotate, no_question = self._engine
+        found = assess(profile, indication or no_question(), self.kb, include_retired=include_retired)
+        # Other guidelines' statements and the pack behind each table, added after matching.
+        return annotate(found, self.kb)
+
+    @cached_property
+    def _engine(self) -> tuple[Any, Any, type[Indication]]:
+        """The engine, the statements' annotation and the empty question, imported on first use
+        (not at start-up) and kept: an import statement run on every assessment costs more
+        than a tenth of the assessment."""
         from scanwise.domain.assess import assess
         from scanwise.domain.profile import Indication
         from scanwise.domain.statements import annotate
 
-        found = assess(profile, indication or Indication(), self.kb, include_retired=include_retired)
-        # Other guidelines' statements and the pack behind each table, added after matching.
-        return annotate(found, self.kb)
+        return assess, annotate, Indication
 
     def assess_text(self, text: str, *, include_retired: bool = False, field: str = "text") -> Assessment:
         profile, indication = self.read_text(text, field)

@@ -74,6 +74,8 @@ def annotate(a: Assessment, kb: KnowledgeBase) -> Assessment:
         matches.append(m if unchanged else m.model_copy(update={"statements": refs, "pack": pack}))
     uncovered = [u.model_copy(update={"statements": statement_refs(kb, u.topic_id)})
                  for u in a.uncovered_topics]
+    if not uncovered and all(m is old for m, old in zip(matches, a.matches, strict=True)):
+        return a  # nothing to add
     return a.model_copy(update={"matches": matches, "uncovered_topics": uncovered})
 
 
