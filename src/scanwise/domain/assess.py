@@ -188,11 +188,19 @@ class Assessment(BaseModel):
 
 # --- stage -------------------------------------------------------------------------------
 
+def _stage_info(groups: list[str], basis: str, *, warnings: list[str] | None = None,
+                by_nodes: dict[str, list[str]] | None = None, **known: str | None) -> StageInfo:
+    # The empty list and dict are given, not left to the defaults: pydantic deep-copies a
+    # mutable default for every instance, which costs more than the rest of the model.
+    return StageInfo(groups=groups, basis=basis, warnings=warnings or [], by_nodes=by_nodes or {},
+                     **known)
+
+
 def work_out_stage(profile: PatientProfile) -> StageInfo:
     """The clinical stage group(s) the guideline split is checked against."""
     if profile.stage is not None:
         quote = profile.cite("stage")
-        return StageInfo(groups=list(STAGE_SUBGROUPS.get(profile.stage, (profile.stage,))),
+        return _stage_info(groups=list(STAGE_SUBGROUPS.get(profile.stage, (profile.stage,))),
                          basis=f'stated "{quote}"' if quote else "stated")
     t, n, m = profile.t, profile.n, profile.m
     notes: list[str] = []
@@ -210,7 +218,7 @@ def work_out_stage(profile: PatientProfile) -> StageInfo:
             n, why = "cN1", f'cN1 from a palpable, movable axillary node ("{words}")'
         notes.append(why)
     if t is None:
-        return StageInfo(groups=[], basis="")
+        return _stage_info(groups=[], basis="")
     if m is None:
         m = "cM0"
         notes.append("M0 assumed: no distant spread is mentioned")
@@ -219,7 +227,7 @@ def work_out_stage(profile: PatientProfile) -> StageInfo:
     try:
         result = stage(t, n, m, profile.grade, profile.er, profile.pr, profile.her2)
     except StagingError as exc:
-        return StageInfo(groups=[], basis="", warnings=[str(exc)])
+        return _stage_info(groups=[], basis="", warnings=[str(exc)])
     groups: list[str] = []
     for g in (result.anatomic, result.clinical_prognostic):
         if g is not None and g not in groups:
@@ -230,7 +238,7 @@ def work_out_stage(profile: PatientProfile) -> StageInfo:
     if result.clinical_prognostic:
         parts.append(f"clinical prognostic {result.clinical_prognostic}")
     basis = "computed: " + ", ".join(parts) + ("; " + "; ".join(notes) if notes else "")
-    return StageInfo(
+    return _stage_info(
         groups=groups,
         basis=basis,
         anatomic=result.anatomic,
@@ -251,14 +259,14 @@ def _bounded_by_nodes(t: str, m: str, profile: PatientProfile, notes: list[str])
         try:
             result = stage(t, n, m, profile.grade, profile.er, profile.pr, profile.her2)
         except StagingError:
-            return StageInfo(groups=[], basis="")
+            return _stage_info(groups=[], basis="")
         got = [g for g in (result.anatomic, result.clinical_prognostic) if g is not None]
         by_nodes[n] = list(dict.fromkeys(got))
     groups = list(dict.fromkeys(g for gs in by_nodes.values() for g in gs))
     shown = ", ".join(f"{n} gives {' / '.join(gs)}" for n, gs in by_nodes.items())
     basis = (f"computed for {t} {m} with the nodes not stated: {shown}"
              + ("; " + "; ".join(notes) if notes else ""))
-    return StageInfo(groups=groups, basis=basis, by_nodes=by_nodes)
+    return _stage_info(groups=groups, basis=basis, by_nodes=by_nodes)
 
 
 # --- matching ----------------------------------------------------------------------------
@@ -306,6 +314,7 @@ def _uncovered(kb: KnowledgeBase, sit: Situation) -> list[UncoveredTopic]:
                 note=(f"ACR topic {topic.topic_id} ({topic.title}) covers this situation, but its "
                       "variants and ratings are not in the bundled data. Check the ACR document."),
                 source_urls=topic.source_urls,
+                statements=[],  # filled by statements.annotate
             ))
     return out
 
