@@ -409,8 +409,9 @@ class Scanwise:
         return len(clinical._pipelines)
 
     def warm_up(self) -> None:
-        """Build the reader and load the fact base now, so the first request is not slow."""
-        self.read_text("stage I breast cancer, staging?")
+        """Build the reader and the engine's index (the compiled conditions, the rated rows)
+        and load the fact base now, so the first request is not slow."""
+        self.assess(*self.read_text("stage I breast cancer, staging?"))
         self.facts  # noqa: B018 (loads and caches the fact base)
 
 
