@@ -196,13 +196,21 @@ class Scanwise:
 
     def assess(self, profile: PatientProfile, indication: Indication | None = None, *,
                include_retired: bool = False) -> Assessment:
+        assess, annotate, no_question = self._engine
+        found = assess(profile, indication or no_question(), self.kb, include_retired=include_retired)
+        # Other guidelines' statements and the pack behind each table, added after matching.
+        return annotate(found, self.kb)
+
+    @cached_property
+    def _engine(self) -> tuple[Any, Any, type[Indication]]:
+        """The engine, the statements' annotation and the empty question, imported on first use
+        (not at start-up) and kept: an import statement run on every assessment costs more
+        than a tenth of the assessment."""
         from scanwise.domain.assess import assess
         from scanwise.domain.profile import Indication
         from scanwise.domain.statements import annotate
 
-        found = assess(profile, indication or Indication(), self.kb, include_retired=include_retired)
-        # Other guidelines' statements and the pack behind each table, added after matching.
-        return annotate(found, self.kb)
+        return assess, annotate, Indication
 
     def assess_text(self, text: str, *, include_retired: bool = False, field: str = "text") -> Assessment:
         profile, indication = self.read_text(text, field)
@@ -433,8 +441,9 @@ class Scanwise:
         return len(clinical._pipelines)
 
     def warm_up(self) -> None:
-        """Build the reader and load the fact base now, so the first request is not slow."""
-        self.read_text("stage I breast cancer, staging?")
+        """Build the reader and the engine's index (the compiled conditions, the rated rows)
+        and load the fact base now, so the first request is not slow."""
+        self.assess(*self.read_text("stage I breast cancer, staging?"))
         self.facts  # noqa: B018 (loads and caches the fact base)
 
 

@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, replace
+from dataclasses import field as computed
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from scanwise.domain.conditions import Check, Conditions, Situation, describe, evaluate
+from scanwise.domain.conditions import Check, Conditions, Situation, describe
 from scanwise.domain.kb import CATEGORY_ORDER, RRL_BANDS, KnowledgeBase, Procedure, Topic, Variant
 from scanwise.domain.profile import (
     STAGE_GROUPS,
@@ -32,6 +33,10 @@ MAX_MATCHES = 5
 
 
 class RatedProcedure(BaseModel):
+    # Frozen: the engine builds each procedure's row once per knowledge base and every
+    # assessment that shows the variant shares it.
+    model_config = ConfigDict(frozen=True)
+
     name: str
     category: str
     rrl: int | None
@@ -48,6 +53,9 @@ class RatedProcedure(BaseModel):
 
 class StatementRef(BaseModel):
     """What another guideline body says where ACR ratings are missing: never an ACR rating."""
+
+    # Frozen: built once per knowledge base and shared by every result that shows it.
+    model_config = ConfigDict(frozen=True)
 
     id: str
     publisher: str
@@ -197,11 +205,19 @@ class Assessment(BaseModel):
 
 # --- stage -------------------------------------------------------------------------------
 
+def _stage_info(groups: list[str], basis: str, *, warnings: list[str] | None = None,
+                by_nodes: dict[str, list[str]] | None = None, **known: str | None) -> StageInfo:
+    # The empty list and dict are given, not left to the defaults: pydantic deep-copies a
+    # mutable default for every instance, which costs more than the rest of the model.
+    return StageInfo(groups=groups, basis=basis, warnings=warnings or [], by_nodes=by_nodes or {},
+                     **known)
+
+
 def work_out_stage(profile: PatientProfile) -> StageInfo:
     """The clinical stage group(s) the guideline split is checked against."""
     if profile.stage is not None:
         quote = profile.cite("stage")
-        return StageInfo(groups=list(STAGE_SUBGROUPS.get(profile.stage, (profile.stage,))),
+        return _stage_info(groups=list(STAGE_SUBGROUPS.get(profile.stage, (profile.stage,))),
                          basis=f'stated "{quote}"' if quote else "stated")
     t, n, m = profile.t, profile.n, profile.m
     notes: list[str] = []
@@ -219,7 +235,7 @@ def work_out_stage(profile: PatientProfile) -> StageInfo:
             n, why = "cN1", f'cN1 from a palpable, movable axillary node ("{words}")'
         notes.append(why)
     if t is None:
-        return StageInfo(groups=[], basis="")
+        return _stage_info(groups=[], basis="")
     if m is None:
         m = "cM0"
         notes.append("M0 assumed: no distant spread is mentioned")
@@ -228,7 +244,7 @@ def work_out_stage(profile: PatientProfile) -> StageInfo:
     try:
         result = stage(t, n, m, profile.grade, profile.er, profile.pr, profile.her2)
     except StagingError as exc:
-        return StageInfo(groups=[], basis="", warnings=[str(exc)])
+        return _stage_info(groups=[], basis="", warnings=[str(exc)])
     groups: list[str] = []
     for g in (result.anatomic, result.clinical_prognostic):
         if g is not None and g not in groups:
@@ -239,7 +255,7 @@ def work_out_stage(profile: PatientProfile) -> StageInfo:
     if result.clinical_prognostic:
         parts.append(f"clinical prognostic {result.clinical_prognostic}")
     basis = "computed: " + ", ".join(parts) + ("; " + "; ".join(notes) if notes else "")
-    return StageInfo(
+    return _stage_info(
         groups=groups,
         basis=basis,
         anatomic=result.anatomic,
@@ -260,14 +276,14 @@ def _bounded_by_nodes(t: str, m: str, profile: PatientProfile, notes: list[str])
         try:
             result = stage(t, n, m, profile.grade, profile.er, profile.pr, profile.her2)
         except StagingError:
-            return StageInfo(groups=[], basis="")
+            return _stage_info(groups=[], basis="")
         got = [g for g in (result.anatomic, result.clinical_prognostic) if g is not None]
         by_nodes[n] = list(dict.fromkeys(got))
     groups = list(dict.fromkeys(g for gs in by_nodes.values() for g in gs))
     shown = ", ".join(f"{n} gives {' / '.join(gs)}" for n, gs in by_nodes.items())
     basis = (f"computed for {t} {m} with the nodes not stated: {shown}"
              + ("; " + "; ".join(notes) if notes else ""))
-    return StageInfo(groups=groups, basis=basis, by_nodes=by_nodes)
+    return _stage_info(groups=groups, basis=basis, by_nodes=by_nodes)
 
 
 # --- matching ----------------------------------------------------------------------------
@@ -277,34 +293,26 @@ class _Candidate:
     topic: Topic
     variant: Variant
     checks: list[Check]
+    score: float = computed(init=False)
+    unknowns: list[Check] = computed(init=False)
 
-    @property
-    def score(self) -> float:
+    def __post_init__(self) -> None:
         held = sum(c.weight for c in self.checks if c.status == "held")
-        unknown = sum(c.weight for c in self.checks if c.status == "unknown")
-        return held - 0.5 * unknown
-
-    @property
-    def unknowns(self) -> list[Check]:
-        return [c for c in self.checks if c.status == "unknown"]
-
-
-def _phase_held(checks: list[Check]) -> bool:
-    return any(c.field == "phase" and c.status == "held" for c in checks)
+        self.unknowns = [c for c in self.checks if c.status == "unknown"]
+        self.score = held - 0.5 * sum(c.weight for c in self.unknowns)
 
 
 def _candidates(kb: KnowledgeBase, sit: Situation, include_retired: bool) -> list[_Candidate]:
+    """The variants whose conditions do not fail, best first. Only those the knowledge base's
+    index holds for the question's phase and purpose and the patient's population can fit;
+    each is checked through the conditions compiled when the index was built."""
+    ind = sit.indication
     found: list[_Candidate] = []
-    for topic in kb.topics:
-        if topic.status == "superseded" or (topic.status == "retired" and not include_retired):
-            continue
-        for variant in topic.variants:
-            cond = topic.conditions[variant.number]
-            if cond.phase is None:
-                continue  # nothing is known about who this variant is for
-            checks = evaluate(cond, sit, stop_at_failure=True)
-            if _phase_held(checks) and not any(c.status == "failed" for c in checks):
-                found.append(_Candidate(topic, variant, checks))
+    for topic, variant, compiled in kb.variants_for(ind.phase, ind.purpose, sit.population,
+                                                    include_retired=include_retired):
+        checks = compiled.fits(sit, indexed=True)
+        if checks is not None:
+            found.append(_Candidate(topic, variant, checks))
     found.sort(key=lambda c: (-c.score, len(c.unknowns), c.topic.status != "current",
                               c.topic.topic_id, c.variant.number))
     return found
@@ -313,12 +321,9 @@ def _candidates(kb: KnowledgeBase, sit: Situation, include_retired: bool) -> lis
 def _uncovered(kb: KnowledgeBase, sit: Situation) -> list[UncoveredTopic]:
     """Current topics that fit but whose variants are not in the bundled data."""
     out = []
-    for topic in kb.current_topics():
-        if topic.variants or topic.applies_when.phase is None:
-            continue
-        checks = evaluate(topic.applies_when, sit)
-        if _phase_held(checks) and not any(c.status == "failed" for c in checks) and \
-                any(c.status == "held" and c.field != "phase" for c in checks):
+    for topic in kb.uncovered_for(sit.indication.phase):
+        checks = topic.compiled_applies_when.fits(sit)
+        if checks is not None and any(c.status == "held" and c.field != "phase" for c in checks):
             out.append(UncoveredTopic(
                 topic_id=topic.topic_id,
                 title=topic.title,
@@ -326,11 +331,12 @@ def _uncovered(kb: KnowledgeBase, sit: Situation) -> list[UncoveredTopic]:
                 note=(f"ACR topic {topic.topic_id} ({topic.title}) covers this situation, but its "
                       "variants and ratings are not in the bundled data. Check the ACR document."),
                 source_urls=topic.source_urls,
+                statements=[],  # filled by statements.annotate
             ))
     return out
 
 
-def _rated(proc: Procedure, kb: KnowledgeBase, asked_names: list[str]) -> RatedProcedure:
+def _rated(proc: Procedure, kb: KnowledgeBase, asked: bool) -> RatedProcedure:
     urls = [kb.sources[k].url for k in proc.source.split("+") if kb.sources[k].url]
     msv = proc.rrl_msv or (RRL_BANDS.get(proc.rrl) if proc.rrl is not None else None)
     return RatedProcedure(
@@ -345,13 +351,30 @@ def _rated(proc: Procedure, kb: KnowledgeBase, asked_names: list[str]) -> RatedP
         verification=proc.verification,
         source=proc.source,
         source_urls=[u for u in urls if u],
-        asked=any(a.lower() in proc.name.lower() for a in asked_names),
+        asked=asked,
     )
+
+
+#: A variant's procedures as matches show them, best first: for each, its row when the
+#: question did not name it, its row when it did, and its name in lower case.
+_Rows = tuple[tuple[RatedProcedure, RatedProcedure, str], ...]
+
+
+def _rated_rows(kb: KnowledgeBase) -> dict[int, _Rows]:
+    """Every variant's rows, by the variant's identity, built once per knowledge base."""
+    out: dict[int, _Rows] = {}
+    for t in kb.topics:
+        for v in t.variants:
+            procs = sorted(v.procedures, key=lambda p: (CATEGORY_ORDER[p.category], -(p.rating or 0)))
+            out[id(v)] = tuple((_rated(p, kb, False), _rated(p, kb, True), p.name.lower())
+                               for p in procs)
+    return out
 
 
 def _match(c: _Candidate, kb: KnowledgeBase, asked_names: list[str]) -> Match:
     t, v = c.topic, c.variant
-    procs = sorted(v.procedures, key=lambda p: (CATEGORY_ORDER[p.category], -(p.rating or 0)))
+    rows = kb.derived(_rated_rows)[id(v)]
+    asked = [a.lower() for a in asked_names]
     year = t.year
     citation = (f"American College of Radiology. ACR Appropriateness Criteria: {t.title}"
                 f"{f' ({year})' if year else ''}. Topic {t.topic_id}, variant {v.number}.")
@@ -368,10 +391,12 @@ def _match(c: _Candidate, kb: KnowledgeBase, asked_names: list[str]) -> Match:
         ratings_verified=v.ratings.verified,
         ratings_complete=v.ratings.complete,
         ratings_note=v.ratings.note,
-        procedures=[_rated(p, kb, asked_names) for p in procs],
+        procedures=[named if any(a in name for a in asked) else plain
+                    for plain, named, name in rows] if asked else [plain for plain, _, _ in rows],
         unrated_procedures=v.unrated_procedures,
         source_urls=t.source_urls,
         citation=citation,
+        statements=[],  # filled by statements.annotate; given here, not copied from the default
     )
 
 
@@ -541,6 +566,22 @@ def _safety(kb: KnowledgeBase, sit: Situation, cands: list[_Candidate],
 _QUIET_FINDINGS = {"birads_1", "birads_2"}
 
 
+def _accounted_for(kb: KnowledgeBase) -> dict[int, tuple[frozenset[str], frozenset[str]]]:
+    """For each variant (by identity), built once per knowledge base: the values its conditions
+    name, with the vocabulary's more specific and more general words for the codes among them,
+    and the constraints it sets."""
+    out: dict[int, tuple[frozenset[str], frozenset[str]]] = {}
+    for t in kb.topics:
+        for v in t.variants:
+            cond = t.conditions[v.number].model_dump(exclude_none=True)
+            named = {str(x) for val in cond.values() if isinstance(val, list) for x in val}
+            for code in list(named):
+                named.update(kb.narrower.get(code, []))
+            named.update(broad for broad, kinds in kb.narrower.items() if named & set(kinds))
+            out[id(v)] = (frozenset(named), frozenset(cond))
+    return out
+
+
 def _unaccounted(kb: KnowledgeBase, sit: Situation, best: _Candidate) -> list[str]:
     """What the patient has or asks that the chosen variant says nothing about. In a routine
     reading (screening, surveillance): a symptom or finding its conditions do not name, a
@@ -549,15 +590,11 @@ def _unaccounted(kb: KnowledgeBase, sit: Situation, best: _Candidate) -> list[st
     not fit: say so, never pick silently."""
     p, out = sit.profile, []
     if sit.indication.phase in _ROUTINE_PHASES:
-        cond = best.topic.conditions[best.variant.number].model_dump(exclude_none=True)
-        named = {str(x) for v in cond.values() if isinstance(v, list) for x in v}
-        for code in list(named):
-            named.update(sit.narrower.get(code, []))
-        named.update(broad for broad, kinds in sit.narrower.items() if named & set(kinds))
+        named, constrained = kb.derived(_accounted_for)[id(best.variant)]
         out += [sit.labels(code) for code in [*p.symptoms, *p.findings]
                 if code not in named and code not in _QUIET_FINDINGS]
         out += [words for flag, words in (("pregnant", "pregnancy"), ("lactating", "breastfeeding"))
-                if getattr(p, flag) and flag not in cond]
+                if getattr(p, flag) and flag not in constrained]
     asked = [code for code in sit.indication.asked_procedures if code in kb.terms]
     if asked and not any(kb.terms[code].procedure_names for code in asked):
         # Only studies no ACR scenario here rates are asked about ("a DEXA bone density scan").
@@ -585,7 +622,7 @@ def _red_flags(kb: KnowledgeBase, sit: Situation) -> list[RedFlagHit]:
     for flag in kb.red_flags:
         if phase is not None and phase not in flag.phases:
             continue
-        present = [code for code in flag.triggers if p.present(code)]
+        present = [code for code in flag.triggers if code in sit.present]
         if not present:
             continue
         hits.append(RedFlagHit(
@@ -629,8 +666,7 @@ def _state_not_covered(kb: KnowledgeBase, sit: Situation, cands: list[_Candidate
                 cond = topic.conditions[variant.number]
                 if getattr(cond, flag) is not True or cond.phase is None:
                     continue
-                checks = evaluate(cond, sit)
-                if _phase_held(checks) and not any(c.status == "failed" for c in checks):
+                if topic.compiled[variant.number].fits(sit) is not None:
                     return (f"no current ACR scenario addresses {words}: the one that did (topic "
                             f"{topic.topic_id}, {topic.title}, variant {variant.number}) is retired, and "
                             f"the routine scenarios do not account for {words}")
@@ -648,7 +684,7 @@ def _abstain(kb: KnowledgeBase, sit: Situation, reason: str | None = None) -> Ab
             cond = topic.conditions[variant.number]
             if cond.phase is None:
                 continue
-            checks = evaluate(cond, sit)
+            checks = topic.compiled[variant.number].evaluate(sit)
             failed = [c for c in checks if c.status == "failed"]
             phase_unknown = any(c.field == "phase" and c.status == "unknown" for c in checks)
             if not failed and not phase_unknown:
@@ -721,7 +757,7 @@ def assess(profile: PatientProfile, indication: Indication, kb: KnowledgeBase, *
         stage_basis=stage.basis,
         labels=kb.label,
         unread=[u.text for u in indication.unread],
-        narrower={t.code: t.narrower for t in kb.vocabulary if t.narrower},
+        narrower=kb.narrower,
     )
     notes: list[str] = list(stage.warnings)
     if not indication.in_scope:

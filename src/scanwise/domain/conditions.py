@@ -11,12 +11,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Literal
+from operator import attrgetter
+from typing import Any, Literal, NamedTuple, get_args
 
 from pydantic import BaseModel, ConfigDict, model_validator
 
 from scanwise.domain.profile import (
     INVASIVE,
+    Gender,
     Histology,
     ImplantType,
     Indication,
@@ -113,12 +115,29 @@ class Conditions(BaseModel):
         return Conditions.model_validate(data)
 
 
-@dataclass(frozen=True)
-class Check:
+#: How a check's reason is worded: from the situation, what the constraint was compiled into,
+#: and what the check found. Called only when the reason is read (for the variants shown).
+Words = Callable[["Situation", Any, Any], str]
+
+
+class Check(NamedTuple):
+    """One constraint checked: held, failed or unknown, with its weight and its reason.
+
+    The reason is worded when it is read, not when the check is made: most variants checked
+    are dropped, and only the reasons of those shown are ever read.
+    """
+
     field: str
     status: Status
-    reason: str
     weight: float
+    words: Words
+    situation: Situation
+    spec: Any
+    found: Any
+
+    @property
+    def reason(self) -> str:
+        return self.words(self.situation, self.spec, self.found)
 
 
 @dataclass
@@ -138,6 +157,25 @@ class Situation:
     #: General codes and the specific ones they may stand for (vocabulary ``narrower``).
     narrower: dict[str, list[str]] = field(default_factory=dict)
 
+    # What is worked out from the profile, once per situation (every variant asks the same).
+    subtype: Subtype | None = field(init=False)
+    population: Population | None = field(init=False)
+    invasive: bool | None = field(init=False)
+    #: Codes present: symptoms, findings and abnormal labs (``PatientProfile.present``).
+    present: frozenset[str] = field(init=False)
+    #: The general codes present, each with the specific ones it may stand for.
+    present_general: list[tuple[str, frozenset[str]]] = field(init=False)
+
+    def __post_init__(self) -> None:
+        p = self.profile
+        self.subtype = p.subtype
+        self.population = p.population
+        self.invasive = None if p.histology is None else p.histology in INVASIVE
+        self.present = frozenset([*p.symptoms, *p.findings,
+                                  *(c for c, s in p.labs.items() if s == "abnormal")])
+        self.present_general = [(c, frozenset(specific)) for c, specific in self.narrower.items()
+                                if c in self.present]
+
 
 # How much a satisfied condition says about fit. Phase and purpose define a scenario;
 # the rest refine it. A condition that holds only because nothing contradicts it ("not
@@ -155,256 +193,595 @@ def _quote(profile: PatientProfile | Indication, key: str) -> str:
     return f' ("{ev[0].text}")' if ev else ""
 
 
-def _choice(name: str, value: str | None, allowed: Sequence[str], quote: str,
-            satisfies: Callable[[str, Sequence[str]], bool] | None = None,
-            words: dict[str, str] | None = None) -> tuple[Status, str]:
-    label = name.replace("_", " ")
-    def say(v: str) -> str:
-        return (words or {}).get(v, v.replace("_", " "))
+def _fixed(_sit: Situation, _spec: Any, text: str) -> str:
+    """A reason that is the same whatever the patient."""
+    return text
 
+
+#: What a check returns: the status, the weight when it differs from the constraint's usual
+#: one (None: the usual one), how to word the reason, and what the wording needs (the
+#: compiled constraint it is worded from, and what the check found).
+_Result = tuple[Status, float | None, Words, Any, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class _Choice:
+    """One of a list of values, worded once: the label, the values allowed and their words;
+    ``value`` reads the fact, ``quotes`` the evidence keys that may quote it (first found)."""
+
+    label: str
+    allowed: frozenset[str]
+    needs: str  # the allowed values in words
+    value: Callable[[Situation], str | None]
+    quotes: tuple[str, ...] = ()
+    on_indication: bool = False  # the fact and its evidence are the question's
+    words: dict[str, str] | None = None
+
+    @classmethod
+    def of(cls, name: str, allowed: Sequence[str], value: Callable[[Situation], str | None],
+           quotes: tuple[str, ...] = (), *, on_indication: bool = False,
+           words: dict[str, str] | None = None) -> _Choice:
+        def say(v: str) -> str:
+            return (words or {}).get(v, v.replace("_", " "))
+        return cls(name.replace("_", " "), frozenset(allowed), _words([say(v) for v in allowed]),
+                   value, quotes, on_indication, words)
+
+    def say(self, value: str) -> str:
+        return (self.words or {}).get(value, value.replace("_", " "))
+
+    def quote(self, sit: Situation) -> str:
+        holder = sit.indication if self.on_indication else sit.profile
+        for key in self.quotes:
+            if quote := _quote(holder, key):
+                return quote
+        return ""
+
+
+def _choice(sit: Situation, spec: _Choice) -> _Result:
+    value = spec.value(sit)
     if value is None:
-        return "unknown", f"{label} not known (needs {_words([say(v) for v in allowed])})"
-    ok = satisfies(value, allowed) if satisfies else value in allowed
-    shown = say(value)
-    if ok:
-        return "held", f"{label}: {shown}{quote}"
-    return "failed", f"{label} is {shown}{quote}, not {_words([say(v) for v in allowed])}"
+        return "unknown", None, _choice_unknown, spec, None
+    if value in spec.allowed:
+        return "held", None, _choice_held, spec, value
+    return "failed", None, _choice_failed, spec, value
 
 
-def _flag(name: str, value: bool | None, wanted: bool, quote: str,
-          absent_if_unsaid: bool = False) -> tuple[Status, str]:
-    if value is None and absent_if_unsaid:
-        # Facts that are always stated when they apply (a pregnancy, implants): unsaid is no.
-        return ("held" if not wanted else "failed"), f"{name}: not mentioned, taken as no"
+def _choice_unknown(_sit: Situation, spec: _Choice, _value: None) -> str:
+    return f"{spec.label} not known (needs {spec.needs})"
+
+
+def _choice_held(sit: Situation, spec: _Choice, value: str) -> str:
+    return f"{spec.label}: {spec.say(value)}{spec.quote(sit)}"
+
+
+def _choice_failed(sit: Situation, spec: _Choice, value: str) -> str:
+    return f"{spec.label} is {spec.say(value)}{spec.quote(sit)}, not {spec.needs}"
+
+
+@dataclass(frozen=True, slots=True)
+class _Flag:
+    """A yes/no fact: its name, the answer wanted, how to read it and the evidence key."""
+
+    name: str
+    wanted: bool
+    value: Callable[[Situation], bool | None]
+    quote: str  # evidence key
+    # Facts that are always stated when they apply (a pregnancy, implants): unsaid is no,
+    # and a "no" taken from silence counts for nothing.
+    absent_if_unsaid: bool = False
+
+
+def _flag(sit: Situation, spec: _Flag) -> _Result:
+    value = spec.value(sit)
+    if value is None and spec.absent_if_unsaid:
+        return ("held" if not spec.wanted else "failed"), 0.0, _flag_unsaid, spec, None
     if value is None:
-        return "unknown", f"{name} not known"
-    if value == wanted:
-        return "held", f"{name}: {'yes' if value else 'no'}{quote}"
-    return "failed", f"{name}: {'yes' if value else 'no'}{quote}"
+        return "unknown", None, _flag_unknown, spec, None
+    return ("held" if value == spec.wanted else "failed"), None, _flag_said, spec, value
 
 
-def _range(name: str, value: float | None, rng: Range, unit: str, quote: str) -> tuple[Status, str]:
+def _stated_flag(sit: Situation, spec: _Flag) -> _Result:
+    """A fact that is stated when it holds (a past breast cancer): wanted and unsaid fails,
+    "not mentioned" is not evidence of it."""
+    if spec.wanted and spec.value(sit) is None:
+        return "failed", None, _flag_unmentioned, spec, None
+    return _flag(sit, spec)
+
+
+def _flag_unmentioned(_sit: Situation, spec: _Flag, _value: None) -> str:
+    return f"no {spec.name} mentioned"
+
+
+_ABOVE_AVERAGE = frozenset({"intermediate", "high"})
+
+
+def _risk(sit: Situation, spec: _Choice) -> _Result:
+    """The stated risk decides. Unstated, a first-degree relative's breast or ovarian cancer
+    says the risk is above average but not whether intermediate or high: a variant for any
+    above-average risk holds, one for average fails, one for a single level stays unknown."""
+    p = sit.profile
+    if p.risk is not None or not p.first_degree_relative:
+        return _choice(sit, spec)
+    if spec.allowed >= _ABOVE_AVERAGE:
+        return "held", None, _risk_relative_held, spec, None
+    if not _ABOVE_AVERAGE & spec.allowed:
+        return "failed", None, _risk_relative_failed, spec, None
+    return "unknown", None, _risk_relative_unknown, spec, None
+
+
+def _risk_relative_held(sit: Situation, _spec: _Choice, _found: None) -> str:
+    quote = _quote(sit.profile, "first_degree_relative")
+    return f"risk above average: a first-degree relative's cancer{quote}"
+
+
+def _risk_relative_failed(sit: Situation, _spec: _Choice, _found: None) -> str:
+    quote = _quote(sit.profile, "first_degree_relative")
+    return f"risk is above average (a first-degree relative's cancer{quote}), not average"
+
+
+def _risk_relative_unknown(sit: Situation, spec: _Choice, _found: None) -> str:
+    quote = _quote(sit.profile, "first_degree_relative")
+    return f"risk above average (a first-degree relative's cancer{quote}); whether {spec.needs} is not known"
+
+
+def _flag_unsaid(_sit: Situation, spec: _Flag, _value: None) -> str:
+    return f"{spec.name}: not mentioned, taken as no"
+
+
+def _flag_unknown(_sit: Situation, spec: _Flag, _value: None) -> str:
+    return f"{spec.name} not known"
+
+
+def _flag_said(sit: Situation, spec: _Flag, value: bool) -> str:
+    return f"{spec.name}: {'yes' if value else 'no'}{_quote(sit.profile, spec.quote)}"
+
+
+@dataclass(frozen=True, slots=True)
+class _Span:
+    """A range of numbers, worded once, and the fact it bounds."""
+
+    name: str
+    range: Range
+    unit: str
+    described: str
+    value: Callable[[Situation], float | None]
+    quote: str  # evidence key
+
+    @classmethod
+    def of(cls, name: str, rng: Range, unit: str, value: Callable[[Situation], float | None],
+           quote: str) -> _Span:
+        return cls(name, rng, unit, rng.describe(unit), value, quote)
+
+
+def _within(sit: Situation, spec: _Span) -> _Result:
+    value = spec.value(sit)
     if value is None:
-        return "unknown", f"{name} not known (needs {rng.describe(unit)})"
-    if rng.contains(value):
-        return "held", f"{name} {value:g}{unit}{quote} is {rng.describe(unit)}"
-    return "failed", f"{name} {value:g}{unit}{quote} is not {rng.describe(unit)}"
+        return "unknown", None, _within_unknown, spec, None
+    if spec.range.contains(value):
+        return "held", None, _within_held, spec, value
+    return "failed", None, _within_failed, spec, value
 
 
-def _purpose_satisfies(value: str, allowed: Sequence[str]) -> bool:
+def _within_unknown(_sit: Situation, spec: _Span, _value: None) -> str:
+    return f"{spec.name} not known (needs {spec.described})"
+
+
+def _within_held(sit: Situation, spec: _Span, value: float) -> str:
+    return f"{spec.name} {value:g}{spec.unit}{_quote(sit.profile, spec.quote)} is {spec.described}"
+
+
+def _within_failed(sit: Situation, spec: _Span, value: float) -> str:
+    return f"{spec.name} {value:g}{spec.unit}{_quote(sit.profile, spec.quote)} is not {spec.described}"
+
+
+def _purpose_satisfies(value: str, allowed: frozenset[str]) -> bool:
     return value in allowed or (value == "axilla" and "locoregional" in allowed)
+
+
+def _purpose(sit: Situation, spec: _Choice) -> _Result:
+    value = sit.indication.purpose
+    if value is None:
+        return "unknown", None, _choice_unknown, spec, None
+    if value in spec.allowed:
+        return "held", None, _choice_held, spec, value
+    if _purpose_satisfies(value, spec.allowed):
+        # An axilla question fits a locoregional variant, but less exactly than an axilla one,
+        # and an inexact fit counts for less than the exact one.
+        return "held", 1.0, _purpose_inexact, spec, value
+    return "failed", None, _choice_failed, spec, value
+
+
+def _purpose_inexact(sit: Situation, spec: _Choice, value: str) -> str:
+    return _choice_held(sit, spec, value) + " (as part of locoregional)"
 
 
 _CIS = {"female", "male"}
 
 
-def _stage(sit: Situation, allowed: Sequence[StageGroup]) -> tuple[Status, str]:
-    span = f"{allowed[0]}–{allowed[-1]}" if len(allowed) > 1 else allowed[0]
+@dataclass(frozen=True, slots=True)
+class _Stages:
+    allowed: frozenset[str]
+    span: str
+
+
+def _stage(sit: Situation, spec: _Stages) -> _Result:
     if not sit.stages:
-        return "unknown", f"clinical stage not known (needs {span}; give the stage or T, N and M)"
-    inside = [s for s in sit.stages if s in allowed]
+        return "unknown", None, _stage_words, spec, "unknown"
+    inside = sum(s in spec.allowed for s in sit.stages)
+    if inside == len(sit.stages):
+        return "held", None, _stage_words, spec, "held"
+    if not inside:
+        return "failed", None, _stage_words, spec, "failed"
+    return "unknown", None, _stage_words, spec, "some"
+
+
+def _stage_words(sit: Situation, spec: _Stages, found: str) -> str:
+    span = spec.span
+    if found == "unknown":
+        return f"clinical stage not known (needs {span}; give the stage or T, N and M)"
     shown = " / ".join(sit.stages)
     basis = f" ({sit.stage_basis})" if sit.stage_basis else ""
-    if len(inside) == len(sit.stages):
-        return "held", f"clinical stage {shown}{basis} is within {span}"
-    if not inside:
-        return "failed", f"clinical stage {shown}{basis} is outside {span}"
-    return "unknown", (
-        f"clinical stage could be {shown}{basis}: within {span} only for some of them"
-    )
+    if found == "held":
+        return f"clinical stage {shown}{basis} is within {span}"
+    if found == "failed":
+        return f"clinical stage {shown}{basis} is outside {span}"
+    return f"clinical stage could be {shown}{basis}: within {span} only for some of them"
 
 
-def _codes_any(sit: Situation, name: str, codes: Sequence[str]) -> tuple[Status, str]:
-    p = sit.profile
-    present = [c for c in codes if p.present(c)]
-    if present:
-        return "held", ", ".join(
-            sit.labels(c) + (_quote(p, f"symptoms:{c}") or _quote(p, f"findings:{c}"))
-            for c in present)
-    general = [c for c, specific in sit.narrower.items() if p.present(c) and set(specific) & set(codes)]
-    if general:
-        return "unknown", (f"{', '.join(sit.labels(c) for c in general)} is said, not which kind "
-                           f"({_words([sit.labels(c) for c in codes])})")
-    if name == "symptoms" and sit.unread:
-        return "unknown", (f"not known whether the words not understood ({_unread(sit)}) are "
-                           f"{_words([sit.labels(c) for c in codes])}")
+@dataclass(frozen=True, slots=True)
+class _Codes:
+    codes: tuple[str, ...]
+    code_set: frozenset[str]
+    symptoms: bool = False  # symptoms (words not understood may be one), not findings
+
+
+def _codes_any(sit: Situation, spec: _Codes) -> _Result:
+    if not spec.code_set.isdisjoint(sit.present):
+        return "held", None, _codes_present, spec, None
+    if any(not specific.isdisjoint(spec.code_set) for _, specific in sit.present_general):
+        return "unknown", None, _codes_general, spec, None
+    if spec.symptoms and sit.unread:
+        return "unknown", None, _codes_unread, spec, None
     # A symptom or finding that defines a scenario is stated when present: unsaid means absent.
-    denied = " (denied)" if any(p.denied(c) for c in codes) else " mentioned"
-    return "failed", f"no {_words([sit.labels(c) for c in codes])}{denied}"
+    return "failed", None, _codes_absent, spec, None
+
+
+def _codes_present(sit: Situation, spec: _Codes, _found: None) -> str:
+    p = sit.profile
+    return ", ".join(sit.labels(c) + (_quote(p, f"symptoms:{c}") or _quote(p, f"findings:{c}"))
+                     for c in spec.codes if c in sit.present)
+
+
+def _codes_general(sit: Situation, spec: _Codes, _found: None) -> str:
+    general = [c for c, specific in sit.present_general if not specific.isdisjoint(spec.code_set)]
+    return (f"{', '.join(sit.labels(c) for c in general)} is said, not which kind "
+            f"({_words([sit.labels(c) for c in spec.codes])})")
+
+
+def _codes_unread(sit: Situation, spec: _Codes, _found: None) -> str:
+    return (f"not known whether the words not understood ({_unread(sit)}) are "
+            f"{_words([sit.labels(c) for c in spec.codes])}")
+
+
+def _codes_absent(sit: Situation, spec: _Codes, _found: None) -> str:
+    denied = " (denied)" if any(sit.profile.denied(c) for c in spec.codes) else " mentioned"
+    return f"no {_words([sit.labels(c) for c in spec.codes])}{denied}"
 
 
 def _unread(sit: Situation) -> str:
     return ", ".join(f'"{w}"' for w in sit.unread)
 
 
-def _codes_none(sit: Situation, codes: Sequence[str]) -> tuple[Status, str]:
-    present = [c for c in codes if sit.profile.present(c)]
-    if present:
-        return "failed", "already has " + ", ".join(sit.labels(c) for c in present)
-    return "held", f"no {_words([sit.labels(c) for c in codes])} mentioned"
+def _codes_none(sit: Situation, spec: _Codes) -> _Result:
+    if not spec.code_set.isdisjoint(sit.present):
+        return "failed", 0.0, _codes_already, spec, None
+    return "held", 0.0, _codes_none_words, spec, None
 
 
-_ABOVE_AVERAGE = {"intermediate", "high"}
+def _codes_already(sit: Situation, spec: _Codes, _found: None) -> str:
+    return "already has " + ", ".join(sit.labels(c) for c in spec.codes if c in sit.present)
 
 
-def _risk(p: PatientProfile, allowed: Sequence[Risk]) -> tuple[Status, str]:
-    """The stated risk decides. Unstated, a first-degree relative's breast or ovarian cancer
-    says the risk is above average but not whether intermediate or high: a variant for any
-    above-average risk holds, one for average fails, one for a single level stays unknown."""
-    if p.risk is not None or not p.first_degree_relative:
-        return _choice("risk", p.risk, allowed, _quote(p, "risk"))
-    quote = _quote(p, "first_degree_relative")
-    if set(allowed) >= _ABOVE_AVERAGE:
-        return "held", f"risk above average: a first-degree relative's cancer{quote}"
-    if not _ABOVE_AVERAGE & set(allowed):
-        return "failed", f"risk is above average (a first-degree relative's cancer{quote}), not average"
-    return "unknown", (f"risk above average (a first-degree relative's cancer{quote}); whether "
-                       f"{_words(list(allowed))} is not known")
+def _codes_none_words(sit: Situation, spec: _Codes, _found: None) -> str:
+    return f"no {_words([sit.labels(c) for c in spec.codes])} mentioned"
 
 
-def _asymptomatic(sit: Situation, wanted: bool) -> tuple[Status, str]:
+def _asymptomatic(sit: Situation, wanted: bool) -> _Result:
     p = sit.profile
     if p.symptoms:
-        shown = ", ".join(sit.labels(c) for c in p.symptoms)
-        return ("failed" if wanted else "held"), f"symptoms present: {shown}"
+        return ("failed" if wanted else "held"), None, _symptoms_present, wanted, None
     if sit.unread:
-        return "unknown", f"not known whether there are symptoms: words not understood ({_unread(sit)})"
+        return "unknown", None, _symptoms_unread, wanted, None
     if p.asymptomatic or p.denied_symptoms:
-        shown = ", ".join(sit.labels(c) for c in p.denied_symptoms)
-        quote = _quote(p, "asymptomatic")
-        return ("held" if wanted else "failed"), "no symptoms" + (quote or f" (denies {shown})")
-    return "unknown", "not stated whether there are symptoms"
+        return ("held" if wanted else "failed"), None, _no_symptoms, wanted, None
+    return "unknown", None, _fixed, wanted, "not stated whether there are symptoms"
 
 
-class _Failed(Exception):
-    """Raised to stop checking once a constraint fails, when the caller only needs fits."""
+def _symptoms_present(sit: Situation, _wanted: bool, _found: None) -> str:
+    return "symptoms present: " + ", ".join(sit.labels(c) for c in sit.profile.symptoms)
+
+
+def _symptoms_unread(sit: Situation, _wanted: bool, _found: None) -> str:
+    return f"not known whether there are symptoms: words not understood ({_unread(sit)})"
+
+
+def _no_symptoms(sit: Situation, _wanted: bool, _found: None) -> str:
+    p = sit.profile
+    shown = ", ".join(sit.labels(c) for c in p.denied_symptoms)
+    return "no symptoms" + (_quote(p, "asymptomatic") or f" (denies {shown})")
+
+
+@dataclass(frozen=True, slots=True)
+class _Stated:
+    """A fact that is stated when it applies (an operation, implants, neoadjuvant therapy)."""
+
+    choice: _Choice
+    mention: str  # the evidence key that says it is mentioned at all
+    absent: str  # the reason when it is not
+
+
+def _stated(sit: Situation, spec: _Stated) -> _Result:
+    """With no value and no mention of the fact, the constraint fails: "not mentioned" is not
+    evidence of an operation."""
+    if spec.choice.value(sit) is None and spec.mention not in sit.profile.evidence:
+        return "failed", None, _fixed, spec, spec.absent
+    return _choice(sit, spec.choice)
+
+
+@dataclass(frozen=True, slots=True)
+class _Without:
+    excluded: frozenset[str]
+    needs: str  # the operations excluded, in words
+
+
+def _surgery_none(sit: Situation, spec: _Without) -> _Result:
+    p = sit.profile
+    if p.surgery in spec.excluded:
+        return "failed", None, _had_surgery, spec, None
+    if p.surgery is None and "surgery" in p.evidence:
+        # An operation of unstated kind ("had chest surgery"): it may be the one excluded.
+        return "unknown", None, _surgery_unknown, spec, None
+    return "held", 0.0, _surgery_shown, spec, None
+
+
+def _had_surgery(sit: Situation, _spec: _Without, _found: None) -> str:
+    p = sit.profile
+    return f"had {(p.surgery or '').replace('_', ' ')}{_quote(p, 'surgery')}"
+
+
+def _surgery_unknown(sit: Situation, spec: _Without, _found: None) -> str:
+    return f"kind of surgery not known (needs no {spec.needs}){_quote(sit.profile, 'surgery')}"
+
+
+def _surgery_shown(sit: Situation, _spec: _Without, _found: None) -> str:
+    p = sit.profile
+    return f"surgery: {p.surgery.replace('_', ' ') if p.surgery else 'none mentioned'}"
+
+
+@dataclass(frozen=True, slots=True)
+class _Population:
+    choice: _Choice
+    trans_only: bool  # only for transgender patients
+    female: bool
+
+
+def _population(sit: Situation, spec: _Population) -> _Result:
+    return _population_is(spec, sit.population)
+
+
+def _population_is(spec: _Population, population: str | None) -> _Result:
+    """The check on the patient's population alone (the gender identity when one is stated,
+    else the sex), so the engine's index can decide it before any patient is checked."""
+    if population not in _GENDERS and spec.trans_only:
+        # A variant only for transgender patients: a gender identity is stated when it applies.
+        return "failed", None, _fixed, spec, "no transgender history mentioned"
+    if population is None:
+        # Sex not stated: male sex and a transgender history are stated when they apply (as
+        # for a variant that needs a surgery), so the patient is read as a woman, and said.
+        if spec.female:
+            return "held", 0.0, _fixed, spec, "sex not stated: read as female"
+        return "failed", None, _fixed, spec, "no male sex mentioned"
+    choice = spec.choice
+    if population in choice.allowed:
+        return "held", None, _choice_held, choice, population
+    return "failed", None, _choice_failed, choice, population
+
+
+#: Gender identities (a population that is one says a gender was stated; else it is the sex).
+_GENDERS: frozenset[str] = frozenset(get_args(Gender))
+
+
+# --- compiling ----------------------------------------------------------------------------
+
+def _p(name: str) -> Callable[[Situation], Any]:
+    """Reads a profile field."""
+    return attrgetter(f"profile.{name}")
+
+
+#: The constraints the engine's index decides from the question's phase and purpose and the
+#: patient's population, before any other check (``Compiled.may_fit``).
+INDEXED: tuple[str, ...] = ("phase", "purpose", "population")
+
+#: The constraints that most often fail once phase, purpose and population fit (counted on the
+#: bundled scenario sets), tested in this order when only a yes or no is wanted.
+_REJECTS_FIRST: dict[str, int] = {name: i for i, name in enumerate((
+    "age", "symptoms", "findings", "surgery", "asymptomatic", "implant", "pregnant",
+    "neoadjuvant", "nodal_status", "stage"))}
+
+#: How many times conditions were compiled in this process: the engine compiles each
+#: variant's once per knowledge base (a test checks that assessing does not compile again).
+compilations = 0
+
+_Step = tuple[str, Callable[[Situation, Any], _Result], object, float]
+
+
+class Compiled:
+    """A set of conditions turned into checks once: for each constraint present, its check
+    function and what it needs worked out in advance (values as sets, fixed words, how to
+    read the fact). Checking is then a loop over the constraints, in the field order of
+    Conditions; reasons are worded only when read.
+
+    Plain data and module-level functions only, so a knowledge base holding these pickles.
+    """
+
+    __slots__ = ("conditions", "phases", "purposes", "population", "checks", "refinements")
+
+    def __init__(self, cond: Conditions) -> None:
+        global compilations
+        compilations += 1
+        self.conditions = cond
+        #: The phases and purposes this applies to (None: no constraint), for indexing.
+        self.phases: frozenset[str] | None = None if cond.phase is None else frozenset(cond.phase)
+        self.purposes: frozenset[str] | None = (None if cond.purpose is None
+                                                else frozenset(cond.purpose))
+        self.population: _Population | None = None
+        steps: list[_Step] = []
+
+        def add(name: str, check: Callable[[Situation, Any], _Result], spec: object) -> None:
+            steps.append((name, check, spec, WEIGHTS.get(name, 1.0)))
+
+        def codes(values: Sequence[str], symptoms: bool = False) -> _Codes:
+            return _Codes(tuple(values), frozenset(values), symptoms)
+
+        c = cond
+        if c.phase is not None:
+            add("phase", _choice, _Choice.of("phase", c.phase, attrgetter("indication.phase"),
+                                             ("phase",), on_indication=True))
+        if c.purpose is not None:
+            add("purpose", _purpose, _Choice.of("purpose", c.purpose, attrgetter("indication.purpose"),
+                                                ("purpose",), on_indication=True))
+        if c.stage is not None:
+            span = f"{c.stage[0]}–{c.stage[-1]}" if len(c.stage) > 1 else c.stage[0]
+            add("stage", _stage, _Stages(frozenset(c.stage), span))
+        if c.subtype is not None:
+            add("subtype", _choice, _Choice.of("receptor subtype", c.subtype, attrgetter("subtype"),
+                                               words=_SUBTYPE_WORDS))
+        if c.histology is not None:
+            add("histology", _choice, _Choice.of("histology", c.histology, _p("histology"),
+                                                 ("histology",)))
+        if c.invasive is not None:
+            add("invasive", _flag, _Flag("invasive cancer", c.invasive, attrgetter("invasive"),
+                                         "histology"))
+        if c.population is not None:
+            self.population = _Population(
+                _Choice.of("patient", c.population, attrgetter("population"), ("gender", "sex")),
+                not _CIS & set(c.population), "female" in c.population)
+            add("population", _population, self.population)
+        if c.age is not None:
+            add("age", _within, _Span.of("age", c.age, " years", _p("age"), "age"))
+        if c.pregnant is not None:
+            add("pregnant", _flag, _Flag("pregnant", c.pregnant, _p("pregnant"), "pregnant", True))
+        if c.lactating is not None:
+            add("lactating", _flag, _Flag("breastfeeding", c.lactating, _p("lactating"),
+                                          "lactating", True))
+        if c.symptoms_any is not None:
+            add("symptoms", _codes_any, codes(c.symptoms_any, symptoms=True))
+        if c.findings_any is not None:
+            add("findings", _codes_any, codes(c.findings_any))
+        if c.none_present is not None:
+            add("none_present", _codes_none, codes(c.none_present))
+        if c.asymptomatic is not None:
+            add("asymptomatic", _asymptomatic, c.asymptomatic)
+        if c.surgery is not None:
+            add("surgery", _stated, _Stated(_Choice.of("surgery", c.surgery, _p("surgery"), ("surgery",)),
+                                            "surgery", "no breast surgery mentioned"))
+        if c.surgery_none is not None:
+            add("surgery_none", _surgery_none, _Without(
+                frozenset(c.surgery_none), _or(c.surgery_none, lambda v: v.replace("_", " "))))
+        if c.reconstruction is not None:
+            add("reconstruction", _choice, _Choice.of("reconstruction", c.reconstruction,
+                                                      _p("reconstruction"), ("reconstruction",)))
+        if c.implant is not None:
+            add("implant", _stated, _Stated(
+                _Choice.of("implant type", c.implant, _p("implant"), ("implant",)),
+                "implant", "no breast implants mentioned"))
+        if c.implant_years is not None:
+            add("implant_years", _within, _Span.of("years since implant placement", c.implant_years,
+                                                 "", _p("implant_years"), "implant_years"))
+        if c.cancer_history is not None:
+            add("cancer_history", _stated_flag, _Flag("personal history of breast cancer",
+                                               c.cancer_history, _p("cancer_history"),
+                                               "cancer_history"))
+        if c.risk is not None:
+            add("risk", _risk, _Choice.of("risk", c.risk, _p("risk"), ("risk",)))
+        if c.nodal_status is not None:
+            add("nodal_status", _choice, _Choice.of("clinical nodal status", c.nodal_status,
+                                                    _p("nodal_status"), ("nodal_status", "n")))
+        if c.tumor_size_mm is not None:
+            add("tumor_size_mm", _within, _Span.of("tumor size", c.tumor_size_mm, " mm",
+                                                 _p("tumor_size_mm"), "tumor_size_mm"))
+        if c.hormone_use_years is not None:
+            add("hormone_use_years", _within, _Span.of("years of hormone use", c.hormone_use_years,
+                                                     "", _p("hormone_use_years"), "hormone_use_years"))
+        if c.neoadjuvant is not None:
+            add("neoadjuvant", _stated, _Stated(
+                _Choice.of("neoadjuvant therapy", c.neoadjuvant, _p("neoadjuvant"), ("neoadjuvant",)),
+                "neoadjuvant_mention", "no neoadjuvant therapy mentioned"))
+        self.checks: tuple[_Step, ...] = tuple(steps)
+        #: The checks the knowledge base's index does not decide (see ``may_fit``), those that
+        #: most often rule a variant out first: the order of a rejection changes nothing.
+        self.refinements = tuple(sorted((step for step in steps if step[0] not in INDEXED),
+                                        key=lambda step: _REJECTS_FIRST.get(step[0], len(_REJECTS_FIRST))))
+
+    def may_fit(self, phase: str, purpose: str | None, population: str | None) -> bool:
+        """Whether a question of this phase and purpose, for a patient of this population
+        (None: not known), can fit at all: the constraints in ``INDEXED``, decided once per
+        value when the knowledge base's index is built. The rest is decided by checking."""
+        if self.phases is None or phase not in self.phases:
+            return False
+        if self.purposes is not None and purpose is not None and \
+                not _purpose_satisfies(purpose, self.purposes):
+            return False
+        return self.population is None or _population_is(self.population, population)[0] != "failed"
+
+    def evaluate(self, sit: Situation, *, stop_at_failure: bool = False) -> list[Check]:
+        """Check every constraint; the order follows the fields of Conditions.
+
+        With ``stop_at_failure`` the list ends at the first failed check: matching drops such
+        a variant anyway.
+        """
+        out: list[Check] = []
+        for name, check, spec, weight in self.checks:
+            status, w, words, wspec, found = check(sit, spec)
+            out.append(_new(Check, (name, status, weight if w is None else w, words, sit, wspec, found)))
+            if stop_at_failure and status == "failed":
+                break
+        return out
+
+    def fits(self, sit: Situation, *, indexed: bool = False) -> list[Check] | None:
+        """The checks of a candidate (the phase held and nothing failed), else None.
+
+        Most variants checked fail, so the statuses are tested first and the checks of a
+        survivor are made after. ``indexed``: the variant came from the knowledge base's index
+        for this situation, so the constraints in ``INDEXED`` are known not to fail.
+        """
+        for _, check, spec, _ in (self.refinements if indexed else self.checks):
+            if check(sit, spec)[0] == "failed":
+                return None
+        out = self.evaluate(sit)
+        return out if out and out[0].field == "phase" and out[0].status == "held" else None
+
+
+#: Checks are made in the engine's inner loop: built as the tuples they are, skipping the
+#: keyword handling of the generated constructor.
+_new = tuple.__new__
+
+
+def compile_conditions(cond: Conditions) -> Compiled:
+    """``cond`` as checks (see :class:`Compiled`). The engine does this once per variant, when
+    the knowledge base's index is built (``Topic.compiled``)."""
+    return Compiled(cond)
 
 
 def evaluate(cond: Conditions, sit: Situation, *, stop_at_failure: bool = False) -> list[Check]:
     """Check every constraint in ``cond``; the order follows the fields of Conditions.
 
+    This compiles ``cond`` for one use; the engine checks variants through the compiled
+    conditions the knowledge base keeps (``Topic.compiled``).
     With ``stop_at_failure`` the list ends at the first failed check: matching drops such a
     variant anyway, and phase, checked first, rules most variants out.
     """
-    try:
-        return _evaluate(cond, sit, stop_at_failure)
-    except _Failed as stop:
-        return stop.args[0]  # type: ignore[no-any-return]
-
-
-def _evaluate(cond: Conditions, sit: Situation, stop_at_failure: bool) -> list[Check]:
-    p, ind = sit.profile, sit.indication
-    checks: list[Check] = []
-
-    def add(name: str, result: tuple[Status, str], weight: float | None = None) -> None:
-        checks.append(Check(name, result[0], result[1], WEIGHTS.get(name, 1.0) if weight is None else weight))
-        if stop_at_failure and result[0] == "failed":
-            raise _Failed(checks)
-
-    if cond.phase is not None:
-        add("phase", _choice("phase", ind.phase, cond.phase, _quote(ind, "phase")))
-    if cond.purpose is not None:
-        status, reason = _choice("purpose", ind.purpose, cond.purpose, _quote(ind, "purpose"),
-                                 _purpose_satisfies)
-        # An axilla question fits a locoregional variant, but less exactly than an axilla one.
-        inexact = status == "held" and ind.purpose not in cond.purpose
-        # An inexact fit counts for less than the exact one.
-        add("purpose", (status, reason + (" (as part of locoregional)" if inexact else "")),
-            1.0 if inexact else None)
-    if cond.stage is not None:
-        add("stage", _stage(sit, cond.stage))
-    if cond.subtype is not None:
-        add("subtype", _choice("receptor subtype", p.subtype, cond.subtype, "", words=_SUBTYPE_WORDS))
-    if cond.histology is not None:
-        add("histology", _choice("histology", p.histology, cond.histology,
-                                 _quote(p, "histology")))
-    if cond.invasive is not None:
-        invasive = None if p.histology is None else p.histology in INVASIVE
-        add("invasive", _flag("invasive cancer", invasive, cond.invasive, _quote(p, "histology")))
-    if cond.population is not None:
-        if p.gender is None and not _CIS & set(cond.population):
-            # A variant only for transgender patients: a gender identity is stated when it applies.
-            add("population", ("failed", "no transgender history mentioned"))
-        elif p.population is None:
-            # Sex not stated: male sex and a transgender history are stated when they apply (as
-            # for a variant that needs a surgery), so the patient is read as a woman, and said.
-            if "female" in cond.population:
-                add("population", ("held", "sex not stated: read as female"), 0.0)
-            else:
-                add("population", ("failed", "no male sex mentioned"))
-        else:
-            add("population", _choice("patient", p.population, cond.population,
-                                      _quote(p, "gender") or _quote(p, "sex")))
-    if cond.age is not None:
-        add("age", _range("age", p.age, cond.age, " years", _quote(p, "age")))
-    if cond.pregnant is not None:
-        add("pregnant", _flag("pregnant", p.pregnant, cond.pregnant, _quote(p, "pregnant"), True),
-            0.0 if p.pregnant is None else None)
-    if cond.lactating is not None:
-        add("lactating", _flag("breastfeeding", p.lactating, cond.lactating,
-                               _quote(p, "lactating"), True), 0.0 if p.lactating is None else None)
-    if cond.symptoms_any is not None:
-        add("symptoms", _codes_any(sit, "symptoms", cond.symptoms_any))
-    if cond.findings_any is not None:
-        add("findings", _codes_any(sit, "findings", cond.findings_any))
-    if cond.none_present is not None:
-        add("none_present", _codes_none(sit, cond.none_present), 0.0)
-    if cond.asymptomatic is not None:
-        add("asymptomatic", _asymptomatic(sit, cond.asymptomatic))
-    if cond.surgery is not None:
-        if p.surgery is None and "surgery" not in p.evidence:
-            # An operation is stated when it was done: "not mentioned" is not evidence of one.
-            add("surgery", ("failed", "no breast surgery mentioned"))
-        else:
-            add("surgery", _choice("surgery", p.surgery, cond.surgery, _quote(p, "surgery")))
-    if cond.surgery_none is not None:
-        if p.surgery in cond.surgery_none:
-            done = p.surgery.replace("_", " ")
-            add("surgery_none", ("failed", f"had {done}{_quote(p, 'surgery')}"))
-        elif p.surgery is None and "surgery" in p.evidence:
-            # An operation of unstated kind ("had chest surgery"): it may be the one excluded.
-            add("surgery_none", ("unknown", f"kind of surgery not known (needs no "
-                                            f"{_or(cond.surgery_none, lambda v: v.replace('_', ' '))})"
-                                            f"{_quote(p, 'surgery')}"))
-        else:
-            shown = p.surgery.replace("_", " ") if p.surgery else "none mentioned"
-            add("surgery_none", ("held", f"surgery: {shown}"), 0.0)
-    if cond.reconstruction is not None:
-        add("reconstruction", _choice("reconstruction", p.reconstruction, cond.reconstruction,
-                                      _quote(p, "reconstruction")))
-    if cond.implant is not None:
-        if p.implant is None and "implant" not in p.evidence:
-            add("implant", ("failed", "no breast implants mentioned"))
-        else:
-            add("implant", _choice("implant type", p.implant, cond.implant, _quote(p, "implant")))
-    if cond.implant_years is not None:
-        add("implant_years", _range("years since implant placement", p.implant_years,
-                                    cond.implant_years, "", _quote(p, "implant_years")))
-    if cond.cancer_history is not None:
-        if cond.cancer_history and p.cancer_history is None:
-            # A past breast cancer is stated when there was one: "not mentioned" is not evidence.
-            add("cancer_history", ("failed", "no personal history of breast cancer mentioned"))
-        else:
-            add("cancer_history", _flag("personal history of breast cancer", p.cancer_history,
-                                        cond.cancer_history, _quote(p, "cancer_history")))
-    if cond.risk is not None:
-        add("risk", _risk(p, cond.risk))
-    if cond.nodal_status is not None:
-        add("nodal_status", _choice("clinical nodal status", p.nodal_status, cond.nodal_status,
-                                    _quote(p, "nodal_status") or _quote(p, "n")))
-    if cond.tumor_size_mm is not None:
-        add("tumor_size_mm", _range("tumor size", p.tumor_size_mm, cond.tumor_size_mm, " mm",
-                                    _quote(p, "tumor_size_mm")))
-    if cond.hormone_use_years is not None:
-        add("hormone_use_years", _range("years of hormone use", p.hormone_use_years,
-                                        cond.hormone_use_years, "", _quote(p, "hormone_use_years")))
-    if cond.neoadjuvant is not None:
-        if p.neoadjuvant is None and "neoadjuvant_mention" not in p.evidence:
-            add("neoadjuvant", ("failed", "no neoadjuvant therapy mentioned"))
-        else:
-            add("neoadjuvant", _choice("neoadjuvant therapy", p.neoadjuvant, cond.neoadjuvant,
-                                       _quote(p, "neoadjuvant")))
-    return checks
+    return Compiled(cond).evaluate(sit, stop_at_failure=stop_at_failure)
 
 
 # --- describing conditions in words -------------------------------------------------------

@@ -16,15 +16,15 @@ Nothing here decides anything: ratings are carried exactly as the source printed
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from functools import cached_property
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal, TypeVar, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from scanwise.domain.answer_data import AnswerData
-from scanwise.domain.conditions import Conditions
-from scanwise.domain.profile import Phase
+from scanwise.domain.conditions import Compiled, Conditions, compile_conditions
+from scanwise.domain.profile import Phase, Population, Purpose
 
 Category = Literal[
     "Usually Appropriate",
@@ -161,6 +161,16 @@ class Topic(Strict):
     def conditions(self) -> dict[int, Conditions]:
         """Each variant's conditions merged with the topic's, worked out once."""
         return {v.number: self.applies_when.merged(v.applies_when) for v in self.variants}
+
+    @cached_property
+    def compiled(self) -> dict[int, Compiled]:
+        """Each variant's conditions compiled into checks, once per knowledge base."""
+        return {number: compile_conditions(cond) for number, cond in self.conditions.items()}
+
+    @cached_property
+    def compiled_applies_when(self) -> Compiled:
+        """The topic-wide conditions compiled (for a topic whose variants are not bundled)."""
+        return compile_conditions(self.applies_when)
 
     def variant(self, number: int) -> Variant:
         for v in self.variants:
@@ -324,6 +334,12 @@ class PackInfo(Strict):
         return f"{self.name} {self.version}"
 
 
+T = TypeVar("T")
+
+#: A variant as the engine's index holds it: its topic, itself, its compiled conditions.
+IndexedVariant = tuple[Topic, Variant, Compiled]
+
+
 class KnowledgeBase(BaseModel):
     model_config = ConfigDict(frozen=True)
 
@@ -338,6 +354,26 @@ class KnowledgeBase(BaseModel):
     fields: list[FieldWords] = []
     # The patient answers' topics, glossary and allowed hosts (domain/answer_data.py).
     answers: AnswerData = AnswerData()
+
+    def derived(self, build: Callable[[KnowledgeBase], T]) -> T:
+        """What ``build`` makes from this knowledge base, made on first use and kept with it
+        for the life of the process (the engine's rated procedures, the statements' references):
+        what follows from the data alone is never rebuilt per call. Kept by ``build`` itself,
+        so each deriving function has its own entry; not pickled (it may hold what only this
+        process's objects mean)."""
+        memo = self._derived
+        if build not in memo:
+            memo[build] = build(self)
+        return memo[build]  # type: ignore[no-any-return]
+
+    @cached_property
+    def _derived(self) -> dict[Callable[[KnowledgeBase], Any], Any]:
+        return {}
+
+    def __getstate__(self) -> dict[Any, Any]:
+        state = super().__getstate__()
+        state["__dict__"] = {k: v for k, v in state["__dict__"].items() if k != "_derived"}
+        return state
 
     @cached_property
     def _field_words(self) -> dict[str, FieldWords]:
@@ -358,6 +394,54 @@ class KnowledgeBase(BaseModel):
 
     def source(self, key: str) -> Source:
         return self.sources[key]
+
+    def variants_for(self, phase: str | None, purpose: str | None, population: str | None = None,
+                     *, include_retired: bool = False) -> tuple[IndexedVariant, ...]:
+        """The variants that can fit a question of this phase and purpose for a patient of this
+        population (None: not known), with their compiled conditions, in knowledge-base order:
+        a variant for another phase or population, or for a purpose the question's does not
+        fall under, cannot (``Compiled.may_fit``). Superseded topics are never included,
+        retired ones on request; a variant that says nothing of its phase fits no question."""
+        if phase is None:
+            return ()
+        found = self._variant_index.get((phase, purpose, population, include_retired))
+        if found is None:  # a value the models do not allow (built without validation)
+            found = tuple(e for e in self._indexed_variants if e[2].may_fit(phase, purpose, population)
+                          and (include_retired or e[0].status != "retired"))
+        return found
+
+    @cached_property
+    def _indexed_variants(self) -> tuple[IndexedVariant, ...]:
+        return tuple((t, v, t.compiled[v.number]) for t in self.topics if t.status != "superseded"
+                     for v in t.variants)
+
+    @cached_property
+    def _variant_index(self) -> dict[tuple[str, str | None, str | None, bool], tuple[IndexedVariant, ...]]:
+        entries = self._indexed_variants
+        index: dict[tuple[str, str | None, str | None, bool], tuple[IndexedVariant, ...]] = {}
+        for phase in get_args(Phase):
+            for purpose in (None, *get_args(Purpose)):
+                for population in (None, *get_args(Population)):
+                    fit = [e for e in entries if e[2].may_fit(phase, purpose, population)]
+                    index[(phase, purpose, population, True)] = tuple(fit)
+                    index[(phase, purpose, population, False)] = tuple(
+                        e for e in fit if e[0].status != "retired")
+        return index
+
+    def uncovered_for(self, phase: str | None) -> tuple[Topic, ...]:
+        """Current topics for this phase whose variants are not in the bundled data."""
+        return self._uncovered_index.get(phase, ()) if phase is not None else ()
+
+    @cached_property
+    def _uncovered_index(self) -> dict[str, tuple[Topic, ...]]:
+        bare = [t for t in self.current_topics() if not t.variants and t.applies_when.phase is not None]
+        return {phase: tuple(t for t in bare if phase in (t.applies_when.phase or ()))
+                for phase in get_args(Phase)}
+
+    @cached_property
+    def narrower(self) -> dict[str, list[str]]:
+        """General codes and the more specific ones they may stand for (vocabulary order)."""
+        return {t.code: t.narrower for t in self.vocabulary if t.narrower}
 
     @cached_property
     def terms(self) -> dict[str, Term]:
@@ -381,14 +465,21 @@ class KnowledgeBase(BaseModel):
         """Other guidelines' statements on one variant, or with ``variant=None`` those on the
         topic as a whole (they name no variant: the bundled data lacks the topic's variants,
         and a topic-wide statement is never pinned on a variant it may not fit)."""
-        out = []
+        return list(self._statement_index.get((topic_id, variant), ()))
+
+    @cached_property
+    def _statement_index(self) -> dict[tuple[int, int | None], list[Statement]]:
+        """Statements by (topic, variant) and (topic, None) for the topic-wide ones, each
+        statement once per key, in file order."""
+        index: dict[tuple[int, int | None], list[Statement]] = {}
         for s in self.statements:
-            for target in s.applies_to:
-                if target.topic == topic_id and (
-                        variant in target.variants if variant is not None else not target.variants):
-                    out.append(s)
-                    break
-        return out
+            keys: dict[tuple[int, int | None], None] = {}
+            for t in s.applies_to:
+                for v in t.variants or (None,):
+                    keys[(t.topic, v)] = None
+            for key in keys:
+                index.setdefault(key, []).append(s)
+        return index
 
 
 class KnowledgeBaseError(ValueError):

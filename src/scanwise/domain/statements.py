@@ -44,17 +44,38 @@ def _order(r: StatementRef) -> tuple[bool, int, str]:
 
 def statement_refs(kb: KnowledgeBase, topic_id: int, variant: int | None = None) -> list[StatementRef]:
     """A variant's statements (``None``: the topic-wide ones), current and newest first."""
-    return sorted((to_ref(s, kb) for s in kb.statements_for(topic_id, variant)), key=_order)
+    found = kb.derived(_ref_table).get((topic_id, variant))
+    if found is None:  # a topic or variant the knowledge base does not hold
+        return sorted((to_ref(s, kb) for s in kb.statements_for(topic_id, variant)), key=_order)
+    return list(found)
+
+
+def _ref_table(kb: KnowledgeBase) -> dict[tuple[int, int | None], tuple[StatementRef, ...]]:
+    """Every variant's and every topic's statement references, built once per knowledge base
+    (``StatementRef`` is frozen, so every assessment can share them)."""
+    keys = dict.fromkeys(key for t in kb.topics
+                         for key in ((t.topic_id, None), *((t.topic_id, v.number) for v in t.variants)))
+    return {key: tuple(sorted((to_ref(s, kb) for s in kb.statements_for(*key)), key=_order))
+            for key in keys}
+
+
+def _packs(kb: KnowledgeBase) -> dict[tuple[int, str], str | None]:
+    return {(t.topic_id, t.status): t.pack for t in kb.topics}
 
 
 def annotate(a: Assessment, kb: KnowledgeBase) -> Assessment:
     """The assessment with each match's statements and supplying pack filled in."""
-    packs: dict[tuple[int, str], str | None] = {(t.topic_id, t.status): t.pack for t in kb.topics}
-    matches = [m.model_copy(update={"statements": statement_refs(kb, m.topic_id, m.variant),
-                                    "pack": packs.get((m.topic_id, m.status))})
-               for m in a.matches]
+    packs = kb.derived(_packs)
+    matches = []
+    for m in a.matches:
+        refs, pack = statement_refs(kb, m.topic_id, m.variant), packs.get((m.topic_id, m.status))
+        # Most matches have neither: they are kept as they are, not copied.
+        unchanged = not refs and pack is None and not m.statements and m.pack is None
+        matches.append(m if unchanged else m.model_copy(update={"statements": refs, "pack": pack}))
     uncovered = [u.model_copy(update={"statements": statement_refs(kb, u.topic_id)})
                  for u in a.uncovered_topics]
+    if not uncovered and all(m is old for m, old in zip(matches, a.matches, strict=True)):
+        return a  # nothing to add
     return a.model_copy(update={"matches": matches, "uncovered_topics": uncovered})
 
 

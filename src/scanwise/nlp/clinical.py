@@ -123,11 +123,13 @@ def _build(kb: KnowledgeBase) -> Language:
     )
     # medspaCy's tokenizer keeps a sentence's final period on the word ("4B."), which would
     # hide "BI-RADS 4B" from the matcher; split it off (abbreviations are exceptions anyway).
+    # One compiled pattern (medspaCy's suffixes, then a final period), not a function around
+    # two: spaCy serialises a tokenizer's suffix search by its pattern, so the pipeline can be
+    # saved and pickled. Same matches: a suffix first, else the period.
     tokenizer = nlp.tokenizer
-    base_suffix = tokenizer.suffix_search
-    final_period = re.compile(r"\.$")
-    tokenizer.suffix_search = lambda s: (base_suffix(s) if base_suffix else None) or \
-        final_period.search(s)
+    base = tokenizer.suffix_search.__self__ if tokenizer.suffix_search else None
+    tokenizer.suffix_search = (re.compile(f"(?:{base.pattern})|\\.$", base.flags) if base
+                               else re.compile(r"\.$")).search
     read = load_rules()
     cancers, ctx = read.cancers, read.context
     rules = [_rule(TargetRule, p, term.code) for term in kb.vocabulary for p in term.patterns]
@@ -193,15 +195,23 @@ def _with_sentences(nlp: Language, text: str, sentence_starts: Iterable[int]) ->
     PyRuSH takes most of the time on a long record; a record reader that already knows where
     its sentences start passes them here. The same components run, in the same order.
     """
+    import numpy
+    from spacy.attrs import SENT_START
+
     doc = nlp.make_doc(text)
     starts = sorted(set(sentence_starts))
+    flags = numpy.empty(len(doc), dtype="int64")
     j = 0
     for token in doc:
         hit = False
         while j < len(starts) and starts[j] <= token.idx:  # a start at or before this token, after the last
             hit = True
             j += 1
-        token.is_sent_start = token.i == 0 or hit
+        flags[token.i] = 1 if token.i == 0 or hit else -1
+    # Set all at once: setting ``Token.is_sent_start`` one token at a time checks the whole
+    # document for a parse each time (quadratic on a long report). 1 starts a sentence, -1 not.
+    if len(doc):
+        doc.from_array([SENT_START], flags.astype("uint64"))  # type: ignore[arg-type]  # a column is accepted
     for name, component in nlp.pipeline:
         if name != "medspacy_pyrush":
             doc = component(doc)

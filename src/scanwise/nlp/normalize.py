@@ -37,6 +37,9 @@ class _Builder:
         self.origin = list(range(len(text)))
 
     def sub(self, pattern: re.Pattern[str], repl: str | Callable[[re.Match[str]], str]) -> None:
+        # A replacement with no group reference is the same for every match, and is not parsed
+        # again for each (``Match.expand`` parses its template on every call).
+        literal = isinstance(repl, str) and "\\" not in repl
         text = "".join(self.chars)
         chars: list[str] = []
         origin: list[int] = []
@@ -44,7 +47,7 @@ class _Builder:
         for m in pattern.finditer(text):
             chars += self.chars[last:m.start()]
             origin += self.origin[last:m.start()]
-            new = repl(m) if callable(repl) else m.expand(repl)
+            new = repl(m) if callable(repl) else repl if literal else m.expand(repl)
             width = m.end() - m.start()
             chars += list(new)
             if width == 0:

@@ -1,0 +1,174 @@
+"""What is built from the knowledge base is built once, not per call: the design behind the
+speed figures in benchmarks/ (bench_assess.py, bench_reader.py), checked by counting, not timing.
+
+- Each variant's conditions are compiled once per knowledge base, when its index is first used;
+  assessing never compiles again.
+- The index by phase, purpose and population drops only variants that cannot fit: the engine
+  finds exactly the candidates that checking every variant finds.
+- The compiled index pickles with the knowledge base (the on-disk cache may hold it).
+- The reader builds its pipeline once per process and runs it once per text.
+"""
+
+from __future__ import annotations
+
+import pickle
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from scanwise.domain import conditions
+from scanwise.domain.assess import _candidates, assess, work_out_stage
+from scanwise.domain.conditions import Situation, evaluate
+from scanwise.domain.kb import KnowledgeBase
+from scanwise.domain.profile import STAGE_GROUPS, Indication, PatientProfile
+from scanwise.eval.runner import load_scenarios
+from scanwise.knowledge import loader
+from scanwise.nlp import clinical
+from scanwise.nlp.scenario import read_scenario
+
+EVAL = Path(__file__).resolve().parents[1] / "src" / "scanwise" / "eval"
+
+CASES = [
+    (PatientProfile(age=58, sex="female", histology="ductal", tumor_size_mm=18, grade=2, er="positive",
+                    pr="positive", her2="negative", t="cT1c", n="cN0"),
+     Indication(phase="new_diagnosis", purpose="distant")),
+    (PatientProfile(age=45, symptoms=["palpable_mass"]), Indication(phase="diagnostic_workup")),
+    (PatientProfile(age=52, sex="female"), Indication(phase="screening")),
+    (PatientProfile(age=61, cancer_history=True, surgery="lumpectomy"), Indication(phase="surveillance")),
+    (PatientProfile(gender="transfeminine", age=50), Indication(phase="screening")),
+    (PatientProfile(), Indication()),
+]
+
+
+@pytest.fixture(scope="module")
+def fresh_kb() -> KnowledgeBase:
+    """A knowledge base of its own, loaded from the data files (nothing compiled yet)."""
+    return loader.load(loader.DATA_DIR)
+
+
+def _compilable(kb: KnowledgeBase) -> int:
+    """Conditions the engine compiles: every variant's, and the topic-wide ones of the current
+    topics whose variants are not bundled (checked for 'covered by topic')."""
+    variants = sum(len(t.variants) for t in kb.topics if t.status != "superseded")
+    bare = sum(1 for t in kb.current_topics() if not t.variants and t.applies_when.phase is not None)
+    return variants + bare
+
+
+def test_conditions_compiled_once_per_knowledge_base(fresh_kb: KnowledgeBase) -> None:
+    before = conditions.compilations
+    for profile, indication in CASES:
+        assess(profile, indication, fresh_kb)
+        assess(profile, indication, fresh_kb, include_retired=True)
+    first = conditions.compilations - before
+    # Only what the questions reached is compiled, and never more than each once.
+    assert 0 < first <= _compilable(fresh_kb)
+    for _ in range(3):
+        for profile, indication in CASES:
+            assess(profile, indication, fresh_kb)
+            assess(profile, indication, fresh_kb, include_retired=True)
+    assert conditions.compilations - before == first, "assessing compiled conditions again"
+
+
+def test_each_conditions_compiled_exactly_once() -> None:
+    kb = loader.load(loader.DATA_DIR)
+    before = conditions.compilations
+    for topic in kb.topics:
+        _ = topic.compiled, topic.compiled_applies_when
+    assert conditions.compilations - before == sum(len(t.variants) + 1 for t in kb.topics)
+    compiled = conditions.compilations
+    for topic in kb.topics:
+        assert topic.compiled is topic.compiled  # kept, not rebuilt per access
+    for profile, indication in CASES:
+        assess(profile, indication, kb, include_retired=True)
+    assert conditions.compilations == compiled, "compiled again after everything was compiled"
+
+
+def _all_scenario_situations(kb: KnowledgeBase) -> list[Situation]:
+    out = []
+    for name in ("scenarios", "holdout", "holdout4"):
+        for case in load_scenarios(EVAL / f"{name}.yaml"):
+            profile, indication = read_scenario(case.text, kb)
+            stage = work_out_stage(profile)
+            out.append(Situation(profile=profile, indication=indication,
+                                 stages=[g for g in stage.groups if g in STAGE_GROUPS],
+                                 stage_basis=stage.basis, labels=kb.label,
+                                 unread=[u.text for u in indication.unread], narrower=kb.narrower))
+    return out
+
+
+def _by_checking_everything(kb: KnowledgeBase, sit: Situation, include_retired: bool) -> list[Any]:
+    """What the engine would find with no index: every variant checked in full."""
+    out = []
+    for topic in kb.topics:
+        if topic.status == "superseded" or (topic.status == "retired" and not include_retired):
+            continue
+        for v in topic.variants:
+            cond = topic.conditions[v.number]
+            if cond.phase is None:
+                continue
+            checks = evaluate(cond, sit)
+            if checks[0].status == "held" and not any(c.status == "failed" for c in checks):
+                out.append((topic.topic_id, topic.status, v.number,
+                            [(c.field, c.status, c.weight, c.reason) for c in checks]))
+    return out
+
+
+def test_the_index_drops_only_variants_that_cannot_fit(kb: KnowledgeBase) -> None:
+    situations = _all_scenario_situations(kb)
+    assert len(situations) > 300
+    for sit in situations:
+        for retired in (False, True):
+            indexed = sorted((c.topic.topic_id, c.topic.status, c.variant.number,
+                              [(ch.field, ch.status, ch.weight, ch.reason) for ch in c.checks])
+                             for c in _candidates(kb, sit, retired))
+            assert indexed == sorted(_by_checking_everything(kb, sit, retired)), sit.indication.text
+
+
+def test_a_knowledge_base_with_its_index_pickles(fresh_kb: KnowledgeBase) -> None:
+    results = [assess(p, i, fresh_kb).model_dump() for p, i in CASES]  # the index is built
+    copy = pickle.loads(pickle.dumps(fresh_kb))
+    assert [assess(p, i, copy).model_dump() for p, i in CASES] == results
+
+
+class _CountingPipeline:
+    """Stands in for the built pipeline, counting the passes made over texts."""
+
+    def __init__(self, nlp: Any) -> None:
+        self.nlp, self.passes = nlp, 0
+
+    def __call__(self, text: str) -> Any:
+        self.passes += 1
+        return self.nlp(text)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.nlp, name)
+
+
+def test_the_reader_builds_its_pipeline_once_and_runs_it_once_per_text(
+        kb: KnowledgeBase, monkeypatch: pytest.MonkeyPatch) -> None:
+    texts = ["61F, cT3N1 ER+/HER2- IDC, no bone pain, staging?",
+             "I'm 45 and found a lump in my left breast. My mother had breast cancer. What scan do I need?",
+             "Annual screening for a 52 year old woman, no symptoms."]
+    read_scenario(texts[0], kb)
+    nlp = clinical.pipeline(kb)
+    built = len(clinical._pipelines)
+    counting = _CountingPipeline(nlp)
+    monkeypatch.setitem(clinical._pipelines, kb.version, counting)
+    for n, text in enumerate(texts * 2, start=1):
+        read_scenario(text, kb)
+        assert counting.passes == n, "a text went through the pipeline more than once"
+    monkeypatch.undo()
+    assert clinical.pipeline(kb) is nlp and len(clinical._pipelines) == built, "the pipeline was built again"
+
+
+def test_the_pipeline_pickles_and_tokenises_the_same(kb: KnowledgeBase) -> None:
+    """The tokenizer's suffix rule is one compiled pattern (no closure), so the pipeline can be
+    saved: a copy through pickle splits words exactly as the original does."""
+    nlp = clinical.pipeline(kb)
+    copy = pickle.loads(pickle.dumps(nlp.tokenizer))
+    texts = [case.text for case in load_scenarios(EVAL / "scenarios.yaml")] + [
+        "Impression: BI-RADS 4B. Biopsy recommended.", "pT2NOMX (AJCC 8th ed.)."]
+    for text in texts:
+        assert [t.text for t in copy(text)] == [t.text for t in nlp.tokenizer(text)], text
+    assert [t.text for t in nlp.tokenizer("BI-RADS 4B.")] == ["BI", "-", "RADS", "4B", "."]
