@@ -42,7 +42,7 @@ from scanwise.domain.assess import Assessment, Match, RatedProcedure, StatementR
 from scanwise.domain.kb import OrderCode
 from scanwise.domain.profile import Indication, PatientProfile
 from scanwise.records.fhir import observation_codes
-from scanwise.storage.store import Store, StoreError, input_hash
+from scanwise.storage.store import Store, input_hash, redact
 
 if TYPE_CHECKING:
     from scanwise.records import RecordReading
@@ -289,6 +289,42 @@ def _validate_bundle(bundle: dict[str, Any]) -> None:
         ) from exc
 
 
+# --- what a call needs from elsewhere, and what it leaves for the audit ------------------------------
+
+
+@dataclass(frozen=True)
+class FetchPlan:
+    """The prefetch keys a call lacks and where to read them: the EHR's FHIR server."""
+
+    server: str
+    access_token: str
+    queries: dict[str, str]
+    context: dict[str, Any]
+
+
+class FetchNeeded(Exception):  # noqa: N818 (a request for work, not an error)
+    """Raised by :meth:`CdsService.answer` when the service may not fetch itself (a worker
+    process): the caller fetches ``plan`` and calls again with what it got."""
+
+    def __init__(self, plan: FetchPlan) -> None:
+        super().__init__("prefetch to be fetched")
+        self.plan = plan
+
+
+@dataclass
+class CallRecord:
+    """What the audit keeps of one call: the redacted assessments (as the web audit keeps
+    them) and the consult, written together by :meth:`CdsService.record`."""
+
+    consult_id: str
+    service_id: str
+    hook_instance: str
+    assessments: list[dict[str, Any]]
+    ratings: list[dict[str, Any]]
+    cards: list[str]
+    unsigned: bool
+
+
 # --- the outcome of one order -------------------------------------------------------------------
 
 
@@ -300,19 +336,34 @@ class Outcome:
     auc_url: str | None = None
     category: str | None = None
     topic_variant: tuple[int, int] | None = None
-    audit_id: int | None = None
+    audit: dict[str, Any] | None = None
     kind: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
 
 
 class CdsService:
-    """Both services over one application core and one store."""
+    """Both services over one application core and one store.
+
+    :meth:`answer` is the CPU work of a call (it reads and writes nothing but the EHR's FHIR
+    server, and that only with ``fetches=True``); :meth:`record` writes its audit and
+    :meth:`call` does both. ``scanwise serve`` runs ``answer`` in its worker processes
+    (``cds.work``) with ``store=None`` and ``fetches=False``, and the fetch and the audit
+    write in the web process.
+    """
 
     def __init__(
-        self, core: Scanwise, store: Store, *, unsigned: bool = False, fetch_timeout_s: float = 2.5
+        self,
+        core: Scanwise,
+        store: Store | None,
+        *,
+        unsigned: bool = False,
+        fetch_timeout_s: float = 2.5,
+        fetches: bool = True,
     ) -> None:
         self.core = core
         self.store = store
+        self.fetches = fetches
+        self.codes = frozenset(term.code for term in core.kb.vocabulary)
         self.unsigned = unsigned
         self.fetch_timeout_s = fetch_timeout_s
         self.vocab = Vocab(core.kb)
@@ -354,11 +405,21 @@ class CdsService:
     # --- a hook call ----------------------------------------------------------------------
 
     def call(self, service_id: str, body: bytes, base_url: str) -> dict[str, Any]:
+        """A hook call answered and audited, in this process."""
+        response, record = self.answer(service_id, body, base_url)
+        self.record(record)
+        return response
+
+    def answer(
+        self, service_id: str, body: bytes, base_url: str, *, fetched: dict[str, Any] | None = None
+    ) -> tuple[dict[str, Any], CallRecord]:
+        """The response to a hook call and what its audit keeps. ``fetched``: the resources
+        read from the EHR's FHIR server for a :class:`FetchNeeded` raised before."""
         service = self.service(service_id)
         req = parse_request(body, service)
         ctx = req["context"]
         orders = self._orders(ctx, service)
-        reading = self._patient(req, ctx) if orders else None
+        reading = self._patient(req, ctx, fetched) if orders else None
         consult_id = new_uuid()
         outcomes = [self._rate(o, reading, service, base_url) for o in orders]
         for o in outcomes:
@@ -372,12 +433,12 @@ class CdsService:
         if unmapped:
             cards.append(self._unmapped_card(unmapped))
         actions = [self._rating_action(o, consult_id) for o in outcomes if o.rating is not None]
-        self._audit(consult_id, service, req, outcomes, cards)
+        record = self._call_record(consult_id, service, req, outcomes, cards)
         response: dict[str, Any] = {"cards": [clean(c) for c in cards]}
         if actions:
             response["systemActions"] = [clean(a) for a in actions]
             response["extension"] = {"systemActions": copy.deepcopy(response["systemActions"])}
-        return response
+        return response, record
 
     def _orders(self, ctx: dict[str, Any], service: ServiceDef) -> list[Order]:
         entries = ctx["draftOrders"].get("entry") or []
@@ -416,7 +477,9 @@ class CdsService:
 
     # --- the patient ----------------------------------------------------------------------
 
-    def _patient(self, req: dict[str, Any], ctx: dict[str, Any]) -> RecordReading | None:
+    def _patient(
+        self, req: dict[str, Any], ctx: dict[str, Any], fetched: dict[str, Any] | None = None
+    ) -> RecordReading | None:
         given = req.get("prefetch") or {}
         missing = [k for k in self.templates if k not in given]
         data = {k: v for k, v in given.items() if k in self.templates}
@@ -430,23 +493,13 @@ class CdsService:
                     code="processing",
                     expression="request.prefetch",
                 )
-            try:
-                data.update(
-                    fetch(
-                        server,
-                        auth["access_token"],
-                        {k: self.templates[k] for k in missing},
-                        ctx,
-                        deadline_s=self.fetch_timeout_s,
-                    )
-                )
-            except FetchFailed as exc:
-                raise HookError(
-                    412,
-                    exc.message,
-                    code="processing",
-                    expression=f"request.prefetch.{exc.key}" if exc.key else None,
-                ) from exc
+            if fetched is None:
+                plan = FetchPlan(server, auth["access_token"], {k: self.templates[k] for k in missing},
+                                 {k: v for k, v in ctx.items() if isinstance(v, str)})
+                if not self.fetches:
+                    raise FetchNeeded(plan)
+                fetched = self.fetch(plan)
+            data.update({k: v for k, v in fetched.items() if k in missing})
         items = []
         for key, value in data.items():
             if value is None:
@@ -466,6 +519,20 @@ class CdsService:
             return self.core.read_records([("prefetch.json", json.dumps(items).encode())], field="prefetch")
         except UnusableInput as exc:
             raise HookError(400, f"prefetch: {exc.message}", expression="request.prefetch") from exc
+
+    def fetch(self, plan: FetchPlan) -> dict[str, Any]:
+        """What the prefetch lacks, read from the EHR's FHIR server within the deadline; a
+        server that fails is a 412 naming the query."""
+        try:
+            return fetch(plan.server, plan.access_token, plan.queries, plan.context,
+                         deadline_s=self.fetch_timeout_s)
+        except FetchFailed as exc:
+            raise HookError(
+                412,
+                exc.message,
+                code="processing",
+                expression=f"request.prefetch.{exc.key}" if exc.key else None,
+            ) from exc
 
     # --- rating one order -----------------------------------------------------------------
 
@@ -548,7 +615,7 @@ class CdsService:
             )
             return out
         assessment = self.core.assess(profile, indication)
-        out.audit_id = self._audit_assessment(assessment, service, order, text, reading)
+        out.audit = self._audit_row(assessment, service, order, text, reading)
         if not indication.in_scope:
             out.kind, out.rating = "no-criteria", "no-criteria-apply"
             return out
@@ -906,34 +973,36 @@ class CdsService:
 
     # --- audit ----------------------------------------------------------------------------
 
-    def _audit_assessment(
+    def _audit_row(
         self, a: Assessment, service: ServiceDef, order: Order, text: str, reading: RecordReading | None
-    ) -> int | None:
+    ) -> dict[str, Any] | None:
+        """The assessment as the audit keeps it (redacted as the web audit redacts), or None
+        (and a log line) if it cannot be made: the service keeps answering."""
         try:
-            entry = self.store.record_assessment(
-                a,
-                surface=f"cds.{service.id}",
-                input_sha256=input_hash(
+            return {
+                "surface": f"cds.{service.id}",
+                "kb_version": a.kb_version,
+                "input_sha256": input_hash(
                     {
                         "order": [order.code.system, order.code.code] if order.code else None,
                         "reason": text,
                         "record": reading.profile if reading else None,
                     }
                 ),
-            )
-            return entry.id
-        except (StoreError, Exception) as exc:  # the service keeps answering if the store fails
-            log.error("cds: audit write failed: %s", type(exc).__name__)
+                "result": redact(a, self.codes),
+            }
+        except Exception as exc:  # noqa: BLE001 (the answer goes out; the failure is logged by type)
+            log.error("cds: audit row failed: %s", type(exc).__name__)
             return None
 
-    def _audit(
+    def _call_record(
         self,
         consult_id: str,
         service: ServiceDef,
         req: dict[str, Any],
         outcomes: list[Outcome],
         cards: list[dict[str, Any]],
-    ) -> None:
+    ) -> CallRecord:
         ratings = [
             {
                 "system": o.order.code.system if o.order.code else None,
@@ -945,22 +1014,40 @@ class CdsService:
             }
             for o in outcomes
         ]
+        return CallRecord(
+            consult_id=consult_id,
+            service_id=service.id,
+            hook_instance=str(req["hookInstance"])[:128],
+            assessments=[o.audit for o in outcomes if o.audit is not None],
+            ratings=ratings,
+            cards=[c["uuid"] for c in cards],
+            unsigned=self.unsigned,
+        )
+
+    def record(self, rec: CallRecord) -> None:
+        """Write a call's audit (its assessments and the consult) in one transaction. A store
+        that fails is logged by type; the service keeps answering."""
+        if self.store is None:
+            raise RuntimeError("this CDS service has no store to record to")
         try:
-            self.store.record_cds_consult(
-                consult_id,
-                service_id=service.id,
-                hook_instance=str(req["hookInstance"])[:128],
-                audit_ids=[o.audit_id for o in outcomes if o.audit_id is not None],
-                ratings=ratings,
-                cards=[c["uuid"] for c in cards],
-                unsigned=self.unsigned,
+            self.store.record_cds_call(
+                rec.consult_id,
+                service_id=rec.service_id,
+                hook_instance=rec.hook_instance,
+                assessments=rec.assessments,
+                ratings=rec.ratings,
+                cards=rec.cards,
+                unsigned=rec.unsigned,
             )
-        except Exception as exc:  # the service keeps answering if the store fails
-            log.error("cds: consult write failed: %s", type(exc).__name__)
+        except Exception as exc:  # noqa: BLE001 (the service keeps answering if the store fails)
+            log.error("cds: audit write failed: %s", type(exc).__name__)
 
     # --- feedback -------------------------------------------------------------------------
 
     def feedback(self, service_id: str, body: bytes) -> dict[str, Any]:
+        store = self.store
+        if store is None:
+            raise RuntimeError("this CDS service has no store for feedback")
         self.service(service_id)
         try:
             data = json.loads(body)
@@ -1006,7 +1093,7 @@ class CdsService:
                     r = _obj(reason["reason"], f"{where}.overrideReason.reason")
                     coding = {k: str(r[k]) for k in ("system", "code", "display") if r.get(k)}
                 comment = bool(str(reason.get("userComment") or "").strip())
-            consult = self.store.cds_card_consult(card, service_id)
+            consult = store.cds_card_consult(card, service_id)
             if consult is None:
                 raise HookError(
                     400,
@@ -1025,7 +1112,7 @@ class CdsService:
                 }
             )
         for p in parsed:
-            self.store.record_cds_feedback(**p)
+            store.record_cds_feedback(**p)
         return {"stored": len(parsed)}
 
 

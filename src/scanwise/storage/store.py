@@ -345,16 +345,26 @@ class Store:
 
     # --- CDS Hooks consults and feedback ------------------------------------------------------
 
-    def record_cds_consult(self, consult_id: str, *, service_id: str, hook_instance: str,
-                           audit_ids: list[int], ratings: list[dict[str, Any]], cards: list[str],
-                           unsigned: bool) -> None:
+    def record_cds_call(self, consult_id: str, *, service_id: str, hook_instance: str,
+                        assessments: list[dict[str, Any]], ratings: list[dict[str, Any]],
+                        cards: list[str], unsigned: bool) -> list[int]:
+        """One CDS Hooks call in one transaction: its assessments' audit rows (already redacted
+        with :func:`redact`: ``surface``, ``kb_version``, ``input_sha256``, ``result``), then the
+        consult naming them and its cards. Returns the audit rows' ids."""
+        now = datetime.now(UTC)
         with self._session.begin() as session:
+            rows = [_AuditRow(created_at=now, surface=a["surface"], kb_version=a["kb_version"],
+                              input_sha256=a["input_sha256"], result=a["result"]) for a in assessments]
+            session.add_all(rows)
+            session.flush()
+            audit_ids = [row.id for row in rows]
             session.add(_CdsConsultRow(
-                id=consult_id, created_at=datetime.now(UTC), service_id=service_id,
+                id=consult_id, created_at=now, service_id=service_id,
                 hook_instance=hook_instance, audit_ids=audit_ids, ratings=ratings, cards=cards,
                 unsigned=int(unsigned)))
-            for card in cards:
-                session.add(_CdsCardRow(uuid=card, consult_id=consult_id, service_id=service_id))
+            session.add_all([_CdsCardRow(uuid=card, consult_id=consult_id, service_id=service_id)
+                             for card in cards])
+        return audit_ids
 
     def cds_card_consult(self, card_uuid: str, service_id: str) -> str | None:
         """The consult that issued this card through this service, or None."""
