@@ -10,10 +10,10 @@ OperationOutcome without detail; a busy server or a call past the deadline is th
 pool's 503 or 504, as an OperationOutcome. CORS headers are sent only for the origins
 configured.
 
-Where the work runs: the token checks (one replay cache for the server), the audit write and
-feedback (the store) and reads from an EHR's FHIR server stay in the web process; reading,
-assessing and building the cards run in the worker processes the JSON API uses, as
-:func:`scanwise.cds.work.hook_call` (see that module).
+Where the work runs: the token checks (one replay cache for the server), the audit write
+(``recorder``: one thread, many calls to a commit), feedback and reads from an EHR's FHIR
+server stay in the web process; reading, assessing and building the cards run in the worker
+processes the JSON API uses, as :func:`scanwise.cds.work.hook_call` (see that module).
 """
 
 from __future__ import annotations
@@ -33,6 +33,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from scanwise.cds import work
 from scanwise.cds.auth import ENV_VAR, Denied, TrustList, Verifier
+from scanwise.cds.recorder import Recorder
 from scanwise.cds.service import CdsService, HookError, operation_outcome
 from scanwise.core import Scanwise
 from scanwise.storage import Store
@@ -172,6 +173,7 @@ def install(app: FastAPI, core: Scanwise, store: Store, settings: CdsSettings | 
                        responses=_RESPONSES)
 
     fetch_limiter = anyio.CapacityLimiter(FETCH_THREADS)
+    recorder = app.state.cds_recorder = Recorder(store)
     discovered = work.encode(service.discovery())  # the same for every call
 
     async def answer(service_id: str, body: bytes, base_url: str) -> Response:
@@ -183,7 +185,7 @@ def install(app: FastAPI, core: Scanwise, store: Store, settings: CdsSettings | 
         if reply.kind == "fetch":
             raise RuntimeError("a call asked for its prefetch again")
         if reply.record is not None:
-            await runner.io(service.record, reply.record)
+            await recorder.record(reply.record)
         return _raw(reply.body, reply.status)
 
     async def guarded(work_: Awaitable[Response]) -> Response:

@@ -24,6 +24,7 @@ are never logged or stored; the audit keeps what the web audit keeps.
 from __future__ import annotations
 
 import copy
+import hashlib
 import json
 import logging
 import threading
@@ -42,7 +43,7 @@ from scanwise.domain.assess import Assessment, Match, RatedProcedure, StatementR
 from scanwise.domain.kb import OrderCode
 from scanwise.domain.profile import Indication, PatientProfile
 from scanwise.records.fhir import observation_codes
-from scanwise.storage.store import Store, input_hash, redact
+from scanwise.storage.store import CdsCall, Store, input_hash, redact
 
 if TYPE_CHECKING:
     from scanwise.records import RecordReading
@@ -77,6 +78,8 @@ NOT_MEDICAL_ADVICE = (
 
 #: Reader results kept in memory for repeated orders (see CdsService._read).
 READ_CACHE_SIZE = 512
+#: Draft-order Bundles known valid, by content digest (see _validate_bundle).
+VALID_BUNDLES_SIZE = 1024
 
 Rating = Literal["appropriate", "not-appropriate", "no-criteria-apply"]
 
@@ -266,7 +269,34 @@ def parse_request(body: bytes, service: ServiceDef) -> dict[str, Any]:
     return req
 
 
+_valid_bundles: OrderedDict[bytes, None] = OrderedDict()
+_valid_bundles_lock = threading.Lock()
+
+
+def _digest(value: Any) -> bytes:
+    return hashlib.sha256(json.dumps(value, sort_keys=True, separators=(",", ":")).encode()).digest()
+
+
 def _validate_bundle(bundle: dict[str, Any]) -> None:
+    """Check the Bundle against the FHIR R4B models, once per content: the same draft orders
+    come back (selected, then signed), and a Bundle found valid stays valid."""
+    try:
+        key = _digest(bundle)
+    except (TypeError, ValueError, RecursionError):
+        key = b""  # not plain JSON data: validated below, never remembered
+    with _valid_bundles_lock:
+        if key and key in _valid_bundles:
+            _valid_bundles.move_to_end(key)
+            return
+    _check_bundle(bundle)
+    if key:
+        with _valid_bundles_lock:
+            _valid_bundles[key] = None
+            while len(_valid_bundles) > VALID_BUNDLES_SIZE:
+                _valid_bundles.popitem(last=False)
+
+
+def _check_bundle(bundle: dict[str, Any]) -> None:
     from fhir.resources.R4B.bundle import Bundle
 
     try:
@@ -309,20 +339,6 @@ class FetchNeeded(Exception):  # noqa: N818 (a request for work, not an error)
     def __init__(self, plan: FetchPlan) -> None:
         super().__init__("prefetch to be fetched")
         self.plan = plan
-
-
-@dataclass
-class CallRecord:
-    """What the audit keeps of one call: the redacted assessments (as the web audit keeps
-    them) and the consult, written together by :meth:`CdsService.record`."""
-
-    consult_id: str
-    service_id: str
-    hook_instance: str
-    assessments: list[dict[str, Any]]
-    ratings: list[dict[str, Any]]
-    cards: list[str]
-    unsigned: bool
 
 
 # --- the outcome of one order -------------------------------------------------------------------
@@ -412,7 +428,7 @@ class CdsService:
 
     def answer(
         self, service_id: str, body: bytes, base_url: str, *, fetched: dict[str, Any] | None = None
-    ) -> tuple[dict[str, Any], CallRecord]:
+    ) -> tuple[dict[str, Any], CdsCall]:
         """The response to a hook call and what its audit keeps. ``fetched``: the resources
         read from the EHR's FHIR server for a :class:`FetchNeeded` raised before."""
         service = self.service(service_id)
@@ -1002,7 +1018,7 @@ class CdsService:
         req: dict[str, Any],
         outcomes: list[Outcome],
         cards: list[dict[str, Any]],
-    ) -> CallRecord:
+    ) -> CdsCall:
         ratings = [
             {
                 "system": o.order.code.system if o.order.code else None,
@@ -1014,7 +1030,7 @@ class CdsService:
             }
             for o in outcomes
         ]
-        return CallRecord(
+        return CdsCall(
             consult_id=consult_id,
             service_id=service.id,
             hook_instance=str(req["hookInstance"])[:128],
@@ -1024,21 +1040,13 @@ class CdsService:
             unsigned=self.unsigned,
         )
 
-    def record(self, rec: CallRecord) -> None:
+    def record(self, rec: CdsCall) -> None:
         """Write a call's audit (its assessments and the consult) in one transaction. A store
         that fails is logged by type; the service keeps answering."""
         if self.store is None:
             raise RuntimeError("this CDS service has no store to record to")
         try:
-            self.store.record_cds_call(
-                rec.consult_id,
-                service_id=rec.service_id,
-                hook_instance=rec.hook_instance,
-                assessments=rec.assessments,
-                ratings=rec.ratings,
-                cards=rec.cards,
-                unsigned=rec.unsigned,
-            )
+            self.store.record_cds_calls([rec])
         except Exception as exc:  # noqa: BLE001 (the service keeps answering if the store fails)
             log.error("cds: audit write failed: %s", type(exc).__name__)
 

@@ -10,7 +10,7 @@ wait on the network and so never hold a worker.
 A job returns a :class:`Reply`, never raises for a request's fault: a malformed request is
 its OperationOutcome (status and JSON body), a missing prefetch to be fetched is the
 :class:`~scanwise.cds.service.FetchPlan`, and an answer is the response as JSON bytes (encoded
-here, beside the reading, not in the web process) with its :class:`CallRecord` for the audit.
+here, beside the reading, not in the web process) with its :class:`CdsCall` for the audit.
 """
 
 from __future__ import annotations
@@ -19,7 +19,8 @@ import json
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
-from scanwise.cds.service import CallRecord, CdsService, FetchNeeded, FetchPlan, HookError
+from scanwise.cds.service import CdsService, FetchNeeded, FetchPlan, HookError
+from scanwise.storage import CdsCall
 
 if TYPE_CHECKING:
     from scanwise.core import Scanwise
@@ -33,7 +34,7 @@ class Reply:
     kind: Literal["ok", "error", "fetch"]
     status: int = 200
     body: bytes = b""
-    record: CallRecord | None = None
+    record: CdsCall | None = None
     plan: FetchPlan | None = None
 
 
