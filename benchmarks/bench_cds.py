@@ -263,15 +263,16 @@ def main() -> None:
             proc, base = start_server(tmp, *extra)
             try:
                 for label, fresh, kw in runs:
-                    result = load(base, signed, fresh, args.seconds, args.concurrency, args.max_requests, **kw)
+                    result = load(base, signed, fresh, args.seconds, args.concurrency, args.max_requests,
+                                  **kw)
                     rows.append((label, asyncio.run(result)))
             finally:
                 proc.terminate()
                 proc.wait(timeout=10)
     rows.append(("in process, one at a time, new patient each call", in_process(200)))
     load_after = os.getloadavg()
-    print(f"CDS Hooks order-select, {args.concurrency} concurrent clients on loopback, {os.cpu_count()} CPUs, "
-          f"scanwise serve with its default workers ({os.cpu_count()})")
+    print(f"CDS Hooks order-select, {args.concurrency} concurrent clients on loopback, "
+          f"{os.cpu_count()} CPUs, scanwise serve with its default workers ({os.cpu_count()})")
     print("load average (1, 5, 15 min) before: " + ", ".join(f"{x:.2f}" for x in load_before)
           + "; after: " + ", ".join(f"{x:.2f}" for x in load_after))
     print(f"{'':48} {'requests':>8} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8}")

@@ -366,18 +366,18 @@ class Store:
         the lot): the audit rows of their assessments, then each call's consult naming its
         rows, and their cards. Returns each call's audit row ids."""
         now = datetime.now(UTC)
-        audit, consults, cards = _AuditRow.__table__, _CdsConsultRow.__table__, _CdsCardRow.__table__
         rows = [{"created_at": now, "surface": a["surface"], "kb_version": a["kb_version"],
                  "input_sha256": a["input_sha256"], "result": a["result"]}
                 for call in calls for a in call.assessments]
         with self.engine.begin() as conn:
             ids: list[int] = []
             if rows:
-                added = conn.execute(insert(audit).returning(audit.c.id, sort_by_parameter_order=True), rows)
+                added = conn.execute(
+                    insert(_AuditRow).returning(_AuditRow.id, sort_by_parameter_order=True), rows)
                 ids = [int(row[0]) for row in added]
             given = iter(ids)
             per_call = [[next(given) for _ in call.assessments] for call in calls]
-            conn.execute(insert(consults), [
+            conn.execute(insert(_CdsConsultRow), [
                 {"id": call.consult_id, "created_at": now, "service_id": call.service_id,
                  "hook_instance": call.hook_instance, "audit_ids": audit_ids, "ratings": call.ratings,
                  "cards": call.cards, "unsigned": int(call.unsigned)}
@@ -385,7 +385,7 @@ class Store:
             card_rows = [{"uuid": card, "consult_id": call.consult_id, "service_id": call.service_id}
                          for call in calls for card in call.cards]
             if card_rows:
-                conn.execute(insert(cards), card_rows)
+                conn.execute(insert(_CdsCardRow), card_rows)
         return per_call
 
     def cds_card_consult(self, card_uuid: str, service_id: str) -> str | None:

@@ -84,8 +84,10 @@ def settle_heap() -> None:
 
 
 def worker_state(core: Scanwise) -> dict[str, Any]:
-    """What a worker holds: its process id and how many text pipelines it has built."""
-    return {"pid": os.getpid(), "kb_version": core.kb_version, "pipelines": core.pipelines_built()}
+    """What a worker holds: its process id, how many text pipelines it has built, and how many
+    start-up objects it keeps out of garbage collection (see :func:`settle_heap`)."""
+    return {"pid": os.getpid(), "kb_version": core.kb_version, "pipelines": core.pipelines_built(),
+            "frozen_objects": gc.get_freeze_count()}
 
 
 @dataclass
