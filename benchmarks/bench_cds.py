@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import copy
 import json
 import os
 import random
@@ -43,6 +44,7 @@ EXAMPLE = Path(__file__).parents[1] / "src" / "scanwise" / "cds" / "examples" / 
 ISS = "https://bench-ehr.example.org"
 KEY = ec.generate_private_key(ec.SECP384R1())
 SERVICE = "/cds-services/imaging-order-select"
+_EXAMPLE_REQUEST: dict[str, Any] = json.loads(EXAMPLE.read_text())
 
 
 def free_port() -> int:
@@ -86,7 +88,7 @@ def token(aud: str) -> str:
 def body(fresh: bool = True) -> bytes:
     """The example request; ``fresh``: another patient each time (age and tumour size vary), so
     the service's reader cache cannot answer it; otherwise the same order called again."""
-    req = json.loads(EXAMPLE.read_text())
+    req = copy.deepcopy(_EXAMPLE_REQUEST)
     req["hookInstance"] = str(uuid.uuid4())
     if fresh:
         pre = req["prefetch"]
