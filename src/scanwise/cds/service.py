@@ -386,6 +386,9 @@ class CdsService:
         self.templates = prefetch_templates()
         self._readings: OrderedDict[tuple[str, str], tuple[PatientProfile, Indication]] = OrderedDict()
         self._readings_lock = threading.Lock()
+        # The same patient's prefetch comes back (the order selected, then signed): its record
+        # reading is remembered beside the text readings, by the prefetch's exact bytes.
+        self._records: OrderedDict[bytes, RecordReading] = OrderedDict()
         self._by_procedure: dict[str, OrderCode] = {}
         for oc in core.kb.order_codes:
             for name in oc.procedures[:1]:
@@ -531,10 +534,22 @@ class CdsService:
             items.append(value)
         if not any(_has_resources(i) for i in items):
             return None
+        raw = json.dumps(items).encode()
+        key = hashlib.sha256(raw).digest()
+        with self._readings_lock:
+            hit = self._records.get(key)
+            if hit is not None:
+                self._records.move_to_end(key)
+                return hit.model_copy(deep=True)
         try:
-            return self.core.read_records([("prefetch.json", json.dumps(items).encode())], field="prefetch")
+            reading = self.core.read_records([("prefetch.json", raw)], field="prefetch")
         except UnusableInput as exc:
             raise HookError(400, f"prefetch: {exc.message}", expression="request.prefetch") from exc
+        with self._readings_lock:
+            self._records[key] = reading
+            while len(self._records) > READ_CACHE_SIZE:
+                self._records.popitem(last=False)
+        return reading.model_copy(deep=True)
 
     def fetch(self, plan: FetchPlan) -> dict[str, Any]:
         """What the prefetch lacks, read from the EHR's FHIR server within the deadline; a
