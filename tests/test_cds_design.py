@@ -159,3 +159,59 @@ def test_a_call_the_store_refuses_does_not_lose_the_others_of_its_batch() -> Non
     Recorder(store)._write([good, twin, other])
     assert store.cds_consult(good.consult_id) is not None
     assert store.cds_consult(other.consult_id) is not None
+
+
+class _Refused(Exception):
+    """What the worker pool raises when it is full or a call passes its deadline."""
+
+    def __init__(self, status: int, message: str, headers: dict[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.status, self.message, self.headers = status, message, headers
+
+
+class _Runner:
+    """A worker pool stand-in: records what it is given, or refuses."""
+
+    def __init__(self, refuse: _Refused | None = None) -> None:
+        self.refuse = refuse
+        self.jobs: list[Any] = []
+
+    async def run(self, fn: Any, *args: Any, **kwargs: Any) -> Any:
+        self.jobs.append(fn)
+        if self.refuse is not None:
+            raise self.refuse
+        from scanwise.core import Scanwise
+
+        return fn(Scanwise.default(), *args, **kwargs)
+
+    async def io(self, fn: Any, *args: Any, **kwargs: Any) -> Any:
+        return fn(*args, **kwargs)
+
+
+def _cds_app(runner: _Runner) -> TestClient:
+    from fastapi import FastAPI
+
+    from scanwise.cds import install
+    from scanwise.core import Scanwise
+
+    app = FastAPI()
+    install(app, Scanwise.default(), Store("sqlite://"), CdsSettings(allow_unsigned=True), runner=runner)
+    return TestClient(app)
+
+
+def test_the_endpoint_hands_the_call_to_the_runner_as_the_worker_job() -> None:
+    runner = _Runner()
+    resp = _cds_app(runner).post(f"/cds-services/{SELECT}", content=EXAMPLE.read_bytes())
+    assert resp.status_code == 200 and resp.json()["cards"]
+    assert runner.jobs == [work.hook_call]
+
+
+@pytest.mark.parametrize(("status", "headers"), [(503, {"Retry-After": "2"}), (504, None)])
+def test_a_full_pool_or_a_call_past_its_deadline_is_an_operation_outcome(
+    status: int, headers: dict[str, str] | None
+) -> None:
+    runner = _Runner(_Refused(status, "busy or too slow", headers))
+    resp = _cds_app(runner).post(f"/cds-services/{SELECT}", content=EXAMPLE.read_bytes())
+    assert resp.status_code == status
+    assert resp.json()["resourceType"] == "OperationOutcome"
+    assert resp.headers.get("retry-after") == (headers or {}).get("Retry-After")
