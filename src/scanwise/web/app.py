@@ -29,7 +29,6 @@ from scanwise.web.middleware import RequestContext, request_id, wants_json
 from scanwise.web.schemas import Health
 from scanwise.web.services import Services
 from scanwise.web.settings import WebSettings
-from scanwise.web.workers import settle_heap
 
 STATIC_DIR = Path(__file__).parent / "static"
 # Multipart framing around an upload of exactly the limit must still fit.
@@ -65,7 +64,6 @@ def create_app(settings: WebSettings | None = None, *, store: Store | None = Non
         starting.start()
         core.facts  # noqa: B018
         await anyio.to_thread.run_sync(starting.join)
-        settle_heap()
         yield
         svc.workers.close()
         store.close()
