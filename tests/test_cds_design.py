@@ -215,3 +215,34 @@ def test_a_full_pool_or_a_call_past_its_deadline_is_an_operation_outcome(
     assert resp.status_code == status
     assert resp.json()["resourceType"] == "OperationOutcome"
     assert resp.headers.get("retry-after") == (headers or {}).get("Retry-After")
+
+
+def test_a_free_worker_goes_to_the_longest_waiting_request_not_a_newcomer() -> None:
+    from scanwise.web.workers import Workers, _Worker
+
+    pool = Workers(processes=1, max_waiting=8, timeout_s=10)
+    worker = _Worker(process=None, conn=None)  # type: ignore[arg-type]  # never started: only handed round
+    pool._all, pool._idle = [worker], [worker]
+    got: dict[str, Any] = {}
+    assert pool._take(1) is worker  # the one worker is busy from here on
+
+    def wait(name: str) -> None:
+        got[name] = pool._take(5)
+
+    waiting = []
+    for name in ("first", "second", "third"):
+        t = threading.Thread(target=wait, args=(name,))
+        t.start()
+        waiting.append(t)
+        while len(pool._waiting) < len(waiting):  # queued in this order
+            time.sleep(0.001)
+    pool._give_back(worker)
+    assert pool._take(0.05) is None  # a newcomer does not overtake the queue
+    waiting[0].join(5)
+    assert got == {"first": worker}
+    for _ in range(2):
+        pool._give_back(worker)
+    for t in waiting[1:]:
+        t.join(5)
+    assert got == {"first": worker, "second": worker, "third": worker}
+    assert not pool._waiting and pool._idle == []
