@@ -1,9 +1,18 @@
 """p50/p99 latency of CDS Hooks calls (order-select, signed ES384 JWT) at 16 concurrent clients.
 
 Starts `scanwise serve` on a free loopback port with a trust list made here, warms it up, then
-runs concurrent async clients for a bounded time and request count. Beside it, the same calls
-without the token checks (``--cds-allow-unsigned``, what auth costs) and the service called in
-this process with no HTTP at all (the floor):
+runs concurrent clients for a bounded time and request count. Beside it: discovery with the
+same signed tokens (HTTP and token checks with no CDS work: the server's floor), the same calls
+without the token checks (``--cds-allow-unsigned``, what auth costs), the same calls sent by
+httpx's AsyncClient (the load generator this benchmark used before), and the service called in
+this process with no HTTP at all (the work's floor).
+
+The clients speak HTTP/1.1 over 16 keep-alive connections from one asyncio loop with a few
+lines of code of their own (``LeanClient``): on a two-core machine the load generator shares
+the cores with the server, and httpx's pool costs about as much CPU per call as the server's
+whole HTTP layer, so with it the figures mostly measure the client (compare the rows). Each
+client signs a new token per call (untimed, but on the same cores). The machine's load
+averages before and after are printed, since the machine may be shared:
 
     .venv/bin/python benchmarks/bench_cds.py [--seconds 5] [--concurrency 16] [--max-requests 3000]
 """
@@ -12,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import copy
 import json
 import os
 import random
@@ -24,6 +34,7 @@ import time
 import uuid
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 import jwt
@@ -33,6 +44,7 @@ EXAMPLE = Path(__file__).parents[1] / "src" / "scanwise" / "cds" / "examples" / 
 ISS = "https://bench-ehr.example.org"
 KEY = ec.generate_private_key(ec.SECP384R1())
 SERVICE = "/cds-services/imaging-order-select"
+_EXAMPLE_REQUEST: dict[str, Any] = json.loads(EXAMPLE.read_text())
 
 
 def free_port() -> int:
@@ -76,7 +88,7 @@ def token(aud: str) -> str:
 def body(fresh: bool = True) -> bytes:
     """The example request; ``fresh``: another patient each time (age and tumour size vary), so
     the service's reader cache cannot answer it; otherwise the same order called again."""
-    req = json.loads(EXAMPLE.read_text())
+    req = copy.deepcopy(_EXAMPLE_REQUEST)
     req["hookInstance"] = str(uuid.uuid4())
     if fresh:
         pre = req["prefetch"]
@@ -93,43 +105,107 @@ def body(fresh: bool = True) -> bytes:
     return json.dumps(req).encode()
 
 
+class LeanClient:
+    """One HTTP/1.1 keep-alive connection: a request written whole, the status line, headers
+    and a Content-Length body read back (what uvicorn sends for these endpoints)."""
+
+    def __init__(self, base: str) -> None:
+        parts = urlsplit(base)
+        self.host, self.port = parts.hostname or "127.0.0.1", parts.port or 80
+        self.reader: asyncio.StreamReader | None = None
+        self.writer: asyncio.StreamWriter | None = None
+
+    async def request(self, method: str, path: str, headers: dict[str, str], content: bytes = b"") -> int:
+        if self.writer is None:
+            self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
+        assert self.reader is not None
+        head = f"{method} {path} HTTP/1.1\r\nHost: {self.host}:{self.port}\r\n"
+        head += "".join(f"{k}: {v}\r\n" for k, v in headers.items())
+        head += f"Content-Length: {len(content)}\r\n\r\n"
+        self.writer.write(head.encode("latin-1") + content)
+        status_line = await self.reader.readline()
+        length = None
+        while (line := await self.reader.readline()) not in (b"\r\n", b""):
+            name, _, value = line.partition(b":")
+            if name.strip().lower() == b"content-length":
+                length = int(value)
+        if length is None:
+            raise RuntimeError("a response without Content-Length")
+        await self.reader.readexactly(length)
+        return int(status_line.split()[1])
+
+    async def close(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+
+
 async def load(
-    base: str, signed: bool, fresh: bool, seconds: float, concurrency: int, max_requests: int
+    base: str,
+    signed: bool,
+    fresh: bool,
+    seconds: float,
+    concurrency: int,
+    max_requests: int,
+    *,
+    path: str = SERVICE,
+    client: str = "lean",
 ) -> dict[str, Any]:
-    url = base + SERVICE
+    url = base + path
     times: list[float] = []
     statuses: dict[int, int] = {}
     sent = 0
     end = 0.0
+    method = "GET" if path == "/cds-services" else "POST"
 
-    async def worker(client: httpx.AsyncClient) -> None:
+    def request() -> tuple[dict[str, str], bytes]:
+        headers = {"Content-Type": "application/json"}
+        if signed:
+            headers["Authorization"] = f"Bearer {token(url)}"  # signing is the client's cost, untimed
+        return headers, (b"" if method == "GET" else body(fresh))
+
+    async def lean_worker(conn: LeanClient) -> None:
         nonlocal sent
         while time.monotonic() < end and sent < max_requests:
             sent += 1
-            headers = {"Content-Type": "application/json"}
-            if signed:
-                headers["Authorization"] = f"Bearer {token(url)}"  # signing is the client's cost, untimed
-            content = body(fresh)
+            headers, content = request()
             start = time.perf_counter()
-            resp = await client.post(url, content=content, headers=headers)
+            status = await conn.request(method, path, headers, content)
+            times.append(time.perf_counter() - start)
+            statuses[status] = statuses.get(status, 0) + 1
+
+    async def httpx_worker(http: httpx.AsyncClient) -> None:
+        nonlocal sent
+        while time.monotonic() < end and sent < max_requests:
+            sent += 1
+            headers, content = request()
+            start = time.perf_counter()
+            resp = await http.request(method, url, content=content or None, headers=headers)
             times.append(time.perf_counter() - start)
             statuses[resp.status_code] = statuses.get(resp.status_code, 0) + 1
 
-    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
-    async with httpx.AsyncClient(timeout=30, limits=limits) as client:
-        for _ in range(10):  # warm-up
-            await client.post(
-                url,
-                content=body(),
-                headers={
-                    "Content-Type": "application/json",
-                    **({"Authorization": f"Bearer {token(url)}"} if signed else {}),
-                },
-            )
-        started = time.monotonic()
-        end = started + seconds
-        await asyncio.gather(*(worker(client) for _ in range(concurrency)))
-        elapsed = time.monotonic() - started
+    if client == "httpx":
+        limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+        async with httpx.AsyncClient(timeout=30, limits=limits) as http:
+            for _ in range(10):  # warm-up
+                headers, content = request()
+                await http.request(method, url, content=content or None, headers=headers)
+            started = time.monotonic()
+            end = started + seconds
+            await asyncio.gather(*(httpx_worker(http) for _ in range(concurrency)))
+            elapsed = time.monotonic() - started
+    else:
+        conns = [LeanClient(base) for _ in range(concurrency)]
+        try:
+            for i in range(max(10, concurrency)):  # warm-up, and every connection opened
+                headers, content = request()
+                await conns[i % concurrency].request(method, path, headers, content)
+            started = time.monotonic()
+            end = started + seconds
+            await asyncio.gather(*(lean_worker(c) for c in conns))
+            elapsed = time.monotonic() - started
+        finally:
+            for c in conns:
+                await c.close()
     return summary(times, elapsed) | {"statuses": statuses}
 
 
@@ -171,28 +247,36 @@ def main() -> None:
         }
         trust = tmp / "trust.json"
         trust.write_text(json.dumps({"issuers": [{"iss": ISS, "jwks": {"keys": [jwk]}}]}))
-        servers = (
+        load_before = os.getloadavg()
+        servers: tuple[tuple[list[str], bool, tuple[tuple[str, bool, dict[str, str]], ...]], ...] = (
             (
                 ["--cds-trust", str(trust)],
                 True,
                 (
-                    ("HTTP, signed ES384, new patient each call", True),
-                    ("HTTP, signed ES384, the same order again", False),
+                    ("HTTP, signed ES384, new patient each call", True, {}),
+                    ("HTTP, signed ES384, the same order again", False, {}),
+                    ("HTTP, signed ES384, discovery (no CDS work)", True, {"path": "/cds-services"}),
+                    ("HTTP, signed ES384, new patient, httpx client", True, {"client": "httpx"}),
                 ),
             ),
-            (["--cds-allow-unsigned"], False, (("HTTP, unsigned, new patient each call", True),)),
+            (["--cds-allow-unsigned"], False, (("HTTP, unsigned, new patient each call", True, {}),)),
         )
         for extra, signed, runs in servers:
             proc, base = start_server(tmp, *extra)
             try:
-                for label, fresh in runs:
-                    result = load(base, signed, fresh, args.seconds, args.concurrency, args.max_requests)
+                for label, fresh, kw in runs:
+                    result = load(base, signed, fresh, args.seconds, args.concurrency, args.max_requests,
+                                  **kw)
                     rows.append((label, asyncio.run(result)))
             finally:
                 proc.terminate()
                 proc.wait(timeout=10)
     rows.append(("in process, one at a time, new patient each call", in_process(200)))
-    print(f"CDS Hooks order-select, {args.concurrency} concurrent clients on loopback, {os.cpu_count()} CPUs")
+    load_after = os.getloadavg()
+    print(f"CDS Hooks order-select, {args.concurrency} concurrent clients on loopback, "
+          f"{os.cpu_count()} CPUs, scanwise serve with its default workers ({os.cpu_count()})")
+    print("load average (1, 5, 15 min) before: " + ", ".join(f"{x:.2f}" for x in load_before)
+          + "; after: " + ", ".join(f"{x:.2f}" for x in load_after))
     print(f"{'':48} {'requests':>8} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8}")
     for label, r in rows:
         print(

@@ -192,6 +192,34 @@ def test_every_mapped_loinc_or_snomed_order_code_has_a_checked_source(core: Scan
     assert core.kb.order_code("http://loinc.org", "24601-7") is not None
 
 
+@pytest.mark.parametrize(
+    ("system", "code", "cpt"),
+    [
+        ("http://loinc.org", "36277-2", "77049"),  # breast MRI without and with contrast, both breasts
+        ("http://loinc.org", "24605-8", "77066"),  # diagnostic mammogram
+        ("http://snomed.info/sct", "47079000", "76641"),  # breast ultrasound
+    ],
+)
+def test_a_loinc_or_snomed_order_is_rated_as_the_same_study_in_cpt(
+    core: Scanwise, system: str, code: str, cpt: str
+) -> None:
+    svc = _service(core)
+
+    def rating(sys_: str, code_: str) -> tuple[str | None, list[str]]:
+        req = json.loads(EXAMPLE.read_text())
+        req["context"]["draftOrders"]["entry"][0]["resource"]["code"] = {
+            "coding": [{"system": sys_, "code": code_}]}
+        data = svc.call(SELECT, _body(req), "http://127.0.0.1:8000")
+        validate_response(data)
+        codes = [c["code"] for a in data.get("systemActions", [])
+                 for e in a["resource"]["extension"] if e["url"].endswith("pama-rating")
+                 for c in e["valueCodeableConcept"]["coding"]]
+        return (codes[0] if codes else None), [c["summary"].split(":", 1)[1] for c in data["cards"]]
+
+    assert rating(system, code) == rating("http://www.ama-assn.org/go/cpt", cpt)
+    assert rating(system, code)[0] is not None  # rated, not left unmapped
+
+
 # --- trust --------------------------------------------------------------------------------------
 
 KEY = ec.generate_private_key(ec.SECP384R1())

@@ -2,7 +2,9 @@
 
 ``service`` holds the hook logic (cards, systemActions, feedback) over the application core,
 ``auth`` the JWT rules every call must pass, ``http`` the FastAPI endpoints ``scanwise serve``
-mounts, ``fhir_fetch`` the reads from an EHR's FHIR server when the prefetch is missing.
+mounts, ``work`` a call's CPU work as a job for the web app's worker processes, ``recorder``
+the audit writer (many calls to a commit), ``fhir_fetch`` the reads from an EHR's FHIR server
+when the prefetch is missing.
 """
 
 from scanwise.cds.http import CdsSettings, install

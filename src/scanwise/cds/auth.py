@@ -119,6 +119,8 @@ class TrustList:
                 self._sets[i.iss] = _KeySet(_keys_of(i.jwks), fetched_at=float("inf"))
         self._get = get or _https_get_json
         self._lock = threading.Lock()
+        #: Some issuer's keys come from a URL: finding a key may mean fetching it.
+        self.remote = any(i.jwks_url is not None for i in issuers)
 
     @classmethod
     def load(cls, path: str | Path, **kw: Any) -> TrustList:
@@ -205,6 +207,11 @@ class Verifier:
         self.trust = trust
         self.allow_unsigned = allow_unsigned
         self.replay = ReplayCache()
+
+    @property
+    def may_fetch(self) -> bool:
+        """Whether a check may wait on the network (an issuer's key set given by URL)."""
+        return self.trust is not None and self.trust.remote
 
     def check(self, authorization: str | None, audience: str) -> dict[str, Any] | None:
         """The verified claims, or None in unsigned development mode. Raises Denied."""

@@ -24,6 +24,7 @@ are never logged or stored; the audit keeps what the web audit keeps.
 from __future__ import annotations
 
 import copy
+import hashlib
 import json
 import logging
 import threading
@@ -41,7 +42,7 @@ from scanwise.core import NotFound, Scanwise, UnusableInput
 from scanwise.domain.assess import Assessment, Match, RatedProcedure, StatementRef
 from scanwise.domain.kb import OrderCode
 from scanwise.domain.profile import Indication, PatientProfile
-from scanwise.storage.store import Store, StoreError, input_hash
+from scanwise.storage.store import CdsCall, Store, input_hash, redact
 
 if TYPE_CHECKING:
     from scanwise.records import RecordReading
@@ -76,6 +77,8 @@ NOT_MEDICAL_ADVICE = (
 
 #: Reader results kept in memory for repeated orders (see CdsService._read).
 READ_CACHE_SIZE = 512
+#: Draft-order Bundles known valid, by content digest (see _validate_bundle).
+VALID_BUNDLES_SIZE = 1024
 
 Rating = Literal["appropriate", "not-appropriate", "no-criteria-apply"]
 
@@ -265,7 +268,34 @@ def parse_request(body: bytes, service: ServiceDef) -> dict[str, Any]:
     return req
 
 
+_valid_bundles: OrderedDict[bytes, None] = OrderedDict()
+_valid_bundles_lock = threading.Lock()
+
+
+def _digest(value: Any) -> bytes:
+    return hashlib.sha256(json.dumps(value, sort_keys=True, separators=(",", ":")).encode()).digest()
+
+
 def _validate_bundle(bundle: dict[str, Any]) -> None:
+    """Check the Bundle against the FHIR R4B models, once per content: the same draft orders
+    come back (selected, then signed), and a Bundle found valid stays valid."""
+    try:
+        key = _digest(bundle)
+    except (TypeError, ValueError, RecursionError):
+        key = b""  # not plain JSON data: validated below, never remembered
+    with _valid_bundles_lock:
+        if key and key in _valid_bundles:
+            _valid_bundles.move_to_end(key)
+            return
+    _check_bundle(bundle)
+    if key:
+        with _valid_bundles_lock:
+            _valid_bundles[key] = None
+            while len(_valid_bundles) > VALID_BUNDLES_SIZE:
+                _valid_bundles.popitem(last=False)
+
+
+def _check_bundle(bundle: dict[str, Any]) -> None:
     from fhir.resources.R4B.bundle import Bundle
 
     try:
@@ -288,6 +318,28 @@ def _validate_bundle(bundle: dict[str, Any]) -> None:
         ) from exc
 
 
+# --- what a call needs from elsewhere, and what it leaves for the audit ------------------------------
+
+
+@dataclass(frozen=True)
+class FetchPlan:
+    """The prefetch keys a call lacks and where to read them: the EHR's FHIR server."""
+
+    server: str
+    access_token: str
+    queries: dict[str, str]
+    context: dict[str, Any]
+
+
+class FetchNeeded(Exception):  # noqa: N818 (a request for work, not an error)
+    """Raised by :meth:`CdsService.answer` when the service may not fetch itself (a worker
+    process): the caller fetches ``plan`` and calls again with what it got."""
+
+    def __init__(self, plan: FetchPlan) -> None:
+        super().__init__("prefetch to be fetched")
+        self.plan = plan
+
+
 # --- the outcome of one order -------------------------------------------------------------------
 
 
@@ -299,25 +351,43 @@ class Outcome:
     auc_url: str | None = None
     category: str | None = None
     topic_variant: tuple[int, int] | None = None
-    audit_id: int | None = None
+    audit: dict[str, Any] | None = None
     kind: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
 
 
 class CdsService:
-    """Both services over one application core and one store."""
+    """Both services over one application core and one store.
+
+    :meth:`answer` is the CPU work of a call (it reads and writes nothing but the EHR's FHIR
+    server, and that only with ``fetches=True``); :meth:`record` writes its audit and
+    :meth:`call` does both. ``scanwise serve`` runs ``answer`` in its worker processes
+    (``cds.work``) with ``store=None`` and ``fetches=False``, and the fetch and the audit
+    write in the web process.
+    """
 
     def __init__(
-        self, core: Scanwise, store: Store, *, unsigned: bool = False, fetch_timeout_s: float = 2.5
+        self,
+        core: Scanwise,
+        store: Store | None,
+        *,
+        unsigned: bool = False,
+        fetch_timeout_s: float = 2.5,
+        fetches: bool = True,
     ) -> None:
         self.core = core
         self.store = store
+        self.fetches = fetches
+        self.codes = frozenset(term.code for term in core.kb.vocabulary)
         self.unsigned = unsigned
         self.fetch_timeout_s = fetch_timeout_s
         self.vocab = Vocab(core.kb)
         self.templates = prefetch_templates()
         self._readings: OrderedDict[tuple[str, str], tuple[PatientProfile, Indication]] = OrderedDict()
         self._readings_lock = threading.Lock()
+        # The same patient's prefetch comes back (the order selected, then signed): its record
+        # reading is remembered beside the text readings, by the prefetch's exact bytes.
+        self._records: OrderedDict[bytes, RecordReading] = OrderedDict()
         self._by_procedure: dict[str, OrderCode] = {}
         for oc in core.kb.order_codes:
             for name in oc.procedures[:1]:
@@ -353,11 +423,21 @@ class CdsService:
     # --- a hook call ----------------------------------------------------------------------
 
     def call(self, service_id: str, body: bytes, base_url: str) -> dict[str, Any]:
+        """A hook call answered and audited, in this process."""
+        response, record = self.answer(service_id, body, base_url)
+        self.record(record)
+        return response
+
+    def answer(
+        self, service_id: str, body: bytes, base_url: str, *, fetched: dict[str, Any] | None = None
+    ) -> tuple[dict[str, Any], CdsCall]:
+        """The response to a hook call and what its audit keeps. ``fetched``: the resources
+        read from the EHR's FHIR server for a :class:`FetchNeeded` raised before."""
         service = self.service(service_id)
         req = parse_request(body, service)
         ctx = req["context"]
         orders = self._orders(ctx, service)
-        reading = self._patient(req, ctx) if orders else None
+        reading = self._patient(req, ctx, fetched) if orders else None
         consult_id = new_uuid()
         outcomes = [self._rate(o, reading, service, base_url) for o in orders]
         for o in outcomes:
@@ -371,12 +451,12 @@ class CdsService:
         if unmapped:
             cards.append(self._unmapped_card(unmapped))
         actions = [self._rating_action(o, consult_id) for o in outcomes if o.rating is not None]
-        self._audit(consult_id, service, req, outcomes, cards)
+        record = self._call_record(consult_id, service, req, outcomes, cards)
         response: dict[str, Any] = {"cards": [clean(c) for c in cards]}
         if actions:
             response["systemActions"] = [clean(a) for a in actions]
             response["extension"] = {"systemActions": copy.deepcopy(response["systemActions"])}
-        return response
+        return response, record
 
     def _orders(self, ctx: dict[str, Any], service: ServiceDef) -> list[Order]:
         entries = ctx["draftOrders"].get("entry") or []
@@ -415,7 +495,9 @@ class CdsService:
 
     # --- the patient ----------------------------------------------------------------------
 
-    def _patient(self, req: dict[str, Any], ctx: dict[str, Any]) -> RecordReading | None:
+    def _patient(
+        self, req: dict[str, Any], ctx: dict[str, Any], fetched: dict[str, Any] | None = None
+    ) -> RecordReading | None:
         given = req.get("prefetch") or {}
         missing = [k for k in self.templates if k not in given]
         data = {k: v for k, v in given.items() if k in self.templates}
@@ -429,23 +511,13 @@ class CdsService:
                     code="processing",
                     expression="request.prefetch",
                 )
-            try:
-                data.update(
-                    fetch(
-                        server,
-                        auth["access_token"],
-                        {k: self.templates[k] for k in missing},
-                        ctx,
-                        deadline_s=self.fetch_timeout_s,
-                    )
-                )
-            except FetchFailed as exc:
-                raise HookError(
-                    412,
-                    exc.message,
-                    code="processing",
-                    expression=f"request.prefetch.{exc.key}" if exc.key else None,
-                ) from exc
+            if fetched is None:
+                plan = FetchPlan(server, auth["access_token"], {k: self.templates[k] for k in missing},
+                                 {k: v for k, v in ctx.items() if isinstance(v, str)})
+                if not self.fetches:
+                    raise FetchNeeded(plan)
+                fetched = self.fetch(plan)
+            data.update({k: v for k, v in fetched.items() if k in missing})
         items = []
         for key, value in data.items():
             if value is None:
@@ -461,10 +533,36 @@ class CdsService:
             items.append(value)
         if not any(_has_resources(i) for i in items):
             return None
+        raw = json.dumps(items).encode()
+        key = hashlib.sha256(raw).digest()
+        with self._readings_lock:
+            hit = self._records.get(key)
+            if hit is not None:
+                self._records.move_to_end(key)
+                return hit.model_copy(deep=True)
         try:
-            return self.core.read_records([("prefetch.json", json.dumps(items).encode())], field="prefetch")
+            reading = self.core.read_records([("prefetch.json", raw)], field="prefetch")
         except UnusableInput as exc:
             raise HookError(400, f"prefetch: {exc.message}", expression="request.prefetch") from exc
+        with self._readings_lock:
+            self._records[key] = reading
+            while len(self._records) > READ_CACHE_SIZE:
+                self._records.popitem(last=False)
+        return reading.model_copy(deep=True)
+
+    def fetch(self, plan: FetchPlan) -> dict[str, Any]:
+        """What the prefetch lacks, read from the EHR's FHIR server within the deadline; a
+        server that fails is a 412 naming the query."""
+        try:
+            return fetch(plan.server, plan.access_token, plan.queries, plan.context,
+                         deadline_s=self.fetch_timeout_s)
+        except FetchFailed as exc:
+            raise HookError(
+                412,
+                exc.message,
+                code="processing",
+                expression=f"request.prefetch.{exc.key}" if exc.key else None,
+            ) from exc
 
     # --- rating one order -----------------------------------------------------------------
 
@@ -547,7 +645,7 @@ class CdsService:
             )
             return out
         assessment = self.core.assess(profile, indication)
-        out.audit_id = self._audit_assessment(assessment, service, order, text, reading)
+        out.audit = self._audit_row(assessment, service, order, text, reading)
         if not indication.in_scope:
             out.kind, out.rating = "no-criteria", "no-criteria-apply"
             return out
@@ -905,34 +1003,36 @@ class CdsService:
 
     # --- audit ----------------------------------------------------------------------------
 
-    def _audit_assessment(
+    def _audit_row(
         self, a: Assessment, service: ServiceDef, order: Order, text: str, reading: RecordReading | None
-    ) -> int | None:
+    ) -> dict[str, Any] | None:
+        """The assessment as the audit keeps it (redacted as the web audit redacts), or None
+        (and a log line) if it cannot be made: the service keeps answering."""
         try:
-            entry = self.store.record_assessment(
-                a,
-                surface=f"cds.{service.id}",
-                input_sha256=input_hash(
+            return {
+                "surface": f"cds.{service.id}",
+                "kb_version": a.kb_version,
+                "input_sha256": input_hash(
                     {
                         "order": [order.code.system, order.code.code] if order.code else None,
                         "reason": text,
                         "record": reading.profile if reading else None,
                     }
                 ),
-            )
-            return entry.id
-        except (StoreError, Exception) as exc:  # the service keeps answering if the store fails
-            log.error("cds: audit write failed: %s", type(exc).__name__)
+                "result": redact(a, self.codes),
+            }
+        except Exception as exc:  # noqa: BLE001 (the answer goes out; the failure is logged by type)
+            log.error("cds: audit row failed: %s", type(exc).__name__)
             return None
 
-    def _audit(
+    def _call_record(
         self,
         consult_id: str,
         service: ServiceDef,
         req: dict[str, Any],
         outcomes: list[Outcome],
         cards: list[dict[str, Any]],
-    ) -> None:
+    ) -> CdsCall:
         ratings = [
             {
                 "system": o.order.code.system if o.order.code else None,
@@ -944,22 +1044,32 @@ class CdsService:
             }
             for o in outcomes
         ]
+        return CdsCall(
+            consult_id=consult_id,
+            service_id=service.id,
+            hook_instance=str(req["hookInstance"])[:128],
+            assessments=[o.audit for o in outcomes if o.audit is not None],
+            ratings=ratings,
+            cards=[c["uuid"] for c in cards],
+            unsigned=self.unsigned,
+        )
+
+    def record(self, rec: CdsCall) -> None:
+        """Write a call's audit (its assessments and the consult) in one transaction. A store
+        that fails is logged by type; the service keeps answering."""
+        if self.store is None:
+            raise RuntimeError("this CDS service has no store to record to")
         try:
-            self.store.record_cds_consult(
-                consult_id,
-                service_id=service.id,
-                hook_instance=str(req["hookInstance"])[:128],
-                audit_ids=[o.audit_id for o in outcomes if o.audit_id is not None],
-                ratings=ratings,
-                cards=[c["uuid"] for c in cards],
-                unsigned=self.unsigned,
-            )
-        except Exception as exc:  # the service keeps answering if the store fails
-            log.error("cds: consult write failed: %s", type(exc).__name__)
+            self.store.record_cds_calls([rec])
+        except Exception as exc:  # noqa: BLE001 (the service keeps answering if the store fails)
+            log.error("cds: audit write failed: %s", type(exc).__name__)
 
     # --- feedback -------------------------------------------------------------------------
 
     def feedback(self, service_id: str, body: bytes) -> dict[str, Any]:
+        store = self.store
+        if store is None:
+            raise RuntimeError("this CDS service has no store for feedback")
         self.service(service_id)
         try:
             data = json.loads(body)
@@ -1005,7 +1115,7 @@ class CdsService:
                     r = _obj(reason["reason"], f"{where}.overrideReason.reason")
                     coding = {k: str(r[k]) for k in ("system", "code", "display") if r.get(k)}
                 comment = bool(str(reason.get("userComment") or "").strip())
-            consult = self.store.cds_card_consult(card, service_id)
+            consult = store.cds_card_consult(card, service_id)
             if consult is None:
                 raise HookError(
                     400,
@@ -1024,7 +1134,7 @@ class CdsService:
                 }
             )
         for p in parsed:
-            self.store.record_cds_feedback(**p)
+            store.record_cds_feedback(**p)
         return {"stored": len(parsed)}
 
 

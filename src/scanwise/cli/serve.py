@@ -86,7 +86,7 @@ def serve_command(
     from scanwise.cds.auth import TrustError
     from scanwise.storage import StoreError
     from scanwise.templating import TemplateFolderError, check_folder
-    from scanwise.web import WebSettings, create_app
+    from scanwise.web import WebSettings, create_app, settle_heap
     from scanwise.web.settings import is_loopback
 
     out = console(stderr=True)
@@ -118,6 +118,9 @@ def serve_command(
     except (StoreError, TrustError) as exc:  # a bad --db or trust list: the user's input
         sock.close()
         raise fail(str(exc)) from exc
+    # What start-up built (the knowledge base, the app) stays out of garbage collection in the
+    # server process, as in its workers: a full collection would stop every request in flight.
+    settle_heap()
     if not is_loopback(host):
         out.print(f"[yellow]warning:[/] listening on {host}, not only this machine. The app has no "
                   "log-in: put it behind an authenticating proxy with TLS before others can reach "

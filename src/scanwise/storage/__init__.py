@@ -11,6 +11,7 @@ is stored only inside a profile the user asked to save.
 
 from .store import (
     AuditEntry,
+    CdsCall,
     SavedProfile,
     Store,
     StoreError,
@@ -20,5 +21,5 @@ from .store import (
     resolve_database_url,
 )
 
-__all__ = ["AuditEntry", "SavedProfile", "Store", "StoreError", "default_database_path",
+__all__ = ["AuditEntry", "CdsCall", "SavedProfile", "Store", "StoreError", "default_database_path",
            "input_hash", "redact", "resolve_database_url"]

@@ -9,13 +9,14 @@ import re
 import sqlite3
 import uuid
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from platformdirs import user_data_dir
 from pydantic import BaseModel
-from sqlalchemy import JSON, DateTime, Integer, String, Text, create_engine, event, select
+from sqlalchemy import JSON, DateTime, Integer, String, Text, create_engine, event, insert, select
 from sqlalchemy.engine import URL, Engine, make_url
 from sqlalchemy.exc import ArgumentError, DisconnectionError, SQLAlchemyError
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, sessionmaker
@@ -146,6 +147,21 @@ class CdsConsult(BaseModel):
     cards: list[str]
     unsigned: bool
     feedback: list[CdsFeedback] = []
+
+
+@dataclass
+class CdsCall:
+    """What the audit keeps of one CDS Hooks call: its assessments, already redacted with
+    :func:`redact` (each ``surface``, ``kb_version``, ``input_sha256``, ``result``), and the
+    consult naming them, with what it rated and the uuids of its cards."""
+
+    consult_id: str
+    service_id: str
+    hook_instance: str
+    assessments: list[dict[str, Any]]
+    ratings: list[dict[str, Any]]
+    cards: list[str]
+    unsigned: bool
 
 
 class _ProbeRow(_Base):
@@ -345,16 +361,32 @@ class Store:
 
     # --- CDS Hooks consults and feedback ------------------------------------------------------
 
-    def record_cds_consult(self, consult_id: str, *, service_id: str, hook_instance: str,
-                           audit_ids: list[int], ratings: list[dict[str, Any]], cards: list[str],
-                           unsigned: bool) -> None:
-        with self._session.begin() as session:
-            session.add(_CdsConsultRow(
-                id=consult_id, created_at=datetime.now(UTC), service_id=service_id,
-                hook_instance=hook_instance, audit_ids=audit_ids, ratings=ratings, cards=cards,
-                unsigned=int(unsigned)))
-            for card in cards:
-                session.add(_CdsCardRow(uuid=card, consult_id=consult_id, service_id=service_id))
+    def record_cds_calls(self, calls: list[CdsCall]) -> list[list[int]]:
+        """CDS Hooks calls in one transaction (one commit, and one statement per table, for
+        the lot): the audit rows of their assessments, then each call's consult naming its
+        rows, and their cards. Returns each call's audit row ids."""
+        now = datetime.now(UTC)
+        rows = [{"created_at": now, "surface": a["surface"], "kb_version": a["kb_version"],
+                 "input_sha256": a["input_sha256"], "result": a["result"]}
+                for call in calls for a in call.assessments]
+        with self.engine.begin() as conn:
+            ids: list[int] = []
+            if rows:
+                added = conn.execute(
+                    insert(_AuditRow).returning(_AuditRow.id, sort_by_parameter_order=True), rows)
+                ids = [int(row[0]) for row in added]
+            given = iter(ids)
+            per_call = [[next(given) for _ in call.assessments] for call in calls]
+            conn.execute(insert(_CdsConsultRow), [
+                {"id": call.consult_id, "created_at": now, "service_id": call.service_id,
+                 "hook_instance": call.hook_instance, "audit_ids": audit_ids, "ratings": call.ratings,
+                 "cards": call.cards, "unsigned": int(call.unsigned)}
+                for call, audit_ids in zip(calls, per_call, strict=True)])
+            card_rows = [{"uuid": card, "consult_id": call.consult_id, "service_id": call.service_id}
+                         for call in calls for card in call.cards]
+            if card_rows:
+                conn.execute(insert(_CdsCardRow), card_rows)
+        return per_call
 
     def cds_card_consult(self, card_uuid: str, service_id: str) -> str | None:
         """The consult that issued this card through this service, or None."""

@@ -90,7 +90,8 @@ def create_app(settings: WebSettings | None = None, *, store: Store | None = Non
                       workers=svc.workers.ready)
 
     app.include_router(api.router)
-    install_cds(app, core, store, cds)  # CDS Hooks: its own JWT checks, errors and CORS
+    # CDS Hooks: its own JWT checks, errors and CORS; its work in the same worker processes
+    install_cds(app, core, store, cds, runner=svc.workers)
     app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.add_middleware(HeadAsGet)
