@@ -4,8 +4,10 @@ against N (the number of cores), side by side in one run.
 For each worker count it starts `scanwise serve --workers W` on a free loopback port with a
 throwaway database, then (1) runs concurrent clients against each endpoint for a bounded time
 and request count (the rate the server holds), and (2) offers a fixed rate of mixed recommend
-and ask requests (default 100/s) and reports p50/p99 and every status, and the resident
-memory of each worker process:
+and ask requests (default 100/s) and reports p50/p99 and every status, sent once by httpx's
+client and once by the lean client of ``lean_http.py`` (the load generator shares the two
+cores with the server: httpx's CPU per request is most of what its run measures), and the
+resident memory of each worker process:
 
     .venv/bin/python benchmarks/bench_web.py [--seconds 5] [--concurrency 8] [--rate 100]
 """
@@ -15,6 +17,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import itertools
+import json
 import os
 import socket
 import statistics
@@ -28,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from lean_http import LeanClient  # benchmarks/lean_http.py, beside this script
 
 from scanwise.eval.runner import load_scenarios
 
@@ -108,6 +112,39 @@ async def offered(base: str, rate: float, seconds: float,
     return latencies, statuses, time.perf_counter() - began
 
 
+async def offered_lean(base: str, rate: float, seconds: float,
+                       bodies: Iterator[tuple[str, dict[str, Any]]],
+                       ) -> tuple[list[float], Counter[int], float]:
+    """The same open loop sent by the lean client (keep-alive connections opened as needed and
+    reused): what the server holds when the load generator costs little CPU."""
+    latencies: list[float] = []
+    statuses: Counter[int] = Counter()
+    idle: list[LeanClient] = []
+
+    async def one(path: str, body: dict[str, Any]) -> None:
+        conn = idle.pop() if idle else LeanClient(base)
+        content = json.dumps(body).encode()
+        start = time.perf_counter()
+        try:
+            statuses[await conn.request("POST", path, {"Content-Type": "application/json"}, content)] += 1
+            idle.append(conn)
+        except (OSError, RuntimeError, asyncio.IncompleteReadError):
+            statuses[0] += 1
+            await conn.close()
+        latencies.append(time.perf_counter() - start)
+
+    began = time.perf_counter()
+    tasks = []
+    for i in range(int(rate * seconds)):
+        await asyncio.sleep(max(0.0, began + i / rate - time.perf_counter()))
+        tasks.append(asyncio.create_task(one(*next(bodies))))
+    await asyncio.gather(*tasks)
+    elapsed = time.perf_counter() - began
+    for conn in idle:
+        await conn.close()
+    return latencies, statuses, elapsed
+
+
 async def load(base: str, path: str, bodies: Iterator[dict[str, Any]], seconds: float,
                concurrency: int, max_requests: int) -> tuple[list[float], Counter[int], float]:
     latencies: list[float] = []
@@ -134,7 +171,7 @@ def report(label: str, latencies: list[float], statuses: Counter[int], elapsed: 
     p99 = latencies[max(0, int(len(latencies) * 0.99) - 1)]
     codes = ", ".join(f"{code}: {n}" for code, n in sorted(statuses.items()))
     p50 = statistics.median(latencies)
-    print(f"{label:<18} {len(latencies) / elapsed:8.1f} req/s   p50 {p50 * 1e3:7.1f} ms"
+    print(f"{label:<28} {len(latencies) / elapsed:8.1f} req/s   p50 {p50 * 1e3:7.1f} ms"
           f"   p99 {p99 * 1e3:7.1f} ms   (n={len(latencies)}; {codes})")
 
 
@@ -147,7 +184,8 @@ def main() -> None:
     args = parser.parse_args()
     texts = [c.text for c in load_scenarios()]
     cores = os.cpu_count() or 1
-    print(f"{cores} CPUs; {args.concurrency} concurrent clients, {args.seconds:g} s or "
+    print(f"{cores} CPUs, load {os.getloadavg()[0]:.2f}; {args.concurrency} concurrent clients, "
+          f"{args.seconds:g} s or "
           f"{args.max_requests} requests per run; offered {args.rate:g}/s mixed recommend+ask")
     for workers in sorted({1, cores}):
         with tempfile.TemporaryDirectory() as tmp:
@@ -165,12 +203,15 @@ def main() -> None:
                     latencies, statuses, elapsed = asyncio.run(
                         load(base, path, bodies, args.seconds, args.concurrency, args.max_requests))
                     report(f"  {path}", latencies, statuses, elapsed)
-                mixed = itertools.cycle(
-                    [("/api/recommend", {"text": t}) for t in texts[:20]]
-                    + [("/api/ask", {"question": q, "context": {"text": texts[i]}})
-                       for i, q in enumerate(QUESTIONS)])
-                latencies, statuses, elapsed = asyncio.run(offered(base, args.rate, args.seconds, mixed))
-                report(f"  offered {args.rate:g}/s", latencies, statuses, elapsed)
+                mix = ([("/api/recommend", {"text": t}) for t in texts[:20]]
+                       + [("/api/ask", {"question": q, "context": {"text": texts[i]}})
+                          for i, q in enumerate(QUESTIONS)])
+                latencies, statuses, elapsed = asyncio.run(
+                    offered(base, args.rate, args.seconds, itertools.cycle(mix)))
+                report(f"  offered {args.rate:g}/s, httpx", latencies, statuses, elapsed)
+                latencies, statuses, elapsed = asyncio.run(
+                    offered_lean(base, args.rate, args.seconds, itertools.cycle(mix)))
+                report(f"  offered {args.rate:g}/s, lean", latencies, statuses, elapsed)
                 rss = worker_rss_mib(proc.pid)
                 print("  worker RSS: " + ", ".join(f"{m:.0f} MiB" for m in rss))
             finally:
