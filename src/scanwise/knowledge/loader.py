@@ -16,7 +16,9 @@ which bundled revision they replace, and the pack's name and version end ``kb_ve
 pack shadows a bundled table silently. Two packs supplying the same topic is an error.
 
 The patient fact base (``facts/``) and the article library (``articles/``) are read here too
-(:func:`load_facts`, :func:`load_library`), into the domain's models.
+(:func:`load_facts`, :func:`load_library`), into the domain's models, and so are the AJCC
+stage tables (``staging/``, :func:`load_stage_tables`, into ``KnowledgeBase.stage_tables``;
+a broken table is a ``TableError`` naming its file).
 
 Clinical review records (``reviews/``) are read by :mod:`scanwise.knowledge.reviews`, not here, and are
 not part of ``kb_version``: a sign-off records the version it reviewed and must not change it.

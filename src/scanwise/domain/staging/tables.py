@@ -1,6 +1,6 @@
 """The AJCC stage tables: their models, validation and indexes (pure: no file reading).
 
-The data is YAML under ``knowledge/staging/``, read by ``knowledge/staging.py`` and
+The data is YAML under ``knowledge/staging/``, read by ``knowledge/loader.py`` and
 handed to :func:`build_tables`. Each file is one AJCC table with a ``source`` block (publisher,
 document, edition, table, year, URL) and ``notes`` recording where public copies
 disagreed and which value was kept. Validation is strict: an unknown field, a stage
