@@ -89,7 +89,7 @@ def _all_scenario_situations(kb: KnowledgeBase) -> list[Situation]:
     for name in ("scenarios", "holdout", "holdout4"):
         for case in load_scenarios(EVAL / f"{name}.yaml"):
             profile, indication = read_scenario(case.text, kb)
-            stage = work_out_stage(profile)
+            stage = work_out_stage(profile, kb.stage_tables)
             out.append(Situation(profile=profile, indication=indication,
                                  stages=[g for g in stage.groups if g in STAGE_GROUPS],
                                  stage_basis=stage.basis, labels=kb.label,

@@ -18,6 +18,9 @@ from scanwise.domain.staging import (
     parse_t,
     stage,
 )
+from scanwise.knowledge.loader import load_stage_tables
+
+TABLES = load_stage_tables()
 
 T_VALID = ["TX", "T0", "Tis", "T1mi", "T1", "T1a", "T1b", "T1c", "T2", "T3", "T4",
            "T4a", "T4b", "T4c", "T4d"]
@@ -197,7 +200,8 @@ def test_stage_returns_a_result_or_raises_staging_error(
     er: str | None, pr: str | None, her2: str | None, oncotype: int | None,
 ) -> None:
     try:
-        result = stage(t, n, m, grade=grade, er=er, pr=pr, her2=her2, oncotype=oncotype)
+        result = stage(t, n, m, grade=grade, er=er, pr=pr, her2=her2, oncotype=oncotype,
+                       tables=TABLES)
     except StagingError:
         return
     assert result.explain()

@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 import pytest
 
-from scanwise.domain.staging import StageResult, StagingError, stage
+from scanwise.domain.staging import StageResult, StagingError
+from scanwise.domain.staging import stage as stage_by
+from scanwise.knowledge.loader import load_stage_tables
+
+#: stage() by the bundled tables, as the core passes them.
+stage = partial(stage_by, tables=load_stage_tables())
 
 FULL = {"grade": 2, "er": "positive", "pr": "positive", "her2": "negative"}
 

@@ -3,23 +3,25 @@
 from __future__ import annotations
 
 import copy
-from importlib import resources
+import shutil
+from pathlib import Path
 
 import pytest
 import yaml
 
-from scanwise.domain.staging import TableError, tables_version
+from scanwise.domain.staging import TableError
 from scanwise.domain.staging.tables import (
     TABLE_FILES,
-    clinical_index,
     validate_anatomic,
     validate_prognostic,
 )
+from scanwise.knowledge.loader import DATA_DIR, STAGING_DIR, default_kb, load_stage_tables
+
+FOLDER = DATA_DIR / STAGING_DIR
 
 
 def _raw(name: str) -> dict:
-    folder = resources.files("scanwise.domain.staging").joinpath("tables")
-    return yaml.safe_load(folder.joinpath(TABLE_FILES[name]).read_text())
+    return yaml.safe_load((FOLDER / TABLE_FILES[name]).read_text())
 
 
 @pytest.mark.parametrize("name", sorted(TABLE_FILES))
@@ -42,9 +44,33 @@ def test_prognostic_notes_record_each_disagreement_and_choice(name: str) -> None
     assert "Disagreement" in notes and "Followed" in notes
 
 
-def test_loader_is_cached() -> None:
-    assert clinical_index() is clinical_index()
-    assert len(tables_version()) == 12
+def test_tables_are_loaded_once_with_the_knowledge_base() -> None:
+    kb = default_kb()
+    assert kb.stage_tables is default_kb().stage_tables
+    assert len(kb.stage_tables.version) == 12
+    assert kb.stage_tables.version == load_stage_tables().version
+
+
+def _copy_tables(tmp_path: Path) -> Path:
+    for filename in TABLE_FILES.values():
+        shutil.copy(FOLDER / filename, tmp_path / filename)
+    return tmp_path
+
+
+def test_a_broken_table_file_is_named_when_loaded(tmp_path: Path) -> None:
+    folder = _copy_tables(tmp_path)
+    raw = _raw("anatomic")
+    raw["rows"][0]["stage"] = "V"
+    (folder / "anatomic.yaml").write_text(yaml.safe_dump(raw))
+    with pytest.raises(TableError, match="^anatomic.yaml: "):
+        load_stage_tables(folder)
+
+
+def test_a_table_file_that_is_not_yaml_is_named_when_loaded(tmp_path: Path) -> None:
+    folder = _copy_tables(tmp_path)
+    (folder / "pathological_prognostic.yaml").write_text("groups: [unclosed\n")
+    with pytest.raises(TableError, match="^pathological_prognostic.yaml: not valid YAML"):
+        load_stage_tables(folder)
 
 
 def _broken(mutate) -> dict:  # type: ignore[no-untyped-def]

@@ -7,9 +7,15 @@ are never read from the YAML, so a wrong cell in the data makes a test fail.
 
 from __future__ import annotations
 
+from functools import partial
+
 import pytest
 
-from scanwise.domain.staging import stage
+from scanwise.domain.staging import stage as stage_by
+from scanwise.knowledge.loader import load_stage_tables
+
+#: stage() by the bundled tables, as the core passes them.
+stage = partial(stage_by, tables=load_stage_tables())
 
 # Column order of every grid row below: HER2+ then HER2-, each as
 # ER+PR+  ER+PR-  ER-PR+  ER-PR-

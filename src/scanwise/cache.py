@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     from scanwise.domain.kb import KnowledgeBase
 
 log = logging.getLogger("scanwise.cache")
-_FORMAT = 2  # bump when what is pickled changes shape
+_FORMAT = 3  # bump when what is pickled changes shape
 
 
 def cache_dir() -> Path:

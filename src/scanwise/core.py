@@ -407,7 +407,7 @@ class Scanwise:
         if t is None and n is None and m is None:
             raise UnusableInput("t: give t, n and m (and grade, er, pr, her2)", "t", "missing_field")
         try:
-            return stage(t, n, m, **factors)
+            return stage(t, n, m, **factors, tables=self.kb.stage_tables)
         except StagingError as exc:
             raise UnusableInput(str(exc), exc.field, "staging_error", str(exc.value)) from exc
 
@@ -429,7 +429,7 @@ class Scanwise:
                 f"missing required column(s): {', '.join(missing)}. Expected columns: "
                 f"{','.join(REQUIRED_COLUMNS)} (optional: {','.join(OPTIONAL_COLUMNS)})",
                 missing[0], "missing_field")
-        return stage_records(rows)
+        return stage_records(rows, self.kb.stage_tables)
 
     # --- process-wide readiness -----------------------------------------------------------
 

@@ -25,7 +25,7 @@ from scanwise.domain.profile import (
     PatientProfile,
     StageGroup,
 )
-from scanwise.domain.staging import StagingError, stage, t_from_size
+from scanwise.domain.staging import StageTables, StagingError, stage, t_from_size
 
 #: A runner-up this close to the best match competes with it.
 COMPETING_MARGIN = 1.0
@@ -213,8 +213,9 @@ def _stage_info(groups: list[str], basis: str, *, warnings: list[str] | None = N
                      **known)
 
 
-def work_out_stage(profile: PatientProfile) -> StageInfo:
-    """The clinical stage group(s) the guideline split is checked against."""
+def work_out_stage(profile: PatientProfile, tables: StageTables) -> StageInfo:
+    """The clinical stage group(s) the guideline split is checked against (by ``tables``,
+    the knowledge base's ``stage_tables``)."""
     if profile.stage is not None:
         quote = profile.cite("stage")
         return _stage_info(groups=list(STAGE_SUBGROUPS.get(profile.stage, (profile.stage,))),
@@ -240,9 +241,10 @@ def work_out_stage(profile: PatientProfile) -> StageInfo:
         m = "cM0"
         notes.append("M0 assumed: no distant spread is mentioned")
     if n is None:
-        return _bounded_by_nodes(t, m, profile, notes)
+        return _bounded_by_nodes(t, m, profile, notes, tables)
     try:
-        result = stage(t, n, m, profile.grade, profile.er, profile.pr, profile.her2)
+        result = stage(t, n, m, profile.grade, profile.er, profile.pr, profile.her2,
+                       tables=tables)
     except StagingError as exc:
         return _stage_info(groups=[], basis="", warnings=[str(exc)])
     groups: list[str] = []
@@ -268,13 +270,15 @@ def work_out_stage(profile: PatientProfile) -> StageInfo:
 _N_OPTIONS: tuple[str, ...] = ("cN0", "cN1", "cN2a", "cN3")
 
 
-def _bounded_by_nodes(t: str, m: str, profile: PatientProfile, notes: list[str]) -> StageInfo:
+def _bounded_by_nodes(t: str, m: str, profile: PatientProfile, notes: list[str],
+                      tables: StageTables) -> StageInfo:
     """T known, nodes not: the stage groups every clinical N would give. A guideline split that
     all of them fall on one side of is decided; one they straddle is left to the nodes."""
     by_nodes: dict[str, list[str]] = {}
     for n in _N_OPTIONS:
         try:
-            result = stage(t, n, m, profile.grade, profile.er, profile.pr, profile.her2)
+            result = stage(t, n, m, profile.grade, profile.er, profile.pr, profile.her2,
+                           tables=tables)
         except StagingError:
             return _stage_info(groups=[], basis="")
         got = [g for g in (result.anatomic, result.clinical_prognostic) if g is not None]
@@ -542,7 +546,7 @@ def _safety(kb: KnowledgeBase, sit: Situation, cands: list[_Candidate],
     words = ", ".join(f'"{w}"' for w in sit.unread)
     new = "there is a new symptom or finding"
     # The symptomatic side may itself turn on another unknown fact (the age, the kind of pain).
-    inner = _decision(kb, alt, alt_sit, work_out_stage(sit.profile))
+    inner = _decision(kb, alt, alt_sit, work_out_stage(sit.profile, kb.stage_tables))
     lead = [b for b in inner.branches[:MAX_BRANCHES - 1]] if inner else []
     branches = [Branch(**{"if": f"{new} and {b.if_}"}, topic_id=b.topic_id, variant=b.variant,
                        label=b.label, stages=b.stages) for b in lead] or \
@@ -749,7 +753,7 @@ def _statement(matches: list[Match], ind: Indication, uncovered: list[UncoveredT
 def assess(profile: PatientProfile, indication: Indication, kb: KnowledgeBase, *,
            include_retired: bool = False) -> Assessment:
     """Match the patient and question to guideline variants; see the module docstring."""
-    stage = work_out_stage(profile)
+    stage = work_out_stage(profile, kb.stage_tables)
     sit = Situation(
         profile=profile,
         indication=indication,

@@ -25,6 +25,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from scanwise.domain.answer_data import AnswerData
 from scanwise.domain.conditions import Compiled, Conditions, compile_conditions
 from scanwise.domain.profile import Phase, Population, Purpose
+from scanwise.domain.staging.tables import StageTables
 
 Category = Literal[
     "Usually Appropriate",
@@ -341,7 +342,7 @@ IndexedVariant = tuple[Topic, Variant, Compiled]
 
 
 class KnowledgeBase(BaseModel):
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True)
 
     version: str
     topics: list[Topic]
@@ -354,6 +355,9 @@ class KnowledgeBase(BaseModel):
     fields: list[FieldWords] = []
     # The patient answers' topics, glossary and allowed hosts (domain/answer_data.py).
     answers: AnswerData = AnswerData()
+    # The AJCC stage tables, validated and indexed (domain/staging/tables.py), read by the
+    # loader from knowledge/staging/; staging is given them from here.
+    stage_tables: StageTables
 
     def derived(self, build: Callable[[KnowledgeBase], T]) -> T:
         """What ``build`` makes from this knowledge base, made on first use and kept with it

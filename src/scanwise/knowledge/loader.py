@@ -16,7 +16,9 @@ which bundled revision they replace, and the pack's name and version end ``kb_ve
 pack shadows a bundled table silently. Two packs supplying the same topic is an error.
 
 The patient fact base (``facts/``) and the article library (``articles/``) are read here too
-(:func:`load_facts`, :func:`load_library`), into the domain's models.
+(:func:`load_facts`, :func:`load_library`), into the domain's models, and so are the AJCC
+stage tables (``staging/``, :func:`load_stage_tables`, into ``KnowledgeBase.stage_tables``;
+a broken table is a ``TableError`` naming its file).
 
 Clinical review records (``reviews/``) are read by :mod:`scanwise.knowledge.reviews`, not here, and are
 not part of ``kb_version``: a sign-off records the version it reviewed and must not change it.
@@ -48,6 +50,7 @@ from scanwise.domain.kb import (
     Term,
     Topic,
 )
+from scanwise.domain.staging.tables import TABLE_FILES, StageTables, TableError, build_tables
 
 if TYPE_CHECKING:
     from scanwise.domain.articles.library import ArticleFile, Library
@@ -165,9 +168,34 @@ def bundled_version(data_dir: Path = DATA_DIR) -> str:
     return digest.hexdigest()[:12]
 
 
+#: The AJCC stage tables' folder under the data directory (``KnowledgeBase.stage_tables``).
+STAGING_DIR = "staging/"
+
+
+def load_stage_tables(folder: Path = DATA_DIR / STAGING_DIR) -> StageTables:
+    """The AJCC stage tables under ``folder`` (the files named in ``TABLE_FILES``), validated
+    and indexed; ``version`` is the short content hash of the three files. A file that cannot
+    be read or does not match the schema is a TableError naming it."""
+    digest = hashlib.sha256()
+    raw: dict[str, dict[str, object]] = {}
+    for name, filename in TABLE_FILES.items():
+        data = (folder / filename).read_bytes()
+        digest.update(data)
+        try:
+            parsed = yaml.safe_load(data)
+        except yaml.YAMLError as exc:
+            raise TableError(f"{filename}: not valid YAML: {exc}") from exc
+        if not isinstance(parsed, dict):
+            raise TableError(f"{filename}: expected a mapping at the top level")
+        raw[name] = parsed
+    return build_tables(raw, digest.hexdigest()[:12])
+
+
 def _read_bundled(data_dir: Path, parts: _Parts, digest: Any) -> None:
     for rel, path in versioned_files(data_dir):
         _hash_file(digest, rel, path)
+        if rel.startswith(STAGING_DIR):
+            continue  # the AJCC stage tables: read by load_stage_tables, with their own errors
         data = load_yaml(path)
         if rel.startswith("acr/"):
             parts.topics.append(_topic(data, path, path.name))
@@ -308,6 +336,7 @@ def load(data_dir: Path = DATA_DIR, packs: Sequence[Path] = ()) -> KnowledgeBase
         packs=infos,
         fields=parts.fields,
         answers=_answer_data(parts.answers),
+        stage_tables=load_stage_tables(data_dir / STAGING_DIR),
     )
     _check_references(kb)
     return kb

@@ -4,7 +4,8 @@ Public API::
 
     from scanwise.domain.staging import stage, StageResult, parse_t, parse_n, parse_m, StagingError
 
-    result = stage("T1c", "N0", "M0", grade=2, er="positive", pr="positive", her2="negative")
+    result = stage("T1c", "N0", "M0", grade=2, er="positive", pr="positive", her2="negative",
+                   tables=kb.stage_tables)
     result.anatomic, result.clinical_prognostic, result.pathological_prognostic  # "IA" x 3
     print(result.explain())
 
@@ -13,7 +14,8 @@ pathological staging, ``c`` clinical, ``y`` post-neoadjuvant (anatomic stage onl
 AJCC has no post-therapy prognostic groups), and no prefix computes both tables. The
 full reasoning is in :mod:`scanwise.domain.staging.engine`.
 
-The stage tables are data (``tables/*.yaml``), each citing its AJCC source and noting
+The stage tables are data (``knowledge/staging/*.yaml``, read by the knowledge loader
+into ``KnowledgeBase.stage_tables``, a :class:`StageTables`), each citing its AJCC source and noting
 where public copies disagree; :mod:`scanwise.domain.staging.parsing` lists the accepted
 spellings (prefixes c/p/y/yc/yp/r, modifiers (sn), (f), (i+), (mol+), mi, OCR slips).
 """
@@ -32,12 +34,13 @@ from scanwise.domain.staging.parsing import (
     parse_t,
     t_from_size,
 )
-from scanwise.domain.staging.tables import TableError, tables_version
+from scanwise.domain.staging.tables import StageTables, TableError
 
 __all__ = [
     "EDITION",
     "ParsedCategory",
     "StageResult",
+    "StageTables",
     "StagingError",
     "TableError",
     "parse_grade",
@@ -51,5 +54,4 @@ __all__ = [
     "stage_record",
     "stage_records",
     "t_from_size",
-    "tables_version",
 ]

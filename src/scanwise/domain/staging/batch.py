@@ -12,6 +12,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from scanwise.domain.staging.engine import StageResult, stage
 from scanwise.domain.staging.errors import StagingError
 from scanwise.domain.staging.parsing import parse_oncotype
+from scanwise.domain.staging.tables import StageTables
 
 REQUIRED_COLUMNS: tuple[str, ...] = ("t", "n", "m", "grade", "er", "pr", "her2")
 OPTIONAL_COLUMNS: tuple[str, ...] = ("oncotype",)
@@ -31,9 +32,10 @@ def _cell(record: Mapping[str, str | None], column: str) -> str | None:
     return value or None  # an empty cell means "unknown", never a default
 
 
-def stage_record(record: Mapping[str, str | None]) -> StageResult:
+def stage_record(record: Mapping[str, str | None], tables: StageTables) -> StageResult:
     """Stage one record whose keys are the CSV column names (t, n, m, grade, er, pr, her2,
-    and optionally oncotype). Raises :class:`StagingError` for an unreadable value."""
+    and optionally oncotype) by ``tables``. Raises :class:`StagingError` for an unreadable
+    value."""
     return stage(
         _cell(record, "t"),
         _cell(record, "n"),
@@ -43,6 +45,7 @@ def stage_record(record: Mapping[str, str | None]) -> StageResult:
         pr=_cell(record, "pr"),
         her2=_cell(record, "her2"),
         oncotype=parse_oncotype(_cell(record, "oncotype")),
+        tables=tables,
     )
 
 
@@ -56,7 +59,7 @@ def _normalise_keys(record: Mapping[str | None, object]) -> dict[str, str | None
 
 
 def stage_records(
-    records: Iterable[Mapping[str | None, object]], first_row: int = 1
+    records: Iterable[Mapping[str | None, object]], tables: StageTables, first_row: int = 1
 ) -> Iterator[dict[str, object]]:
     """One JSON-ready dict per record, in order, each with its 1-based ``row`` number.
 
@@ -65,7 +68,7 @@ def stage_records(
     """
     for row, record in enumerate(records, start=first_row):
         try:
-            result = stage_record(_normalise_keys(record))
+            result = stage_record(_normalise_keys(record), tables)
         except StagingError as exc:
             yield {"row": row, "error": exc.to_dict()}
         else:

@@ -46,13 +46,7 @@ from scanwise.domain.staging.parsing import (
     parse_receptor,
     parse_t,
 )
-from scanwise.domain.staging.tables import (
-    StageGroup,
-    anatomic_index,
-    clinical_index,
-    pathological_index,
-    tables_version,
-)
+from scanwise.domain.staging.tables import StageGroup, StageTables
 
 Basis = Literal["clinical", "pathological", "both", "post-neoadjuvant"]
 _TABLES_FOR: dict[str, tuple[str, ...]] = {
@@ -190,8 +184,11 @@ def stage(
     pr: str | None = None,
     her2: str | None = None,
     oncotype: int | None = None,
+    *,
+    tables: StageTables,
 ) -> StageResult:
-    """Stage one breast cancer by the AJCC 8th edition (January 2018 tables).
+    """Stage one breast cancer by the AJCC 8th edition (January 2018 tables) in ``tables``
+    (the loaded stage tables: ``KnowledgeBase.stage_tables``).
 
     Raises :class:`StagingError` for a value that cannot be read (``"T9"``, ``"maybe"``);
     returns a result with warnings for values that are readable but not enough to stage.
@@ -215,7 +212,7 @@ def stage(
         reasons = [r for r in (_absent("T", pt), _absent("N", pn), _absent("M", pm)) if r]
         warnings.append(f"No stage assigned: {'; '.join(reasons)}")
     elif m_group == "M1":
-        anatomic, staged = anatomic_index().lookup(None, None, "M1"), True
+        anatomic, staged = tables.anatomic.lookup(None, None, "M1"), True
         for reason in (_absent("T", pt), _absent("N", pn)):
             if reason:
                 warnings.append(f"{reason}; M1 alone makes this stage IV")
@@ -225,7 +222,7 @@ def stage(
             warnings.append(f"No stage assigned: {'; '.join(reasons)}")
         else:
             assert pt is not None and pn is not None and t_group and n_group
-            anatomic = anatomic_index().lookup(t_group, n_group, "M0")
+            anatomic = tables.anatomic.lookup(t_group, n_group, "M0")
             if anatomic is None:
                 warnings.append(_no_group_reason(pt, pn))
             else:
@@ -248,7 +245,7 @@ def stage(
         ]
         blocked: list[str] = []
         for which in wanted:
-            index = clinical_index() if which == "clinical" else pathological_index()
+            index = tables.clinical if which == "clinical" else tables.pathological
             fixed = index.fixed(t_group, n_group, m_group)
             if fixed is not None:
                 prognostic[which] = fixed
@@ -272,16 +269,16 @@ def stage(
                 t_group, n_group, g, her2_s == "positive", er_s == "positive", pr_s == "positive"
             )
         if blocked:
-            tables = _join(blocked).capitalize() + " prognostic stage not assigned"
+            unassigned = _join(blocked).capitalize() + " prognostic stage not assigned"
             if missing:
                 warnings.append(
-                    f"{tables}: {_missing_phrase(missing, _stated_unknown(grade))}. The AJCC "
+                    f"{unassigned}: {_missing_phrase(missing, _stated_unknown(grade))}. The AJCC "
                     "prognostic tables need grade, ER, PR and HER2; the anatomic stage is given "
                     "instead"
                 )
             if her2_s == "equivocal":
                 warnings.append(
-                    f"{tables}: HER2 is equivocal. Resolve it by in situ hybridisation (ISH) "
+                    f"{unassigned}: HER2 is equivocal. Resolve it by in situ hybridisation (ISH) "
                     "first; AJCC stages only a positive or negative HER2 result"
                 )
 
@@ -308,7 +305,7 @@ def stage(
         oncotype=rs,
         oncotype_applied=oncotype_applied,
         basis=basis,
-        tables_version=tables_version(),
+        tables_version=tables.version,
     )
 
 

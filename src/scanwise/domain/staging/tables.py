@@ -1,6 +1,7 @@
-"""The AJCC stage tables: YAML data, validated with pydantic and indexed on first use.
+"""The AJCC stage tables: their models, validation and indexes (pure: no file reading).
 
-Each file under ``tables/`` is one AJCC table with a ``source`` block (publisher,
+The data is YAML under ``knowledge/staging/``, read by ``knowledge/loader.py`` and
+handed to :func:`build_tables`. Each file is one AJCC table with a ``source`` block (publisher,
 document, edition, table, year, URL) and ``notes`` recording where public copies
 disagreed and which value was kept. Validation is strict: an unknown field, a stage
 that is not an AJCC group, a missing grid cell or two rows claiming the same T/N pair
@@ -12,13 +13,10 @@ dictionary reads and no table scans.
 
 from __future__ import annotations
 
-import hashlib
-from functools import cache
-from importlib import resources
+from dataclasses import dataclass
 from itertools import product
 from typing import Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 #: An AJCC 8th edition stage group: the one type for stages everywhere (the profile too).
@@ -257,19 +255,6 @@ class PrognosticIndex:
         return self._genomic.get((t, n))
 
 
-def _read(name: str) -> tuple[bytes, dict[str, object]]:
-    filename = TABLE_FILES[name]
-    folder = resources.files("scanwise.domain.staging").joinpath("tables")
-    data = folder.joinpath(filename).read_bytes()
-    try:
-        parsed = yaml.safe_load(data)
-    except yaml.YAMLError as exc:
-        raise TableError(f"{filename}: not valid YAML: {exc}") from exc
-    if not isinstance(parsed, dict):
-        raise TableError(f"{filename}: expected a mapping at the top level")
-    return data, parsed
-
-
 def validate_anatomic(raw: dict[str, object], filename: str = "anatomic.yaml") -> AnatomicTable:
     try:
         return AnatomicTable.model_validate(raw)
@@ -284,27 +269,30 @@ def validate_prognostic(raw: dict[str, object], filename: str) -> PrognosticTabl
         raise TableError(f"{filename}: {exc}") from exc
 
 
-@cache
-def anatomic_index() -> AnatomicIndex:
-    return AnatomicIndex(validate_anatomic(_read("anatomic")[1]))
+@dataclass(frozen=True)
+class StageTables:
+    """The three AJCC tables, validated and indexed, with the short content hash of their
+    files (``version``, reported with every result). Built by the knowledge loader from the
+    files under ``knowledge/staging/``; the staging functions are given it."""
+
+    anatomic: AnatomicIndex
+    clinical: PrognosticIndex
+    pathological: PrognosticIndex
+    version: str
 
 
-@cache
-def clinical_index() -> PrognosticIndex:
-    raw = _read("clinical_prognostic")[1]
-    return PrognosticIndex(validate_prognostic(raw, TABLE_FILES["clinical_prognostic"]))
-
-
-@cache
-def pathological_index() -> PrognosticIndex:
-    raw = _read("pathological_prognostic")[1]
-    return PrognosticIndex(validate_prognostic(raw, TABLE_FILES["pathological_prognostic"]))
-
-
-@cache
-def tables_version() -> str:
-    """Short content hash of the three table files, reported with every result."""
-    digest = hashlib.sha256()
-    for name in TABLE_FILES:
-        digest.update(_read(name)[0])
-    return digest.hexdigest()[:12]
+def build_tables(raw: dict[str, dict[str, object]], version: str) -> StageTables:
+    """Validate and index the tables as read (``raw`` keyed by the names in TABLE_FILES);
+    raise :class:`TableError` naming the file at fault."""
+    return StageTables(
+        anatomic=AnatomicIndex(validate_anatomic(raw["anatomic"], TABLE_FILES["anatomic"])),
+        clinical=PrognosticIndex(
+            validate_prognostic(raw["clinical_prognostic"], TABLE_FILES["clinical_prognostic"])
+        ),
+        pathological=PrognosticIndex(
+            validate_prognostic(
+                raw["pathological_prognostic"], TABLE_FILES["pathological_prognostic"]
+            )
+        ),
+        version=version,
+    )
