@@ -148,7 +148,18 @@ def _build(kb: KnowledgeBase) -> Language:
             {"LOWER": {"IN": cancers.cancer_nouns}}]) for word in words.words if " " in word]
     nlp.get_pipe("medspacy_target_matcher").add(rules)
     context = nlp.get_pipe("medspacy_context")
-    context.add([ConTextRule(word, "TERMINATE", direction="TERMINATE") for word in ctx.terminate])
+    context.add([ConTextRule(word, "TERMINATE", direction="TERMINATE") for word in ctx.terminate
+                 if word not in ctx.denied_noticing.verbs])
+    context.add([ConTextRule(word, "TERMINATE", direction="TERMINATE", pattern=[
+        {"LOWER": {"IN": ctx.denied_noticing.after}}, {"LOWER": word}]) for word in ctx.denied_noticing.verbs])
+    # "I haven't felt any lump", "didn't feel a lump": the helper and its denial deny what
+    # follows, and a noticing verb right after a denial does not end the denial's scope.
+    dn = ctx.denied_noticing
+    context.add([ConTextRule("denial", "NEGATED_EXISTENCE", direction="FORWARD", pattern=[
+        {"LOWER": {"IN": dn.helpers}}, {"LOWER": {"IN": dn.denials}}])])
+    cb = ctx.clause_break
+    context.add([ConTextRule("clause break", "TERMINATE", direction="TERMINATE", pattern=[
+        {"LOWER": ","}, {"LOWER": {"IN": cb.joins}}, {"LOWER": {"IN": cb.subjects}}])])
     # medspaCy reads ": no" backwards ("Fever: no"); after a heading it starts a list of what is
     # absent ("Exam: no palpable abnormality"), so there it negates what follows.
     context.add([ConTextRule(f"{heading}: no", "NEGATED_EXISTENCE", direction="FORWARD",

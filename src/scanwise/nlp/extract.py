@@ -467,6 +467,8 @@ def read_history(r: Reading) -> None:
         for m in pattern.finditer(text):
             if PLANNED.search(text[max(0, m.start() - 40):m.start()]):
                 continue  # planned surgery is not surgical history
+            if NEGATED_BEFORE.search(text[max(0, m.start() - 30):m.start()]):
+                continue  # "no top surgery", "never had a mastectomy": denied, not history
             r.set("surgery", name, m.start(), m.end())
             break
         if "surgery" in r.facts:

@@ -35,8 +35,22 @@ class Wording(Strict):
         return v
 
 
+class DeniedNoticing(Strict):
+    helpers: list[str]
+    denials: list[str]
+    verbs: list[str]
+    after: list[str]
+
+
+class ClauseBreak(Strict):
+    joins: list[str]
+    subjects: list[str]
+
+
 class Context(Strict):
     terminate: list[str]
+    denied_noticing: DeniedNoticing
+    clause_break: ClauseBreak
     relatives: list[str]
     first_degree: list[str]
     nobody: list[str]
