@@ -226,6 +226,28 @@ def _stopped(doc: Doc, mod: Any, ent: Any, stops: list[str]) -> bool:
     return any(tok.text in stops for tok in between)
 
 
+def _affirmed_item(doc: Doc, ent: Any) -> bool:
+    """"not pregnant, not breastfeeding, persistent focal pain": a list that puts a denial
+    before each of its items denies those; an item of it without one (after the last comma
+    between the denial and the mention) is affirmed. A list under one denial ("no pain,
+    swelling or redness") stays denied: its items do not repeat the denial."""
+    denials = {m for m in ent._.modifiers if m.category == "NEGATED_EXISTENCE"}
+    if not denials:
+        return False
+    mod_end = max(m.modifier_span[1] for m in denials)
+    commas = [t.i for t in doc[mod_end:ent.start] if t.text == ","]
+    if not commas:
+        return False
+    words = load_rules().context.negated_before
+    item = doc[commas[-1] + 1:ent.start]
+    if any(t.lower_ in words for t in item):
+        return False
+    # the items before: each comma-separated piece of the sentence before this one
+    pieces = [p.strip().lower() for p in doc[ent.sent.start:commas[-1]].text.split(",")]
+    denied = [p for p in pieces if p.split(" ", 1)[0] in words]
+    return len(denied) >= 2
+
+
 def mentions(text: str, kb: KnowledgeBase, sentence_starts: Iterable[int] | None = None) -> list[Mention]:
     """Vocabulary and cancer mentions with their context; ``sentence_starts`` skips PyRuSH."""
     nlp = pipeline(kb)
@@ -247,7 +269,7 @@ def mentions(text: str, kb: KnowledgeBase, sentence_starts: Iterable[int] | None
             text=ent.text,
             start=ent.start_char,
             end=ent.end_char,
-            negated=bool(ent._.is_negated),
+            negated=bool(ent._.is_negated) and not _affirmed_item(doc, ent),
             family=bool(ent._.is_family),
             historical=any(mod.category == "HISTORICAL" and not _stopped(doc, mod, ent, stops)
                            for mod in ent._.modifiers),

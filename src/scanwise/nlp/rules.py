@@ -155,9 +155,16 @@ class ImplantChange(Strict):
     not_before: list[str]  # a cue just before one of these is what a test looks for
 
 
+class PainPlace(Strict):
+    pain: list[str]  # cue words of pain
+    place: list[str]  # phrases that keep it to one place
+    body: list[str]  # words of the breast
+
+
 class ReadingRules(Strict):
     wording: list[Wording]
     context: Context
+    pain_place: PainPlace
     cancers: Cancers
     cues: list[Cue]
     imaging_results: ImagingResults
@@ -169,6 +176,8 @@ class ReadingRules(Strict):
         cues = {c.word for c in self.cues}
         if unknown := [w for w in self.implant_change.words if w not in cues]:
             raise ValueError(f"implant_change: {', '.join(unknown)} not among the cues")
+        if unknown := [w for w in self.pain_place.pain if w not in cues]:
+            raise ValueError(f"pain_place: {', '.join(unknown)} not among the cues")
         return self
 
     @field_validator("wording")

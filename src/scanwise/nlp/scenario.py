@@ -354,6 +354,7 @@ def read_scenario(text: str, kb: KnowledgeBase,
     _whose(r, found)
     heard = read_mentions(r, kb, found)
     _implant_change(r, found, heard)
+    _pain_place(r, found, heard)
     nodal_status(r, heard["symptoms"])
     from_record = _add_known(r, heard, known) if known is not None else set()
     has_bc = any(mt.code == BREAST_CANCER and mt.status == "present" for mt in found) or any(
@@ -527,6 +528,35 @@ def _implant_change(r: Reading, found: list[Mention], heard: dict[str, Any]) -> 
             heard["symptoms"].append(_IMPLANT_PROBLEM)
             r.cite(f"symptoms:{_IMPLANT_PROBLEM}", cue.start or 0, cue.end or 0)
             r.assumptions.append(f'"{cue.text}" is said of the implant: read as a possible implant problem')
+            return
+
+
+_FOCAL_PAIN = "breast_pain_focal"
+
+
+def _pain_place(r: Reading, found: list[Mention], heard: dict[str, Any]) -> None:
+    """Breast pain kept to one place ("one spot on my breast that hurts") is focal breast pain:
+    an unread pain cue of ``pain_place`` (reading.yaml) with a place phrase and a breast word in
+    its sentence or the next is read as one, and said."""
+    if any(code.startswith("breast_pain") for code in heard["symptoms"]):
+        return
+    rules = load_rules().pain_place
+    pains = set(rules.pain)
+    place = re.compile(r"(?:\b|(?<=\d))(?:" + "|".join(re.escape(w) for w in rules.place) + r")\b", re.IGNORECASE)
+    body = re.compile(r"\b(?:" + "|".join(re.escape(w) for w in rules.body) + r")\b", re.IGNORECASE)
+    sentence = {mt.start: (mt.sentence_start, mt.sentence_end) for mt in found}
+    for cue in unread_cues(r, found):
+        if cue.text.lower() not in pains or (cue.start or 0) not in sentence:
+            continue
+        start, end = sentence[cue.start or 0]
+        # this sentence and the next
+        following = min((i for i in (r.text.find(c, end) for c in ".!?\n") if i >= 0), default=len(r.text))
+        window = r.text[start:max(end, following)]
+        if (where := place.search(window)) and body.search(window):
+            heard["symptoms"].append(_FOCAL_PAIN)
+            r.cite(f"symptoms:{_FOCAL_PAIN}", cue.start or 0, cue.end or 0)
+            r.cite(f"symptoms:{_FOCAL_PAIN}", start + where.start(), start + where.end())
+            r.assumptions.append(f'"{cue.text}" said of "{where.group(0)}": read as focal breast pain')
             return
 
 
