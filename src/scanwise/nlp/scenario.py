@@ -207,6 +207,11 @@ def _purpose(r: Reading, ind: dict[str, Any], asked: list[str], kb: KnowledgeBas
         for purpose, pattern in _PURPOSE_CUES:
             if m := pattern.search(text, *span):
                 found[purpose] = m
+        # The axilla's words all name a study of it ("axillary imaging"), the breast's often
+        # where the disease is ("local recurrence in the lumpectomy bed"): with both, the
+        # study asked for decides.
+        if set(found) == {"axilla", "locoregional"}:
+            del found["locoregional"]
         if len(found) == 1:
             purpose, m = next(iter(found.items()))
             choose(purpose, m)
