@@ -388,7 +388,11 @@ def _evaluate(cond: Conditions, sit: Situation, stop_at_failure: bool) -> list[C
             add("cancer_history", _flag("personal history of breast cancer", p.cancer_history,
                                         cond.cancer_history, _quote(p, "cancer_history")))
     if cond.risk is not None:
-        add("risk", _risk(p, cond.risk))
+        # A risk only inferred from a relative's cancer holds but does not outweigh a variant
+        # for any risk that the stated facts fit as well ("43, pregnant, mother had breast cancer").
+        risk = _risk(p, cond.risk)
+        inferred = p.risk is None and bool(p.first_degree_relative) and risk[0] == "held"
+        add("risk", risk, 0.0 if inferred else None)
     if cond.nodal_status is not None:
         add("nodal_status", _choice("clinical nodal status", p.nodal_status, cond.nodal_status,
                                     _quote(p, "nodal_status") or _quote(p, "n")))
