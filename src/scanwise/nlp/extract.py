@@ -216,16 +216,16 @@ _N_ = r"(?:\d+(?:\.\d+)?|one|two|three|four|five|six|seven|eight|nine|ten|eleven
 
 
 def number(word: str) -> float:
-    """'6' -> 6.0, 'six' -> 6.0."""
-    return float(NUMBER_WORDS.get(word.lower(), word))
+    """'6' -> 6.0, 'six' -> 6.0, 'a' (year) -> 1.0."""
+    return float(NUMBER_WORDS.get(word.lower(), 1 if word.lower() in ("a", "an") else word))
 
 
 _IMPLANT_YEARS = rx(rf"\bimplants?\b[^.;]{{0,40}}?\b(?P<n>{_N_})\s*(?:years?|yrs?)\b|"
                      rf"\b(?P<n2>{_N_})\s*(?:years?|yrs?)\s*(?:after|since)\s*(?:implant|augmentation)")
 
-_HORMONE_WORD = (r"(?:hormones?|hormone therapy|o?estrogen|o?estradiol|e2|feminizing|gender[- ]affirming|"
+_HORMONE_WORD = (r"(?:hormones?|hormone therapy|hrt|o?estrogen|o?estradiol|e2|feminizing|gender[- ]affirming|"
                  r"testosterone|spironolactone)")
-_HORMONE_YEARS = rx(r"\b" + _HORMONE_WORD + r"\b[^.;]{0,40}?(?:\b|(?<=x))(?P<n>" + _N_ + r")\s*(?:years?|yrs?)\b|"
+_HORMONE_YEARS = rx(r"\b" + _HORMONE_WORD + r"\b[^.;]{0,40}?(?:\b|(?<=x))(?P<n>" + _N_ + r"|an?)\s*(?:years?|yrs?)\b|"
                      r"\b(?P<n2>" + _N_ + r")\s*(?:years?|yrs?)\s*(?:of|on)\s*(?:hormones?|hormone therapy|"
                      r"o?estrogen|feminizing|gender[- ]affirming)")
 # "on estradiol since age 40", "hormones since 2012": the years are counted from the age or year.
@@ -239,7 +239,8 @@ _NO_HORMONES = rx(r"\b(no hormones?|no hormone (?:use|therapy)|not on hormones?|
 _RISK = [
     ("high", rx(r"\b(brca[12]?(?:/2)?(?: mutation| carrier| positive)?|tp53|li-fraumeni|palb2|pten|cowden|"
                  r"genetic (?:mutation|predisposition)|high[- ]risk|lifetime risk (?:of |greater than |over |>\s*|≥\s*)?(?:20|2[1-9]|[3-9]\d)\s*%|"
-                 r"(?:mantle|chest) (?:radiation|irradiation)|radiation to the chest|strong family history)\b")),
+                 r"(?:mantle|chest)(?: field| wall)? (?:radiation|irradiation|radiotherapy|rt|xrt)|"
+                 r"radiation (?:therapy )?to (?:the|her|my|his) chest|strong family history)\b")),
     ("intermediate", rx(r"\b(intermediate[- ]risk|atypical ductal hyperplasia|adh|lcis|lobular carcinoma in situ|"
                          r"lobular neoplasia|atypia|lifetime risk (?:of )?1[5-9]\s*%)\b")),
     ("average", rx(r"\b(average[- ]risk|no (?:known |significant |personal (?:or|and|/) )?family history|"
