@@ -208,7 +208,8 @@ _RECON = [
     ("implant", rx(r"\b(implant[- ]based reconstructions?|implant reconstructions?|reconstructions? (?:with|w/) (?:an )?implants?|"
                     r"tissue expanders?|expander|nonautologous|non-autologous|reconstructed with implants?)\b")),
 ]
-_IMPLANT = rx(r"\b(?P<type>saline|silicone)?\s*(?:breast\s+)?implants?\b")
+# "silicone breast augmentation" reads as "silicone breast breast implants" (reading.yaml wording)
+_IMPLANT = rx(r"\b(?P<type>saline|silicone)?\s*(?:breast\s+){0,2}implants?\b")
 _TYPED_AUGMENT = rx(r"\b(?P<type>saline|silicone)\s+(?:breast\s+)?(?:augmentation|prosthes[ie]s)\b")
 NUMBER_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
                 "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "fifteen": 15, "twenty": 20}
@@ -222,6 +223,10 @@ def number(word: str) -> float:
 
 _IMPLANT_YEARS = rx(rf"\bimplants?\b[^.;]{{0,40}}?\b(?P<n>{_N_})\s*(?:years?|yrs?)\b|"
                      rf"\b(?P<n2>{_N_})\s*(?:years?|yrs?)\s*(?:after|since)\s*(?:implant|augmentation)")
+
+# "implants placed 2014", "silicone augmentation in 2012": the years are counted from the year.
+_IMPLANT_SINCE = rx(r"\bimplants?\b[^.;]{0,25}?\b(?:placed|put in|inserted|done|in|since|from)\s+"
+                    r"(?:in\s+)?(?P<year>(?:19|20)\d\d)\b")
 
 _HORMONE_WORD = (r"(?:hormones?|hormone therapy|hrt|o?estrogen|o?estradiol|e2|feminizing|gender[- ]affirming|"
                  r"testosterone|spironolactone)")
@@ -504,6 +509,12 @@ def read_history(r: Reading) -> None:
         r.set("implant", m.group("type").lower(), m.start(), m.end())  # "silicone augmentation 2012"
     if m := _IMPLANT_YEARS.search(text):
         r.set("implant_years", number(m.group("n") or m.group("n2")), m.start(), m.end())
+    elif (m := _IMPLANT_SINCE.search(text)) and int(m.group("year")) <= datetime.date.today().year:
+        this_year = datetime.date.today().year
+        years = this_year - int(m.group("year"))
+        r.assumptions.append(f'implants placed in {m.group("year")}: read as {years} years since '
+                             f"(counted to {this_year})")
+        r.set("implant_years", float(years), m.start("year"), m.end("year"))
     if m := _NO_HORMONES.search(text):
         r.set("hormone_use_years", 0.0, m.start(), m.end())
     elif m := _HORMONE_YEARS.search(text):
