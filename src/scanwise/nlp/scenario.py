@@ -257,8 +257,10 @@ def _scope(r: Reading, ind: dict[str, Any], found: list[Mention],
     screening_question = bool(_SCREENING_CUE.search(text)) and not _OTHER_ORGAN.search(text)
     # Receptor and gene words ("HER2 3+", "BRCA1+") are tested in other cancers too: beside
     # another organ's cancer they do not make the text about the breast.
+    # A breast word only denied ("no breast symptoms") does not make the text about the breast.
     breast_words = [m for m in _BREAST_CONTEXT.finditer(text)
-                    if not (other and _SHARED_MARKER.fullmatch(m.group(0)))]
+                    if not (other and _SHARED_MARKER.fullmatch(m.group(0)))
+                    and not NEGATED_BEFORE.search(text[max(0, m.start() - 30):m.start()])]
     breast_context = bool(breast_words) or screening_question or any(
         mt.code in _DIAGNOSTIC_SIGNS and mt.status == "present" for mt in found)
     if other and not patient_breast_cancer and not breast_context:
