@@ -241,6 +241,10 @@ def _purpose(r: Reading, ind: dict[str, Any], asked: list[str], kb: KnowledgeBas
         choose("distant", m, '"staging" read as staging for distant spread; say "locoregional" '
                              'or "axilla" for the breast or the armpit nodes')
         return
+    if phase == "new_diagnosis" and not by_study and (axillary := signs & _AXILLARY_SIGNS):
+        choose("axilla", None, "purpose read as the axilla: the finding is in the armpit ("
+               + ", ".join(sorted(axillary)).replace("_", " ") + ")")
+        return
     if len(by_study) > 1:
         r.assumptions.append("studies for different purposes are asked about; say whether the "
                              "imaging is for the breast, the axilla or distant spread")
@@ -257,10 +261,12 @@ def _scope(r: Reading, ind: dict[str, Any], found: list[Mention],
     screening_question = bool(_SCREENING_CUE.search(text)) and not _OTHER_ORGAN.search(text)
     # Receptor and gene words ("HER2 3+", "BRCA1+") are tested in other cancers too: beside
     # another organ's cancer they do not make the text about the breast.
-    # A breast word only denied ("no breast symptoms") does not make the text about the breast.
+    # Beside another organ ("lung mass ... No breast symptoms"), a breast word only denied does
+    # not make the text about the breast.
+    other_organ = bool(other) or bool(_OTHER_ORGAN.search(text))
     breast_words = [m for m in _BREAST_CONTEXT.finditer(text)
                     if not (other and _SHARED_MARKER.fullmatch(m.group(0)))
-                    and not NEGATED_BEFORE.search(text[max(0, m.start() - 30):m.start()])]
+                    and not (other_organ and NEGATED_BEFORE.search(text[max(0, m.start() - 30):m.start()]))]
     breast_context = bool(breast_words) or screening_question or any(
         mt.code in _DIAGNOSTIC_SIGNS and mt.status == "present" for mt in found)
     if other and not patient_breast_cancer and not breast_context:
