@@ -184,6 +184,11 @@ def _build(kb: KnowledgeBase) -> Language:
                              max_scope=6) for word in ctx.cancer_past])
     # A symptom that has gone ("back pain in June, which has since resolved") is not present.
     context.add([ConTextRule(word, "RESOLVED", direction="BACKWARD") for word in ctx.resolved])
+    # "nothing has changed", "nothing feels different": denied
+    # (the verb is part of the denial: "has" alone ends scopes)
+    context.add([ConTextRule("nothing", "NEGATED_EXISTENCE", direction="FORWARD", max_scope=3, pattern=[
+        {"LOWER": "nothing"}, {"LOWER": {"IN": ["has", "have", "had", "is", "was", "feels", "looks", "seems"]},
+                               "OP": "?"}])])
     # What a test looks for ("screening for silent rupture") is not a finding the patient has.
     context.add([ConTextRule(word, "HYPOTHETICAL", direction="FORWARD", max_scope=4)
                  for word in ctx.hypothetical])

@@ -224,6 +224,9 @@ def number(word: str) -> float:
 _IMPLANT_YEARS = rx(rf"\bimplants?\b[^.;]{{0,40}}?\b(?P<n>{_N_})\s*(?:years?|yrs?)\b|"
                      rf"\b(?P<n2>{_N_})\s*(?:years?|yrs?)\s*(?:after|since)\s*(?:implant|augmentation)")
 
+# Implants named (someone else's, or the question's), then the patient's own by type.
+_MINE_TYPED = rx(r"\b(?:mine|my own|my ones|my implants|ones i have)\s+(?:are|is|were)\s+(?:both\s+)?"
+                 r"(?P<type>saline|silicone)\b")
 # "implants placed 2014", "silicone augmentation in 2012": the years are counted from the year.
 _IMPLANT_SINCE = rx(r"\bimplants?\b[^.;]{0,25}?\b(?:placed|put in|inserted|done|in|since|from)\s+"
                     r"(?:in\s+)?(?P<year>(?:19|20)\d\d)\b")
@@ -507,6 +510,9 @@ def read_history(r: Reading) -> None:
     if "implant" not in r.facts and (m := _TYPED_AUGMENT.search(text)) and \
             not NEGATED_BEFORE.search(text[max(0, m.start() - 30):m.start()]):
         r.set("implant", m.group("type").lower(), m.start(), m.end())  # "silicone augmentation 2012"
+    if r.facts.get("implant") is None and re.search(r"\bimplants?\b", text, re.IGNORECASE) and \
+            (m := _MINE_TYPED.search(text)):
+        r.set("implant", m.group("type").lower(), m.start(), m.end())  # "Mine are saline"
     if m := _IMPLANT_YEARS.search(text):
         r.set("implant_years", number(m.group("n") or m.group("n2")), m.start(), m.end())
     elif (m := _IMPLANT_SINCE.search(text)) and int(m.group("year")) <= datetime.date.today().year:

@@ -488,6 +488,13 @@ def _relatives_cancer(r: Reading, found: list[Mention]) -> list[Mention]:
                 mt = replace(mt, family=False, other_person=True)
             elif speaker and who in ctx.relatives and mt.experiencer == "patient":
                 mt = replace(mt, family=True)
+        elif speaker and not asked_for and not mt.code.startswith("cancer:") and \
+                mt.experiencer == "patient" and (person := _clause_person(r.text, mt.start)) and \
+                person.group(0).split()[-1].lower().removesuffix("'s") in ctx.other_persons:
+            # "My friend with implants had an MRI that showed a rupture. Mine are saline, I'm 36":
+            # what is said in the friend's own clause is the friend's, past "showed" that ends
+            # ConText's scope, when the writer speaks of herself apart.
+            mt = replace(mt, other_person=True)
         out.append(mt)
     return out
 
