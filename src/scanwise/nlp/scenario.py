@@ -56,6 +56,7 @@ _SCREENING_CUE = dict(_PHASE_CUES)["screening"]
 _TREATED_FOR_CANCER = _WORDS["treated_for_cancer"]
 # After the operation, before radiotherapy or with margins to clear: not yet follow-up.
 _TREATMENT_PENDING = _WORDS["treatment_pending"]
+_INJURY_ELSEWHERE = _WORDS["injury_elsewhere"]
 _ROUTINE = _WORDS["routine"]
 _STAGING_WORD = _WORDS["staging_word"]
 _OTHER_ORGAN = _WORDS["other_organ"]
@@ -286,6 +287,13 @@ def _scope(r: Reading, ind: dict[str, Any], found: list[Mention],
         ind["scope_note"] = ("This text does not describe a breast imaging question. scanwise covers "
                              "imaging for breast cancer and breast symptoms: describe the patient, the "
                              "situation and the study in question.")
+        return
+    signs = any(mt.code in _DIAGNOSTIC_SIGNS and mt.status == "present" for mt in found)
+    if (injury := _INJURY_ELSEWHERE.search(text)) and not signs and not r.evidence.get("asked_procedures"):
+        ind["in_scope"] = False
+        ind["scope_note"] = (f'This is about an injury ("{injury.group(0)}"), not the breast. scanwise '
+                             "covers imaging for breast cancer and breast symptoms only; a past breast "
+                             "cancer does not make another complaint a breast question.")
         return
     q_start, q_end = _question_span(text)
     question = text[q_start:q_end] if "?" in text else ""
