@@ -34,6 +34,7 @@ def test_a_denied_operation_is_not_history(text: str, kb: KnowledgeBase) -> None
 @pytest.mark.parametrize("text", [
     "58F with pain in the left breast; I have not noticed any lump.",
     "I'm 48, my breast aches and I didn't feel a lump anywhere.",
+    "I never felt a lump, but both breasts ache before my period. I'm 39.",
 ])
 def test_a_denied_noticing_denies_what_follows(text: str, kb: KnowledgeBase) -> None:
     profile, _ = read_scenario(text, kb)

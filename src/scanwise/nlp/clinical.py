@@ -157,6 +157,8 @@ def _build(kb: KnowledgeBase) -> Language:
     dn = ctx.denied_noticing
     context.add([ConTextRule("denial", "NEGATED_EXISTENCE", direction="FORWARD", pattern=[
         {"LOWER": {"IN": dn.helpers}}, {"LOWER": {"IN": dn.denials}}])])
+    # "I never felt a lump": "never" alone denies what follows
+    context.add([ConTextRule("never", "NEGATED_EXISTENCE", direction="FORWARD")])
     cb = ctx.clause_break
     context.add([ConTextRule("clause break", "TERMINATE", direction="TERMINATE", pattern=[
         {"LOWER": ","}, {"LOWER": {"IN": cb.joins}}, {"LOWER": {"IN": cb.subjects}}])])
