@@ -56,6 +56,7 @@ def test_a_list_denying_each_item_affirms_the_one_without(kb: KnowledgeBase) -> 
 @pytest.mark.parametrize("text", [
     "51 year old woman: my left breast is tender in one place near the armpit, every day for weeks.",
     "I'm 47. There is a specific spot on my right breast that aches. No lump.",
+    "60F, right breast pain for a month, it is always in the same place.",
 ])
 def test_pain_kept_to_one_place_is_focal(text: str, kb: KnowledgeBase) -> None:
     profile, _ = read_scenario(text, kb)

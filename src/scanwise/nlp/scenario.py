@@ -560,27 +560,33 @@ def _implant_change(r: Reading, found: list[Mention], heard: dict[str, Any]) -> 
 
 
 _FOCAL_PAIN = "breast_pain_focal"
+_BREAST_PAIN = "breast_pain"
 
 
 def _pain_place(r: Reading, found: list[Mention], heard: dict[str, Any]) -> None:
     """Breast pain kept to one place ("one spot on my breast that hurts") is focal breast pain:
     an unread pain cue of ``pain_place`` (reading.yaml) with a place phrase and a breast word in
     its sentence or the next is read as one, and said."""
-    if any(code.startswith("breast_pain") for code in heard["symptoms"]):
-        return
+    if any(code.startswith("breast_pain_") for code in heard["symptoms"]):
+        return  # focal or diffuse already said
     rules = load_rules().pain_place
     pains = set(rules.pain)
     place = re.compile(r"(?:\b|(?<=\d))(?:" + "|".join(re.escape(w) for w in rules.place) + r")\b", re.IGNORECASE)
     body = re.compile(r"\b(?:" + "|".join(re.escape(w) for w in rules.body) + r")\b", re.IGNORECASE)
     sentence = {mt.start: (mt.sentence_start, mt.sentence_end) for mt in found}
-    for cue in unread_cues(r, found):
-        if cue.text.lower() not in pains or (cue.start or 0) not in sentence:
+    # an unread pain word, or breast pain the vocabulary read without saying where
+    generic = [Evidence(text=mt.text, start=mt.start, end=mt.end) for mt in found
+               if mt.code == _BREAST_PAIN and mt.status == "present"]
+    for cue in generic + unread_cues(r, found):
+        if (cue.text.lower() not in pains and cue not in generic) or (cue.start or 0) not in sentence:
             continue
         start, end = sentence[cue.start or 0]
         # this sentence and the next
         following = min((i for i in (r.text.find(c, end) for c in ".!?\n") if i >= 0), default=len(r.text))
         window = r.text[start:max(end, following)]
         if (where := place.search(window)) and body.search(window):
+            if _BREAST_PAIN in heard["symptoms"]:
+                heard["symptoms"].remove(_BREAST_PAIN)
             heard["symptoms"].append(_FOCAL_PAIN)
             r.cite(f"symptoms:{_FOCAL_PAIN}", cue.start or 0, cue.end or 0)
             r.cite(f"symptoms:{_FOCAL_PAIN}", start + where.start(), start + where.end())
