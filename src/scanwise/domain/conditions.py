@@ -303,7 +303,9 @@ def _risk(sit: Situation, spec: _Choice) -> _Result:
     if p.risk is not None or not p.first_degree_relative:
         return _choice(sit, spec)
     if spec.allowed >= _ABOVE_AVERAGE:
-        return "held", None, _risk_relative_held, spec, None
+        # Inferred, not stated: it holds but does not outweigh a variant for any risk that the
+        # stated facts fit as well ("43, pregnant, mother had breast cancer").
+        return "held", 0.0, _risk_relative_held, spec, None
     if not _ABOVE_AVERAGE & spec.allowed:
         return "failed", None, _risk_relative_failed, spec, None
     return "unknown", None, _risk_relative_unknown, spec, None

@@ -150,7 +150,20 @@ def _build(kb: KnowledgeBase) -> Language:
             {"LOWER": {"IN": cancers.cancer_nouns}}]) for word in words.words if " " in word]
     nlp.get_pipe("medspacy_target_matcher").add(rules)
     context = nlp.get_pipe("medspacy_context")
-    context.add([ConTextRule(word, "TERMINATE", direction="TERMINATE") for word in ctx.terminate])
+    context.add([ConTextRule(word, "TERMINATE", direction="TERMINATE") for word in ctx.terminate
+                 if word not in ctx.denied_noticing.verbs])
+    context.add([ConTextRule(word, "TERMINATE", direction="TERMINATE", pattern=[
+        {"LOWER": {"IN": ctx.denied_noticing.after}}, {"LOWER": word}]) for word in ctx.denied_noticing.verbs])
+    # "I haven't felt any lump", "didn't feel a lump": the helper and its denial deny what
+    # follows, and a noticing verb right after a denial does not end the denial's scope.
+    dn = ctx.denied_noticing
+    context.add([ConTextRule("denial", "NEGATED_EXISTENCE", direction="FORWARD", pattern=[
+        {"LOWER": {"IN": dn.helpers}}, {"LOWER": {"IN": dn.denials}}])])
+    # "I never felt a lump": "never" alone denies what follows
+    context.add([ConTextRule("never", "NEGATED_EXISTENCE", direction="FORWARD")])
+    cb = ctx.clause_break
+    context.add([ConTextRule("clause break", "TERMINATE", direction="TERMINATE", pattern=[
+        {"LOWER": ","}, {"LOWER": {"IN": cb.joins}}, {"LOWER": {"IN": cb.subjects}}])])
     # medspaCy reads ": no" backwards ("Fever: no"); after a heading it starts a list of what is
     # absent ("Exam: no palpable abnormality"), so there it negates what follows.
     context.add([ConTextRule(f"{heading}: no", "NEGATED_EXISTENCE", direction="FORWARD",
@@ -175,6 +188,11 @@ def _build(kb: KnowledgeBase) -> Language:
                              max_scope=6) for word in ctx.cancer_past])
     # A symptom that has gone ("back pain in June, which has since resolved") is not present.
     context.add([ConTextRule(word, "RESOLVED", direction="BACKWARD") for word in ctx.resolved])
+    # "nothing has changed", "nothing feels different": denied
+    # (the verb is part of the denial: "has" alone ends scopes)
+    context.add([ConTextRule("nothing", "NEGATED_EXISTENCE", direction="FORWARD", max_scope=3, pattern=[
+        {"LOWER": "nothing"}, {"LOWER": {"IN": ["has", "have", "had", "is", "was", "feels", "looks", "seems"]},
+                               "OP": "?"}])])
     # What a test looks for ("screening for silent rupture") is not a finding the patient has.
     context.add([ConTextRule(word, "HYPOTHETICAL", direction="FORWARD", max_scope=4)
                  for word in ctx.hypothetical])
@@ -225,6 +243,28 @@ def _stopped(doc: Doc, mod: Any, ent: Any, stops: list[str]) -> bool:
     return any(tok.text in stops for tok in between)
 
 
+def _affirmed_item(doc: Doc, ent: Any) -> bool:
+    """"not pregnant, not breastfeeding, persistent focal pain": a list that puts a denial
+    before each of its items denies those; an item of it without one (after the last comma
+    between the denial and the mention) is affirmed. A list under one denial ("no pain,
+    swelling or redness") stays denied: its items do not repeat the denial."""
+    denials = {m for m in ent._.modifiers if m.category == "NEGATED_EXISTENCE"}
+    if not denials:
+        return False
+    mod_end = max(m.modifier_span[1] for m in denials)
+    commas = [t.i for t in doc[mod_end:ent.start] if t.text == ","]
+    if not commas:
+        return False
+    words = load_rules().context.negated_before
+    item = doc[commas[-1] + 1:ent.start]
+    if any(t.lower_ in words for t in item):
+        return False
+    # the items before: each comma-separated piece of the sentence before this one
+    pieces = [p.strip().lower() for p in doc[ent.sent.start:commas[-1]].text.split(",")]
+    denied = [p for p in pieces if p.split(" ", 1)[0] in words]
+    return len(denied) >= 2
+
+
 def mentions(text: str, kb: KnowledgeBase, sentence_starts: Iterable[int] | None = None) -> list[Mention]:
     """Vocabulary and cancer mentions with their context; ``sentence_starts`` skips PyRuSH."""
     nlp = pipeline(kb)
@@ -246,7 +286,7 @@ def mentions(text: str, kb: KnowledgeBase, sentence_starts: Iterable[int] | None
             text=ent.text,
             start=ent.start_char,
             end=ent.end_char,
-            negated=bool(ent._.is_negated),
+            negated=bool(ent._.is_negated) and not _affirmed_item(doc, ent),
             family=bool(ent._.is_family),
             historical=any(mod.category == "HISTORICAL" and not _stopped(doc, mod, ent, stops)
                            for mod in ent._.modifiers),

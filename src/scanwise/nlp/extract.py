@@ -208,7 +208,8 @@ _RECON = [
     ("implant", rx(r"\b(implant[- ]based reconstructions?|implant reconstructions?|reconstructions? (?:with|w/) (?:an )?implants?|"
                     r"tissue expanders?|expander|nonautologous|non-autologous|reconstructed with implants?)\b")),
 ]
-_IMPLANT = rx(r"\b(?P<type>saline|silicone)?\s*(?:breast\s+)?implants?\b")
+# "silicone breast augmentation" reads as "silicone breast breast implants" (reading.yaml wording)
+_IMPLANT = rx(r"\b(?P<type>saline|silicone)?\s*(?:breast\s+){0,2}implants?\b")
 _TYPED_AUGMENT = rx(r"\b(?P<type>saline|silicone)\s+(?:breast\s+)?(?:augmentation|prosthes[ie]s)\b")
 NUMBER_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
                 "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "fifteen": 15, "twenty": 20}
@@ -216,16 +217,23 @@ _N_ = r"(?:\d+(?:\.\d+)?|one|two|three|four|five|six|seven|eight|nine|ten|eleven
 
 
 def number(word: str) -> float:
-    """'6' -> 6.0, 'six' -> 6.0."""
-    return float(NUMBER_WORDS.get(word.lower(), word))
+    """'6' -> 6.0, 'six' -> 6.0, 'a' (year) -> 1.0."""
+    return float(NUMBER_WORDS.get(word.lower(), 1 if word.lower() in ("a", "an") else word))
 
 
 _IMPLANT_YEARS = rx(rf"\bimplants?\b[^.;]{{0,40}}?\b(?P<n>{_N_})\s*(?:years?|yrs?)\b|"
                      rf"\b(?P<n2>{_N_})\s*(?:years?|yrs?)\s*(?:after|since)\s*(?:implant|augmentation)")
 
-_HORMONE_WORD = (r"(?:hormones?|hormone therapy|o?estrogen|o?estradiol|e2|feminizing|gender[- ]affirming|"
+# Implants named (someone else's, or the question's), then the patient's own by type.
+_MINE_TYPED = rx(r"\b(?:mine|my own|my ones|my implants|ones i have)\s+(?:are|is|were)\s+(?:both\s+)?"
+                 r"(?P<type>saline|silicone)\b")
+# "implants placed 2014", "silicone augmentation in 2012": the years are counted from the year.
+_IMPLANT_SINCE = rx(r"\bimplants?\b[^.;]{0,25}?\b(?:placed|put in|inserted|done|in|since|from)\s+"
+                    r"(?:in\s+)?(?P<year>(?:19|20)\d\d)\b")
+
+_HORMONE_WORD = (r"(?:hormones?|hormone therapy|hrt|o?estrogen|o?estradiol|e2|feminizing|gender[- ]affirming|"
                  r"testosterone|spironolactone)")
-_HORMONE_YEARS = rx(r"\b" + _HORMONE_WORD + r"\b[^.;]{0,40}?(?:\b|(?<=x))(?P<n>" + _N_ + r")\s*(?:years?|yrs?)\b|"
+_HORMONE_YEARS = rx(r"\b" + _HORMONE_WORD + r"\b[^.;]{0,40}?(?:\b|(?<=x))(?P<n>" + _N_ + r"|an?)\s*(?:years?|yrs?)\b|"
                      r"\b(?P<n2>" + _N_ + r")\s*(?:years?|yrs?)\s*(?:of|on)\s*(?:hormones?|hormone therapy|"
                      r"o?estrogen|feminizing|gender[- ]affirming)")
 # "on estradiol since age 40", "hormones since 2012": the years are counted from the age or year.
@@ -239,7 +247,8 @@ _NO_HORMONES = rx(r"\b(no hormones?|no hormone (?:use|therapy)|not on hormones?|
 _RISK = [
     ("high", rx(r"\b(brca[12]?(?:/2)?(?: mutation| carrier| positive)?|tp53|li-fraumeni|palb2|pten|cowden|"
                  r"genetic (?:mutation|predisposition)|high[- ]risk|lifetime risk (?:of |greater than |over |>\s*|≥\s*)?(?:20|2[1-9]|[3-9]\d)\s*%|"
-                 r"(?:mantle|chest) (?:radiation|irradiation)|radiation to the chest|strong family history)\b")),
+                 r"(?:mantle|chest)(?: field| wall)? (?:radiation|irradiation|radiotherapy|rt|xrt)|"
+                 r"radiation (?:therapy )?to (?:the|her|my|his) chest|strong family history)\b")),
     ("intermediate", rx(r"\b(intermediate[- ]risk|atypical ductal hyperplasia|adh|lcis|lobular carcinoma in situ|"
                          r"lobular neoplasia|atypia|lifetime risk (?:of )?1[5-9]\s*%)\b")),
     ("average", rx(r"\b(average[- ]risk|no (?:known |significant |personal (?:or|and|/) )?family history|"
@@ -252,7 +261,7 @@ NEGATED_BEFORE = negated_before()  # the denial words are in reading.yaml (conte
 CHEMO_THEN_SURGERY = r"(?:finished|completed|done with|through with|after)\s+(?:my\s+|her\s+|his\s+|the\s+)?chemo(?:therapy)?\b[^.;?]{0,20}?\b(?:surgery|operation|lumpectomy|mastectomy)\s+(?:is\s+|will\s+be\s+)?(?:next|in\s+\w+|scheduled|planned|booked|coming|upcoming|soon)"
 NEOADJ = rx(r"\b(neoadjuvant|nac|nact|preoperative (?:chemo(?:therapy)?|systemic therapy)|" + CHEMO_THEN_SURGERY + r"|"
               r"primary systemic therapy|pre-?op chemo|chemo(?:therapy)? before (?:my |her |his |the )?"
-              r"(?:breast )?surgery)\b")
+              r"(?:breast )?(?:cancer )?surgery)\b")
 _NEOADJ_PLANNED = rx(r"\b(before|prior to|planned|planning|plans?|plan for|will (?:start|begin|receive|get)|"
                       r"candidate for|to start|starting|about to start|pre-)\s*(?:\w+\s+){0,2}?"
                       r"(?:neoadjuvant|nac|nact|chemo)|(?:neoadjuvant|nac|nact)\b[^.;]{0,25}?"
@@ -467,6 +476,8 @@ def read_history(r: Reading) -> None:
         for m in pattern.finditer(text):
             if PLANNED.search(text[max(0, m.start() - 40):m.start()]):
                 continue  # planned surgery is not surgical history
+            if NEGATED_BEFORE.search(text[max(0, m.start() - 30):m.start()]):
+                continue  # "no top surgery", "never had a mastectomy": denied, not history
             r.set("surgery", name, m.start(), m.end())
             break
         if "surgery" in r.facts:
@@ -499,8 +510,17 @@ def read_history(r: Reading) -> None:
     if "implant" not in r.facts and (m := _TYPED_AUGMENT.search(text)) and \
             not NEGATED_BEFORE.search(text[max(0, m.start() - 30):m.start()]):
         r.set("implant", m.group("type").lower(), m.start(), m.end())  # "silicone augmentation 2012"
+    if r.facts.get("implant") is None and re.search(r"\bimplants?\b", text, re.IGNORECASE) and \
+            (m := _MINE_TYPED.search(text)):
+        r.set("implant", m.group("type").lower(), m.start(), m.end())  # "Mine are saline"
     if m := _IMPLANT_YEARS.search(text):
         r.set("implant_years", number(m.group("n") or m.group("n2")), m.start(), m.end())
+    elif (m := _IMPLANT_SINCE.search(text)) and int(m.group("year")) <= datetime.date.today().year:
+        this_year = datetime.date.today().year
+        years = this_year - int(m.group("year"))
+        r.assumptions.append(f'implants placed in {m.group("year")}: read as {years} years since '
+                             f"(counted to {this_year})")
+        r.set("implant_years", float(years), m.start("year"), m.end("year"))
     if m := _NO_HORMONES.search(text):
         r.set("hormone_use_years", 0.0, m.start(), m.end())
     elif m := _HORMONE_YEARS.search(text):

@@ -35,8 +35,22 @@ class Wording(Strict):
         return v
 
 
+class DeniedNoticing(Strict):
+    helpers: list[str]
+    denials: list[str]
+    verbs: list[str]
+    after: list[str]
+
+
+class ClauseBreak(Strict):
+    joins: list[str]
+    subjects: list[str]
+
+
 class Context(Strict):
     terminate: list[str]
+    denied_noticing: DeniedNoticing
+    clause_break: ClauseBreak
     relatives: list[str]
     first_degree: list[str]
     nobody: list[str]
@@ -118,7 +132,7 @@ class Cues(Strict):
 #: The words the situation readers use (phase, purpose, scope), each named once.
 SituationWord = Literal["routine", "treated_for_cancer", "staging_word", "other_organ", "treatment_question",
                         "imaging_word", "breast_context", "treatment_pending", "tumor_described_now",
-                        "shared_marker"]
+                        "shared_marker", "injury_elsewhere"]
 
 
 class Situation(Strict):
@@ -141,9 +155,16 @@ class ImplantChange(Strict):
     not_before: list[str]  # a cue just before one of these is what a test looks for
 
 
+class PainPlace(Strict):
+    pain: list[str]  # cue words of pain
+    place: list[str]  # phrases that keep it to one place
+    body: list[str]  # words of the breast
+
+
 class ReadingRules(Strict):
     wording: list[Wording]
     context: Context
+    pain_place: PainPlace
     cancers: Cancers
     cues: list[Cue]
     imaging_results: ImagingResults
@@ -155,6 +176,8 @@ class ReadingRules(Strict):
         cues = {c.word for c in self.cues}
         if unknown := [w for w in self.implant_change.words if w not in cues]:
             raise ValueError(f"implant_change: {', '.join(unknown)} not among the cues")
+        if unknown := [w for w in self.pain_place.pain if w not in cues]:
+            raise ValueError(f"pain_place: {', '.join(unknown)} not among the cues")
         return self
 
     @field_validator("wording")

@@ -56,6 +56,7 @@ _SCREENING_CUE = dict(_PHASE_CUES)["screening"]
 _TREATED_FOR_CANCER = _WORDS["treated_for_cancer"]
 # After the operation, before radiotherapy or with margins to clear: not yet follow-up.
 _TREATMENT_PENDING = _WORDS["treatment_pending"]
+_INJURY_ELSEWHERE = _WORDS["injury_elsewhere"]
 _ROUTINE = _WORDS["routine"]
 _STAGING_WORD = _WORDS["staging_word"]
 _OTHER_ORGAN = _WORDS["other_organ"]
@@ -207,6 +208,11 @@ def _purpose(r: Reading, ind: dict[str, Any], asked: list[str], kb: KnowledgeBas
         for purpose, pattern in _PURPOSE_CUES:
             if m := pattern.search(text, *span):
                 found[purpose] = m
+        # The axilla's words all name a study of it ("axillary imaging"), the breast's often
+        # where the disease is ("local recurrence in the lumpectomy bed"): with both, the
+        # study asked for decides.
+        if set(found) == {"axilla", "locoregional"}:
+            del found["locoregional"]
         if len(found) == 1:
             purpose, m = next(iter(found.items()))
             choose(purpose, m)
@@ -236,6 +242,10 @@ def _purpose(r: Reading, ind: dict[str, Any], asked: list[str], kb: KnowledgeBas
         choose("distant", m, '"staging" read as staging for distant spread; say "locoregional" '
                              'or "axilla" for the breast or the armpit nodes')
         return
+    if phase == "new_diagnosis" and not by_study and (axillary := signs & _AXILLARY_SIGNS):
+        choose("axilla", None, "purpose read as the axilla: the finding is in the armpit ("
+               + ", ".join(sorted(axillary)).replace("_", " ") + ")")
+        return
     if len(by_study) > 1:
         r.assumptions.append("studies for different purposes are asked about; say whether the "
                              "imaging is for the breast, the axilla or distant spread")
@@ -252,8 +262,12 @@ def _scope(r: Reading, ind: dict[str, Any], found: list[Mention],
     screening_question = bool(_SCREENING_CUE.search(text)) and not _OTHER_ORGAN.search(text)
     # Receptor and gene words ("HER2 3+", "BRCA1+") are tested in other cancers too: beside
     # another organ's cancer they do not make the text about the breast.
+    # Beside another organ ("lung mass ... No breast symptoms"), a breast word only denied does
+    # not make the text about the breast.
+    other_organ = bool(other) or bool(_OTHER_ORGAN.search(text))
     breast_words = [m for m in _BREAST_CONTEXT.finditer(text)
-                    if not (other and _SHARED_MARKER.fullmatch(m.group(0)))]
+                    if not (other and _SHARED_MARKER.fullmatch(m.group(0)))
+                    and not (other_organ and NEGATED_BEFORE.search(text[max(0, m.start() - 30):m.start()]))]
     breast_context = bool(breast_words) or screening_question or any(
         mt.code in _DIAGNOSTIC_SIGNS and mt.status == "present" for mt in found)
     if other and not patient_breast_cancer and not breast_context:
@@ -273,6 +287,13 @@ def _scope(r: Reading, ind: dict[str, Any], found: list[Mention],
         ind["scope_note"] = ("This text does not describe a breast imaging question. scanwise covers "
                              "imaging for breast cancer and breast symptoms: describe the patient, the "
                              "situation and the study in question.")
+        return
+    signs = any(mt.code in _DIAGNOSTIC_SIGNS and mt.status == "present" for mt in found)
+    if (injury := _INJURY_ELSEWHERE.search(text)) and not signs and not r.evidence.get("asked_procedures"):
+        ind["in_scope"] = False
+        ind["scope_note"] = (f'This is about an injury ("{injury.group(0)}"), not the breast. scanwise '
+                             "covers imaging for breast cancer and breast symptoms only; a past breast "
+                             "cancer does not make another complaint a breast question.")
         return
     q_start, q_end = _question_span(text)
     question = text[q_start:q_end] if "?" in text else ""
@@ -354,6 +375,7 @@ def read_scenario(text: str, kb: KnowledgeBase,
     _whose(r, found)
     heard = read_mentions(r, kb, found)
     _implant_change(r, found, heard)
+    _pain_place(r, found, heard)
     nodal_status(r, heard["symptoms"])
     from_record = _add_known(r, heard, known) if known is not None else set()
     has_bc = any(mt.code == BREAST_CANCER and mt.status == "present" for mt in found) or any(
@@ -474,6 +496,13 @@ def _relatives_cancer(r: Reading, found: list[Mention]) -> list[Mention]:
                 mt = replace(mt, family=False, other_person=True)
             elif speaker and who in ctx.relatives and mt.experiencer == "patient":
                 mt = replace(mt, family=True)
+        elif speaker and not asked_for and not mt.code.startswith("cancer:") and \
+                mt.experiencer == "patient" and (person := _clause_person(r.text, mt.start)) and \
+                person.group(0).split()[-1].lower().removesuffix("'s") in ctx.other_persons:
+            # "My friend with implants had an MRI that showed a rupture. Mine are saline, I'm 36":
+            # what is said in the friend's own clause is the friend's, past "showed" that ends
+            # ConText's scope, when the writer speaks of herself apart.
+            mt = replace(mt, other_person=True)
         out.append(mt)
     return out
 
@@ -527,6 +556,41 @@ def _implant_change(r: Reading, found: list[Mention], heard: dict[str, Any]) -> 
             heard["symptoms"].append(_IMPLANT_PROBLEM)
             r.cite(f"symptoms:{_IMPLANT_PROBLEM}", cue.start or 0, cue.end or 0)
             r.assumptions.append(f'"{cue.text}" is said of the implant: read as a possible implant problem')
+            return
+
+
+_FOCAL_PAIN = "breast_pain_focal"
+_BREAST_PAIN = "breast_pain"
+
+
+def _pain_place(r: Reading, found: list[Mention], heard: dict[str, Any]) -> None:
+    """Breast pain kept to one place ("one spot on my breast that hurts") is focal breast pain:
+    an unread pain cue of ``pain_place`` (reading.yaml) with a place phrase and a breast word in
+    its sentence or the next is read as one, and said."""
+    if any(code.startswith("breast_pain_") for code in heard["symptoms"]):
+        return  # focal or diffuse already said
+    rules = load_rules().pain_place
+    pains = set(rules.pain)
+    place = re.compile(r"(?:\b|(?<=\d))(?:" + "|".join(re.escape(w) for w in rules.place) + r")\b", re.IGNORECASE)
+    body = re.compile(r"\b(?:" + "|".join(re.escape(w) for w in rules.body) + r")\b", re.IGNORECASE)
+    sentence = {mt.start: (mt.sentence_start, mt.sentence_end) for mt in found}
+    # an unread pain word, or breast pain the vocabulary read without saying where
+    generic = [Evidence(text=mt.text, start=mt.start, end=mt.end) for mt in found
+               if mt.code == _BREAST_PAIN and mt.status == "present"]
+    for cue in generic + unread_cues(r, found):
+        if (cue.text.lower() not in pains and cue not in generic) or (cue.start or 0) not in sentence:
+            continue
+        start, end = sentence[cue.start or 0]
+        # this sentence and the next
+        following = min((i for i in (r.text.find(c, end) for c in ".!?\n") if i >= 0), default=len(r.text))
+        window = r.text[start:max(end, following)]
+        if (where := place.search(window)) and body.search(window):
+            if _BREAST_PAIN in heard["symptoms"]:
+                heard["symptoms"].remove(_BREAST_PAIN)
+            heard["symptoms"].append(_FOCAL_PAIN)
+            r.cite(f"symptoms:{_FOCAL_PAIN}", cue.start or 0, cue.end or 0)
+            r.cite(f"symptoms:{_FOCAL_PAIN}", start + where.start(), start + where.end())
+            r.assumptions.append(f'"{cue.text}" said of "{where.group(0)}": read as focal breast pain')
             return
 
 
