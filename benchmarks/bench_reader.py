@@ -7,14 +7,16 @@ sentences as clinicians and patients write them. For each, side by side:
 
 - the reader (``nlp.scenario.read_scenario``: normalisation, the pattern readers, one pass of
   the pipeline, the mention rules, the models);
-- our pipeline alone (``nlp.clinical.pipeline(kb)(text)``: medspaCy with our vocabulary), the
-  floor the reader cannot go below, and each of its components;
-- medspaCy as shipped (``medspacy.load`` with the same three components and its own rules).
+- our pipeline alone (sentences from ``nlp.clinical.sentence_starts``, then medspaCy's target
+  matcher and ConText with our vocabulary), the floor the reader cannot go below, and each of
+  its parts;
+- medspaCy as shipped (``medspacy.load`` with its PyRuSH sentence splitter, target matcher and
+  ConText, its own rules): the obvious way, which the reader used until 2026-12-02.
 
 The overhead ratio is the reader's time over our pipeline's. TCGA-length reports (the shared
 TCGA-BRCA pathology reports, when present): the record reader, which gives the pipeline its
-sentence starts (no PyRuSH), beside that same pipeline pass alone, and the scenario reader
-(``read_profile``, with PyRuSH) on the report of median length.
+sentence starts (field labels end a sentence), beside that same pipeline pass alone, and the
+scenario reader (``read_profile``) on the report of median length.
 
 Rates are per CPU second of this process (``time.process_time``), so other work on a shared
 machine slows them less than wall time would; the best of ``--rounds`` passes is shown.
@@ -33,9 +35,9 @@ from typing import Any
 
 from scanwise.eval.runner import load_scenarios
 from scanwise.knowledge.loader import default_kb
-from scanwise.nlp.clinical import _with_sentences, pipeline
+from scanwise.nlp.clinical import _with_sentences, pipeline, sentence_starts
 from scanwise.nlp.scenario import read_profile, read_scenario
-from scanwise.records.text import read_text_document, sentence_starts
+from scanwise.records.text import read_text_document
 
 ROOT = Path(__file__).resolve().parents[1]
 SETS = ["scenarios", "holdout", "holdout2", "holdout3", "holdout4", "holdout5"]
@@ -88,16 +90,20 @@ def main() -> None:
     nlp = pipeline(kb)
     print(f"pipeline built once per process: {time.perf_counter() - start:.2f} s")
     texts = [c.text for s in SETS for c in load_scenarios(ROOT / "src" / "scanwise" / "eval" / f"{s}.yaml")]
-    sentences = [len(list(nlp(t).sents)) for t in texts]
+    def ours_pass(t: str) -> Any:
+        return _with_sentences(nlp, t, sentence_starts(t))
+
+    sentences = [len(list(ours_pass(t).sents)) for t in texts]
     read_scenario(texts[0], kb)
     print(f"\nshort texts: {len(texts)} scenarios, median {statistics.median(map(len, texts)):.0f} chars, "
           f"median {statistics.median(sentences):.0f} sentences (max {max(sentences)})")
     reader = per_text(lambda t: read_scenario(t, kb), texts, args.rounds)
-    ours = per_text(nlp, texts, args.rounds)
+    ours = per_text(ours_pass, texts, args.rounds)
     row("reader (read_scenario)", reader, ours)
     row("our pipeline alone (the floor)", ours, ours)
-    docs = [nlp.make_doc(t) for t in texts]
-    row("  tokenizer", per_text(nlp.make_doc, texts, args.rounds), ours)
+    with nlp.select_pipes(enable=[]):
+        docs = [ours_pass(t) for t in texts]
+        row("  tokenizer and sentences", per_text(ours_pass, texts, args.rounds), ours)
     for name, component in nlp.pipeline:
         # Each component on documents that have been through the ones before it, as in nlp().
         ready = list(docs)
@@ -107,7 +113,7 @@ def main() -> None:
             ready = [proc(d) for d in ready]
         row(f"  {name}", per_text(lambda d, c=component: c(d.copy()), ready, args.rounds), ours)
     shipped = bare_medspacy()
-    row("medspaCy as shipped (its own rules)", per_text(shipped, texts, args.rounds), ours)
+    row("medspaCy as shipped (PyRuSH, its own rules)", per_text(shipped, texts, args.rounds), ours)
     print(f"  overhead ratio, reader / our pipeline: {reader / ours:.2f}")
 
     if not TCGA.exists():
@@ -118,7 +124,7 @@ def main() -> None:
     median = sorted(reports, key=len)[len(reports) // 2]
     print(f"\nTCGA-BRCA pathology reports: {len(reports)}, median {len(median)} chars")
     record = latencies(lambda t: read_text_document(t, "report.txt", kb), reports)
-    passes = latencies(lambda t: _with_sentences(nlp, t, sentence_starts(t)), reports)
+    passes = latencies(lambda t: _with_sentences(nlp, t, sentence_starts(t, at_field_labels=True)), reports)
     for label, lat in (("record reader (read_text_document)", record),
                        ("its pipeline pass alone (sentence starts given)", passes)):
         print(f"  {label:<48} median {statistics.median(lat) * 1e3:6.1f} ms   "
@@ -126,8 +132,8 @@ def main() -> None:
     print(f"  overhead ratio, record reader / its pipeline pass (medians): "
           f"{statistics.median(record) / statistics.median(passes):.2f}")
     profile = per_text(lambda t: read_profile(t, kb), [median], args.rounds)
-    whole = per_text(nlp, [median], args.rounds)
-    print(f"  median report through read_profile (PyRuSH splits it): {profile * 1e3:6.1f} ms; "
+    whole = per_text(ours_pass, [median], args.rounds)
+    print(f"  median report through read_profile (typed-text sentences): {profile * 1e3:6.1f} ms; "
           f"our pipeline alone on it: {whole * 1e3:6.1f} ms")
 
 

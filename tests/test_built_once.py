@@ -132,7 +132,8 @@ def test_a_knowledge_base_with_its_index_pickles(fresh_kb: KnowledgeBase) -> Non
 
 
 class _CountingPipeline:
-    """Stands in for the built pipeline, counting the passes made over texts."""
+    """Stands in for the built pipeline, counting the passes made over texts (each pass makes
+    one document, then runs the components on it)."""
 
     def __init__(self, nlp: Any) -> None:
         self.nlp, self.passes = nlp, 0
@@ -140,6 +141,10 @@ class _CountingPipeline:
     def __call__(self, text: str) -> Any:
         self.passes += 1
         return self.nlp(text)
+
+    def make_doc(self, text: str) -> Any:
+        self.passes += 1
+        return self.nlp.make_doc(text)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.nlp, name)

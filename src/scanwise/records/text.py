@@ -19,7 +19,7 @@ from typing import Any
 from scanwise.domain.kb import KnowledgeBase
 from scanwise.domain.profile import Evidence, her2_from_tests
 from scanwise.nlp import pathology as path
-from scanwise.nlp.clinical import mentions
+from scanwise.nlp.clinical import mentions, sentence_starts
 from scanwise.nlp.extract import (
     ASYMPTOMATIC,
     Reading,
@@ -53,15 +53,6 @@ _DATE = re.compile(r"(?P<iso>(?P<y>(?:19|20)\d\d)-(?P<m>\d{1,2})-(?P<d>\d{1,2}))
                    r"\s+(?P<y3>(?:19|20)\d\d))|"
                    r"(?P<eu>(?P<d4>\d{1,2})\s+(?P<mon4>jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\s+"
                    r"(?P<y4>(?:19|20)\d\d))", re.IGNORECASE)
-
-
-_SENTENCE_START = re.compile(r"(?:(?<=[.;:!?])\s+|(?<![,\-])\n\s*(?=[A-Z0-9(*\u2022-]))(?=\S)")
-
-
-def sentence_starts(text: str) -> list[int]:
-    """Where sentences start: after . ; : ! ? and at a line that starts like a new field or
-    sentence (a wrapped line that continues a list, "headaches,\ncough", does not)."""
-    return [m.end() for m in _SENTENCE_START.finditer(text)]
 
 
 def parse_date(m: re.Match[str]) -> dt.date | None:
@@ -231,7 +222,7 @@ def read_text_document(raw: str, name: str, kb: KnowledgeBase, kind: str = "text
     read_tumor(r)
     read_history(r)
     r.first("asymptomatic", ASYMPTOMATIC, True)
-    found = mentions(words, kb, sentence_starts(words))
+    found = mentions(words, kb, sentence_starts(words, at_field_labels=True))
     heard = read_mentions(r, kb, found)
     taken = set(out.facts) | {c.field for c in out.conflicts}
     if "histology" in out.facts:
