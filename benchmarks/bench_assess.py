@@ -26,10 +26,10 @@ import os
 import re
 import statistics
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
+from measure import cpu_per_item  # benchmarks/measure.py, beside this script
 from rank_bm25 import BM25Okapi
 
 from scanwise.core import Scanwise
@@ -44,17 +44,6 @@ EVAL = Path(__file__).resolve().parents[1] / "src" / "scanwise" / "eval"
 def load() -> str:
     one, five, fifteen = os.getloadavg()
     return f"load {one:.2f} {five:.2f} {fifteen:.2f} on {os.cpu_count()} cores"
-
-
-def per_item(work: Callable[[Any], object], items: Sequence[Any], rounds: int) -> float:
-    """CPU seconds per item, the best of ``rounds`` passes over all of them."""
-    best = float("inf")
-    for _ in range(rounds):
-        start = time.process_time()
-        for item in items:
-            work(item)
-        best = min(best, time.process_time() - start)
-    return best / len(items)
 
 
 def measure(label: str, work: Callable[[], object], seconds: float, rounds: int) -> None:
@@ -135,15 +124,15 @@ def main() -> None:
             args.rounds)
     pairs = list(read.values())
     row(f"{len(pairs)} scenario profiles, domain.assess",
-        per_item(lambda pi: assess(pi[0], pi[1], kb), pairs, args.rounds))
+        cpu_per_item(lambda pi: assess(pi[0], pi[1], kb), pairs, args.rounds))
     row(f"{len(pairs)} scenario profiles, Scanwise.assess",
-        per_item(lambda pi: app.assess(pi[0], pi[1]), pairs, args.rounds))
+        cpu_per_item(lambda pi: app.assess(pi[0], pi[1]), pairs, args.rounds))
     print(f"  ({load()})")
 
     print("\n2. free text, reader and engine")
     texts = [c.text for c in cases]
     row(f"{len(texts)} scenario texts, read and assess",
-        per_item(lambda t: app.assess(*app.read_text(t)), texts, 1))
+        cpu_per_item(lambda t: app.assess(*app.read_text(t)), texts, 1))
     print(f"  ({load()})")
 
     print("\n3. matching beside BM25 over the variant labels (same scenarios, same run)")
@@ -156,8 +145,8 @@ def main() -> None:
         group = sets[name]
         ours = sum(top_correct(c, app.assess(*read[c.id + c.text])) for c in group)
         theirs = sum(bm25_correct(c, retriever.best(c.text)) for c in group)
-        ours_s = per_item(lambda c: app.assess(*app.read_text(c.text)), group, 1)
-        theirs_s = per_item(lambda c: retriever.best(c.text), group, args.rounds)
+        ours_s = cpu_per_item(lambda c: app.assess(*app.read_text(c.text)), group, 1)
+        theirs_s = cpu_per_item(lambda c: retriever.best(c.text), group, args.rounds)
         n = len(group)
         print(f"  {name:<11} {n:>4}   {ours / n:>14.1%}   {theirs / n:>10.1%}   "
               f"{ours_s * 1e3:>16.2f}   {theirs_s * 1e3:>13.3f}")
@@ -166,7 +155,7 @@ def main() -> None:
     n = int(totals[0])
     print(f"  {'all':<11} {n:>4}   {totals[1] / n:>14.1%}   {totals[2] / n:>10.1%}   "
           f"{totals[3] / n * 1e3:>16.2f}   {totals[4] / n * 1e3:>13.3f}")
-    engine = per_item(lambda pi: app.assess(pi[0], pi[1]), pairs, args.rounds)
+    engine = cpu_per_item(lambda pi: app.assess(pi[0], pi[1]), pairs, args.rounds)
     print(f"  scanwise's engine alone, once the text is read: {engine * 1e3:.3f} ms per scenario "
           f"(a BM25 query takes {totals[4] / n / engine:.1f}x that)")
     print(f"  ({load()})")

@@ -33,6 +33,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from measure import cpu_per_item  # benchmarks/measure.py, beside this script
+
 from scanwise.eval.runner import load_scenarios
 from scanwise.knowledge.loader import default_kb
 from scanwise.nlp.clinical import _with_sentences, pipeline, sentence_starts
@@ -42,17 +44,6 @@ from scanwise.records.text import read_text_document
 ROOT = Path(__file__).resolve().parents[1]
 SETS = ["scenarios", "holdout", "holdout2", "holdout3", "holdout4", "holdout5"]
 TCGA = ROOT.parent / "shared" / "reference" / "tcga_brca" / "reports.jsonl"
-
-
-def per_text(work: Callable[[Any], object], items: Sequence[Any], rounds: int) -> float:
-    """CPU seconds per item: the best of ``rounds`` passes over all of them."""
-    best = float("inf")
-    for _ in range(rounds):
-        start = time.process_time()
-        for item in items:
-            work(item)
-        best = min(best, time.process_time() - start)
-    return best / len(items)
 
 
 def latencies(work: Callable[[Any], object], items: Sequence[Any]) -> list[float]:
@@ -97,13 +88,13 @@ def main() -> None:
     read_scenario(texts[0], kb)
     print(f"\nshort texts: {len(texts)} scenarios, median {statistics.median(map(len, texts)):.0f} chars, "
           f"median {statistics.median(sentences):.0f} sentences (max {max(sentences)})")
-    reader = per_text(lambda t: read_scenario(t, kb), texts, args.rounds)
-    ours = per_text(ours_pass, texts, args.rounds)
+    reader = cpu_per_item(lambda t: read_scenario(t, kb), texts, args.rounds)
+    ours = cpu_per_item(ours_pass, texts, args.rounds)
     row("reader (read_scenario)", reader, ours)
     row("our pipeline alone (the floor)", ours, ours)
     with nlp.select_pipes(enable=[]):
         docs = [ours_pass(t) for t in texts]
-        row("  tokenizer and sentences", per_text(ours_pass, texts, args.rounds), ours)
+        row("  tokenizer and sentences", cpu_per_item(ours_pass, texts, args.rounds), ours)
     for name, component in nlp.pipeline:
         # Each component on documents that have been through the ones before it, as in nlp().
         ready = list(docs)
@@ -111,9 +102,9 @@ def main() -> None:
             if earlier == name:
                 break
             ready = [proc(d) for d in ready]
-        row(f"  {name}", per_text(lambda d, c=component: c(d.copy()), ready, args.rounds), ours)
+        row(f"  {name}", cpu_per_item(lambda d, c=component: c(d.copy()), ready, args.rounds), ours)
     shipped = bare_medspacy()
-    row("medspaCy as shipped (PyRuSH, its own rules)", per_text(shipped, texts, args.rounds), ours)
+    row("medspaCy as shipped (PyRuSH, its own rules)", cpu_per_item(shipped, texts, args.rounds), ours)
     print(f"  overhead ratio, reader / our pipeline: {reader / ours:.2f}")
 
     if not TCGA.exists():
@@ -131,8 +122,8 @@ def main() -> None:
               f"p95 {lat[int(len(lat) * 0.95)] * 1e3:6.1f} ms   max {lat[-1] * 1e3:6.1f} ms")
     print(f"  overhead ratio, record reader / its pipeline pass (medians): "
           f"{statistics.median(record) / statistics.median(passes):.2f}")
-    profile = per_text(lambda t: read_profile(t, kb), [median], args.rounds)
-    whole = per_text(ours_pass, [median], args.rounds)
+    profile = cpu_per_item(lambda t: read_profile(t, kb), [median], args.rounds)
+    whole = cpu_per_item(ours_pass, [median], args.rounds)
     print(f"  median report through read_profile (typed-text sentences): {profile * 1e3:6.1f} ms; "
           f"our pipeline alone on it: {whole * 1e3:6.1f} ms")
 

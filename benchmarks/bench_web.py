@@ -32,6 +32,7 @@ from typing import Any
 
 import httpx
 from lean_http import LeanClient  # benchmarks/lean_http.py, beside this script
+from measure import open_loop
 
 from scanwise.eval.runner import load_scenarios
 
@@ -103,13 +104,8 @@ async def offered(base: str, rate: float, seconds: float,
                 statuses[0] += 1
             latencies.append(time.perf_counter() - start)
 
-        began = time.perf_counter()
-        tasks = []
-        for i in range(int(rate * seconds)):
-            await asyncio.sleep(max(0.0, began + i / rate - time.perf_counter()))
-            tasks.append(asyncio.create_task(one(*next(bodies))))
-        await asyncio.gather(*tasks)
-    return latencies, statuses, time.perf_counter() - began
+        elapsed = await open_loop(rate, seconds, bodies, lambda pb: one(*pb))
+    return latencies, statuses, elapsed
 
 
 async def offered_lean(base: str, rate: float, seconds: float,
@@ -133,13 +129,7 @@ async def offered_lean(base: str, rate: float, seconds: float,
             await conn.close()
         latencies.append(time.perf_counter() - start)
 
-    began = time.perf_counter()
-    tasks = []
-    for i in range(int(rate * seconds)):
-        await asyncio.sleep(max(0.0, began + i / rate - time.perf_counter()))
-        tasks.append(asyncio.create_task(one(*next(bodies))))
-    await asyncio.gather(*tasks)
-    elapsed = time.perf_counter() - began
+    elapsed = await open_loop(rate, seconds, bodies, lambda pb: one(*pb))
     for conn in idle:
         await conn.close()
     return latencies, statuses, elapsed
