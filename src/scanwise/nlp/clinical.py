@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
 from scanwise.domain.kb import KnowledgeBase, phrase_pieces
-from scanwise.nlp.rules import load_rules
+from scanwise.nlp.rules import alternatives, load_rules
 
 if TYPE_CHECKING:
     from spacy.language import Language
@@ -318,7 +318,7 @@ def mentions(text: str, kb: KnowledgeBase, starts: Iterable[int] | None = None) 
 
 @functools.lru_cache(maxsize=1)
 def _pronoun_gone() -> re.Pattern[str]:
-    words = "|".join(re.escape(w) for w in sorted(load_rules().context.resolved, key=len, reverse=True))
+    words = alternatives(load_rules().context.resolved)
     return re.compile(rf"\b(?:it|that|which)(?:'s|\s+(?:is|has|had|was))?\s+(?:since\s+|now\s+)?(?:{words})\b",
                       re.IGNORECASE)
 

@@ -20,7 +20,7 @@ from scanwise.domain.kb import KnowledgeBase
 from scanwise.domain.profile import Evidence, her2_from_tests
 from scanwise.domain.staging.parsing import PREFIX_PATTERN, without_prefix
 from scanwise.nlp.clinical import CUE, Mention
-from scanwise.nlp.rules import load_rules, negated_before, result_patterns
+from scanwise.nlp.rules import alternatives, load_rules, negated_before, result_patterns
 
 ROMAN = {"0": "0", "1": "I", "2": "II", "3": "III", "4": "IV",
           "i": "I", "ii": "II", "iii": "III", "iv": "IV"}
@@ -605,8 +605,7 @@ def _value_state(r: Reading, limits: dict[str, float], mention: Mention) -> str 
 
 @functools.lru_cache(maxsize=1)
 def _relative_word() -> re.Pattern[str]:
-    words = sorted({*load_rules().context.relatives, "family"}, key=len, reverse=True)
-    return re.compile(r"\b(" + "|".join(re.escape(w) for w in words) + r")\b", re.IGNORECASE)
+    return re.compile(rf"\b({alternatives({*load_rules().context.relatives, 'family'})})\b", re.IGNORECASE)
 
 
 def read_mentions(r: Reading, kb: KnowledgeBase, found: list[Mention]) -> dict[str, Any]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Literal, get_args
 
@@ -199,13 +200,17 @@ def load_rules(data_dir: Path = DATA_DIR) -> ReadingRules:
     return rules
 
 
+def alternatives(words: Iterable[str]) -> str:
+    """Words or phrases as one regular-expression alternation, each escaped, longest first (so
+    at one place a phrase wins over a word it starts with: "ca hx" before "ca")."""
+    return "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
+
+
 @functools.lru_cache(maxsize=4)
 def _wording_pattern(data_dir: Path = DATA_DIR) -> tuple[re.Pattern[str], dict[str, str]]:
     rules = load_rules(data_dir)
     means = {w.written: w.means for w in rules.wording}
-    words = sorted(means, key=len, reverse=True)  # longest first: "ca hx" before "ca"
-    pattern = re.compile(r"(?<![\w/-])(" + "|".join(re.escape(w) for w in words) + r")(?![\w/])",
-                         re.IGNORECASE)
+    pattern = re.compile(rf"(?<![\w/-])({alternatives(means)})(?![\w/])", re.IGNORECASE)
     return pattern, means
 
 
@@ -238,14 +243,13 @@ def expand(text: str, data_dir: Path = DATA_DIR) -> CleanText:
 @functools.lru_cache(maxsize=4)
 def negated_before(data_dir: Path = DATA_DIR) -> re.Pattern[str]:
     """A denial word shortly before a fact read by pattern ("no implants", "never had radiation")."""
-    words = sorted(load_rules(data_dir).context.negated_before, key=len, reverse=True)
-    return re.compile(r"\b(" + "|".join(re.escape(w) for w in words) + r")\b[^.;,]{0,20}$", re.IGNORECASE)
+    words = alternatives(load_rules(data_dir).context.negated_before)
+    return re.compile(rf"\b({words})\b[^.;,]{{0,20}}$", re.IGNORECASE)
 
 
 @functools.lru_cache(maxsize=4)
 def cue_pattern(data_dir: Path = DATA_DIR) -> re.Pattern[str]:
-    words = sorted({c.word for c in load_rules(data_dir).cues}, key=len, reverse=True)
-    return re.compile(r"\b(" + "|".join(re.escape(w) for w in words) + r")\b", re.IGNORECASE)
+    return re.compile(rf"\b({alternatives({c.word for c in load_rules(data_dir).cues})})\b", re.IGNORECASE)
 
 
 @functools.lru_cache(maxsize=4)
@@ -257,17 +261,13 @@ def result_patterns(data_dir: Path = DATA_DIR) -> tuple[re.Pattern[str], dict[st
     those of a study from before the problem (reading.yaml ``imaging_results``)."""
     ir = load_rules(data_dir).imaging_results
     meaning: dict[str, str] = {w: code for code, ws in ir.results.items() for w in ws}
-    longest_first = sorted(meaning, key=len, reverse=True)
-    result = re.compile(r"(?<![\w-])(" + "|".join(re.escape(w) for w in longest_first) + r")(?![\w-])",
-                        re.IGNORECASE)
-    cats = "|".join(re.escape(w) for w in sorted(ir.category_words, key=len, reverse=True))
+    result = re.compile(rf"(?<![\w-])({alternatives(meaning)})(?![\w-])", re.IGNORECASE)
+    cats = alternatives(ir.category_words)
     category = re.compile(rf"(?<![\w-])(?:{cats})\s*[-:]?\s*(?P<n>[0-6])(?P<sub>[abc])?(?!\w|\.\d)", re.IGNORECASE)
     def words(ws: list[str]) -> re.Pattern[str]:
-        alt = "|".join(re.escape(w) for w in sorted(ws, key=len, reverse=True))
-        return re.compile(rf"(?<![\w-])(?:{alt})(?![\w-])", re.IGNORECASE)
+        return re.compile(rf"(?<![\w-])(?:{alternatives(ws)})(?![\w-])", re.IGNORECASE)
 
-    alt = "|".join(re.escape(w) for w in sorted(ir.done_before, key=len, reverse=True))
-    done_before = re.compile(rf"(?<![\w-])(?:{alt})\s+(?:(?:dx|diagnostic|screening|recent|initial)\s+)?$",
+    done_before = re.compile(rf"(?<![\w-])(?:{alternatives(ir.done_before)})\s+(?:(?:dx|diagnostic|screening|recent|initial)\s+)?$",
                              re.IGNORECASE)
     return (result, meaning, category, words(ir.node_words), words(ir.node_abnormal), words(ir.earlier),
             done_before)

@@ -37,7 +37,7 @@ from scanwise.nlp.extract import (
     unread_cues,
 )
 from scanwise.nlp.normalize import CleanText
-from scanwise.nlp.rules import expand, load_rules, situation_cues
+from scanwise.nlp.rules import alternatives, expand, load_rules, situation_cues
 
 
 class UnusableText(ValueError):
@@ -455,7 +455,7 @@ _TREATMENT_FACTS = ("surgery", "reconstruction", "cancer_history", "months_since
 @functools.lru_cache(maxsize=1)
 def _person_word() -> re.Pattern[str]:
     ctx = load_rules().context
-    words = "|".join(re.escape(w) for w in sorted({*ctx.relatives, *ctx.other_persons}, key=len, reverse=True))
+    words = alternatives({*ctx.relatives, *ctx.other_persons})
     return re.compile(rf"\b(?:my|her|his|their|our|a)\s+(?:{words})(?:'s)?\b", re.IGNORECASE)
 
 
@@ -510,8 +510,7 @@ def _relatives_cancer(r: Reading, found: list[Mention]) -> list[Mention]:
 @functools.lru_cache(maxsize=1)
 def _nobody_word() -> re.Pattern[str]:
     ctx = load_rules().context
-    nobody = "|".join(re.escape(w) for w in sorted(ctx.nobody, key=len, reverse=True))
-    kin = "|".join(re.escape(w) for w in sorted({*ctx.relatives, "family", "relatives"}, key=len, reverse=True))
+    nobody, kin = alternatives(ctx.nobody), alternatives({*ctx.relatives, "family", "relatives"})
     return re.compile(rf"\b(?:{nobody})\b[^.;]{{0,25}}?\b(?:{kin})\b", re.IGNORECASE)
 
 
@@ -530,6 +529,16 @@ def _nobody_in_family(r: Reading, found: list[Mention]) -> list[Mention]:
 _IMPLANT_PROBLEM = "implant_rupture_suspected"
 
 
+@functools.lru_cache(maxsize=1)
+def _implant_change_words() -> tuple[set[str], re.Pattern[str], re.Pattern[str]]:
+    """reading.yaml ``implant_change``: the change words, the words that refer back to the
+    implant, and what a test looks for after a change word (built once)."""
+    rules = load_rules().implant_change
+    return (set(rules.words),
+            re.compile(rf"\b(?:{alternatives(rules.refer_back)})\b", re.IGNORECASE),
+            re.compile(rf"\s+(?:{alternatives(rules.not_before)})\b", re.IGNORECASE))
+
+
 def _implant_change(r: Reading, found: list[Mention], heard: dict[str, Any]) -> None:
     """A change said of a breast implant ("the left one looks flatter", "my implant feels harder")
     is a possible implant problem: a cue word of ``implant_change`` (reading.yaml) that no fact
@@ -537,10 +546,7 @@ def _implant_change(r: Reading, found: list[Mention], heard: dict[str, Any]) -> 
     implants = [e.start or 0 for e in r.evidence.get("implant", [])]
     if not implants or _IMPLANT_PROBLEM in heard["symptoms"] or r.facts.get("asymptomatic"):
         return
-    rules = load_rules().implant_change
-    changes = set(rules.words)
-    refer = re.compile(r"\b(?:" + "|".join(re.escape(w) for w in rules.refer_back) + r")\b", re.IGNORECASE)
-    sought = re.compile(r"\s+(?:" + "|".join(re.escape(w) for w in rules.not_before) + r")\b", re.IGNORECASE)
+    changes, refer, sought = _implant_change_words()
     sentence = {mt.start: (mt.sentence_start, mt.sentence_end) for mt in found}
     for cue in unread_cues(r, found):
         if cue.text.lower() not in changes or (cue.start or 0) not in sentence or \
@@ -563,16 +569,23 @@ _FOCAL_PAIN = "breast_pain_focal"
 _BREAST_PAIN = "breast_pain"
 
 
+@functools.lru_cache(maxsize=1)
+def _pain_place_words() -> tuple[set[str], re.Pattern[str], re.Pattern[str]]:
+    """reading.yaml ``pain_place``: the pain cues, the place phrases and the breast words
+    (built once)."""
+    rules = load_rules().pain_place
+    return (set(rules.pain),
+            re.compile(rf"(?:\b|(?<=\d))(?:{alternatives(rules.place)})\b", re.IGNORECASE),
+            re.compile(rf"\b(?:{alternatives(rules.body)})\b", re.IGNORECASE))
+
+
 def _pain_place(r: Reading, found: list[Mention], heard: dict[str, Any]) -> None:
     """Breast pain kept to one place ("one spot on my breast that hurts") is focal breast pain:
     an unread pain cue of ``pain_place`` (reading.yaml) with a place phrase and a breast word in
     its sentence or the next is read as one, and said."""
     if any(code.startswith("breast_pain_") for code in heard["symptoms"]):
         return  # focal or diffuse already said
-    rules = load_rules().pain_place
-    pains = set(rules.pain)
-    place = re.compile(r"(?:\b|(?<=\d))(?:" + "|".join(re.escape(w) for w in rules.place) + r")\b", re.IGNORECASE)
-    body = re.compile(r"\b(?:" + "|".join(re.escape(w) for w in rules.body) + r")\b", re.IGNORECASE)
+    pains, place, body = _pain_place_words()
     sentence = {mt.start: (mt.sentence_start, mt.sentence_end) for mt in found}
     # an unread pain word, or breast pain the vocabulary read without saying where
     generic = [Evidence(text=mt.text, start=mt.start, end=mt.end) for mt in found
