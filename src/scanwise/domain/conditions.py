@@ -258,6 +258,19 @@ def _choice_failed(sit: Situation, spec: _Choice, value: str) -> str:
     return f"{spec.label} is {spec.say(value)}{spec.quote(sit)}, not {spec.needs}"
 
 
+def _reconstruction(sit: Situation, spec: _Choice) -> _Result:
+    """A reconstruction said to be done, of a kind not said ("mastectomy with recon"), is not
+    "no reconstruction": only its kind is unknown."""
+    result = _choice(sit, spec)
+    if result[0] == "unknown" and spec.allowed == {"none"} and spec.quote(sit):
+        return "failed", None, _reconstruction_said, spec, None
+    return result
+
+
+def _reconstruction_said(sit: Situation, spec: _Choice, _value: None) -> str:
+    return f"a reconstruction is mentioned{spec.quote(sit)}, so not {spec.needs}"
+
+
 @dataclass(frozen=True, slots=True)
 class _Flag:
     """A yes/no fact: its name, the answer wanted, how to read it and the evidence key."""
@@ -691,7 +704,7 @@ class Compiled:
             add("surgery_none", _surgery_none, _Without(
                 frozenset(c.surgery_none), _or(c.surgery_none, lambda v: v.replace("_", " "))))
         if c.reconstruction is not None:
-            add("reconstruction", _choice, _Choice.of("reconstruction", c.reconstruction,
+            add("reconstruction", _reconstruction, _Choice.of("reconstruction", c.reconstruction,
                                                       _p("reconstruction"), ("reconstruction",)))
         if c.implant is not None:
             add("implant", _stated, _Stated(

@@ -199,7 +199,8 @@ PLANNED = rx(r"\b(planned|planning|plan|plans|scheduled|considering|candidate|aw
                r"going (?:straight )?to|straight to|"
                r"undergo|undergoing|having|booked for|needs|need)\s*[(:]?\s*"  # "surgery planned (lumpectomy"
                r"(?:a\s+|an\s+|her\s+|his\s+|the\s+|my\s+|your\s+|their\s+)?(?:planned\s+)?$")
-_SOME_SURGERY = rx(r"\b(?:had|underwent|after|following|since|s/p|status post)\s+(?:my\s+|her\s+|his\s+)?"
+_SOME_SURGERY = rx(r"\b(?:had|underwent|after|following|since|s/p|status post)\s+['\"]?"
+                   r"(?:(?:my|her|his|some|a|an|the)\s+)?(?:kind of\s+|sort of\s+)?"
                    r"(?:breast\s+|chest\s+)?(?:surgery|operation)\b")
 
 _RECON = [
@@ -496,7 +497,10 @@ def read_history(r: Reading) -> None:
     if "reconstruction" not in r.facts and re.search(r"\bmastectom", text, re.IGNORECASE) and \
             (m := re.search(r"\b(reconstruct\w*)", text, re.IGNORECASE)) and \
             not re.search(r"\bno\s+$", text[max(0, m.start() - 5):m.start()], re.IGNORECASE):
-        r.cite("reconstruction", m.start(), m.end())  # reconstructed, type not stated
+        if NEGATED_BEFORE.search(text[max(0, m.start() - 30):m.start()]):
+            r.set("reconstruction", "none", m.start(), m.end())  # "did not have reconstruction"
+        else:
+            r.cite("reconstruction", m.start(), m.end())  # reconstructed, type not stated
     for m in _IMPLANT.finditer(text):
         if r.facts.get("reconstruction") == "implant":
             break  # the implants are the reconstruction, not cosmetic implants

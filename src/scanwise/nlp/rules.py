@@ -19,6 +19,7 @@ from scanwise.domain.kb import KnowledgeBaseError, Strict
 from scanwise.domain.profile import Phase, Purpose
 from scanwise.knowledge.loader import DATA_DIR, load_yaml, validate_entry
 from scanwise.nlp.normalize import CleanText, _Builder
+from scanwise.nlp.spelling import speller
 
 RULES_FILE = "reading.yaml"
 
@@ -159,6 +160,7 @@ class ImplantChange(Strict):
 class PainPlace(Strict):
     pain: list[str]  # cue words of pain
     place: list[str]  # phrases that keep it to one place
+    spread: list[str]  # phrases that spread it over the breasts or tie it to the cycle
     body: list[str]  # words of the breast
 
 
@@ -230,11 +232,18 @@ def _size_digits(m: re.Match[str]) -> str:
     return f"{whole}.{_DIGITS[m.group(3).lower()]}" if m.group(3) else whole
 
 
+# A word long enough to correct safely (scanwise.nlp.spelling.SHORTEST).
+_LETTERS = re.compile(r"\b[A-Za-z]{5,}\b")
+
+
 def expand(text: str, data_dir: Path = DATA_DIR) -> CleanText:
     """The text with shorthand and lay wording replaced by what it means; each character knows
     where it stood in the original, so evidence quotes the words as written."""
     pattern, means = _wording_pattern(data_dir)
+    spell = speller(data_dir)
     b = _Builder(text)
+    # Spelling first, so a misspelt shorthand or lay phrase is then read like the right one.
+    b.sub(_LETTERS, lambda m: spell.correct(m.group(0)) or m.group(0))
     b.sub(pattern, lambda m: means[m.group(1).lower()])
     b.sub(_SIZE_IN_WORDS, _size_digits)
     return CleanText("".join(b.chars), tuple(b.origin + [len(text)]))

@@ -18,7 +18,7 @@ from collections.abc import Iterable
 from dataclasses import replace
 from typing import Any
 
-from scanwise.domain.kb import KnowledgeBase
+from scanwise.domain.kb import KnowledgeBase, phrase_regex
 from scanwise.domain.profile import Evidence, Indication, PatientProfile
 from scanwise.domain.staging.parsing import without_prefix
 from scanwise.nlp.clinical import BREAST_CANCER, CUE, Mention, mentions
@@ -78,6 +78,8 @@ _DIAGNOSTIC_SIGNS = {"palpable_mass", "breast_pain_focal", "breast_pain_diffuse"
                      "birads_1", "birads_2", "birads_3", "birads_4", "birads_5", "suspicious_axillary_node",
                      "suspicious_axillary_node_other_imaging", "lump_at_scar", "imaging_indeterminate"}
 # A negative or benign study by itself is routine: it makes a work-up only beside another sign.
+# The studies a request for screening names ("mammo?"); a bare MRI or CT may be of anything.
+_SCREENING_STUDIES = {"mammography", "tomosynthesis"}
 _QUIET_RESULTS = {"birads_1", "birads_2"}
 
 
@@ -92,8 +94,11 @@ def _phase(r: Reading, ind: dict[str, Any], profile_facts: dict[str, Any], signs
         if m := pattern.search(text):
             hits[phase] = m
     treated = has_breast_cancer or _treated_for_cancer(text)
+    # Both breasts are often removed with no cancer (risk-reducing, top surgery): that is a
+    # history of cancer only when a treatment for one is named ("bilat mastectomy for ca").
     history = profile_facts.get("cancer_history") or profile_facts.get("surgery") in (
-        "lumpectomy", "mastectomy") and treated
+        "lumpectomy", "mastectomy") and treated or profile_facts.get("surgery") == "bilateral_mastectomy" \
+        and _treated_for_cancer(text)
     tumor_described = any(k in profile_facts for k in ("t", "tumor_size_mm", "histology", "stage", "er", "her2"))
     neo = profile_facts.get("neoadjuvant")
 
@@ -146,6 +151,12 @@ def _phase(r: Reading, ind: dict[str, Any], profile_facts: dict[str, Any], signs
     elif "surveillance" in hits:  # "my yearly mammogram", "how often": with no cancer, that is screening
         choose("screening", hits["surveillance"],
                "read as screening: regular imaging is asked about and no breast cancer is described")
+    elif set(ind.get("asked_procedures") or ()) & _SCREENING_STUDIES and not treated \
+            and not profile_facts.get("surgery") and not profile_facts.get("other_cancer"):
+        # "Average risk. Mammo?": a breast screening study asked for, and no problem, cancer or
+        # operation described.
+        choose("screening", None, "read as screening: a mammogram is asked for and no problem, "
+                                  "cancer or operation is described")
 
 
 def _treated_for_cancer(text: str) -> bool:
@@ -566,26 +577,30 @@ def _implant_change(r: Reading, found: list[Mention], heard: dict[str, Any]) -> 
 
 
 _FOCAL_PAIN = "breast_pain_focal"
+_DIFFUSE_PAIN = "breast_pain_diffuse"
 _BREAST_PAIN = "breast_pain"
 
 
 @functools.lru_cache(maxsize=1)
-def _pain_place_words() -> tuple[set[str], re.Pattern[str], re.Pattern[str]]:
-    """reading.yaml ``pain_place``: the pain cues, the place phrases and the breast words
-    (built once)."""
+def _pain_place_words() -> tuple[set[str], re.Pattern[str], re.Pattern[str], re.Pattern[str]]:
+    """reading.yaml ``pain_place``: the pain cues, the place and spread phrases and the breast
+    words (built once)."""
     rules = load_rules().pain_place
-    return (set(rules.pain),
-            re.compile(rf"(?:\b|(?<=\d))(?:{alternatives(rules.place)})\b", re.IGNORECASE),
-            re.compile(rf"\b(?:{alternatives(rules.body)})\b", re.IGNORECASE))
+
+    def phrases(ps: list[str]) -> re.Pattern[str]:
+        return re.compile("|".join(phrase_regex(p.lower()) for p in ps), re.IGNORECASE)
+
+    return set(rules.pain), phrases(rules.place), phrases(rules.spread), phrases(rules.body)
 
 
 def _pain_place(r: Reading, found: list[Mention], heard: dict[str, Any]) -> None:
-    """Breast pain kept to one place ("one spot on my breast that hurts") is focal breast pain:
-    an unread pain cue of ``pain_place`` (reading.yaml) with a place phrase and a breast word in
-    its sentence or the next is read as one, and said."""
+    """Where breast pain is, from words apart from it ("one spot on my breast that hurts"): an
+    unread pain cue of ``pain_place`` (reading.yaml), or breast pain read without its kind, with
+    a breast word in its sentence or the next is focal with a place phrase, diffuse with a
+    spread phrase, and breast pain of an unknown kind with neither; each reading is said."""
     if any(code.startswith("breast_pain_") for code in heard["symptoms"]):
         return  # focal or diffuse already said
-    pains, place, body = _pain_place_words()
+    pains, place, spread, body = _pain_place_words()
     sentence = {mt.start: (mt.sentence_start, mt.sentence_end) for mt in found}
     # an unread pain word, or breast pain the vocabulary read without saying where
     generic = [Evidence(text=mt.text, start=mt.start, end=mt.end) for mt in found
@@ -597,14 +612,27 @@ def _pain_place(r: Reading, found: list[Mention], heard: dict[str, Any]) -> None
         # this sentence and the next
         following = min((i for i in (r.text.find(c, end) for c in ".!?\n") if i >= 0), default=len(r.text))
         window = r.text[start:max(end, following)]
-        if (where := place.search(window)) and body.search(window):
+        if not body.search(window):
+            continue
+        focal, diffuse = place.search(window), spread.search(window)
+        if focal and not diffuse or diffuse and not focal:
+            code, where = (_FOCAL_PAIN, focal) if focal else (_DIFFUSE_PAIN, diffuse)
+            assert where is not None
             if _BREAST_PAIN in heard["symptoms"]:
                 heard["symptoms"].remove(_BREAST_PAIN)
-            heard["symptoms"].append(_FOCAL_PAIN)
-            r.cite(f"symptoms:{_FOCAL_PAIN}", cue.start or 0, cue.end or 0)
-            r.cite(f"symptoms:{_FOCAL_PAIN}", start + where.start(), start + where.end())
-            r.assumptions.append(f'"{cue.text}" said of "{where.group(0)}": read as focal breast pain')
-            return
+            heard["symptoms"].append(code)
+            r.cite(f"symptoms:{code}", cue.start or 0, cue.end or 0)
+            r.cite(f"symptoms:{code}", start + where.start(), start + where.end())
+            kind = "focal" if code == _FOCAL_PAIN else "diffuse or cyclical"
+            r.assumptions.append(f'"{cue.text}" said of "{where.group(0)}": read as {kind} breast pain')
+        elif _BREAST_PAIN not in heard["symptoms"]:
+            # Pain in the breast whose kind the words do not settle (or settle both ways): the
+            # engine asks whether it is focal rather than guess.
+            heard["symptoms"].append(_BREAST_PAIN)
+            r.cite(f"symptoms:{_BREAST_PAIN}", cue.start or 0, cue.end or 0)
+            r.assumptions.append(f'"{cue.text}" is said of the breast: read as breast pain, its kind '
+                                 "(focal or diffuse) not stated")
+        return
 
 
 def _someone_elses_treatment(r: Reading) -> None:

@@ -1,0 +1,107 @@
+"""Reading mechanisms that replace word lists, each tried on words none of the sets use.
+
+Spelling by distance to the knowledge base's own words (never changing an English word), where
+breast pain is from words apart from it (focal, spread, or not said), a request for a mammogram
+as screening, relatives by marriage, and a reconstruction said but not its kind.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from scanwise.domain.assess import Assessment, assess
+from scanwise.domain.kb import KnowledgeBase
+from scanwise.nlp.rules import expand
+from scanwise.nlp.scenario import read_scenario
+from scanwise.nlp.spelling import speller
+
+
+def run(text: str, kb: KnowledgeBase) -> Assessment:
+    profile, indication = read_scenario(text, kb)
+    return assess(profile, indication, kb)
+
+
+def top(a: Assessment) -> tuple[int, int] | None:
+    return (a.matches[0].topic_id, a.matches[0].variant) if a.matches else None
+
+
+def branches(a: Assessment) -> set[tuple[int, int]]:
+    return {(b.topic_id, b.variant) for b in a.decision.branches} if a.decision else set()
+
+
+@pytest.mark.parametrize(("written", "meant"), [
+    ("mastectmy", "mastectomy"),          # a dropped letter
+    ("ultarsound", "ultrasound"),         # two letters swapped
+    ("Reconstrcution", "Reconstruction"),  # two edits in a long word, capital kept
+    ("gynecomstia", "gynecomastia"),
+])
+def test_a_misspelt_clinical_word_is_read_as_the_word_meant(written: str, meant: str) -> None:
+    assert speller().correct(written) == meant
+
+
+@pytest.mark.parametrize("word", [
+    "pumps",     # English, one edit from "lumps": a breast pump is not a lump
+    "ripple",    # English, one edit from "nipple"
+    "lump",      # too short to correct safely
+    "mammogram",  # already a known word
+    "grandkids",  # no knowledge-base word is near it
+])
+def test_words_that_are_english_known_short_or_far_are_left_as_written(word: str) -> None:
+    assert speller().correct(word) is None
+
+
+def test_evidence_quotes_the_misspelt_words_as_written(kb: KnowledgeBase) -> None:
+    text = "54F s/p rt lumpectommy 2016, surveillance mamogram due"
+    assert "lumpectomy" in expand(text).text and "mammogram" in expand(text).text
+    profile, _ = read_scenario(text, kb)
+    assert profile.surgery == "lumpectomy"
+    assert profile.evidence["surgery"][0].text == "lumpectommy"
+
+
+@pytest.mark.parametrize(("text", "code"), [
+    ("I'm 47. There is a sore point at the top of my left breast, always in one small spot.",
+     "breast_pain_focal"),
+    ("33F both breasts sore every month before her cycle, whole breast feels heavy", "breast_pain_diffuse"),
+])
+def test_where_breast_pain_is_comes_from_words_apart_from_it(text: str, code: str, kb: KnowledgeBase) -> None:
+    profile, indication = read_scenario(text, kb)
+    assert code in profile.symptoms
+    assert indication.phase == "diagnostic_workup"
+
+
+def test_breast_pain_of_an_unsaid_kind_is_asked_about_not_guessed(kb: KnowledgeBase) -> None:
+    a = run("I'm 52 and my right nipple has been painful for a month.", kb)
+    assert "breast_pain" in a.profile.symptoms
+    assert {(204, 1), (204, 4)} <= branches(a)
+
+
+def test_a_mammogram_asked_for_with_nothing_wrong_is_screening(kb: KnowledgeBase) -> None:
+    a = run("46 year old woman, average risk, wants a mammo", kb)
+    assert a.indication.phase == "screening"
+    assert top(a) == (179, 1)
+
+
+@pytest.mark.parametrize("text", [
+    "SCLC with liver mets, restaging CT?",            # another organ's cancer
+    "I'm 40 and my shoulder aches. Can I get an MRI of my shoulder?",  # another body part
+])
+def test_a_study_asked_for_elsewhere_is_not_breast_screening(text: str, kb: KnowledgeBase) -> None:
+    a = run(text, kb)
+    assert a.indication.phase != "screening"
+
+
+def test_a_relative_by_marriage_is_not_family_history(kb: KnowledgeBase) -> None:
+    profile, _ = read_scenario("My sister-in-law was just diagnosed with breast cancer. I'm 44, "
+                               "nothing wrong, due for a mammogram.", kb)
+    assert profile.family_history == [] and profile.first_degree_relative is None
+
+
+def test_a_reconstruction_of_unsaid_kind_is_not_no_reconstruction(kb: KnowledgeBase) -> None:
+    a = run("hx R breast ca, mastectomy both sides with reconstruction, kind unknown; screening?", kb)
+    assert branches(a) == {(282, 2), (282, 3)}
+
+
+def test_a_reconstruction_denied_is_none(kb: KnowledgeBase) -> None:
+    profile, _ = read_scenario("BRCA1 carrier, both breasts removed to lower her risk, she never had "
+                               "reconstruction", kb)
+    assert profile.reconstruction == "none"
