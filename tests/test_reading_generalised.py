@@ -105,3 +105,54 @@ def test_a_reconstruction_denied_is_none(kb: KnowledgeBase) -> None:
     profile, _ = read_scenario("BRCA1 carrier, both breasts removed to lower her risk, she never had "
                                "reconstruction", kb)
     assert profile.reconstruction == "none"
+
+
+def test_wording_entries_take_the_vocabulary_syntax(kb: KnowledgeBase) -> None:
+    # one entry, "[finished|completed|done with] [my|the]? chemo before [my|the]? [surgery|operation]"
+    for text in ("completed the chemo before the operation, 2.5 cm IDC, cN0; imaging of the axilla?",
+                 "done with chemo before surgery; 2.5 cm IDC, cN0; imaging of the axilla?"):
+        profile, _ = read_scenario(text, kb)
+        assert profile.neoadjuvant == "completed", text
+
+
+def test_a_gestational_age_in_shorthand_is_a_pregnancy(kb: KnowledgeBase) -> None:
+    profile, _ = read_scenario("36F G3P2 @ 28 wks, new palpable L breast lump", kb)
+    assert profile.pregnant is True
+
+
+def test_evidence_quotes_whole_words_where_the_reader_expanded_part(kb: KnowledgeBase) -> None:
+    profile, _ = read_scenario("29F 12 wks IUP, palpable R breast mass", kb)
+    assert profile.evidence["pregnant"][0].text == "IUP" or "IUP" in profile.evidence["pregnant"][0].text
+
+
+def test_a_stage_with_no_organ_named_is_read_as_breast_cancer_and_said(kb: KnowledgeBase) -> None:
+    a = run("Just found out it's stage 3, ER positive. Do I need scans to see if it spread?", kb)
+    assert a.indication.in_scope
+    assert any("no organ is named" in s for s in a.indication.assumptions)
+
+
+def test_a_nodule_size_with_an_organ_elsewhere_stays_out_of_scope(kb: KnowledgeBase) -> None:
+    a = run("6 mm solid nodule in the left upper lobe, ex-smoker; next CT when?", kb)
+    assert not a.indication.in_scope or not a.matches
+
+
+def test_a_hyphenated_size_is_a_size(kb: KnowledgeBase) -> None:
+    profile, _ = read_scenario("Woman with a 4-cm breast cancer, node negative, new diagnosis", kb)
+    assert profile.tumor_size_mm == 40.0
+
+
+@pytest.mark.parametrize("change", ["looks lopsided now", "has dropped lower", "feels softer than before"])
+def test_a_change_said_of_an_implant_is_a_possible_implant_problem(change: str, kb: KnowledgeBase) -> None:
+    profile, _ = read_scenario(f"I'm 35 with silicone implants from 2015. The left one {change}.", kb)
+    assert "implant_rupture_suspected" in profile.symptoms
+
+
+def test_both_breasts_removed_to_lower_risk_is_prophylactic(kb: KnowledgeBase) -> None:
+    profile, _ = read_scenario("BRCA1, had a bilateral mastectomy to lower my risk, no reconstruction. "
+                               "Any screening now?", kb)
+    assert profile.surgery == "prophylactic_mastectomy"
+
+
+def test_no_new_lumps_stays_denied(kb: KnowledgeBase) -> None:
+    profile, _ = read_scenario("Two years after lumpectomy for IDC. No new lumps. Annual mammogram due.", kb)
+    assert "palpable_mass" not in profile.symptoms

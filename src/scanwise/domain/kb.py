@@ -212,6 +212,11 @@ def phrase_pieces(phrase: str) -> list[tuple[list[str], bool]]:
 def phrase_regex(phrase: str) -> str:
     """A vocabulary phrase as a regular expression for lower-cased text, whole words only:
     'pain in [the|my]? [hip|back]' matches "pain in my back" and "pain in back"."""
+    return rf"(?<![a-z0-9])(?:{phrase_body(phrase)})(?![a-z0-9])"
+
+
+def phrase_body(phrase: str) -> str:
+    """A vocabulary phrase as a regular expression with no word boundaries of its own."""
     pieces = phrase_pieces(phrase)
     out = ""
     for i, (words, optional) in enumerate(pieces):
@@ -223,7 +228,7 @@ def phrase_regex(phrase: str) -> str:
             out += rf"(?:{body}\s+)?"
         else:
             out += body + ("" if last else r"\s+")
-    return rf"(?<![a-z0-9])(?:{out})(?![a-z0-9])"
+    return out
 
 
 class Term(Strict):

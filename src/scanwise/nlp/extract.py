@@ -96,7 +96,7 @@ _TRANS_MASC = rx(r"\b(transgender m[ae]n|trans m[ae]n|transmasculine|trans-mascu
 _FEMALE = rx(r"\b(woman|women|female|lady|girl|she|her|mother of|mom of|g\d+p\d+)\b")
 _MALE = rx(r"\b(man|men|male|gentleman|guy|boy|he|his|him)\b")
 
-_SIZE = rx(r"\b(?P<dims>\d+(?:\.\d+)?(?:\s*(?:x|×|by)\s*\d+(?:\.\d+)?)*)\s*"
+_SIZE = rx(r"\b(?P<dims>\d+(?:\.\d+)?(?:\s*(?:x|×|by)\s*\d+(?:\.\d+)?)*)(?:\s*|-)"
             r"(?P<unit>cm|mm|centimet(?:er|re)s?|millimet(?:er|re)s?)\b")
 _NODE_SIZE_CONTEXT = rx(r"^\s*(?:(?!and\b|or\b|with\b|but\b)[a-z]+\s+){0,3}?(?:lymph\s+)?nodes?\b")  # "2 cm axillary node"
 
@@ -172,7 +172,7 @@ _NODE_POS = rx(r"\b(nodes?[^.;]{0,30}?\b(?:fixed|matted)\b|node[- ]positive|clin
                 r"metastatic (?:axillary )?(?:lymph )?node)\b")
 
 _PREGNANT = rx(r"\b(pregnant|pregnancy|\d+\s*(?:weeks?|wks?)'?\s*(?:pregnant|gestation|gestational age)|gravid|"
-                r"g\d+(?:\s*p\d+)?\s+at\s+\d+\s*(?:weeks?|wks?)|"
+                r"g\d+(?:\s*p\d+)?\s*(?:\bat\s+|@\s*)\d+\s*(?:weeks?|wks?)|\d+\s*(?:weeks?|wks?)\s*(?:ga|iup)|"
                 r"(?:first|second|third) trimester)\b")
 _NOT_PREGNANT = rx(r"\b(not pregnant|non-?pregnant|negative pregnancy test)\b")
 _LACTATING = rx(r"\b(breast-?feeding|lactating|lactation|nursing)\b")
@@ -185,7 +185,8 @@ SURGERY = [
                                     r"risk[- ]reducing)|"
                                     # "both breasts removed" reads as bilateral mastectomy (reading.yaml)
                                     r"bilateral mastectom(?:y|ies),? (?:as an? |for |to )?(?:preventive|preventative|"
-                                    r"prophylactic|risk[- ]reducing|prevent(?:ion)?))\b")),
+                                    r"prophylactic|risk[- ]reducing|prevent(?:ion)?|precaution(?:ary)?|"
+                                    r"(?:lower|reduce|cut) (?:my|her|the) risk))\b")),
     ("bilateral_mastectomy", rx(r"\b(bilateral mastectom(?:y|ies)|double mastectomy|top surgery)\b")),
     ("reduction_mammoplasty", rx(r"\b(reduction mamm[ao]plasty|breast reduction|reduction surgery)\b")),
     ("lumpectomy", rx(r"\b(lumpectomy|bct|bcs|breast[- ]conserv(?:ing|ation) (?:therapy|surgery|treatment)|"
@@ -223,6 +224,8 @@ def number(word: str) -> float:
 
 
 _IMPLANT_YEARS = rx(rf"\bimplants?\b[^.;]{{0,40}}?\b(?P<n>{_N_})\s*(?:years?|yrs?)\b|"
+                     rf"\b(?:had|got) (?:them|it|my implants?) (?:done|put in|placed|in)\b[^.;,]{{0,20}}?"
+                     rf"\b(?P<n3>{_N_})\s*(?:years?|yrs?)\s+ago\b|"
                      rf"\b(?P<n2>{_N_})\s*(?:years?|yrs?)\s*(?:after|since)\s*(?:implant|augmentation)")
 
 # Implants named (someone else's, or the question's), then the patient's own by type.
@@ -518,7 +521,7 @@ def read_history(r: Reading) -> None:
             (m := _MINE_TYPED.search(text)):
         r.set("implant", m.group("type").lower(), m.start(), m.end())  # "Mine are saline"
     if m := _IMPLANT_YEARS.search(text):
-        r.set("implant_years", number(m.group("n") or m.group("n2")), m.start(), m.end())
+        r.set("implant_years", number(m.group("n") or m.group("n2") or m.group("n3")), m.start(), m.end())
     elif (m := _IMPLANT_SINCE.search(text)) and int(m.group("year")) <= datetime.date.today().year:
         this_year = datetime.date.today().year
         years = this_year - int(m.group("year"))
@@ -583,6 +586,7 @@ def clause_state(text: str, mention: Mention) -> str | None:
 
 
 ASYMPTOMATIC = rx(r"\b(asymptomatic|no symptoms|without symptoms|symptom[- ]free|no complaints|"
+                    r"no (?:problems|issues|concerns)(?: with (?:them|it|my breasts?|my implants?))?|"
                     r"feels? (?:well|fine)|doing well|otherwise well)\b")
 
 

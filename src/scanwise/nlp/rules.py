@@ -15,7 +15,7 @@ from typing import Literal, get_args
 
 from pydantic import field_validator, model_validator
 
-from scanwise.domain.kb import KnowledgeBaseError, Strict
+from scanwise.domain.kb import KnowledgeBaseError, Strict, phrase_body
 from scanwise.domain.profile import Phase, Purpose
 from scanwise.knowledge.loader import DATA_DIR, load_yaml, validate_entry
 from scanwise.nlp.normalize import CleanText, _Builder
@@ -34,6 +34,8 @@ class Wording(Strict):
     def _lower(cls, v: str) -> str:
         if v != v.lower() or not v.strip():
             raise ValueError("must be a non-empty lower-case phrase")
+        if bad := [p for p in v.split() if p.count("[") != p.count("]")]:
+            raise ValueError(f"{v!r}: alternatives in square brackets are single words ({' '.join(bad)})")
         return v
 
 
@@ -210,10 +212,12 @@ def alternatives(words: Iterable[str]) -> str:
 
 @functools.lru_cache(maxsize=4)
 def _wording_pattern(data_dir: Path = DATA_DIR) -> tuple[re.Pattern[str], dict[str, str]]:
-    rules = load_rules(data_dir)
-    means = {w.written: w.means for w in rules.wording}
-    pattern = re.compile(rf"(?<![\w/-])({alternatives(means)})(?![\w/])", re.IGNORECASE)
-    return pattern, means
+    """All the wording as one pattern, one named group per entry (longest first, so a phrase
+    wins over a word it starts with), and each group's meaning."""
+    rules = sorted(load_rules(data_dir).wording, key=lambda w: len(w.written), reverse=True)
+    groups = "|".join(f"(?P<w{i}>{phrase_body(w.written)})" for i, w in enumerate(rules))
+    pattern = re.compile(rf"(?<![\w/-])(?:{groups})(?![\w/])", re.IGNORECASE)
+    return pattern, {f"w{i}": w.means for i, w in enumerate(rules)}
 
 
 _DIGITS = {w: str(i) for i, w in enumerate(
@@ -244,7 +248,7 @@ def expand(text: str, data_dir: Path = DATA_DIR) -> CleanText:
     b = _Builder(text)
     # Spelling first, so a misspelt shorthand or lay phrase is then read like the right one.
     b.sub(_LETTERS, lambda m: spell.correct(m.group(0)) or m.group(0))
-    b.sub(pattern, lambda m: means[m.group(1).lower()])
+    b.sub(pattern, lambda m: means[m.lastgroup or ""])
     b.sub(_SIZE_IN_WORDS, _size_digits)
     return CleanText("".join(b.chars), tuple(b.origin + [len(text)]))
 

@@ -289,10 +289,13 @@ def _scope(r: Reading, ind: dict[str, Any], found: list[Mention],
                              "recommendation here.")
         r.set("other_cancer", other[0].text, other[0].start, other[0].end)
         return
-    if not breast_context and not patient_breast_cancer and not other and NEOADJ.search(text):
-        # Chemotherapy before surgery with no organ named: in a breast-imaging tool that is
-        # read as breast cancer, and said, rather than turned away.
-        r.assumptions.append("no organ is named: the treatment described is read as for breast cancer")
+    # A size alone may be any nodule's ("7 mm nodule"); a stage or receptor is a cancer's.
+    tumour_told = [k for k in ("stage", "t", "n", "er", "her2") if k in r.facts]
+    if not breast_context and not patient_breast_cancer and not other_organ and (NEOADJ.search(text) or tumour_told):
+        # Chemotherapy before surgery, or a tumour's stage or size, with no organ named: in a
+        # breast-imaging tool that is read as breast cancer, and said, rather than turned away.
+        what = "the treatment described" if NEOADJ.search(text) else "the tumour described"
+        r.assumptions.append(f"no organ is named: {what} is read as a breast cancer")
     elif not breast_context and not patient_breast_cancer:
         ind["in_scope"] = False
         ind["scope_note"] = ("This text does not describe a breast imaging question. scanwise covers "
@@ -715,6 +718,11 @@ def _to_original(original: str, expanded: CleanText) -> Any:
         if e.start is None or e.end is None:
             return e
         s, t = expanded.span(e.start, e.end)
+        # Part of a word the reader expanded ("pregnancy" of "IUP") quotes the whole word.
+        while 0 < s < t and original[s - 1].isalnum() and original[s].isalnum():
+            s -= 1
+        while s < t < len(original) and original[t].isalnum() and original[t - 1].isalnum():
+            t += 1
         return e.model_copy(update={"text": original[s:t], "start": s, "end": t})
 
     return back
