@@ -156,3 +156,39 @@ def test_both_breasts_removed_to_lower_risk_is_prophylactic(kb: KnowledgeBase) -
 def test_no_new_lumps_stays_denied(kb: KnowledgeBase) -> None:
     profile, _ = read_scenario("Two years after lumpectomy for IDC. No new lumps. Annual mammogram due.", kb)
     assert "palpable_mass" not in profile.symptoms
+
+
+@pytest.mark.parametrize(("text", "code"), [
+    ("I'm 41 and there's a hard lump under my right arm, near the armpit fold.", "axillary_lump"),
+    ("38F new palpable masses in both axillae x2 weeks", "axillary_lump_bilateral"),
+])
+def test_a_lump_is_placed_by_its_sentence(text: str, code: str, kb: KnowledgeBase) -> None:
+    profile, _ = read_scenario(text, kb)
+    assert code in profile.symptoms and "palpable_mass" not in profile.symptoms
+
+
+def test_a_lump_elsewhere_in_the_body_is_no_breast_finding(kb: KnowledgeBase) -> None:
+    profile, _ = read_scenario("I'm 30 and found a small lump on my thigh. My sister had breast cancer.", kb)
+    assert "palpable_mass" not in profile.symptoms
+
+
+def test_another_cancers_past_beside_a_screening_question_is_a_risk_factor(kb: KnowledgeBase) -> None:
+    a = run("61F, h/o colon ca treated 2015, no breast problems, due for screening", kb)
+    assert a.indication.in_scope and a.indication.phase == "screening"
+
+
+def test_screening_for_another_organs_cancer_is_out_of_scope(kb: KnowledgeBase) -> None:
+    a = run("BRCA2 carrier, 45, wants to know about pancreatic cancer screening", kb)
+    assert not a.indication.in_scope
+
+
+def test_the_age_at_an_event_is_not_the_age_now(kb: KnowledgeBase) -> None:
+    profile, _ = read_scenario("woman 34, mantle radiation at age 16 for Hodgkin, screening?", kb)
+    assert profile.age == 34
+
+
+def test_a_reconstruction_the_patient_is_unsure_of_is_of_unknown_kind(kb: KnowledgeBase) -> None:
+    profile, _ = read_scenario("Mastectomy for cancer with reconstruction; I'm not sure whether they used "
+                               "my own tissue or an implant. Screening?", kb)
+    assert profile.reconstruction is None
+    assert "reconstruction" in profile.evidence

@@ -63,9 +63,10 @@ _AGE = [
     rx(r"\b(?P<age>\d{1,3})\s*(?:-|\s)?(?:year|yr)s?(?:\s*|-)old\b"),
     rx(r"\b(?P<age>\d{1,3})\s*(?P<sex>[FM])\b"),
     rx(r"\b(?P<age>\d{1,3})\s*(?:yo\b|y/o\b|y\.o\.|yrs? old\b)"),
-    rx(r"\b(?:wom[ae]n|m[ae]n|female|male|patient|pt|transfeminine|transmasculine|lady)\s*,\s*"
+    rx(r"\b(?:wom[ae]n|m[ae]n|female|male|patient|pt|transfeminine|transmasculine|lady)\s*,?\s*"
         r"(?P<age>\d{2})\s*(?:,|\.|$|\s+(?:on|with|had|has|who|started))"),
-    rx(r"\b(?:age|aged)\s*:?\s*(?P<age>\d{1,3})\b"),
+    # not "at age 18": the age of an event, not the patient's now
+    rx(r"(?<!\bat )\b(?:age|aged)\s*:?\s*(?P<age>\d{1,3})\b"),
     rx(r"\b(?P<age>\d{2})\s*(?:yo\s+)?(?=(?:transfeminine|transmasculine|trans (?:wo)?m[ae]n)\b)"),
     # "M 58," at the start of a sentence (sex before age); not "M0" or a size
     rx(r"(?:^|[.;]\s+)(?P<sex>[FM])\s+(?P<age>\d{2})\b(?=\s*[,.;])"),
@@ -172,7 +173,7 @@ _NODE_POS = rx(r"\b(nodes?[^.;]{0,30}?\b(?:fixed|matted)\b|node[- ]positive|clin
                 r"metastatic (?:axillary )?(?:lymph )?node)\b")
 
 _PREGNANT = rx(r"\b(pregnant|pregnancy|\d+\s*(?:weeks?|wks?)'?\s*(?:pregnant|gestation|gestational age)|gravid|"
-                r"g\d+(?:\s*p\d+)?\s*(?:\bat\s+|@\s*)\d+\s*(?:weeks?|wks?)|\d+\s*(?:weeks?|wks?)\s*(?:ga|iup)|"
+                r"g\d+(?:\s*p\d+)?\s*(?:\bat\s+|@\s*)?\d+\s*(?:weeks?|wks?)|\d+\s*(?:weeks?|wks?)\s*(?:ga|iup)|"
                 r"(?:first|second|third) trimester)\b")
 _NOT_PREGNANT = rx(r"\b(not pregnant|non-?pregnant|negative pregnancy test)\b")
 _LACTATING = rx(r"\b(breast-?feeding|lactating|lactation|nursing)\b")
@@ -184,8 +185,8 @@ SURGERY = [
                                     r"(?:both )?breasts? removed (?:as a )?(?:preventive|preventative|prophylactic|"
                                     r"risk[- ]reducing)|"
                                     # "both breasts removed" reads as bilateral mastectomy (reading.yaml)
-                                    r"bilateral mastectom(?:y|ies),? (?:as an? |for |to )?(?:preventive|preventative|"
-                                    r"prophylactic|risk[- ]reducing|prevent(?:ion)?|precaution(?:ary)?|"
+                                    r"(?:bilateral|double) mastectom(?:y|ies),? (?:as an? |for |to )?(?:preventive|"
+                                    r"preventative|prophylactic|risk[- ]reducing|prevent\w*|precaution\w*|"
                                     r"(?:lower|reduce|cut) (?:my|her|the) risk))\b")),
     ("bilateral_mastectomy", rx(r"\b(bilateral mastectom(?:y|ies)|double mastectomy|top surgery)\b")),
     ("reduction_mammoplasty", rx(r"\b(reduction mamm[ao]plasty|breast reduction|reduction surgery)\b")),
@@ -203,6 +204,10 @@ PLANNED = rx(r"\b(planned|planning|plan|plans|scheduled|considering|candidate|aw
 _SOME_SURGERY = rx(r"\b(?:had|underwent|after|following|since|s/p|status post)\s+['\"]?"
                    r"(?:(?:my|her|his|some|a|an|the)\s+)?(?:kind of\s+|sort of\s+)?"
                    r"(?:breast\s+|chest\s+)?(?:surgery|operation)\b")
+
+# Said unsure of what follows ("I don't remember if they used an implant or my own tissue").
+_UNSURE = rx(r"\b(?:not sure|unsure|don'?t (?:know|remember|recall)|do not (?:know|remember|recall)|"
+             r"can'?t (?:remember|recall)|cannot (?:remember|recall)|no idea)\b[^.;]{0,50}$")
 
 _RECON = [
     ("none", rx(r"\b(no reconstruction|without reconstruction|not reconstructed|no breast reconstruction)\b")),
@@ -237,7 +242,8 @@ _IMPLANT_SINCE = rx(r"\bimplants?\b[^.;]{0,25}?\b(?:placed|put in|inserted|done|
 
 _HORMONE_WORD = (r"(?:hormones?|hormone therapy|hrt|o?estrogen|o?estradiol|e2|feminizing|gender[- ]affirming|"
                  r"testosterone|spironolactone)")
-_HORMONE_YEARS = rx(r"\b" + _HORMONE_WORD + r"\b[^.;]{0,40}?(?:\b|(?<=x))(?P<n>" + _N_ + r"|an?)\s*(?:years?|yrs?)\b|"
+_HORMONE_YEARS = rx(r"\b" + _HORMONE_WORD + r"\b[^.;]{0,40}?(?:\b(?P<n>" + _N_ + r"|an?)\s*(?:years?|yrs?)|"
+                     r"(?<=x)(?P<nx>" + _N_ + r")\s*(?:years?|yrs?|y))\b|"
                      r"\b(?P<n2>" + _N_ + r")\s*(?:years?|yrs?)\s*(?:of|on)\s*(?:hormones?|hormone therapy|"
                      r"o?estrogen|feminizing|gender[- ]affirming)")
 # "on estradiol since age 40", "hormones since 2012": the years are counted from the age or year.
@@ -495,7 +501,10 @@ def read_history(r: Reading) -> None:
                 break
     for name, pattern in _RECON:
         if m := pattern.search(text):
-            r.set("reconstruction", name, m.start(), m.end())
+            if _UNSURE.search(text[max(0, m.start() - 60):m.start()]):
+                r.cite("reconstruction", m.start(), m.end())  # "not sure if an implant or my own tissue"
+            else:
+                r.set("reconstruction", name, m.start(), m.end())
             break
     if "reconstruction" not in r.facts and re.search(r"\bmastectom", text, re.IGNORECASE) and \
             (m := re.search(r"\b(reconstruct\w*)", text, re.IGNORECASE)) and \
@@ -531,7 +540,7 @@ def read_history(r: Reading) -> None:
     if m := _NO_HORMONES.search(text):
         r.set("hormone_use_years", 0.0, m.start(), m.end())
     elif m := _HORMONE_YEARS.search(text):
-        r.set("hormone_use_years", number(m.group("n") or m.group("n2")), m.start(), m.end())
+        r.set("hormone_use_years", number(m.group("n") or m.group("nx") or m.group("n2")), m.start(), m.end())
     elif (m := _HORMONE_SINCE.search(text)) and (m.group("year") or r.facts.get("age")):
         if m.group("year"):
             this_year = datetime.date.today().year

@@ -166,10 +166,19 @@ class PainPlace(Strict):
     body: list[str]  # words of the breast
 
 
+class LumpSite(Strict):
+    lumps: list[str]  # vocabulary codes of a breast lump
+    breast: list[str]  # phrases that keep it in the breast
+    axilla: list[str]  # phrases of the armpit
+    both: list[str]  # words that make it both armpits
+    elsewhere: list[str]  # phrases of another part of the body
+
+
 class ReadingRules(Strict):
     wording: list[Wording]
     context: Context
     pain_place: PainPlace
+    lump_site: LumpSite
     cancers: Cancers
     cues: list[Cue]
     imaging_results: ImagingResults

@@ -262,15 +262,25 @@ def _purpose(r: Reading, ind: dict[str, Any], asked: list[str], kb: KnowledgeBas
                              "imaging is for the breast, the axilla or distant spread")
 
 
+_SCREENING_AFTER = rx(r"\s*(?:cancer\s+)?screening\b")
+# Said as the patient's history, just before the cancer's name ("hx cervical ca", "treated for").
+_HISTORY_BEFORE = rx(r"\b(?:hx|h/o|history of|prior|previous|past|treated for|survivor of)\s+(?:\w+\s+)?$")
+
+
 def _scope(r: Reading, ind: dict[str, Any], found: list[Mention],
            recorded_cancer: bool = False) -> None:
     text = r.text
     patient_breast_cancer = recorded_cancer or any(
         mt.code == BREAST_CANCER and mt.status == "present" for mt in found)
-    other = [mt for mt in found if mt.organ not in (None, "breast") and mt.experiencer == "patient"]
-    # scanwise is about the breast: a screening question with no other organ named is a
-    # breast-screening question ("55F, average risk, what screening does she need?").
-    screening_question = bool(_SCREENING_CUE.search(text)) and not _OTHER_ORGAN.search(text)
+    other_all = [mt for mt in found if mt.organ not in (None, "breast") and mt.experiencer == "patient"]
+    # With a screening question, another organ's past cancer ("hx cervical ca tx 2010, screening?") is
+    # a risk factor, not the subject; "history of ovarian carcinoma, CA-125 rising" is about it.
+    asks_screening = bool(_SCREENING_CUE.search(text))
+    other = [mt for mt in other_all if not (asks_screening and mt.historical and _HISTORY_BEFORE.search(
+        text, max(0, mt.start - 25), mt.start))]
+    # scanwise is about the breast: a screening question with no other organ named (but in a
+    # past cancer) is a breast-screening question ("55F, average risk, what screening?").
+    screening_question = asks_screening and (not _OTHER_ORGAN.search(text) or bool(other_all) and not other)
     # Receptor and gene words ("HER2 3+", "BRCA1+") are tested in other cancers too: beside
     # another organ's cancer they do not make the text about the breast.
     # Beside another organ ("lung mass ... No breast symptoms"), a breast word only denied does
@@ -281,6 +291,14 @@ def _scope(r: Reading, ind: dict[str, Any], found: list[Mention],
                     and not (other_organ and NEGATED_BEFORE.search(text[max(0, m.start() - 30):m.start()]))]
     breast_context = bool(breast_words) or screening_question or any(
         mt.code in _DIAGNOSTIC_SIGNS and mt.status == "present" for mt in found)
+    # "ovarian cancer screening": screening for another organ's cancer is that organ's question.
+    screened = next((mt for mt in other_all if _SCREENING_AFTER.match(text, mt.end)), None)
+    if screened is not None and not r.evidence.get("asked_procedures"):
+        site = screened.code.split(":", 1)[1]
+        ind["in_scope"] = False
+        ind["scope_note"] = (f'This asks about screening for {screened.text} ({site}), not the breast. '
+                             "scanwise covers imaging for breast cancer and breast symptoms only.")
+        return
     if other and not patient_breast_cancer and not breast_context:
         site = other[0].code.split(":", 1)[1]
         ind["in_scope"] = False
@@ -387,6 +405,7 @@ def read_scenario(text: str, kb: KnowledgeBase,
     found = _asked_for(r, _nobody_in_family(r, _relatives_cancer(r, mentions(text, kb))))
     _someone_elses_treatment(r)
     _whose(r, found)
+    found = _lump_site(r, found)
     heard = read_mentions(r, kb, found)
     _implant_change(r, found, heard)
     _pain_place(r, found, heard)
@@ -403,6 +422,12 @@ def read_scenario(text: str, kb: KnowledgeBase,
             r.set("surgery", "prophylactic_mastectomy", *_span(r, "surgery"), overwrite=True)
             r.assumptions.append("both breasts removed with no breast cancer and a high risk: read as "
                                  "risk-reducing (prophylactic) mastectomy")
+    elif r.facts.get("surgery") == "bilateral_mastectomy" and r.facts.get("risk") == "high" \
+            and not any(mt.code == BREAST_CANCER and mt.experiencer == "patient" for mt in found) \
+            and not _treated_for_cancer(text) and "cancer_history" not in r.facts:
+        r.set("surgery", "prophylactic_mastectomy", *_span(r, "surgery"), overwrite=True)
+        r.assumptions.append("both breasts removed at high risk and no breast cancer of the patient's "
+                             "mentioned: read as risk-reducing (prophylactic) mastectomy")
     elif "cancer_history" in r.facts and NEGATED_BEFORE.search(
             text[max(0, (r.evidence["cancer_history"][0].start or 0) - 30):r.evidence["cancer_history"][0].start]):
         del r.facts["cancer_history"]  # "no personal history of breast cancer"
@@ -636,6 +661,48 @@ def _pain_place(r: Reading, found: list[Mention], heard: dict[str, Any]) -> None
             r.assumptions.append(f'"{cue.text}" is said of the breast: read as breast pain, its kind '
                                  "(focal or diffuse) not stated")
         return
+
+
+@functools.lru_cache(maxsize=1)
+def _lump_site_words() -> tuple[set[str], re.Pattern[str], re.Pattern[str], re.Pattern[str], re.Pattern[str]]:
+    """reading.yaml ``lump_site``: the lump codes and the breast, armpit, both-sides and
+    elsewhere phrases (built once)."""
+    rules = load_rules().lump_site
+
+    def phrases(ps: list[str]) -> re.Pattern[str]:
+        return re.compile("|".join(phrase_regex(p.lower()) for p in ps), re.IGNORECASE)
+
+    return (set(rules.lumps), phrases(rules.breast), phrases(rules.axilla), phrases(rules.both),
+            phrases(rules.elsewhere))
+
+
+_AXILLARY_LUMP = "axillary_lump"
+_AXILLARY_LUMP_BOTH = "axillary_lump_bilateral"
+
+
+def _lump_site(r: Reading, found: list[Mention]) -> list[Mention]:
+    """A lump read as a breast lump whose own words do not place it is placed by its sentence
+    (reading.yaml ``lump_site``): in the armpit, in both armpits, or elsewhere in the body
+    (then it is no breast finding); each reading is said."""
+    lumps, breast, axilla, both, elsewhere = _lump_site_words()
+    out: list[Mention] = []
+    for mt in found:
+        if mt.code not in lumps or breast.search(mt.text):
+            out.append(mt)
+            continue
+        sentence = r.text[mt.sentence_start:mt.sentence_end]
+        if breast.search(sentence):
+            out.append(mt)
+        elif where := axilla.search(sentence):
+            code = _AXILLARY_LUMP_BOTH if both.search(sentence) else _AXILLARY_LUMP
+            out.append(replace(mt, code=code))
+            r.assumptions.append(f'"{mt.text}" is said of "{where.group(0)}": read as a lump in the '
+                                 f'{"armpits" if code == _AXILLARY_LUMP_BOTH else "armpit"}')
+        elif where := elsewhere.search(sentence):
+            r.assumptions.append(f'"{mt.text}" is said of "{where.group(0)}": not a breast lump')
+        else:
+            out.append(mt)
+    return out
 
 
 def _someone_elses_treatment(r: Reading) -> None:
