@@ -192,3 +192,19 @@ def test_a_reconstruction_the_patient_is_unsure_of_is_of_unknown_kind(kb: Knowle
                                "my own tissue or an implant. Screening?", kb)
     assert profile.reconstruction is None
     assert "reconstruction" in profile.evidence
+
+
+def test_unexplained_axillary_nodes_with_silicone_implants_are_adenopathy(kb: KnowledgeBase) -> None:
+    a = run("45F, silicone implants 2012, unexplained enlarged left axillary nodes on exam", kb)
+    assert "axillary_adenopathy" in a.profile.findings
+    assert top(a) == (239, 12)
+
+
+def test_shorthand_after_a_prefix_is_read(kb: KnowledgeBase) -> None:
+    profile, _ = read_scenario("2.8 cm IDC, cN0, post-NAC, axillary US?", kb)
+    assert profile.neoadjuvant == "completed"
+
+
+def test_nodes_said_clear_are_node_negative(kb: KnowledgeBase) -> None:
+    profile, _ = read_scenario("4 cm tumour, the nodes were clear at diagnosis, starting chemo first", kb)
+    assert profile.nodal_status == "negative"

@@ -157,7 +157,7 @@ _INVASIVE_GENERIC = rx(r"\b(invasive breast cancer|invasive carcinoma|invasive c
 
 _NODE_NEG = rx(r"\b(c?n0\b|node[- ]neg(?:ative)?\b|clinically node[- ]neg(?:ative)?|"
                 r"axilla (?:was |is )?(?:clinically )?neg(?:ative)?\b|nodes? (?:were |are |was |is )?(?:clinically )?neg(?:ative)?\b|"
-                r"(?:lymph )?nodes? (?:looked|look|looks|were|are|was|is) (?:fine|normal|benign|unremarkable)|"
+                r"(?:lymph )?nodes? (?:looked|look|looks|were|are|was|is) (?:all )?(?:fine|normal|benign|unremarkable|clear|negative)|"
                 r"no palpable (?:axillary )?"
                 r"(?:nodes|lymph nodes|adenopathy|lymphadenopathy)|no (?:axillary )?(?:adenopathy|lymphadenopathy)|"
                 r"negative axilla|axilla (?:is )?(?:clinically )?negative|clinically negative axilla|"

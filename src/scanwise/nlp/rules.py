@@ -225,7 +225,9 @@ def _wording_pattern(data_dir: Path = DATA_DIR) -> tuple[re.Pattern[str], dict[s
     wins over a word it starts with), and each group's meaning."""
     rules = sorted(load_rules(data_dir).wording, key=lambda w: len(w.written), reverse=True)
     groups = "|".join(f"(?P<w{i}>{phrase_body(w.written)})" for i, w in enumerate(rules))
-    pattern = re.compile(rf"(?<![\w/-])(?:{groups})(?![\w/])", re.IGNORECASE)
+    # whole words; after a prefix too ("mid-neoadj", "post-NAC")
+    pattern = re.compile(rf"(?:(?<![\w/-])|(?<=\bmid-)|(?<=\bpre-)|(?<=\bpost-))(?:{groups})(?![\w/])",
+                         re.IGNORECASE)
     return pattern, {f"w{i}": w.means for i, w in enumerate(rules)}
 
 
