@@ -208,3 +208,21 @@ def test_shorthand_after_a_prefix_is_read(kb: KnowledgeBase) -> None:
 def test_nodes_said_clear_are_node_negative(kb: KnowledgeBase) -> None:
     profile, _ = read_scenario("4 cm tumour, the nodes were clear at diagnosis, starting chemo first", kb)
     assert profile.nodal_status == "negative"
+
+
+def test_a_text_about_a_relative_makes_them_the_patient(kb: KnowledgeBase) -> None:
+    a = run("My dad had breast cancer in 2018. Now he has back pain that is getting worse and his "
+            "oncologist is worried.", kb)
+    assert a.profile.cancer_history is True and "bone_pain" in a.profile.symptoms
+    assert a.indication.phase == "suspected_recurrence"
+
+
+def test_a_relatives_cancer_stays_family_history_when_the_writer_speaks_of_themself(kb: KnowledgeBase) -> None:
+    profile, _ = read_scenario("My mom had breast cancer at 50. She thinks I should start mammograms. "
+                               "I'm 41.", kb)
+    assert profile.family_history and profile.cancer_history is None
+
+
+def test_a_symptom_that_wont_go_away_is_present(kb: KnowledgeBase) -> None:
+    profile, _ = read_scenario("52F hx L breast ca 2019, now a cough that won't go away", kb)
+    assert "cough" in profile.symptoms

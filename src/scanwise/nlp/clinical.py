@@ -178,6 +178,9 @@ def _build(kb: KnowledgeBase) -> Language:
     dn = ctx.denied_noticing
     context.add([ConTextRule("denial", "NEGATED_EXISTENCE", direction="FORWARD", pattern=[
         {"LOWER": {"IN": dn.helpers}}, {"LOWER": {"IN": dn.denials}}])])
+    # "a cough that won't go away": a denial's words that deny nothing (medspaCy's pseudo rules)
+    context.add([ConTextRule(phrase, "PSEUDO_NEGATED_EXISTENCE", direction="PSEUDO")
+                 for phrase in ctx.pseudo_denials])
     # "I never felt a lump": "never" alone denies what follows
     context.add([ConTextRule("never", "NEGATED_EXISTENCE", direction="FORWARD")])
     cb = ctx.clause_break

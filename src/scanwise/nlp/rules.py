@@ -65,6 +65,7 @@ class Context(Strict):
     resolved: list[str]
     hypothetical: list[str]
     negated_before: list[str]
+    pseudo_denials: list[str]  # look like a denial and are not ("a cough that won't go away")
 
 
 class Organ(Strict):

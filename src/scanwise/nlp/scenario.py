@@ -759,10 +759,46 @@ def _whose(r: Reading, found: list[Mention]) -> None:
 _THIRD_PERSON = rx(r"\b(he|his|him|she|her)\b")
 
 
+# Someone telling about a relative who is the one with the problem: "my mom had breast cancer
+# 6 years ago. now she has a cough ... her doctor thinks it came back".
+_TOLD_OF = rx(r"^\W*(?:my|our) (?P<who>mom|mum|mother|dad|father|husband|wife|partner|sister|brother|"
+              r"daughter|son|grandmother|grandma|aunt)\b")
+_THIRD_PERSON_NOW = rx(r"\b(?:she|he)(?:'s| is| has| now has| has had| was| found| noticed| feels| felt| "
+                       r"can feel| gets| started)\b|\b(?:her|his) (?:doctor|oncologist|surgeon|gp|team)\b")
+
+
+@functools.lru_cache(maxsize=1)
+def _relative_words() -> re.Pattern[str]:
+    context = load_rules().context
+    return re.compile(rf"\b(?:{alternatives(context.relatives + context.other_persons)})\b", re.IGNORECASE)
+
+
+def _told_of_relative(r: Reading) -> str | None:
+    """The relative a text is about, when it opens with them, goes on in the third person and
+    says nothing of the speaker's own body or age; None otherwise."""
+    m = _TOLD_OF.search(r.text)
+    if m is None or _SPEAKER_IS_PATIENT.search(r.text) or not _THIRD_PERSON_NOW.search(r.text, m.end()):
+        return None
+    return m.group("who")
+
+
 def _asked_for(r: Reading, found: list[Mention]) -> list[Mention]:
     """Asked on someone's behalf ("my husband ... his left nipple ... what scan does he need?"):
     the person asked about is the patient, so a symptom or finding said of them in the third
-    person is the patient's. Cancers keep their scope: his mother's cancer is family history."""
+    person is the patient's. Cancers keep their scope: his mother's cancer is family history.
+    A text about a relative from its first words ("my mom had breast cancer ... now she has")
+    makes that relative the patient, their cancer included."""
+    if (who := _told_of_relative(r)) is not None:
+        others = _relative_words()
+        out = []
+        for mt in found:
+            sentence = r.text[mt.sentence_start:mt.sentence_end].lower()
+            named = {w for w in others.findall(sentence)} - {who}
+            if (mt.family or mt.other_person) and not named:
+                mt = replace(mt, family=False, other_person=False)
+            out.append(mt)
+        r.assumptions.append(f'the text is about the writer\'s {who}: read as the patient')
+        return out
     if not _asked_on_behalf(r.text):
         return found
     out = []
