@@ -217,7 +217,7 @@ def test_a_text_about_a_relative_makes_them_the_patient(kb: KnowledgeBase) -> No
     assert a.indication.phase == "suspected_recurrence"
 
 
-def test_a_relatives_cancer_stays_family_history_when_the_writer_speaks_of_themself(kb: KnowledgeBase) -> None:
+def test_a_relatives_cancer_stays_family_history_when_the_writer_is_the_patient(kb: KnowledgeBase) -> None:
     profile, _ = read_scenario("My mom had breast cancer at 50. She thinks I should start mammograms. "
                                "I'm 41.", kb)
     assert profile.family_history and profile.cancer_history is None
