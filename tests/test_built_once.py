@@ -7,6 +7,9 @@ speed figures in benchmarks/ (bench_assess.py, bench_reader.py), checked by coun
   finds exactly the candidates that checking every variant finds.
 - The compiled index pickles with the knowledge base (the on-disk cache may hold it).
 - The reader builds its pipeline once per process and runs it once per text.
+- Its rule matchers are compiled once, when the pipeline is built (token patterns that are word
+  lists become phrases); reading never compiles again, and the compiled pipeline finds exactly
+  the entities and ConText modifiers medspaCy's own matchers find.
 """
 
 from __future__ import annotations
@@ -177,3 +180,53 @@ def test_the_pipeline_pickles_and_tokenises_the_same(kb: KnowledgeBase) -> None:
     for text in texts:
         assert [t.text for t in copy(text)] == [t.text for t in nlp.tokenizer(text)], text
     assert [t.text for t in nlp.tokenizer("BI-RADS 4B.")] == ["BI", "-", "RADS", "4B", "."]
+
+
+def _reading(doc: Any) -> list[Any]:
+    """What the pipeline says of a text: each entity, and each ConText modifier on it."""
+    return [(e.label_, e.start, e.end,
+             sorted((m.category, m.modifier_span, m.direction) for m in e._.modifiers)) for e in doc.ents]
+
+
+def test_the_rule_matchers_are_compiled_once_per_pipeline(kb: KnowledgeBase) -> None:
+    nlp = clinical.pipeline(kb)
+    target = nlp.get_pipe("medspacy_target_matcher")._TargetMatcher__matcher._MedspacyMatcher__matcher
+    context = nlp.get_pipe("medspacy_context")._ConText__matcher._MedspacyMatcher__matcher
+    for compiled in (target, context):
+        # most token patterns became phrases; the few that can match the same words as a rule
+        # meaning something else stay patterns, in their order
+        assert isinstance(compiled, clinical._PatternsThenPhrases)
+        assert len(compiled.phrases) > 4 * len(compiled.patterns)
+    before = clinical.compilations
+    for case in load_scenarios(EVAL / "holdout.yaml")[:40]:
+        read_scenario(case.text, kb)
+    assert clinical.compilations == before, "a matcher was compiled while reading"
+    assert nlp.get_pipe("medspacy_target_matcher")._TargetMatcher__matcher._MedspacyMatcher__matcher is target
+    with pytest.raises(RuntimeError):
+        target.add("late", [[{"LOWER": "late"}]])  # rules after compiling would be missed: refused
+
+
+def test_the_compiled_pipeline_reads_as_medspacys_matchers_do(kb: KnowledgeBase) -> None:
+    """Every scenario text and a record's field-label sentences: the same entities, with the
+    same modifiers, as the pipeline whose rules stay in medspaCy's own matchers."""
+    nlp, plain = clinical.pipeline(kb), clinical._build(kb, compiled=False)
+    texts = [case.text for path in sorted(EVAL.glob("*.yaml")) for case in load_scenarios(path)]
+    report = (Path(__file__).parent / "fixtures" / "records" / "cap_synoptic.txt").read_text(encoding="utf-8")
+    for text, starts in [(t, clinical.sentence_starts(t)) for t in texts] + [
+            (report, clinical.sentence_starts(report, at_field_labels=True))]:
+        assert _reading(clinical._with_sentences(nlp, text, starts)) == \
+            _reading(clinical._with_sentences(plain, text, starts)), text
+
+
+def test_a_pattern_is_the_word_sequences_it_matches() -> None:
+    pattern = [{"LOWER": {"IN": ["lump", "mass"]}}, {"LOWER": "in", "OP": "?"},
+               {"LOWER": {"IN": ["my", "Her"]}}]
+    choices = clinical._choices(pattern)
+    assert choices is not None
+    # "Her" never matches a token's lower-case form, in either matcher
+    assert clinical._sequences(choices) == {("lump", "in", "my"), ("mass", "in", "my"),
+                                            ("lump", "my"), ("mass", "my")}
+    assert clinical._matches_whole(choices, ("lump", "my"))
+    assert not clinical._matches_whole(choices, ("lump", "in"))
+    assert clinical._choices([{"LOWER": "a", "OP": "*"}]) is None  # other operators stay patterns
+    assert clinical._choices([{"TEXT": {"REGEX": "^a"}}]) is None
