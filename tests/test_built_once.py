@@ -8,8 +8,9 @@ speed figures in benchmarks/ (bench_assess.py, bench_reader.py), checked by coun
 - The compiled index pickles with the knowledge base (the on-disk cache may hold it).
 - The reader builds its pipeline once per process and runs it once per text.
 - Its rule matchers are compiled once, when the pipeline is built (token patterns that are word
-  lists become phrases); reading never compiles again, and the compiled pipeline finds exactly
-  the entities and ConText modifiers medspaCy's own matchers find.
+  lists become phrases); reading never compiles again, a Matcher for the patterns a text can
+  match is built once per such set, and the compiled pipeline finds exactly the entities and
+  ConText modifiers medspaCy's own matchers find.
 """
 
 from __future__ import annotations
@@ -183,9 +184,11 @@ def test_the_pipeline_pickles_and_tokenises_the_same(kb: KnowledgeBase) -> None:
 
 
 def _reading(doc: Any) -> list[Any]:
-    """What the pipeline says of a text: each entity, and each ConText modifier on it."""
+    """What the pipeline says of a text: each entity, and each ConText modifier on it, and
+    every token's entity tag."""
     return [(e.label_, e.start, e.end,
-             sorted((m.category, m.modifier_span, m.direction) for m in e._.modifiers)) for e in doc.ents]
+             sorted((m.category, m.modifier_span, m.direction) for m in e._.modifiers)) for e in doc.ents] + \
+        [(t.ent_iob_, t.ent_type_) for t in doc]
 
 
 def test_the_rule_matchers_are_compiled_once_per_pipeline(kb: KnowledgeBase) -> None:
@@ -198,9 +201,15 @@ def test_the_rule_matchers_are_compiled_once_per_pipeline(kb: KnowledgeBase) -> 
         assert isinstance(compiled, clinical._PatternsThenPhrases)
         assert len(compiled.phrases) > 4 * len(compiled.patterns)
     before = clinical.compilations
-    for case in load_scenarios(EVAL / "holdout.yaml")[:40]:
-        read_scenario(case.text, kb)
+    texts = [case.text for case in load_scenarios(EVAL / "holdout.yaml")[:40]]
+    for text in texts:
+        read_scenario(text, kb)
     assert clinical.compilations == before, "a matcher was compiled while reading"
+    # a Matcher for the patterns a text can match is built the first time that set is seen, then kept
+    built = clinical.matcher_builds
+    for text in texts:
+        read_scenario(text, kb)
+    assert clinical.matcher_builds == built, "a Matcher was built again for texts already read"
     assert nlp.get_pipe("medspacy_target_matcher")._TargetMatcher__matcher._MedspacyMatcher__matcher is target
     with pytest.raises(RuntimeError):
         target.add("late", [[{"LOWER": "late"}]])  # rules after compiling would be missed: refused

@@ -217,11 +217,54 @@ def _build(kb: KnowledgeBase, *, compiled: bool = True) -> Language:
     context.add([ConTextRule(word, "HYPOTHETICAL", direction="FORWARD", max_scope=4)
                  for word in ctx.hypothetical])
     if compiled:
-        _compile(nlp.get_pipe("medspacy_target_matcher")._TargetMatcher__matcher, nlp.vocab,
+        target = nlp.get_pipe("medspacy_target_matcher")
+        _compile(target._TargetMatcher__matcher, nlp.vocab,
                  meaning=lambda rule: (rule.category, repr(rule.attributes)))
+        target.__class__ = _entities_at_once(type(target))
         # A ConText rule's whole rule (direction, scope, types) is what it does.
         _compile(context._ConText__matcher, nlp.vocab, meaning=id)
     return nlp
+
+
+_at_once: dict[type, type] = {}
+
+
+def _entities_at_once(base: type) -> type:
+    """medspaCy's TargetMatcher, setting the document's entities once rather than once per
+    match: spaCy's ``doc.ents += (span,)`` rewrites every token's entity tag each time, which
+    on a long report cost more than the matching. The same entities: a match overlapping one
+    already kept is skipped with medspaCy's warning, as ``doc.ents +=`` refusing it did."""
+    if base in _at_once:
+        return _at_once[base]
+    import warnings
+
+    from spacy.tokens import Span
+
+    class TargetMatcher(base):  # type: ignore[valid-type,misc]
+        def __call__(self, doc: Doc) -> Any:
+            if not self.result_type or self.result_type.lower() != "ents":
+                return super().__call__(doc)
+            matcher = self._TargetMatcher__matcher
+            kept = list(doc.ents)
+            taken = {i for ent in kept for i in range(ent.start, ent.end)}
+            for rule_id, start, end in matcher(doc):
+                rule = matcher.rule_map[self.nlp.vocab.strings[rule_id]]
+                span = Span(doc, start=start, end=end, label=rule.category)
+                span._.target_rule = rule
+                for attribute, value in (rule.attributes or {}).items():
+                    setattr(span._, attribute, value)
+                if taken.intersection(range(start, end)):
+                    warnings.warn(f'The result ""{span}"" conflicts with a pre-existing entity in doc.ents. '
+                                  "This result has been skipped.", RuntimeWarning, stacklevel=2)
+                    continue
+                kept.append(span)
+                taken.update(range(start, end))
+            if len(kept) > len(doc.ents):  # (never set when nothing matched: tokens keep no tag)
+                doc.ents = tuple(kept)
+            return doc
+
+    _at_once[base] = TargetMatcher
+    return TargetMatcher
 
 
 #: How many word sequences one token pattern may stand for before it is left to spaCy's Matcher.
@@ -275,13 +318,50 @@ def _matches_whole(choices: list[set[str | None]], words: tuple[str, ...]) -> bo
 
 class _PatternsThenPhrases:
     """Stands where medspaCy's MedspacyMatcher keeps its spaCy Matcher: the token patterns
-    that must stay patterns, then the others as phrases, under the same rule ids."""
+    that must stay patterns, then the others as phrases, under the same rule ids.
 
-    def __init__(self, patterns: Any, phrases: Any) -> None:
-        self.patterns, self.phrases = patterns, phrases
+    A pattern can only match a document holding one of the words of each of its required
+    (not optional) tokens; the patterns that cannot are left out of the Matcher run on it.
+    spaCy's Matcher follows each pattern on its own, so leaving out one that matches nothing
+    changes neither the matches of the others nor their order. One Matcher per set of patterns
+    that can match, built the first time a document needs that set (a few in all), then kept."""
+
+    def __init__(self, vocab: Any, patterns: list[tuple[str, list[dict[str, Any]]]], phrases: Any) -> None:
+        from spacy.matcher import Matcher
+
+        self.vocab, self.phrases = vocab, phrases
+        self.patterns = Matcher(vocab)  # all of them, in order (what the gated matchers stand for)
+        for rule_id, pattern in patterns:
+            self.patterns.add(rule_id, [pattern])
+        self._order = [rule_id for rule_id, _ in patterns]
+        self._pattern = dict(patterns)
+        # per pattern, the words (as LOWER hashes) of each required token
+        self._required = {rule_id: [frozenset(vocab.strings.add(w) for w in options if w is not None)
+                                    for options in _choices(pattern) or [] if None not in options]
+                          for rule_id, pattern in patterns}
+        self._matchers: dict[tuple[str, ...], Any] = {}
+
+    def _matcher(self, rule_ids: tuple[str, ...]) -> Any:
+        global matcher_builds
+        if (matcher := self._matchers.get(rule_ids)) is None:
+            from spacy.matcher import Matcher
+
+            matcher = self._matchers[rule_ids] = Matcher(self.vocab)
+            for rule_id in rule_ids:
+                matcher.add(rule_id, [self._pattern[rule_id]])
+            matcher_builds += 1
+        return matcher
 
     def __call__(self, doc: Doc) -> list[tuple[int, int, int]]:
-        matches: list[tuple[int, int, int]] = list(self.patterns(doc)) if len(self.patterns) else []
+        from spacy.attrs import LOWER
+
+        matches: list[tuple[int, int, int]] = []
+        if self._order and len(doc):
+            present = set(doc.to_array(LOWER).tolist())
+            possible = tuple(rule_id for rule_id in self._order
+                             if all(not present.isdisjoint(words) for words in self._required[rule_id]))
+            if possible:
+                matches = list(self._matcher(possible)(doc))
         if len(self.phrases):
             matches += self.phrases(doc)
         return matches
@@ -291,6 +371,11 @@ class _PatternsThenPhrases:
 
     def add(self, *args: Any, **kwargs: Any) -> None:
         raise RuntimeError("rules are compiled: add them before the pipeline is built")
+
+
+#: Matchers built for a set of patterns that can match a document (see _PatternsThenPhrases):
+#: a few per pipeline, never one per text once those sets have been seen.
+matcher_builds = 0
 
 
 def _compile(matcher: Any, vocab: Any, meaning: Callable[[Any], Hashable]) -> None:
@@ -307,7 +392,7 @@ def _compile(matcher: Any, vocab: Any, meaning: Callable[[Any], Hashable]) -> No
     that can match the same words with a different ``meaning`` stay together in a Matcher of
     their own, in the order they were added, as before."""
     global compilations
-    from spacy.matcher import Matcher, PhraseMatcher
+    from spacy.matcher import PhraseMatcher
     from spacy.tokens import Doc
 
     rules = [(rule_id, rule) for rule_id, rule in matcher.rule_map.items() if isinstance(rule.pattern, list)]
@@ -330,13 +415,12 @@ def _compile(matcher: Any, vocab: Any, meaning: Callable[[Any], Hashable]) -> No
     for ids in by_sequence.values():
         if len({meaning(matcher.rule_map[i]) for i in ids}) > 1:
             stay |= ids
-    patterns, phrases = Matcher(vocab), PhraseMatcher(vocab, attr="LOWER")
-    for rule_id, rule in rules:
-        if rule_id in stay:
-            patterns.add(rule_id, [rule.pattern], on_match=rule.on_match)
-        elif words[rule_id]:  # (a rule of no lower-case words matches nothing either way)
+    phrases = PhraseMatcher(vocab, attr="LOWER")
+    for rule_id, _ in rules:
+        if rule_id not in stay and words[rule_id]:  # (no lower-case words: matches nothing either way)
             phrases.add(rule_id, [Doc(vocab, words=list(seq)) for seq in sorted(words[rule_id])])
-    matcher._MedspacyMatcher__matcher = _PatternsThenPhrases(patterns, phrases)
+    matcher._MedspacyMatcher__matcher = _PatternsThenPhrases(
+        vocab, [(rule_id, rule.pattern) for rule_id, rule in rules if rule_id in stay], phrases)
     compilations += 1
 
 

@@ -237,7 +237,7 @@ def expand(text: str, data_dir: Path = DATA_DIR) -> CleanText:
     b = _Builder(text)
     b.sub(pattern, lambda m: means[m.group(1).lower()])
     b.sub(_SIZE_IN_WORDS, _size_digits)
-    return CleanText("".join(b.chars), tuple(b.origin + [len(text)]))
+    return CleanText(b.text, tuple(b.origin + [len(text)]))
 
 
 @functools.lru_cache(maxsize=4)
