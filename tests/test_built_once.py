@@ -239,3 +239,71 @@ def test_a_pattern_is_the_word_sequences_it_matches() -> None:
     assert not clinical._matches_whole(choices, ("lump", "in"))
     assert clinical._choices([{"LOWER": "a", "OP": "*"}]) is None  # other operators stay patterns
     assert clinical._choices([{"TEXT": {"REGEX": "^a"}}]) is None
+
+
+def _prefiltered_patterns() -> list[Any]:
+    from scanwise.nlp import extract, normalize, pathology, rules, scenario
+    from scanwise.nlp.prefilter import Prefiltered
+
+    found: dict[int, Any] = {}
+
+    def collect(obj: Any, depth: int = 0) -> None:
+        if isinstance(obj, Prefiltered):
+            found[id(obj)] = obj
+        elif isinstance(obj, (list, tuple)) and depth < 3:
+            for item in obj:
+                collect(item, depth + 1)
+        elif isinstance(obj, dict) and depth < 3:
+            for item in obj.values():
+                collect(item, depth + 1)
+
+    for module in (extract, normalize, pathology, scenario):
+        for value in vars(module).values():
+            collect(value)
+    collect(rules.situation_cues())
+    return list(found.values())
+
+
+def test_the_regex_prefilter_never_changes_a_match() -> None:
+    """A prefiltered pattern skips texts that lack all of its literals: on every scenario text,
+    every record fixture, their upper-cased forms and windows of them, it finds exactly what
+    the pattern itself finds."""
+    from scanwise.nlp import prefilter
+
+    patterns = _prefiltered_patterns()
+    assert len(patterns) > 100
+    records = Path(__file__).parent / "fixtures" / "records"
+    texts = [case.text for path in sorted(EVAL.glob("*.yaml")) for case in load_scenarios(path)]
+    texts += [p.read_text(encoding="utf-8") for p in sorted(records.glob("*.txt"))]
+    texts += [t.upper() for t in texts[::7]]
+    texts += ["", "ER+ / PR- HER2 3+", "Kelvin \u212a and \u017f: not ASCII"]
+    skipped = 0
+    for pattern in patterns:
+        raw = pattern._pattern
+        for text in texts:
+            windows = [(0, len(text)), (len(text) // 3, len(text)), (0, len(text) // 2), (-5, 10**9)]
+            for pos, endpos in windows:
+                got = pattern.search(text, pos, endpos)
+                want = raw.search(text, pos, endpos)
+                assert (got and got.span()) == (want and want.span()), (raw.pattern, text[:80])
+                skipped += prefilter._lowered(text) is not None and pattern._absent(text, pos, endpos)
+            assert [m.span() for m in pattern.finditer(text)] == [m.span() for m in raw.finditer(text)]
+    assert skipped > 1000  # the prefilter does skip searches
+
+
+def test_a_patterns_literals_are_what_every_match_contains() -> None:
+    import re
+
+    from scanwise.nlp.prefilter import literals, prefiltered
+
+    # (re's parser takes the alternatives' shared "h" out in front: the longer literals are kept)
+    assert literals(re.compile(r"\b(history of|hx of)\b", re.IGNORECASE)) == {"istory of", "x of"}
+    assert literals(re.compile(r"\b(lump|mass)\b", re.IGNORECASE)) == {"lump", "mass"}
+    assert literals(re.compile(r"\b(?:no )?mass(?:es)?\b")) == {"mass"}  # the optional part is not required
+    assert literals(re.compile(r"\b(mass|\d+ cm)\b")) == {"mass", " cm"}
+    assert literals(re.compile(r"\b(mass|\d+)\b")) is None  # an alternative with no literal: no filter
+    assert literals(re.compile(r"(?<=abc)\d")) is None  # a lookbehind's words are not in the match
+    assert literals(re.compile(r"(?:ab){2,}x")) == {"ab"}
+    assert literals(re.compile(r"\u2212\d|neg")) is None  # a non-ASCII literal: no filter
+    p = prefiltered(re.compile(r"\bkm\b", re.IGNORECASE))
+    assert p.search("5 KM") and p.search("5 \u212am") and not p.search("5 miles")  # Kelvin sign: searched

@@ -20,6 +20,7 @@ from scanwise.domain.kb import KnowledgeBase
 from scanwise.domain.profile import Evidence, her2_from_tests
 from scanwise.domain.staging.parsing import PREFIX_PATTERN, without_prefix
 from scanwise.nlp.clinical import CUE, Mention
+from scanwise.nlp.prefilter import prefiltered
 from scanwise.nlp.rules import alternatives, load_rules, negated_before, result_patterns
 
 ROMAN = {"0": "0", "1": "I", "2": "II", "3": "III", "4": "IV",
@@ -53,7 +54,8 @@ class Reading:
 
 
 def rx(pattern: str) -> re.Pattern[str]:
-    return re.compile(pattern, re.IGNORECASE)
+    """Compiled case-insensitively, searching only texts that hold one of its literals."""
+    return prefiltered(re.compile(pattern, re.IGNORECASE))
 
 
 # --- patterns ------------------------------------------------------------------------------

@@ -14,6 +14,8 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from scanwise.nlp.prefilter import prefiltered
+
 
 @dataclass(frozen=True)
 class CleanText:
@@ -28,7 +30,7 @@ class CleanText:
 
 
 def _rx(pattern: str) -> re.Pattern[str]:
-    return re.compile(pattern, re.IGNORECASE)
+    return prefiltered(re.compile(pattern, re.IGNORECASE))
 
 
 class _Builder:

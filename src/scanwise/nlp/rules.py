@@ -19,6 +19,7 @@ from scanwise.domain.kb import KnowledgeBaseError, Strict
 from scanwise.domain.profile import Phase, Purpose
 from scanwise.knowledge.loader import DATA_DIR, load_yaml, validate_entry
 from scanwise.nlp.normalize import CleanText, _Builder
+from scanwise.nlp.prefilter import prefiltered
 
 RULES_FILE = "reading.yaml"
 
@@ -126,8 +127,8 @@ class Cues(Strict):
         return self
 
     def compiled(self) -> re.Pattern[str]:
-        return re.compile(r"\b(" + "|".join(self.patterns) + ")" + (r"\b" if self.word_end else ""),
-                          re.IGNORECASE)
+        return prefiltered(re.compile(r"\b(" + "|".join(self.patterns) + ")" + (r"\b" if self.word_end else ""),
+                                      re.IGNORECASE))
 
 
 #: The words the situation readers use (phase, purpose, scope), each named once.
