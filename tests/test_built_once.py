@@ -205,6 +205,12 @@ def test_the_rule_matchers_are_compiled_once_per_pipeline(kb: KnowledgeBase) -> 
     for text in texts:
         read_scenario(text, kb)
     assert clinical.compilations == before, "a matcher was compiled while reading"
+    from scanwise.nlp import prefilter
+
+    parses = prefilter.parses
+    for text in texts:
+        read_scenario(text, kb)
+    assert prefilter.parses == parses, "a regular expression was parsed for its literals while reading"
     # a Matcher for the patterns a text can match is built the first time that set is seen, then kept
     built = clinical.matcher_builds
     for text in texts:

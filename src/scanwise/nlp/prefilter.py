@@ -85,8 +85,14 @@ def _required(items: Any) -> frozenset[str] | None:
     return _best(usable)
 
 
+#: Patterns parsed for their literals in this process: each once, when compiled, never while reading.
+parses = 0
+
+
 def literals(pattern: re.Pattern[str]) -> frozenset[str] | None:
     """What a match of ``pattern`` must contain one of (lower case), or None."""
+    global parses
+    parses += 1
     if not isinstance(pattern.pattern, str):
         return None
     try:
@@ -112,9 +118,18 @@ class Prefiltered:
         low = _lowered(text)
         if low is None:
             return False
-        start, end = max(pos, 0), min(endpos, len(low))
+        # plain loops, not all(...): a generator per search cost as much as the searches saved
+        if pos <= 0 and endpos >= len(low):
+            for lit in self._literals:  # noqa: SIM110
+                if lit in low:
+                    return False
+            return True
         # a match lies within [pos, endpos), and so does the literal it contains
-        return all(low.find(lit, start, end) < 0 for lit in self._literals)
+        start = max(pos, 0)
+        for lit in self._literals:  # noqa: SIM110
+            if low.find(lit, start, endpos) >= 0:
+                return False
+        return True
 
     def search(self, text: str, pos: int = 0, endpos: int = sys.maxsize) -> re.Match[str] | None:
         if self._absent(text, pos, endpos):
