@@ -8,8 +8,9 @@ sentences as clinicians and patients write them. For each, side by side:
 - the reader (``nlp.scenario.read_scenario``: normalisation, the pattern readers, one pass of
   the pipeline, the mention rules, the models);
 - our pipeline alone (sentences from ``nlp.clinical.sentence_starts``, then medspaCy's target
-  matcher and ConText with our vocabulary), the floor the reader cannot go below, and each of
-  its parts;
+  matcher and ConText with our vocabulary, their token patterns compiled into phrase matchers
+  when the pipeline is built: ``nlp.clinical._compile``), the floor the reader cannot go below,
+  and each of its parts;
 - medspaCy as shipped (``medspacy.load`` with its PyRuSH sentence splitter, target matcher and
   ConText, its own rules): the obvious way, which the reader used until 2026-12-02.
 
@@ -80,6 +81,14 @@ def main() -> None:
     start = time.perf_counter()
     nlp = pipeline(kb)
     print(f"pipeline built once per process: {time.perf_counter() - start:.2f} s")
+    for name in ("medspacy_target_matcher", "medspacy_context"):
+        component = nlp.get_pipe(name)
+        rules = getattr(component, "_TargetMatcher__matcher", None) or \
+            getattr(component, "_ConText__matcher", None)
+        compiled = getattr(rules, "_MedspacyMatcher__matcher", None)
+        if hasattr(compiled, "phrases"):  # (the code before 2026-12-02 has no compiled matchers)
+            print(f"  {name}: {len(compiled.phrases)} token patterns read as phrases, "
+                  f"{len(compiled.patterns)} left to spaCy's Matcher (run only where they can match)")
     texts = [c.text for s in SETS for c in load_scenarios(ROOT / "src" / "scanwise" / "eval" / f"{s}.yaml")]
     def ours_pass(t: str) -> Any:
         return _with_sentences(nlp, t, sentence_starts(t))

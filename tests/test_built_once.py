@@ -7,6 +7,10 @@ speed figures in benchmarks/ (bench_assess.py, bench_reader.py), checked by coun
   finds exactly the candidates that checking every variant finds.
 - The compiled index pickles with the knowledge base (the on-disk cache may hold it).
 - The reader builds its pipeline once per process and runs it once per text.
+- Its rule matchers are compiled once, when the pipeline is built (token patterns that are word
+  lists become phrases); reading never compiles again, a Matcher for the patterns a text can
+  match is built once per such set, and the compiled pipeline finds exactly the entities and
+  ConText modifiers medspaCy's own matchers find.
 """
 
 from __future__ import annotations
@@ -177,3 +181,135 @@ def test_the_pipeline_pickles_and_tokenises_the_same(kb: KnowledgeBase) -> None:
     for text in texts:
         assert [t.text for t in copy(text)] == [t.text for t in nlp.tokenizer(text)], text
     assert [t.text for t in nlp.tokenizer("BI-RADS 4B.")] == ["BI", "-", "RADS", "4B", "."]
+
+
+def _reading(doc: Any) -> list[Any]:
+    """What the pipeline says of a text: each entity, and each ConText modifier on it, and
+    every token's entity tag."""
+    return [(e.label_, e.start, e.end,
+             sorted((m.category, m.modifier_span, m.direction) for m in e._.modifiers)) for e in doc.ents] + \
+        [(t.ent_iob_, t.ent_type_) for t in doc]
+
+
+def test_the_rule_matchers_are_compiled_once_per_pipeline(kb: KnowledgeBase) -> None:
+    nlp = clinical.pipeline(kb)
+    target = nlp.get_pipe("medspacy_target_matcher")._TargetMatcher__matcher._MedspacyMatcher__matcher
+    context = nlp.get_pipe("medspacy_context")._ConText__matcher._MedspacyMatcher__matcher
+    for compiled in (target, context):
+        # most token patterns became phrases; the few that can match the same words as a rule
+        # meaning something else stay patterns, in their order
+        assert isinstance(compiled, clinical._PatternsThenPhrases)
+        assert len(compiled.phrases) > 4 * len(compiled.patterns)
+    before = clinical.compilations
+    texts = [case.text for case in load_scenarios(EVAL / "holdout.yaml")[:40]]
+    for text in texts:
+        read_scenario(text, kb)
+    assert clinical.compilations == before, "a matcher was compiled while reading"
+    from scanwise.nlp import prefilter
+
+    parses = prefilter.parses
+    for text in texts:
+        read_scenario(text, kb)
+    assert prefilter.parses == parses, "a regular expression was parsed for its literals while reading"
+    # a Matcher for the patterns a text can match is built the first time that set is seen, then kept
+    built = clinical.matcher_builds
+    for text in texts:
+        read_scenario(text, kb)
+    assert clinical.matcher_builds == built, "a Matcher was built again for texts already read"
+    assert nlp.get_pipe("medspacy_target_matcher")._TargetMatcher__matcher._MedspacyMatcher__matcher is target
+    with pytest.raises(RuntimeError):
+        target.add("late", [[{"LOWER": "late"}]])  # rules after compiling would be missed: refused
+
+
+def test_the_compiled_pipeline_reads_as_medspacys_matchers_do(kb: KnowledgeBase) -> None:
+    """Every scenario text and a record's field-label sentences: the same entities, with the
+    same modifiers, as the pipeline whose rules stay in medspaCy's own matchers."""
+    nlp, plain = clinical.pipeline(kb), clinical._build(kb, compiled=False)
+    texts = [case.text for path in sorted(EVAL.glob("*.yaml")) for case in load_scenarios(path)]
+    report = (Path(__file__).parent / "fixtures" / "records" / "cap_synoptic.txt").read_text(encoding="utf-8")
+    for text, starts in [(t, clinical.sentence_starts(t)) for t in texts] + [
+            (report, clinical.sentence_starts(report, at_field_labels=True))]:
+        assert _reading(clinical._with_sentences(nlp, text, starts)) == \
+            _reading(clinical._with_sentences(plain, text, starts)), text
+
+
+def test_a_pattern_is_the_word_sequences_it_matches() -> None:
+    pattern = [{"LOWER": {"IN": ["lump", "mass"]}}, {"LOWER": "in", "OP": "?"},
+               {"LOWER": {"IN": ["my", "Her"]}}]
+    choices = clinical._choices(pattern)
+    assert choices is not None
+    # "Her" never matches a token's lower-case form, in either matcher
+    assert clinical._sequences(choices) == {("lump", "in", "my"), ("mass", "in", "my"),
+                                            ("lump", "my"), ("mass", "my")}
+    assert clinical._matches_whole(choices, ("lump", "my"))
+    assert not clinical._matches_whole(choices, ("lump", "in"))
+    assert clinical._choices([{"LOWER": "a", "OP": "*"}]) is None  # other operators stay patterns
+    assert clinical._choices([{"TEXT": {"REGEX": "^a"}}]) is None
+
+
+def _prefiltered_patterns() -> list[Any]:
+    from scanwise.nlp import extract, normalize, pathology, rules, scenario
+    from scanwise.nlp.prefilter import Prefiltered
+
+    found: dict[int, Any] = {}
+
+    def collect(obj: Any, depth: int = 0) -> None:
+        if isinstance(obj, Prefiltered):
+            found[id(obj)] = obj
+        elif isinstance(obj, (list, tuple)) and depth < 3:
+            for item in obj:
+                collect(item, depth + 1)
+        elif isinstance(obj, dict) and depth < 3:
+            for item in obj.values():
+                collect(item, depth + 1)
+
+    for module in (extract, normalize, pathology, scenario):
+        for value in vars(module).values():
+            collect(value)
+    collect(rules.situation_cues())
+    return list(found.values())
+
+
+def test_the_regex_prefilter_never_changes_a_match() -> None:
+    """A prefiltered pattern skips texts that lack all of its literals: on every scenario text,
+    every record fixture, their upper-cased forms and windows of them, it finds exactly what
+    the pattern itself finds."""
+    from scanwise.nlp import prefilter
+
+    patterns = _prefiltered_patterns()
+    assert len(patterns) > 100
+    records = Path(__file__).parent / "fixtures" / "records"
+    texts = [case.text for path in sorted(EVAL.glob("*.yaml")) for case in load_scenarios(path)]
+    texts += [p.read_text(encoding="utf-8") for p in sorted(records.glob("*.txt"))]
+    texts += [t.upper() for t in texts[::7]]
+    texts += ["", "ER+ / PR- HER2 3+", "Kelvin \u212a and \u017f: not ASCII"]
+    skipped = 0
+    for pattern in patterns:
+        raw = pattern._pattern
+        for text in texts:
+            windows = [(0, len(text)), (len(text) // 3, len(text)), (0, len(text) // 2), (-5, 10**9)]
+            for pos, endpos in windows:
+                got = pattern.search(text, pos, endpos)
+                want = raw.search(text, pos, endpos)
+                assert (got and got.span()) == (want and want.span()), (raw.pattern, text[:80])
+                skipped += prefilter._lowered(text) is not None and pattern._absent(text, pos, endpos)
+            assert [m.span() for m in pattern.finditer(text)] == [m.span() for m in raw.finditer(text)]
+    assert skipped > 1000  # the prefilter does skip searches
+
+
+def test_a_patterns_literals_are_what_every_match_contains() -> None:
+    import re
+
+    from scanwise.nlp.prefilter import literals, prefiltered
+
+    # (re's parser takes the alternatives' shared "h" out in front: the longer literals are kept)
+    assert literals(re.compile(r"\b(history of|hx of)\b", re.IGNORECASE)) == {"istory of", "x of"}
+    assert literals(re.compile(r"\b(lump|mass)\b", re.IGNORECASE)) == {"lump", "mass"}
+    assert literals(re.compile(r"\b(?:no )?mass(?:es)?\b")) == {"mass"}  # the optional part is not required
+    assert literals(re.compile(r"\b(mass|\d+ cm)\b")) == {"mass", " cm"}
+    assert literals(re.compile(r"\b(mass|\d+)\b")) is None  # an alternative with no literal: no filter
+    assert literals(re.compile(r"(?<=abc)\d")) is None  # a lookbehind's words are not in the match
+    assert literals(re.compile(r"(?:ab){2,}x")) == {"ab"}
+    assert literals(re.compile(r"\u2212\d|neg")) is None  # a non-ASCII literal: no filter
+    p = prefiltered(re.compile(r"\bkm\b", re.IGNORECASE))
+    assert p.search("5 KM") and p.search("5 \u212am") and not p.search("5 miles")  # Kelvin sign: searched

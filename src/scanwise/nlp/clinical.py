@@ -12,9 +12,10 @@ whether each mention is negated, about a relative, historical or hypothetical.
 from __future__ import annotations
 
 import functools
+import itertools
 import re
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -128,7 +129,7 @@ def sentence_starts(text: str, *, at_field_labels: bool = False) -> list[int]:
     return [m.end() for m in pattern.finditer(text)]
 
 
-def _build(kb: KnowledgeBase) -> Language:
+def _build(kb: KnowledgeBase, *, compiled: bool = True) -> Language:
     # PyRuSH (imported with medspaCy, not run) logs every token at DEBUG through loguru.
     from loguru import logger
 
@@ -218,7 +219,212 @@ def _build(kb: KnowledgeBase) -> Language:
     # What a test looks for ("screening for silent rupture") is not a finding the patient has.
     context.add([ConTextRule(word, "HYPOTHETICAL", direction="FORWARD", max_scope=4)
                  for word in ctx.hypothetical])
+    if compiled:
+        target = nlp.get_pipe("medspacy_target_matcher")
+        _compile(target._TargetMatcher__matcher, nlp.vocab,
+                 meaning=lambda rule: (rule.category, repr(rule.attributes)))
+        target.__class__ = _entities_at_once(type(target))
+        # A ConText rule's whole rule (direction, scope, types) is what it does.
+        _compile(context._ConText__matcher, nlp.vocab, meaning=id)
     return nlp
+
+
+_at_once: dict[type, type] = {}
+
+
+def _entities_at_once(base: type) -> type:
+    """medspaCy's TargetMatcher, setting the document's entities once rather than once per
+    match: spaCy's ``doc.ents += (span,)`` rewrites every token's entity tag each time, which
+    on a long report cost more than the matching. The same entities: a match overlapping one
+    already kept is skipped with medspaCy's warning, as ``doc.ents +=`` refusing it did."""
+    if base in _at_once:
+        return _at_once[base]
+    import warnings
+
+    from spacy.tokens import Span
+
+    class TargetMatcher(base):  # type: ignore[valid-type,misc]
+        def __call__(self, doc: Doc) -> Any:
+            if not self.result_type or self.result_type.lower() != "ents":
+                return super().__call__(doc)
+            matcher = self._TargetMatcher__matcher
+            kept = list(doc.ents)
+            taken = {i for ent in kept for i in range(ent.start, ent.end)}
+            for rule_id, start, end in matcher(doc):
+                rule = matcher.rule_map[self.nlp.vocab.strings[rule_id]]
+                span = Span(doc, start=start, end=end, label=rule.category)
+                span._.target_rule = rule
+                for attribute, value in (rule.attributes or {}).items():
+                    setattr(span._, attribute, value)
+                if taken.intersection(range(start, end)):
+                    warnings.warn(f'The result ""{span}"" conflicts with a pre-existing entity in doc.ents. '
+                                  "This result has been skipped.", RuntimeWarning, stacklevel=2)
+                    continue
+                kept.append(span)
+                taken.update(range(start, end))
+            if len(kept) > len(doc.ents):  # (never set when nothing matched: tokens keep no tag)
+                doc.ents = tuple(kept)
+            return doc
+
+    _at_once[base] = TargetMatcher
+    return TargetMatcher
+
+
+#: How many word sequences one token pattern may stand for before it is left to spaCy's Matcher.
+_MAX_EXPANSION = 5_000
+#: How many rule matchers this process has compiled (see :func:`_compile`): one per component
+#: per pipeline built, never one per text.
+compilations = 0
+
+
+def _choices(pattern: list[dict[str, Any]]) -> list[set[str | None]] | None:
+    """Per token of a pattern, the lower-case words it matches (None: it may be left out), for a
+    pattern of ``LOWER`` words, word sets and optional (``?``) tokens only; None for any other."""
+    out: list[set[str | None]] = []
+    for spec in pattern:
+        if set(spec) - {"LOWER", "OP"} or spec.get("OP", "?") != "?":
+            return None
+        value = spec["LOWER"]
+        if isinstance(value, dict) and set(value) != {"IN"}:
+            return None
+        words = list(value["IN"]) if isinstance(value, dict) else [value]
+        if not all(isinstance(w, str) for w in words):
+            return None
+        # A token's LOWER is lower case: a word that is not never matches, in either matcher.
+        options: set[str | None] = {w for w in words if w == w.lower()}
+        if spec.get("OP") == "?":
+            options.add(None)
+        out.append(options)
+    return out
+
+
+def _size(choices: list[set[str | None]]) -> int:
+    n = 1
+    for options in choices:
+        n *= len(options)
+    return n
+
+
+def _sequences(choices: list[set[str | None]]) -> set[tuple[str, ...]]:
+    """Every word sequence the pattern matches (no empty one: spaCy skips empty matches)."""
+    return {tuple(w for w in combo if w is not None) for combo in itertools.product(*choices)} - {()}
+
+
+def _matches_whole(choices: list[set[str | None]], words: tuple[str, ...]) -> bool:
+    """Whether the pattern matches exactly these words."""
+    reach = {0}  # how many words the tokens so far can have matched
+    for options in choices:
+        reach = {n + 1 for n in reach if n < len(words) and words[n] in options} | \
+                (reach if None in options else set())
+    return len(words) in reach
+
+
+class _PatternsThenPhrases:
+    """Stands where medspaCy's MedspacyMatcher keeps its spaCy Matcher: the token patterns
+    that must stay patterns, then the others as phrases, under the same rule ids.
+
+    A pattern can only match a document holding one of the words of each of its required
+    (not optional) tokens; the patterns that cannot are left out of the Matcher run on it.
+    spaCy's Matcher follows each pattern on its own, so leaving out one that matches nothing
+    changes neither the matches of the others nor their order. One Matcher per set of patterns
+    that can match, built the first time a document needs that set (a few in all), then kept."""
+
+    def __init__(self, vocab: Any, patterns: list[tuple[str, list[dict[str, Any]]]], phrases: Any) -> None:
+        from spacy.matcher import Matcher
+
+        self.vocab, self.phrases = vocab, phrases
+        self.patterns = Matcher(vocab)  # all of them, in order (what the gated matchers stand for)
+        for rule_id, pattern in patterns:
+            self.patterns.add(rule_id, [pattern])
+        self._order = [rule_id for rule_id, _ in patterns]
+        self._pattern = dict(patterns)
+        # per pattern, the words (as LOWER hashes) of each required token
+        self._required = {rule_id: [frozenset(vocab.strings.add(w) for w in options if w is not None)
+                                    for options in _choices(pattern) or [] if None not in options]
+                          for rule_id, pattern in patterns}
+        self._matchers: dict[tuple[str, ...], Any] = {}
+
+    def _matcher(self, rule_ids: tuple[str, ...]) -> Any:
+        global matcher_builds
+        if (matcher := self._matchers.get(rule_ids)) is None:
+            from spacy.matcher import Matcher
+
+            matcher = self._matchers[rule_ids] = Matcher(self.vocab)
+            for rule_id in rule_ids:
+                matcher.add(rule_id, [self._pattern[rule_id]])
+            matcher_builds += 1
+        return matcher
+
+    def __call__(self, doc: Doc) -> list[tuple[int, int, int]]:
+        from spacy.attrs import LOWER
+
+        matches: list[tuple[int, int, int]] = []
+        if self._order and len(doc):
+            present = set(doc.to_array(LOWER).tolist())
+            possible = tuple(rule_id for rule_id in self._order
+                             if all(not present.isdisjoint(words) for words in self._required[rule_id]))
+            if possible:
+                matches = list(self._matcher(possible)(doc))
+        if len(self.phrases):
+            matches += self.phrases(doc)
+        return matches
+
+    def __len__(self) -> int:
+        return len(self.patterns) + len(self.phrases)
+
+    def add(self, *args: Any, **kwargs: Any) -> None:
+        raise RuntimeError("rules are compiled: add them before the pipeline is built")
+
+
+#: Matchers built for a set of patterns that can match a document (see _PatternsThenPhrases):
+#: a few per pipeline, never one per text once those sets have been seen.
+matcher_builds = 0
+
+
+def _compile(matcher: Any, vocab: Any, meaning: Callable[[Any], Hashable]) -> None:
+    """Move medspaCy's token-pattern rules into a PhraseMatcher where that matches exactly the
+    same, once, when the pipeline is built.
+
+    spaCy's Matcher tries every pattern at every token (about 0.6 ms of a short text with our
+    114 target patterns); a PhraseMatcher looks each token sequence up once. Our patterns are
+    only lower-case words, word sets and optional words, so each is a finite set of word
+    sequences: those go to a PhraseMatcher under the rule's own id, so each rule still matches a
+    span at most once and medspaCy maps the match to the same rule. medspaCy's pruning sorts
+    matches by span, stably, so only the order of matches on the *same* span can matter; that
+    order is kept: pattern matches still come before the literal phrases' (unchanged), and rules
+    that can match the same words with a different ``meaning`` stay together in a Matcher of
+    their own, in the order they were added, as before."""
+    global compilations
+    from spacy.matcher import PhraseMatcher
+    from spacy.tokens import Doc
+
+    rules = [(rule_id, rule) for rule_id, rule in matcher.rule_map.items() if isinstance(rule.pattern, list)]
+    choices = {rule_id: _choices(rule.pattern) for rule_id, rule in rules}
+    if any(choices[rule_id] is None or rule.on_match is not None for rule_id, rule in rules):
+        return  # a pattern of another kind could match anything: all stay in spaCy's Matcher
+    words = {rule_id: _sequences(c) for rule_id, c in choices.items() if c and _size(c) <= _MAX_EXPANSION}
+    by_sequence: dict[tuple[str, ...], set[str]] = {}
+    for rule_id, sequences in words.items():
+        for seq in sequences:
+            by_sequence.setdefault(seq, set()).add(rule_id)
+    for rule_id, c in choices.items():  # a rule too large to list is checked word sequence by sequence
+        if rule_id not in words and c:
+            for seq, ids in by_sequence.items():
+                if _matches_whole(c, seq):
+                    ids.add(rule_id)
+    # Where rules meaning different things can match the same words, their relative order on
+    # that span is spaCy's Matcher's: they all stay patterns, as do the rules too large to list.
+    stay = set(choices) - set(words)
+    for ids in by_sequence.values():
+        if len({meaning(matcher.rule_map[i]) for i in ids}) > 1:
+            stay |= ids
+    phrases = PhraseMatcher(vocab, attr="LOWER")
+    for rule_id, _ in rules:
+        if rule_id not in stay and words[rule_id]:  # (no lower-case words: matches nothing either way)
+            phrases.add(rule_id, [Doc(vocab, words=list(seq)) for seq in sorted(words[rule_id])])
+    matcher._MedspacyMatcher__matcher = _PatternsThenPhrases(
+        vocab, [(rule_id, rule.pattern) for rule_id, rule in rules if rule_id in stay], phrases)
+    compilations += 1
 
 
 def pipeline(kb: KnowledgeBase) -> Language:

@@ -20,6 +20,7 @@ from scanwise.domain.kb import KnowledgeBase
 from scanwise.domain.profile import Evidence, her2_from_tests
 from scanwise.domain.staging.parsing import PREFIX_PATTERN, without_prefix
 from scanwise.nlp.clinical import CUE, Mention
+from scanwise.nlp.prefilter import prefiltered
 from scanwise.nlp.rules import alternatives, load_rules, negated_before, result_patterns
 
 ROMAN = {"0": "0", "1": "I", "2": "II", "3": "III", "4": "IV",
@@ -52,8 +53,11 @@ class Reading:
         return m
 
 
+@functools.cache
 def rx(pattern: str) -> re.Pattern[str]:
-    return re.compile(pattern, re.IGNORECASE)
+    """Compiled case-insensitively, searching only texts that hold one of its literals; once
+    per pattern (a pattern written inside a function is not compiled again on every call)."""
+    return prefiltered(re.compile(pattern, re.IGNORECASE))
 
 
 # --- patterns ------------------------------------------------------------------------------
@@ -125,6 +129,10 @@ _RECEPTOR_WORD = {
     "pr": r"(?:pr|pgr|progesterone[- ]receptors?)",
     "her2": r"(?:her-?2(?:/neu)?|her2neu|erbb2)",
 }
+#: A receptor's status written after it ("ER positive", "HER2: neg"), one pattern per receptor.
+_RECEPTOR = {key: rx(rf"(?<![a-z])(?P<w>{word})\s*(?:status\s*)?(?:is\s*|was\s*)?"
+                     rf"(?:strongly\s*|strong\s*|weakly\s*|weak\s*)?[:\-]?\s*(?P<v>{_POS}|{_NEG})")
+             for key, word in _RECEPTOR_WORD.items()}
 TRIPLE_NEG = rx(r"\b(triple[- ]neg(?:ative)?\b|tnbc|er\s*/\s*pr\s*/\s*her-?2\s*(?:-|−|negative))")
 _HR = rx(rf"\b(?:hr|hormone(?:[- ]receptors?)?)[- ]?\s*(?:{_POS}|{_NEG})")
 _ALLRED = rx(r"\b(?P<which>er|pr)\s*:?\s*(?:allred\s*(?:score\s*)?)?(?P<score>[0-8])\s*/\s*8\b")
@@ -439,9 +447,7 @@ def read_receptors(r: Reading) -> None:
         value = _receptor_value(m.group("v"))
         r.set("er", value, m.start(), m.end())
         r.set("pr", value, m.start(), m.end())
-    for key, word in _RECEPTOR_WORD.items():
-        pattern = rx(rf"(?<![a-z])(?P<w>{word})\s*(?:status\s*)?(?:is\s*|was\s*)?"
-                      rf"(?:strongly\s*|strong\s*|weakly\s*|weak\s*)?[:\-]?\s*(?P<v>{_POS}|{_NEG})")
+    for key, pattern in _RECEPTOR.items():
         if m := pattern.search(text):
             r.set(key, _receptor_value(m.group("v")), m.start(), m.end())
     for m in _ALLRED.finditer(text):  # Allred score out of 8: 3 or more is positive

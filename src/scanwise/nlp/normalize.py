@@ -14,6 +14,8 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from scanwise.nlp.prefilter import prefiltered
+
 
 @dataclass(frozen=True)
 class CleanText:
@@ -28,11 +30,12 @@ class CleanText:
 
 
 def _rx(pattern: str) -> re.Pattern[str]:
-    return re.compile(pattern, re.IGNORECASE)
+    return prefiltered(re.compile(pattern, re.IGNORECASE))
 
 
 class _Builder:
     def __init__(self, text: str) -> None:
+        self.text = text  # "".join(self.chars), kept
         self.chars = list(text)
         self.origin = list(range(len(text)))
 
@@ -40,11 +43,13 @@ class _Builder:
         # A replacement with no group reference is the same for every match, and is not parsed
         # again for each (``Match.expand`` parses its template on every call).
         literal = isinstance(repl, str) and "\\" not in repl
-        text = "".join(self.chars)
+        found = list(pattern.finditer(self.text))
+        if not found:
+            return  # nothing to replace: the characters and their origins stay as they are
         chars: list[str] = []
         origin: list[int] = []
         last = 0
-        for m in pattern.finditer(text):
+        for m in found:
             chars += self.chars[last:m.start()]
             origin += self.origin[last:m.start()]
             new = repl(m) if callable(repl) else repl if literal else m.expand(repl)
@@ -61,6 +66,7 @@ class _Builder:
         chars += self.chars[last:]
         origin += self.origin[last:]
         self.chars, self.origin = chars, origin
+        self.text = "".join(chars)
 
 
 # OCR and export artefacts, each fixed by one substitution, in this order.
@@ -120,4 +126,4 @@ def clean(text: str) -> CleanText:
     b.sub(_T_L, lambda m: (m.group(1) or "") + "T1" + (m.group(2) or ""))
     b.sub(_SPACES, " ")
     origin = b.origin + [len(text)]
-    return CleanText("".join(b.chars), tuple(origin))
+    return CleanText(b.text, tuple(origin))

@@ -19,6 +19,7 @@ from scanwise.domain.kb import KnowledgeBaseError, Strict, phrase_body
 from scanwise.domain.profile import Phase, Purpose
 from scanwise.knowledge.loader import DATA_DIR, load_yaml, validate_entry
 from scanwise.nlp.normalize import CleanText, _Builder
+from scanwise.nlp.prefilter import prefiltered
 from scanwise.nlp.spelling import speller
 
 RULES_FILE = "reading.yaml"
@@ -130,8 +131,8 @@ class Cues(Strict):
         return self
 
     def compiled(self) -> re.Pattern[str]:
-        return re.compile(r"\b(" + "|".join(self.patterns) + ")" + (r"\b" if self.word_end else ""),
-                          re.IGNORECASE)
+        return prefiltered(re.compile(r"\b(" + "|".join(self.patterns) + ")" + (r"\b" if self.word_end else ""),
+                                      re.IGNORECASE))
 
 
 #: The words the situation readers use (phase, purpose, scope), each named once.
@@ -262,7 +263,7 @@ def expand(text: str, data_dir: Path = DATA_DIR) -> CleanText:
     b.sub(_LETTERS, lambda m: spell.correct(m.group(0)) or m.group(0))
     b.sub(pattern, lambda m: means[m.lastgroup or ""])
     b.sub(_SIZE_IN_WORDS, _size_digits)
-    return CleanText("".join(b.chars), tuple(b.origin + [len(text)]))
+    return CleanText(b.text, tuple(b.origin + [len(text)]))
 
 
 @functools.lru_cache(maxsize=4)
