@@ -16,7 +16,7 @@ def kb(as_json: JsonFlag = False) -> None:
     if as_json:
         print_json(data)
     else:
-        from scanwise.render.terminal import print_coverage
+        from scanwise.render.coverage import print_coverage
 
         print_coverage(data, console())
 
