@@ -146,6 +146,8 @@ ALLOWED: dict[str, set[str]] = {
     "core": {"domain", "knowledge", "nlp", "records", "core", "cache", "warm_reader"},
     # The command line's background reader: the clinical reader behind a socket, no surface.
     "warm_reader": {"domain", "nlp", "cache", "warm_reader"},
+    # Its background process: the core (reader and answer engine) behind the socket, no surface.
+    "warm_server": {"core", "domain", "nlp", "cache", "warm_reader", "warm_server"},
     "eval": {"core", "domain", "eval"},
     # Surfaces: the core, renderers and the domain's models; never a reader or another surface.
     # The CLI also tells the knowledge loader which content packs to load (--kb-pack).

@@ -78,21 +78,76 @@ def test_unusable_text_is_the_same_error(reader: warm_reader.WarmReader) -> None
         assert through_reader.value.field == "--context"
 
 
+#: What a short command must not load at start-up (the design the start-up figures rest on).
+SPACY = {"spacy", "medspacy"}
+HEAVY = {"textstat", "pkg_resources"} | SPACY
+ANSWERS = {"scanwise.domain.answers"}
+MODELS = {"scanwise.knowledge.loader", "scanwise.domain.kb", "pydantic", "yaml"}
+
+
+def _command(args: list[str], **env: str) -> tuple[str, set[str]]:
+    """Run ``scanwise ARGS`` in a fresh process: its standard output and the modules it loaded
+    (of those named above, and rich)."""
+    watched = sorted(HEAVY | ANSWERS | MODELS | {"rich"})
+    script = ("import atexit, json, sys\n"
+              f"watched = {watched!r}\n"
+              "atexit.register(lambda: sys.stderr.write('LOADED=' + json.dumps("
+              "[m for m in watched if m in sys.modules])))\n"
+              "from scanwise.cli import main\n"
+              f"sys.argv = ['scanwise', *{args!r}]\n"
+              "main()\n")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          env={**os.environ, **env}, check=True)
+    return done.stdout, set(json.loads(done.stderr.rpartition("LOADED=")[2]))
+
+
+def test_importing_the_command_line_loads_nothing_heavy() -> None:
+    script = ("import sys, scanwise.cli\n"
+              "print(sorted(m for m in sys.modules if m.split('.')[0] in "
+              "('spacy', 'medspacy', 'textstat', 'pkg_resources', 'rich', 'pydantic', 'yaml') "
+              "or m.startswith(('scanwise.domain', 'scanwise.knowledge.loader', 'scanwise.nlp'))))\n")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"
+
+
+def test_kb_reads_the_coverage_from_the_cache_not_the_knowledge_base(tmp_path: Path) -> None:
+    env = {"SCANWISE_CACHE_DIR": str(tmp_path), "SCANWISE_NO_CACHE": "0"}
+    first, loaded_first = _command(["kb", "--json"], **env)
+    again, loaded = _command(["kb", "--json"], **env)
+    assert first == again
+    assert json.loads(again) == Scanwise.default().coverage()
+    assert MODELS - {"pydantic"} <= loaded_first  # the first run computes it from the loaded data
+    # pydantic only through Typer's option parsing; never the models, the reader or the answers
+    assert not (MODELS - {"pydantic"}) & loaded and not (HEAVY | ANSWERS) & loaded
+    uncached, _ = _command(["kb", "--json"], **{**env, "SCANWISE_NO_CACHE": "1"})
+    assert uncached == again
+
+
 @pytest.mark.usefixtures("reader")
 def test_command_reads_without_spacy_and_prints_the_same() -> None:
-    """The design the start-up figure rests on: with a reader up, a command never imports spaCy."""
-    script = ("import atexit, sys\n"
-              "atexit.register(lambda: sys.stderr.write(f'SPACY={\"spacy\" in sys.modules}'))\n"
-              "from scanwise.cli import main\n"
-              f"sys.argv = ['scanwise', 'recommend', {TEXTS[0]!r}, '--json']\n"
-              "main()\n")
-    warm = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
-                          env=os.environ.copy(), check=True)
-    cold = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
-                          env={**os.environ, "SCANWISE_NO_WARM_READER": "1"}, check=True)
-    assert "SPACY=False" in warm.stderr
-    assert "SPACY=True" in cold.stderr
-    assert json.loads(warm.stdout) == json.loads(cold.stdout)
+    """The design the start-up figure rests on: with a reader up, a command never imports spaCy,
+    and ``ask --json`` none of the answer engine, the readability counter or the knowledge
+    base's models either: the background process answers."""
+    for args in (["recommend", TEXTS[0], "--json"],
+                 ["ask", "What is a PET scan?", "--json"],
+                 ["ask", "Do I need a bone scan?", "--context", TEXTS[2], "--include-retired", "--json"],
+                 ["ask", "   ", "--json"]):
+        try:
+            warm, loaded_warm = _command(args)
+            cold, loaded_cold = _command(args, SCANWISE_NO_WARM_READER="1")
+        except subprocess.CalledProcessError as exc:  # unusable input: the same message, exit 2
+            assert exc.returncode == 2
+            with pytest.raises(subprocess.CalledProcessError) as again:
+                _command(args, SCANWISE_NO_WARM_READER="1")
+            assert again.value.returncode == 2
+            assert again.value.stderr.split("LOADED=")[0] == exc.stderr.split("LOADED=")[0]
+            continue
+        assert warm == cold, args
+        assert not SPACY & loaded_warm and loaded_cold >= SPACY, args
+        assert not {"textstat", "pkg_resources"} & (loaded_warm | loaded_cold), args
+        if args[0] == "ask":
+            assert not (ANSWERS | MODELS - {"pydantic"}) & loaded_warm, (args, loaded_warm)
+            assert loaded_cold >= ANSWERS
 
 
 @pytest.mark.usefixtures("runtime")
@@ -124,7 +179,7 @@ def test_reader_leaves_when_idle(monkeypatch: pytest.MonkeyPatch) -> None:
     kb_version = Scanwise.default().kb_version
     target = warm_reader.address(kb_version)
     assert target is not None
-    proc = subprocess.Popen([sys.executable, "-m", "scanwise.warm_reader", str(target)])
+    proc = subprocess.Popen([sys.executable, "-m", "scanwise.warm_server", str(target)])
     try:
         assert proc.wait(timeout=120) == 0
     finally:

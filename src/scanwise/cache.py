@@ -8,17 +8,24 @@ parsing); a cache written for other data, or by another scanwise or Python versi
 not used, and a new one is written. Nothing here is ever needed: a missing, unreadable or
 corrupt cache means the data is loaded and validated as without it.
 
+What a command shows of the knowledge base as a whole (``scanwise kb``'s coverage) is kept
+the same way, as JSON (:func:`derived`), keyed also by the code that computed it: such a
+command then reads one small file and never loads the models at all.
+
 The cache holds only the bundled data (no user input); ``SCANWISE_NO_CACHE=1`` turns it off
 and ``SCANWISE_CACHE_DIR`` moves it.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 import os
 import pickle
 import sys
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -48,9 +55,53 @@ def enabled() -> bool:
 def data_version(data_dir: Path) -> str:
     """The knowledge base's ``kb_version`` from the files alone: the same content hash the
     loader computes, without parsing or validating anything."""
-    from scanwise.knowledge.loader import bundled_version
+    from scanwise.knowledge.files import bundled_version
 
     return bundled_version(data_dir)
+
+
+def code_fingerprint() -> str:
+    """Which code this is: scanwise's and Python's versions and each source file's size and
+    modification time (an edited checkout counts as other code). A few milliseconds, no reading."""
+    digest = hashlib.sha256(f"{scanwise.__version__}|{sys.version}".encode())
+    root = Path(scanwise.__file__).parent
+    for path in sorted(root.rglob("*.py")):
+        info = path.stat()
+        digest.update(f"{path.relative_to(root)}:{info.st_size}:{info.st_mtime_ns}".encode())
+    return digest.hexdigest()[:20]
+
+
+def derived(name: str, build: Callable[[], tuple[str, Any]]) -> Any:
+    """JSON-ready data computed from the bundled knowledge base, from the cache when it was
+    computed from these data files by this code; else ``build()`` (which returns the
+    ``kb_version`` it computed from, and the data) is called and its result kept.
+
+    Only for the bundled data: with content packs configured, call ``build`` instead."""
+    if not enabled():
+        return build()[1]
+    from scanwise.knowledge.files import DATA_DIR
+
+    version = data_version(DATA_DIR)
+    path = cache_dir() / f"{name}-{version}-{code_fingerprint()}.json"
+    try:
+        stored = json.loads(path.read_text(encoding="utf-8"))
+        if isinstance(stored, dict) and stored.get("kb_version") == version and "value" in stored:
+            return stored["value"]
+    except FileNotFoundError:
+        pass
+    except (OSError, ValueError) as exc:  # a corrupt file is rebuilt, never trusted
+        log.warning("cache %s unreadable (%s); rebuilding", path.name, type(exc).__name__)
+    built_from, value = build()
+    if built_from == version:
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            with tempfile.NamedTemporaryFile("w", encoding="utf-8", dir=path.parent, delete=False,
+                                             suffix=".tmp") as f:
+                json.dump({"kb_version": version, "value": value}, f, ensure_ascii=False)
+            os.replace(f.name, path)
+        except OSError as exc:
+            log.info("cache %s not written (%s)", path.name, type(exc).__name__)
+    return value
 
 
 def _path(kb_version: str) -> Path:

@@ -9,17 +9,33 @@ from __future__ import annotations
 
 import json
 import sys
+from functools import cache
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.console import Console
 from typer.core import TyperGroup
 
 from scanwise.cli.common import fail
 
-err = Console(stderr=True, highlight=False, soft_wrap=True)
-out = Console(highlight=False, soft_wrap=True)
+if TYPE_CHECKING:
+    from rich.console import Console
+
+
+@cache
+def err() -> Console:
+    """Standard error's console (progress), made on first use: rich is not imported for other
+    commands."""
+    from rich.console import Console
+
+    return Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+@cache
+def out() -> Console:
+    from rich.console import Console
+
+    return Console(highlight=False, soft_wrap=True)
 
 
 class _DefaultRun(TyperGroup):
@@ -96,20 +112,20 @@ def run(
         sys.stdout.write(json.dumps(s, indent=2, ensure_ascii=False) + "\n")
         return
     if result.resumed_rows:
-        out.print(f"resumed: {result.resumed_rows:,} rows were already rated and were not rated again")
-    out.print(f"rows in {s['rows_in']:,} = rated {s['rated']:,} + quarantined {s['quarantined']:,}")
+        out().print(f"resumed: {result.resumed_rows:,} rows were already rated and were not rated again")
+    out().print(f"rows in {s['rows_in']:,} = rated {s['rated']:,} + quarantined {s['quarantined']:,}")
     rate = result.rows_in / result.seconds if result.seconds else 0
     distinct = f"{result.distinct_ratings:,} distinct rating inputs; " if result.distinct_ratings else ""
-    out.print(f"{distinct}{result.seconds:.1f} s ({rate:,.0f} rows/s); engine {engine}")
+    out().print(f"{distinct}{result.seconds:.1f} s ({rate:,.0f} rows/s); engine {engine}")
     for m in s["measures"]:
         shown = (
             "–"
             if m["rate"] is None
             else f"{100 * m['rate']:.1f}% (95% CI {100 * m['ci_low']:.1f}–{100 * m['ci_high']:.1f})"
         )
-        out.print(f"  {m['id']}: {m['numerator']:,} of {m['denominator']:,} = {shown}")
-    out.print(f"insufficient information: {s['totals']['insufficient_information']:,} orders")
-    out.print(f"outputs in {out_dir}: rated.parquet, quarantine.csv, summary.json, report.html")
+        out().print(f"  {m['id']}: {m['numerator']:,} of {m['denominator']:,} = {shown}")
+    out().print(f"insufficient information: {s['totals']['insufficient_information']:,} orders")
+    out().print(f"outputs in {out_dir}: rated.parquet, quarantine.csv, summary.json, report.html")
 
 
 class _progress:
@@ -123,9 +139,9 @@ class _progress:
             BarColumn(),
             MofNCompleteColumn(),
             TimeRemainingColumn(),
-            console=err,
+            console=err(),
             transient=True,
-            disable=not err.is_terminal,
+            disable=not err().is_terminal,
         )
         self.task = None
         self.bar.start()
@@ -153,7 +169,7 @@ def synth(
     if out_file.suffix.lower() not in (".csv", ".parquet"):
         raise fail("--out: the file name must end in .csv or .parquet")
     counts = write(n, seed, out_file)
-    out.print(
+    out().print(
         f"wrote {n:,} synthetic orders to {out_file} (seed {seed}): "
         + ", ".join(f"{k} {v:,}" for k, v in sorted(counts.items()))
     )

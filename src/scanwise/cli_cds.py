@@ -12,13 +12,16 @@ from __future__ import annotations
 
 import json
 import sys
+from functools import cache
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console
 
 from scanwise.cli.common import core, fail
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 EXAMPLES = Path(__file__).parent / "cds" / "examples"
 HOOK_SERVICE = {"order-select": "imaging-order-select", "order-sign": "imaging-order-sign"}
@@ -26,7 +29,14 @@ HOOK_SERVICE = {"order-select": "imaging-order-select", "order-sign": "imaging-o
 cds_app = typer.Typer(
     help="CDS Hooks services for EHRs: try a hook request here, or print an example.", no_args_is_help=True
 )
-out = Console(highlight=False)
+
+
+@cache
+def out() -> Console:
+    """Standard output's console, made on first use: rich is not imported for other commands."""
+    from rich.console import Console
+
+    return Console(highlight=False)
 
 
 @cds_app.command("call")
@@ -79,15 +89,15 @@ def print_response(response: dict) -> None:  # type: ignore[type-arg]
 
     styles = {"warning": "yellow", "critical": "red", "info": "cyan"}
     if not response["cards"]:
-        out.print("No cards.")
+        out().print("No cards.")
     for card in response["cards"]:
         colour = styles.get(card["indicator"], "white")
-        out.print(f"[bold {colour}]{card['indicator'].upper()}[/] [bold]{card['summary']}[/]")
-        out.print(Panel(Markdown(card.get("detail", "")), subtitle=card["source"]["label"]))
+        out().print(f"[bold {colour}]{card['indicator'].upper()}[/] [bold]{card['summary']}[/]")
+        out().print(Panel(Markdown(card.get("detail", "")), subtitle=card["source"]["label"]))
         for s in card.get("suggestions", []):
-            out.print(f"  suggestion: {s['label']}")
+            out().print(f"  suggestion: {s['label']}")
         for link in card.get("links", []):
-            out.print(f"  link: {link['label']} <{link['url']}>")
+            out().print(f"  link: {link['label']} <{link['url']}>")
     for action in response.get("systemActions", []):
         res = action["resource"]
         rating = next(
@@ -99,7 +109,7 @@ def print_response(response: dict) -> None:  # type: ignore[type-arg]
             ),
             "?",
         )
-        out.print(f"rating recorded on {res['resourceType']}/{res.get('id', '?')}: [bold]{rating}[/]")
+        out().print(f"rating recorded on {res['resourceType']}/{res.get('id', '?')}: [bold]{rating}[/]")
 
 
 @cds_app.command("example")

@@ -12,14 +12,15 @@ from __future__ import annotations
 import datetime as dt
 import json
 import sys
-from typing import Annotated
+from functools import cache
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console
-from rich.markup import escape
-from rich.table import Table
 
 from scanwise.cli import common
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 review_app = typer.Typer(
     name="review",
@@ -28,7 +29,14 @@ review_app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-out = Console(highlight=False, soft_wrap=False)
+
+
+@cache
+def out() -> Console:
+    """Standard output's console, made on first use: rich is not imported for other commands."""
+    from rich.console import Console
+
+    return Console(highlight=False, soft_wrap=False)
 
 
 @review_app.callback()
@@ -48,10 +56,13 @@ def review_list(
         sys.stdout.write(json.dumps({"kb_version": core.kb_version, "counts": counts, "items": shown},
                                     indent=2, ensure_ascii=False) + "\n")
         return
-    out.print(f"[dim]scanwise · knowledge base {core.kb_version}[/]")
-    out.print(f"[bold]{len(rows)} articles[/]: {counts['reviewed']} reviewed, {counts['stale']} stale "
-              f"(knowledge changed since the sign-off), {counts['unreviewed']} not yet reviewed by a "
-              "clinician.")
+    from rich.markup import escape
+    from rich.table import Table
+
+    out().print(f"[dim]scanwise · knowledge base {core.kb_version}[/]")
+    out().print(f"[bold]{len(rows)} articles[/]: {counts['reviewed']} reviewed, {counts['stale']} stale "
+                f"(knowledge changed since the sign-off), {counts['unreviewed']} not yet reviewed by a "
+                "clinician.")
     table = Table(show_header=True, header_style="bold", box=None)
     for col in ("Article", "State", "Last sign-off", "Title"):
         table.add_column(col)
@@ -60,7 +71,7 @@ def review_list(
                 if r["reviewer"] else "–")
         style = {"stale": "yellow", "unreviewed": "red", "reviewed": "green"}[r["state"]]
         table.add_row(r["key"], f"[{style}]{r['state']}[/]", escape(last), escape(r["title"]))
-    out.print(table)
+    out().print(table)
 
 
 @review_app.command("sign")
@@ -72,6 +83,8 @@ def review_sign(
     on: Annotated[str | None, typer.Option("--date", help="Review date, YYYY-MM-DD (default today).")] = None,
 ) -> None:
     """Record a clinician's sign-off on one article, against the knowledge as it is now."""
+    from rich.markup import escape
+
     from scanwise.core import NotFound, UnusableInput
     from scanwise.domain.kb import KnowledgeBaseError
     from scanwise.knowledge.reviews import reviews_dir
@@ -89,9 +102,9 @@ def review_sign(
         raise common.fail(f"--{exc.field}: {exc.message.split(': ', 1)[-1]}") from exc
     except KnowledgeBaseError as exc:
         raise common.fail(str(exc), common.OUR_FAULT) from exc
-    out.print(f"Recorded: article {record.key} reviewed by {escape(record.reviewer)} "
-              f"({escape(record.role)}) on {record.date}, knowledge base {record.kb_version}, in "
-              f"{reviews_dir() / 'sign-offs.yaml'}.")
+    out().print(f"Recorded: article {record.key} reviewed by {escape(record.reviewer)} "
+                f"({escape(record.role)}) on {record.date}, knowledge base {record.kb_version}, in "
+                f"{reviews_dir() / 'sign-offs.yaml'}.")
 
 
 def register(app: typer.Typer) -> None:

@@ -98,7 +98,7 @@ class Scanwise:
         """The process's core over the bundled knowledge base and the configured content packs,
         loaded once (the bundled data from the on-disk cache when it matches: see
         :mod:`scanwise.cache`); built again when the configured packs change."""
-        from scanwise.knowledge.loader import configured_packs
+        from scanwise.knowledge.files import configured_packs
 
         with cls._lock:
             packs = configured_packs()
@@ -253,6 +253,18 @@ class Scanwise:
         except UnusableQuestion as exc:
             raise UnusableInput(f"{field}: {exc}", field, "unusable_question") from exc
 
+    def answer_json(self, question: str, *, context: str | None = None, context_field: str = "context",
+                    include_retired: bool = False) -> dict[str, Any]:
+        """A question answered for the patient described in ``context`` (free text, read with
+        ``read_text``; ``context_field`` names it in errors), with its follow-up questions:
+        JSON-ready, the ``scanwise ask --json`` shape (the warm reader answers with it too)."""
+        profile, indication = self.read_text(context, context_field) if context is not None else (None, None)
+        result = self.answer(question, profile=profile, indication=indication,
+                             include_retired=include_retired)
+        data = result.model_dump(mode="json")
+        data["follow_ups"] = self.follow_ups(result)
+        return data
+
     def follow_ups(self, given: Answer, limit: int = 4) -> list[str]:
         """Questions worth asking next, each one the answer engine reads as intended."""
         from scanwise.domain.answers import UnusableQuestion, understand
@@ -322,6 +334,24 @@ class Scanwise:
             return match_for(self.kb, topic_id, variant)
         except KeyError as exc:
             raise NotFound(f"ACR topic {topic_id} has no variant {variant} in the knowledge base.") from exc
+
+    @classmethod
+    def default_coverage(cls) -> dict[str, Any]:
+        """What ``default().coverage()`` returns, read from the on-disk cache when it was
+        computed from these data files by this code (see :func:`scanwise.cache.derived`):
+        ``scanwise kb`` then neither loads nor validates the knowledge base. With content packs
+        configured it is computed."""
+        from scanwise.knowledge.files import configured_packs
+
+        if configured_packs():
+            return cls.default().coverage()
+        from scanwise.cache import derived
+
+        def build() -> tuple[str, dict[str, Any]]:
+            core = cls.default()
+            return core.kb_version, core.coverage()
+
+        return derived("coverage", build)
 
     def coverage(self) -> dict[str, Any]:
         """What the knowledge base covers, per topic (the `scanwise kb --json` shape).

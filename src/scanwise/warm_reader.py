@@ -4,7 +4,14 @@ Why: importing spaCy and building the medspaCy pipeline takes about a second on 
 machine, several times the rest of a command. So the first ``scanwise recommend`` or ``ask``
 that reads text does it in its own process, as always, and on its way out starts a reader
 process in the background; later commands send it their text over a Unix socket and get the
-reading back in milliseconds, without importing spaCy at all.
+reading back in milliseconds, without importing spaCy at all. ``scanwise ask --json`` sends
+the whole question: the background process also keeps the answer engine loaded (and the
+knowledge base, whose models alone take a tenth of a second to import), so the command loads
+neither and prints the answer it gets back (``Scanwise.answer_json``, the same as in-process).
+
+This module is the command's side and the messages; the background process is
+:mod:`scanwise.warm_server` (which runs the core, so the core, which uses this module, does
+not import it).
 
 What keeps it safe and correct:
 
@@ -37,10 +44,7 @@ import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import scanwise
-
 if TYPE_CHECKING:
-    from scanwise.domain.kb import KnowledgeBase
     from scanwise.domain.profile import Indication, PatientProfile
 
 IDLE_SECONDS = 600.0
@@ -53,7 +57,8 @@ _PEER = struct.Struct("3i")  # struct ucred: pid, uid, gid
 
 class Refused(ValueError):
     """The reader read the text and found it unusable (empty, too long, binary): the same
-    message the in-process reader gives."""
+    message the in-process reader gives. From :meth:`WarmReader.answer`: the core's whole
+    ``UnusableInput`` message (field first)."""
 
 
 def enabled() -> bool:
@@ -83,12 +88,9 @@ def runtime_dir() -> Path | None:
 def fingerprint(kb_version: str) -> str:
     """What the reading depends on: the data's version and the code (each source file's size
     and modification time: an edited checkout gets a fresh reader)."""
-    digest = hashlib.sha256(f"{scanwise.__version__}|{sys.version}|{kb_version}".encode())
-    root = Path(scanwise.__file__).parent
-    for path in sorted(root.rglob("*.py")):
-        info = path.stat()
-        digest.update(f"{path.relative_to(root)}:{info.st_size}:{info.st_mtime_ns}".encode())
-    return digest.hexdigest()[:20]
+    from scanwise.cache import code_fingerprint
+
+    return hashlib.sha256(f"{code_fingerprint()}|{kb_version}".encode()).hexdigest()[:20]
 
 
 def address(kb_version: str) -> Path | None:
@@ -128,38 +130,55 @@ class WarmReader:
     def __init__(self, kb_version: str) -> None:
         self.kb_version = kb_version
         self.address = address(kb_version)
-        self._start_on_exit = False
 
     def read(self, text: str, known: PatientProfile | None) -> tuple[PatientProfile, Indication] | None:
         """The reading, or None when the warm reader cannot give it (then read in-process).
         Raises :class:`Refused` for text the reader finds unusable."""
+        reply = self._ask({"text": text, "known": None if known is None else known.model_dump(mode="json")})
+        if reply is None:
+            return None
         from scanwise.domain.profile import Indication, PatientProfile
 
-        if self.address is None:
-            return None
-        try:
-            with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as conn:
-                conn.settimeout(REPLY_TIMEOUT)
-                conn.connect(str(self.address))
-                _send(conn, {"text": text,
-                             "known": None if known is None else known.model_dump(mode="json")})
-                reply = _receive(conn)
-        except (OSError, ValueError):
-            self._start_later()
-            return None
-        if "refused" in reply:
-            raise Refused(str(reply["refused"]))
         try:
             return (PatientProfile.model_validate(reply["profile"]),
                     Indication.model_validate(reply["indication"]))
         except (KeyError, ValueError):
             return None
 
-    def _start_later(self) -> None:
-        """Start a reader when this command ends (so its start-up does not slow this one)."""
-        if not self._start_on_exit:
-            self._start_on_exit = True
-            atexit.register(start, self.kb_version)
+    def answer(self, question: str, context: str | None, *, include_retired: bool) -> dict[str, Any] | None:
+        """``Scanwise.answer_json(question, context=context, context_field="--context", ...)``
+        as the background process computes it, or None when it cannot give it (then answer
+        in-process). Raises :class:`Refused` with the core's message for unusable input."""
+        reply = self._ask({"ask": question, "context": context, "include_retired": include_retired})
+        answer = None if reply is None else reply.get("answer")
+        return answer if isinstance(answer, dict) else None
+
+    def _ask(self, request: dict[str, Any]) -> dict[str, Any] | None:
+        if self.address is None:
+            return None
+        try:
+            with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as conn:
+                conn.settimeout(REPLY_TIMEOUT)
+                conn.connect(str(self.address))
+                _send(conn, request)
+                reply = _receive(conn)
+        except (OSError, ValueError):
+            _start_later(self.kb_version)
+            return None
+        if "refused" in reply:
+            raise Refused(str(reply["refused"]))
+        return reply
+
+
+_starting: set[str] = set()
+
+
+def _start_later(kb_version: str) -> None:
+    """Start a reader when this command ends (so its start-up does not slow this one); once
+    per process, however many readers found none."""
+    if kb_version not in _starting:
+        _starting.add(kb_version)
+        atexit.register(start, kb_version)
 
 
 def start(kb_version: str) -> None:
@@ -169,7 +188,7 @@ def start(kb_version: str) -> None:
         return
     with contextlib.suppress(OSError):
         subprocess.Popen(  # noqa: S603 (our own interpreter and module, no user input)
-            [sys.executable, "-m", "scanwise.warm_reader", str(target)],
+            [sys.executable, "-m", "scanwise.warm_server", str(target)],
             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
             start_new_session=True, close_fds=True)
 
@@ -196,78 +215,3 @@ def stop(kb_version: str) -> bool:
         os.kill(pid, signal.SIGTERM)
         return True
     return False
-
-
-# --- the reader's side ---------------------------------------------------------------------
-
-def serve(target: Path) -> None:
-    """Serve readings on ``target`` until idle; exits at once if another reader holds it or
-    if this process's data or code is not what the name was made for."""
-    from scanwise.cache import knowledge
-    from scanwise.nlp.scenario import read_scenario
-
-    kb, _ = knowledge()  # what Scanwise.default() holds: the bundled data and configured packs
-    if address(kb.version) != target:
-        return  # the data or code changed between the command and now
-    lock = open(target.with_suffix(".lock"), "a+b")  # noqa: SIM115 (held for the server's life)
-    try:
-        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except OSError:
-        return  # another reader is already serving this address
-    lock.truncate(0)
-    lock.write(str(os.getpid()).encode())  # who holds it, for `stop`
-    lock.flush()
-    read_scenario("stage I breast cancer, staging?", kb)  # builds the pipeline before serving
-    with contextlib.suppress(FileNotFoundError):
-        target.unlink()  # left by a reader that died
-    import signal
-
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # runs the clean-up below
-    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as server:
-        server.bind(str(target))
-        os.chmod(target, 0o600)
-        server.listen(16)
-        server.settimeout(_idle_seconds())
-        try:
-            while True:
-                try:
-                    conn, _ = server.accept()
-                except TimeoutError:
-                    return
-                with conn:
-                    _answer(conn, kb)
-        finally:
-            with contextlib.suppress(FileNotFoundError):
-                target.unlink()
-
-
-def _answer(conn: socket.socket, kb: KnowledgeBase) -> None:
-    """One request: only from this user; the text is read, answered and forgotten."""
-    from scanwise.domain.profile import PatientProfile
-    from scanwise.nlp.scenario import UnusableText, read_scenario
-
-    try:
-        _, uid, _ = _PEER.unpack(conn.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, _PEER.size))
-        if uid != os.getuid():
-            return
-        conn.settimeout(REPLY_TIMEOUT)
-        request = _receive(conn)
-        text = request.get("text")
-        known = request.get("known")
-        if not isinstance(text, str):
-            return
-        try:
-            profile, indication = read_scenario(
-                text, kb, known=None if known is None else PatientProfile.model_validate(known))
-        except UnusableText as exc:  # the caller words it as the in-process reader would
-            _send(conn, {"refused": str(exc)})
-            return
-        _send(conn, {"profile": profile.model_dump(mode="json"),
-                     "indication": indication.model_dump(mode="json")})
-    except Exception:  # noqa: BLE001 (one bad request must not end the reader; nothing is logged)
-        return
-
-
-if __name__ == "__main__":
-    if len(sys.argv) == 2:
-        serve(Path(sys.argv[1]))

@@ -48,7 +48,7 @@ def options(
              "first.")] = None,
 ) -> None:
     """Evidence-based imaging guidance for breast cancer, from published guidelines."""
-    from scanwise.knowledge.loader import use_packs
+    from scanwise.knowledge.files import use_packs
 
     use_packs(kb_pack or [])
 

@@ -37,8 +37,18 @@ def ask_command(
         raise common.fail("give --context or --record, not both")
     if question == "-" and context == "-":
         raise common.fail("only one of QUESTION and --context can be read from standard input")
-    app = common.core(warm_reader=True)
     text = common.read_arg(question, "the question")
+    if as_json and not record:
+        said = common.read_arg(context, "the context") if context is not None else None
+        data = common.warm_answer(text, said, include_retired=include_retired)
+        if data is None:
+            app = common.core(warm_reader=True)
+            with common.core_errors():
+                data = app.answer_json(text, context=said, context_field="--context",
+                                       include_retired=include_retired)
+        common.print_json(data)
+        return
+    app = common.core(warm_reader=True)
     with common.core_errors():
         if context is not None:
             profile, indication = app.read_text(common.read_arg(context, "the context"), "--context")

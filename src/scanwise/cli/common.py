@@ -57,16 +57,21 @@ def fail(message: str, code: int = UNUSABLE_INPUT) -> typer.Exit:
 
 @contextmanager
 def core_errors() -> Iterator[None]:
-    """The core's errors as exit codes: unusable input and unknown things 2, our faults 1."""
-    from scanwise.core import NotFound, UnusableInput
-    from scanwise.domain.kb import KnowledgeBaseError
+    """The core's errors as exit codes: unusable input and unknown things 2, our faults 1.
 
+    The error classes are imported only when something is raised: the knowledge base's models
+    (where ``KnowledgeBaseError`` lives) are not loaded by a command that does not need them."""
     try:
         yield
-    except (UnusableInput, NotFound) as exc:
-        raise fail(str(exc)) from exc
-    except KnowledgeBaseError as exc:
-        from scanwise.knowledge.loader import configured_packs
+    except Exception as exc:
+        from scanwise.core import NotFound, UnusableInput
+        from scanwise.domain.kb import KnowledgeBaseError
+
+        if isinstance(exc, (UnusableInput, NotFound)):
+            raise fail(str(exc)) from exc
+        if not isinstance(exc, KnowledgeBaseError):
+            raise
+        from scanwise.knowledge.files import configured_packs
 
         if configured_packs():  # a content pack the user gave: their input, named by its file
             raise fail(f"the knowledge base with its content packs failed to load: {exc}") from exc
@@ -89,6 +94,29 @@ def core(*, warm_reader: bool = False) -> Scanwise:
         if warm.enabled() and app.warm_reader is None:
             app.warm_reader = warm.WarmReader(app.kb_version)
     return app
+
+
+def warm_answer(question: str, context: str | None, *, include_retired: bool) -> dict[str, Any] | None:
+    """``Scanwise.answer_json`` from the warm reader (:mod:`scanwise.warm_reader`), which keeps
+    the reader and the answer engine loaded: this process then loads neither, nor the
+    knowledge base. None when no warm reader can answer (then answer in-process); one is
+    started for the next command. Content packs are never served by it."""
+    from scanwise import warm_reader as warm
+
+    if not warm.enabled():
+        return None
+    from scanwise.knowledge.files import bundled_version, configured_packs
+
+    if configured_packs():
+        return None
+    try:
+        version = bundled_version()
+    except Exception:  # noqa: BLE001 (no data files: the in-process path says what is wrong)
+        return None
+    try:
+        return warm.WarmReader(version).answer(question, context, include_retired=include_retired)
+    except warm.Refused as exc:  # the core's own message for unusable input
+        raise fail(str(exc)) from exc
 
 
 def read_arg(text: str, what: str = "the text") -> str:

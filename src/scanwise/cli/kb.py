@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import typer
 
-from scanwise.cli.common import JsonFlag, console, core, print_json
+from scanwise.cli.common import JsonFlag, console, core_errors, print_json
 
 
 def kb(as_json: JsonFlag = False) -> None:
     """Show what the knowledge base covers: topics, variants, verified ratings."""
-    data = core().coverage()
+    from scanwise.core import Scanwise
+
+    with core_errors():  # from the knowledge cache: the knowledge base itself is not loaded
+        data = Scanwise.default_coverage()
     if as_json:
         print_json(data)
     else:
-        from scanwise.render.terminal import print_coverage
+        from scanwise.render.coverage import print_coverage
 
         print_coverage(data, console())
 

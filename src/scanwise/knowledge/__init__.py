@@ -1,7 +1,6 @@
 """The bundled knowledge (YAML data files) and the loader that validates it.
 
-The models come first: :mod:`scanwise.domain.kb` defines them and re-exports the loader's
-entry points, so importing it before the loader keeps the two in a fixed order.
+Importing the package loads nothing: :mod:`scanwise.knowledge.files` says which data and
+packs a process uses and the data's version, :mod:`scanwise.knowledge.loader` reads and
+validates them into the models of :mod:`scanwise.domain.kb`.
 """
-
-import scanwise.domain.kb  # noqa: F401

@@ -27,9 +27,8 @@ not part of ``kb_version``: a sign-off records the version it reviewed and must 
 from __future__ import annotations
 
 import hashlib
-import os
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -51,15 +50,18 @@ from scanwise.domain.kb import (
     Topic,
 )
 from scanwise.domain.staging.tables import TABLE_FILES, StageTables, TableError, build_tables
+from scanwise.knowledge.files import DATA_DIR, configured_packs, hash_file, versioned_files
+
+# Re-exported: which knowledge, and its version, without loading it (see knowledge.files).
+from scanwise.knowledge.files import NOT_VERSIONED as NOT_VERSIONED
+from scanwise.knowledge.files import PACKS_ENV as PACKS_ENV
+from scanwise.knowledge.files import bundled_version as bundled_version
+from scanwise.knowledge.files import env_packs as env_packs
+from scanwise.knowledge.files import use_packs as use_packs
 
 if TYPE_CHECKING:
     from scanwise.domain.articles.library import ArticleFile, Library
     from scanwise.domain.facts import Fact
-
-DATA_DIR = Path(__file__).resolve().parent
-PACKS_ENV = "SCANWISE_KB_PACKS"
-#: Folders under the data directory that other loaders read and kb_version leaves out.
-NOT_VERSIONED = ("reviews/",)
 
 
 def _format_loc(loc: tuple[Any, ...], data: Any) -> str:
@@ -147,27 +149,6 @@ def _topic(data: Any, path: Path, shown: str) -> Topic:
     return topic
 
 
-def versioned_files(data_dir: Path) -> list[tuple[str, Path]]:
-    """The data files whose content makes up ``kb_version``, in hashing order."""
-    files = sorted(p for p in data_dir.rglob("*.yaml"))
-    if not files:
-        raise KnowledgeBaseError(f"no knowledge-base files found in {data_dir}")
-    rels = ((p.relative_to(data_dir).as_posix(), p) for p in files)
-    return [(rel, p) for rel, p in rels if not rel.startswith(NOT_VERSIONED)]
-
-
-def _hash_file(digest: Any, rel: str, path: Path) -> None:
-    digest.update(rel.encode() + b"\0" + path.read_bytes() + b"\0")
-
-
-def bundled_version(data_dir: Path = DATA_DIR) -> str:
-    """The bundled data's ``kb_version`` from its files alone (no parsing, no validation)."""
-    digest = hashlib.sha256()
-    for rel, path in versioned_files(data_dir):
-        _hash_file(digest, rel, path)
-    return digest.hexdigest()[:12]
-
-
 #: The AJCC stage tables' folder under the data directory (``KnowledgeBase.stage_tables``).
 STAGING_DIR = "staging/"
 
@@ -193,7 +174,7 @@ def load_stage_tables(folder: Path = DATA_DIR / STAGING_DIR) -> StageTables:
 
 def _read_bundled(data_dir: Path, parts: _Parts, digest: Any) -> None:
     for rel, path in versioned_files(data_dir):
-        _hash_file(digest, rel, path)
+        hash_file(digest, rel, path)
         if rel.startswith(STAGING_DIR):
             continue  # the AJCC stage tables: read by load_stage_tables, with their own errors
         data = load_yaml(path)
@@ -446,25 +427,8 @@ def _check_statements(kb: KnowledgeBase, current: dict[int, Topic], named: set[s
 
 # --- the process's knowledge base ----------------------------------------------------------
 
-_chosen: tuple[Path, ...] = ()
 _cache: dict[tuple[Path, tuple[Path, ...]], KnowledgeBase] = {}
 _lock = threading.Lock()
-
-
-def env_packs() -> tuple[Path, ...]:
-    """Pack folders named in ``$SCANWISE_KB_PACKS`` (separated by ':')."""
-    return tuple(Path(p) for p in os.environ.get(PACKS_ENV, "").split(":") if p.strip())
-
-
-def use_packs(folders: Iterable[Path | str]) -> None:
-    """Load these content packs (after any in ``$SCANWISE_KB_PACKS``) into :func:`default_kb`.
-    Call before the knowledge base is first used, as the ``--kb-pack`` option does."""
-    global _chosen
-    _chosen = tuple(Path(f) for f in folders)
-
-
-def configured_packs() -> tuple[Path, ...]:
-    return tuple(dict.fromkeys(p.resolve() for p in (*env_packs(), *_chosen)))
 
 
 def default_kb() -> KnowledgeBase:
