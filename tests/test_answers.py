@@ -194,24 +194,3 @@ def test_follow_up_candidates_are_read_once_per_process(kb: KnowledgeBase) -> No
     again = len(reads) - after_first
     assert again < after_first, "the second list read no candidate again (only the question)"
     assert not any(q in reads[after_first:] for q in first)
-
-
-def test_reading_grade_is_textstats_figure(answers: dict[str, Answer], facts: dict[str, Fact]) -> None:
-    """The grade is computed without importing textstat (which imports pkg_resources at start-up);
-    it must stay the figure textstat 0.7.4, still pinned, gives for the same passage."""
-    import random
-    import warnings
-
-    from scanwise.domain.answers.text import flesch_kincaid_grade
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # pkg_resources warns on import
-        import textstat
-
-    texts = [f.text for f in facts.values()] + [_text(a) for a in answers.values()]
-    pick = random.Random(14)
-    passages = texts + ["\n".join(pick.sample(texts, pick.randint(2, 12))) for _ in range(500)]
-    passages += ["", ".", "a.", "Hi. Yo. Ok then fine.", "CT's use X-rays!!! What?", "1.8 cm, 2 mm",
-                 "e.g. i.e. this is it.", "Wörds with ümlauts read fine."]
-    differ = [p[:60] for p in passages if flesch_kincaid_grade(p) != textstat.flesch_kincaid_grade(p)]
-    assert not differ, differ

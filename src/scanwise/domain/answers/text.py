@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import math
 import re
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from scanwise.domain.answer_data import GlossaryEntry
 from scanwise.domain.facts import Fact
@@ -17,51 +16,14 @@ GLOSSARY_FILE_NAME = "glossary.yaml"
 
 
 def reading_grade(texts: list[str]) -> float:
-    """Flesch-Kincaid grade of the text as one passage: the figure textstat 0.7.4 gives
-    (``textstat.flesch_kincaid_grade``, checked against it in the tests), computed here."""
+    """Flesch-Kincaid grade of the text as one passage (textstat 0.7.4 works offline)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # textstat imports pkg_resources, which warns
+        import textstat
     passage = "\n".join(t if t.rstrip().endswith((".", "?", "!", ":")) else t + "." for t in texts if t)
     if not passage.strip():
         return 0.0
-    return round(float(flesch_kincaid_grade(passage)), 1)
-
-
-# The grade is counted as textstat 0.7.4 counts it (English, its defaults: punctuation and
-# apostrophes removed, outputs rounded half away from zero), with the same syllable counter
-# (pyphen's en_US patterns). Not imported from textstat because importing it imports
-# pkg_resources, a tenth of a second of every `scanwise ask`, for a function it does not use.
-_NOT_WORD = re.compile(r"[^\w\s]")
-_SENTENCE = re.compile(r"\b[^.!?]+[.!?]*")
-_hyphenator: list[Any] = []
-
-
-def _rounded(number: float, points: int) -> float:
-    p = float(10 ** points)  # as textstat: an int power of ten, the same value as a float
-    return float(math.floor((number * p) + math.copysign(0.5, number))) / p
-
-
-def _word_count(text: str) -> int:
-    return len(_NOT_WORD.sub("", text).split())
-
-
-def _syllable_count(text: str) -> int:
-    if not _hyphenator:
-        from pyphen import Pyphen
-
-        _hyphenator.append(Pyphen(lang="en_US"))
-    positions = _hyphenator[0].positions
-    return sum(len(positions(word)) + 1 for word in _NOT_WORD.sub("", text.lower()).split())
-
-
-def flesch_kincaid_grade(text: str) -> float:
-    """0.39 × words per sentence + 11.8 × syllables per word − 15.59, each average rounded
-    to one decimal first; sentences of two words or fewer are not counted as sentences."""
-    sentences = _SENTENCE.findall(text)
-    counted = max(1, len(sentences) - sum(_word_count(s) <= 2 for s in sentences))
-    words = _word_count(text)
-    sentence_length = _rounded(float(words / counted), 1)
-    syllables_per_word = _rounded(float(_syllable_count(text)) / float(words), 1) if words else 0.0
-    grade = float(0.39 * sentence_length) + float(11.8 * syllables_per_word) - 15.59
-    return _rounded(grade, 1)
+    return round(float(textstat.flesch_kincaid_grade(passage)), 1)
 
 
 @dataclass(frozen=True)
