@@ -144,7 +144,7 @@ def test_command_reads_without_spacy_and_prints_the_same() -> None:
             continue
         assert warm == cold, args
         assert not SPACY & loaded_warm and loaded_cold >= SPACY, args
-        assert not {"textstat", "pkg_resources"} & (loaded_warm | loaded_cold), args
+        assert not {"textstat", "pkg_resources"} & loaded_warm, args  # the reader process grades
         if args[0] == "ask":
             assert not (ANSWERS | MODELS - {"pydantic"}) & loaded_warm, (args, loaded_warm)
             assert loaded_cold >= ANSWERS
