@@ -226,3 +226,15 @@ def test_a_relatives_cancer_stays_family_history_when_the_writer_is_the_patient(
 def test_a_symptom_that_wont_go_away_is_present(kb: KnowledgeBase) -> None:
     profile, _ = read_scenario("52F hx L breast ca 2019, now a cough that won't go away", kb)
     assert "cough" in profile.symptoms
+
+
+def test_an_animals_lump_is_out_of_scope_but_a_pet_in_passing_is_not(kb: KnowledgeBase) -> None:
+    assert not run("Our cat has a lump near a nipple. Which scan would a vet use?", kb).indication.in_scope
+    a = run("55F new palpable L breast mass, diagnostic mammo? (she asked to finish before walking "
+            "the dog)", kb)
+    assert a.indication.in_scope and top(a) == (153, 1)
+
+
+def test_weeks_along_is_a_pregnancy(kb: KnowledgeBase) -> None:
+    profile, _ = read_scenario("I'm 36 and 12 weeks along, found a lump in my breast", kb)
+    assert profile.pregnant is True

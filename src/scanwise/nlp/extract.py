@@ -182,7 +182,8 @@ _NODE_POS = rx(r"\b(nodes?[^.;]{0,30}?\b(?:fixed|matted)\b|node[- ]positive|clin
 
 _PREGNANT = rx(r"\b(pregnant|pregnancy|\d+\s*(?:weeks?|wks?)'?\s*(?:pregnant|gestation|gestational age)|gravid|"
                 r"g\d+(?:\s*p\d+)?\s*(?:\bat\s+|@\s*)?\d+\s*(?:weeks?|wks?)|\d+\s*(?:weeks?|wks?)\s*(?:ga|iup)|"
-                r"(?:first|second|third) trimester)\b")
+                r"(?:first|second|third) trimester|\d+\s*(?:weeks?|wks?)\s+along|"
+                r"expecting (?:a baby|my|our|twins)|baby (?:is )?due)\b")
 _NOT_PREGNANT = rx(r"\b(not pregnant|non-?pregnant|negative pregnancy test)\b")
 _LACTATING = rx(r"\b(breast-?feeding|lactating|lactation|nursing)\b")
 _NOT_LACTATING = rx(r"\b(not (?:breast-?feeding|lactating|nursing))\b")

@@ -138,7 +138,7 @@ class Cues(Strict):
 #: The words the situation readers use (phase, purpose, scope), each named once.
 SituationWord = Literal["routine", "treated_for_cancer", "staging_word", "other_organ", "treatment_question",
                         "imaging_word", "breast_context", "treatment_pending", "tumor_described_now",
-                        "shared_marker", "injury_elsewhere"]
+                        "shared_marker", "injury_elsewhere", "animal"]
 
 
 class Situation(Strict):

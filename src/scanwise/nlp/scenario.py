@@ -57,6 +57,7 @@ _TREATED_FOR_CANCER = _WORDS["treated_for_cancer"]
 # After the operation, before radiotherapy or with margins to clear: not yet follow-up.
 _TREATMENT_PENDING = _WORDS["treatment_pending"]
 _INJURY_ELSEWHERE = _WORDS["injury_elsewhere"]
+_ANIMAL = _WORDS["animal"]
 _ROUTINE = _WORDS["routine"]
 _STAGING_WORD = _WORDS["staging_word"]
 _OTHER_ORGAN = _WORDS["other_organ"]
@@ -262,6 +263,8 @@ def _purpose(r: Reading, ind: dict[str, Any], asked: list[str], kb: KnowledgeBas
                              "imaging is for the breast, the axilla or distant spread")
 
 
+# A phase said in words of follow-up after treatment ("annual surveillance for local recurrence").
+_FOLLOW_UP_WORD = rx(r"surveillance|recurren|follow")
 _SCREENING_AFTER = rx(r"\s*(?:cancer\s+)?screening\b")
 # Said as the patient's history, just before the cancer's name ("hx cervical ca", "treated for").
 _HISTORY_BEFORE = rx(r"\b(?:hx|h/o|history of|prior|previous|past|treated for|survivor of)\s+(?:\w+\s+)?$")
@@ -291,6 +294,13 @@ def _scope(r: Reading, ind: dict[str, Any], found: list[Mention],
                     and not (other_organ and NEGATED_BEFORE.search(text[max(0, m.start() - 30):m.start()]))]
     breast_context = bool(breast_words) or screening_question or any(
         mt.code in _DIAGNOSTIC_SIGNS and mt.status == "present" for mt in found)
+    # only when the text opens with the animal: "we also have the dog's vet appointment" is not
+    first_sentence = re.split(r"(?<=[.!?])\s", text, maxsplit=1)[0]
+    if animal := _ANIMAL.search(first_sentence):
+        ind["in_scope"] = False
+        ind["scope_note"] = (f'This is about an animal ("{animal.group(0)}"). scanwise covers imaging for '
+                             "people's breast cancer and breast symptoms; ask a veterinarian.")
+        return
     # "ovarian cancer screening": screening for another organ's cancer is that organ's question.
     screened = next((mt for mt in other_all if _SCREENING_AFTER.match(text, mt.end)), None)
     if screened is not None and not r.evidence.get("asked_procedures"):
@@ -447,7 +457,8 @@ def read_scenario(text: str, kb: KnowledgeBase,
             r.assumptions.append("personal history of breast cancer inferred from the follow-up context")
         _purpose(r, ind, heard["asked"], kb, signs)
         if ind.get("phase") in ("surveillance", "suspected_recurrence") and "surgery" not in r.facts \
-                and "surgery" not in r.evidence and (ev := r.evidence.get("cancer_history")):
+                and "surgery" not in r.evidence and (ev := r.evidence.get("cancer_history") or (
+                    r.evidence.get("phase") if _FOLLOW_UP_WORD.search(r.text) else None)):
             # A breast cancer treated and followed up was almost always operated on: the operation
             # is evidence of surgery whose kind is not said, so a variant that turns on the kind
             # (breast-conserving or mastectomy) is left to that question, never guessed.
@@ -762,7 +773,7 @@ _THIRD_PERSON = rx(r"\b(he|his|him|she|her)\b")
 # Someone telling about a relative who is the one with the problem: "my mom had breast cancer
 # 6 years ago. now she has a cough ... her doctor thinks it came back".
 _TOLD_OF = rx(r"^\W*(?:my|our) (?P<who>mom|mum|mother|dad|father|husband|wife|partner|sister|brother|"
-              r"daughter|son|grandmother|grandma|aunt)\b")
+              r"daughter|son|grandmother|grandma|aunt)(?:'s)?\b")
 _THIRD_PERSON_NOW = rx(r"\b(?:she|he)(?:'s| is| has| now has| has had| was| found| noticed| feels| felt| "
                        r"can feel| gets| started)\b|\b(?:her|his) (?:doctor|oncologist|surgeon|gp|team)\b")
 
@@ -777,7 +788,8 @@ def _told_of_relative(r: Reading) -> str | None:
     """The relative a text is about, when it opens with them, goes on in the third person and
     says nothing of the speaker's own body or age; None otherwise."""
     m = _TOLD_OF.search(r.text)
-    if m is None or _SPEAKER_IS_PATIENT.search(r.text) or not _THIRD_PERSON_NOW.search(r.text, m.end()):
+    if m is None or _SPEAKER_IS_PATIENT.search(r.text) or not (
+            _THIRD_PERSON_NOW.search(r.text, m.end()) or ASKED_FOR_SOMEONE.search(r.text, m.end())):
         return None
     return m.group("who")
 
