@@ -11,8 +11,11 @@ The clients speak HTTP/1.1 over 16 keep-alive connections from one asyncio loop 
 lines of code of their own (``LeanClient``): on a two-core machine the load generator shares
 the cores with the server, and httpx's pool costs about as much CPU per call as the server's
 whole HTTP layer, so with it the figures mostly measure the client (compare the rows). Each
-client signs a new token per call (untimed, but on the same cores). The machine's load
-averages before and after are printed, since the machine may be shared:
+client signs a new token per call (untimed, but on the same cores). Beside each HTTP row, the
+CPU milliseconds per call of the server's web process, of its worker processes, and of this
+load generator (from /proc, Linux only): with clients in a closed loop on two cores the latency
+is mostly queueing, so CPU per call is what sets it. The machine's load averages before and
+after are printed, since the machine may be shared:
 
     .venv/bin/python benchmarks/bench_cds.py [--seconds 5] [--concurrency 16] [--max-requests 3000]
 """
@@ -75,6 +78,28 @@ def start_server(tmp: Path, *extra: str) -> tuple[subprocess.Popen[bytes], str]:
     raise SystemExit("scanwise serve did not start within 60 s")
 
 
+def _tree(pid: int) -> list[int]:
+    try:
+        kids = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    except OSError:
+        kids = []
+    return [pid] + [p for k in kids for p in _tree(int(k))]
+
+
+def _cpu_s(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def server_cpu(pid: int) -> tuple[float, float] | None:
+    """CPU seconds used so far by the web process and by its worker processes (Linux /proc;
+    None elsewhere)."""
+    try:
+        return _cpu_s(pid), sum(_cpu_s(p) for p in _tree(pid)[1:])
+    except (OSError, ValueError, IndexError):
+        return None
+
+
 def token(aud: str) -> str:
     now = int(time.time())
     return jwt.encode(
@@ -115,6 +140,7 @@ async def load(
     *,
     path: str = SERVICE,
     client: str = "lean",
+    server_pid: int | None = None,
 ) -> dict[str, Any]:
     url = base + path
     times: list[float] = []
@@ -155,24 +181,34 @@ async def load(
             for _ in range(10):  # warm-up
                 headers, content = request()
                 await http.request(method, url, content=content or None, headers=headers)
+            cpu0, me0 = (server_cpu(server_pid) if server_pid else None), time.process_time()
             started = time.monotonic()
             end = started + seconds
             await asyncio.gather(*(httpx_worker(http) for _ in range(concurrency)))
             elapsed = time.monotonic() - started
+            cpu1, me1 = (server_cpu(server_pid) if server_pid else None), time.process_time()
     else:
         conns = [LeanClient(base) for _ in range(concurrency)]
         try:
             for i in range(max(10, concurrency)):  # warm-up, and every connection opened
                 headers, content = request()
                 await conns[i % concurrency].request(method, path, headers, content)
+            cpu0, me0 = (server_cpu(server_pid) if server_pid else None), time.process_time()
             started = time.monotonic()
             end = started + seconds
             await asyncio.gather(*(lean_worker(c) for c in conns))
             elapsed = time.monotonic() - started
+            cpu1, me1 = (server_cpu(server_pid) if server_pid else None), time.process_time()
         finally:
             for c in conns:
                 await c.close()
-    return summary(times, elapsed) | {"statuses": statuses}
+    out = summary(times, elapsed) | {"statuses": statuses}
+    n = max(1, len(times))
+    if cpu0 is not None and cpu1 is not None:  # CPU per call: where the two cores went
+        out["web_cpu_ms"] = (cpu1[0] - cpu0[0]) * 1000 / n
+        out["worker_cpu_ms"] = (cpu1[1] - cpu0[1]) * 1000 / n
+    out["client_cpu_ms"] = (me1 - me0) * 1000 / n
+    return out
 
 
 def summary(times: list[float], elapsed: float) -> dict[str, Any]:
@@ -232,7 +268,7 @@ def main() -> None:
             try:
                 for label, fresh, kw in runs:
                     result = load(base, signed, fresh, args.seconds, args.concurrency, args.max_requests,
-                                  **kw)
+                                  server_pid=proc.pid, **kw)
                     rows.append((label, asyncio.run(result)))
             finally:
                 proc.terminate()
@@ -243,10 +279,15 @@ def main() -> None:
           f"{os.cpu_count()} CPUs, scanwise serve with its default workers ({os.cpu_count()})")
     print("load average (1, 5, 15 min) before: " + ", ".join(f"{x:.2f}" for x in load_before)
           + "; after: " + ", ".join(f"{x:.2f}" for x in load_after))
-    print(f"{'':48} {'requests':>8} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8}")
+    print("CPU ms per call: web = the server process (HTTP, token checks, hand-over, audit write), "
+          "workers = its worker processes, client = this load generator (signing included)")
+    print(f"{'':48} {'requests':>8} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'web':>6} {'workers':>7} "
+          f"{'client':>6}")
     for label, r in rows:
+        cpu = "".join(f" {r[k]:>{w}.2f}" if k in r else f" {'':>{w}}"
+                      for k, w in (("web_cpu_ms", 6), ("worker_cpu_ms", 7), ("client_cpu_ms", 6)))
         print(
-            f"{label:48} {r['requests']:>8} {r['rps']:>8.1f} {r['p50_ms']:>8.1f} {r['p99_ms']:>8.1f}"
+            f"{label:48} {r['requests']:>8} {r['rps']:>8.1f} {r['p50_ms']:>8.1f} {r['p99_ms']:>8.1f}{cpu}"
             + (f"   statuses {r['statuses']}" if "statuses" in r else "")
         )
 

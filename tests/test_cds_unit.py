@@ -17,7 +17,7 @@ from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
 from scanwise.cds import CdsService, CdsSettings
-from scanwise.cds.auth import Denied, TrustError, TrustList, Verifier
+from scanwise.cds.auth import Denied, ReplayCache, TrustError, TrustList, Verifier
 from scanwise.cds.service import clean, clip, existing_rating
 from scanwise.cds.vocab import Vocab
 from scanwise.cli import app as cli_app
@@ -374,3 +374,27 @@ def test_a_deeply_nested_body_is_a_400_not_a_fault(core: Scanwise) -> None:
     with pytest.raises(HookError) as err:
         _service(core).call(SELECT, b"[" * 100_000 + b"]" * 100_000, "http://127.0.0.1:8000")
     assert err.value.status == 400
+
+
+def test_a_jti_is_refused_while_its_token_is_valid_and_forgotten_once_it_expires(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    clock = [1_000_000.0]
+    monkeypatch.setattr(time, "time", lambda: clock[0])
+    cache = ReplayCache()
+    assert cache.first_use("iss", "a", clock[0] + 60)
+    assert not cache.first_use("iss", "a", clock[0] + 60)  # a replay
+    assert cache.first_use("other-iss", "a", clock[0] + 60)  # per issuer
+    for i in range(5000):  # many tokens of the last minute: all kept, none swept early
+        assert cache.first_use("iss", f"j{i}", clock[0] + 30 + i / 1000)
+    assert not cache.first_use("iss", "j4999", clock[0] + 99)
+    clock[0] += 61  # every token above has expired: their pairs leave as they fall due
+    assert cache.first_use("iss", "x", clock[0] + 60)
+    assert len(cache._seen) == 1 and len(cache._expiry) == 1
+    assert cache.first_use("iss", "a", clock[0] + 60)  # an expired pair may come back: its token is dead
+
+
+def test_clean_drops_nulls_and_empties_at_any_depth_and_keeps_falsy_values() -> None:
+    data = {"a": None, "b": "", "c": "  ", "d": [], "e": {}, "f": [None, "", {"g": [{}]}],
+            "h": 0, "i": False, "j": [0, "x", {"k": "v", "l": None}], "m": {"n": {"o": []}}}
+    assert clean(data) == {"h": 0, "i": False, "j": [0, "x", {"k": "v"}]}

@@ -94,3 +94,18 @@ def test_beyond_capacity_503_at_once_and_recovers(workers: Workers) -> None:
         assert await workers.run(_sleep, 0) > 0
 
     anyio.run(scenario)
+
+
+def test_a_request_given_up_with_its_job_running_replaces_the_worker(workers: Workers) -> None:
+    async def scenario() -> None:
+        before = workers.replaced
+        with anyio.move_on_after(0.5):  # the client went away: the request's task is cancelled
+            await workers.run(_sleep, 60)
+        assert workers.replaced == before + 1
+        assert await workers.run(_sleep, 0) > 0  # the other worker answers meanwhile
+
+    anyio.run(scenario)
+    deadline = time.monotonic() + 60
+    while workers.ready < 2 and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert workers.ready == 2

@@ -21,6 +21,7 @@ a bare 401; the reason goes to the log by rule name only, never the token.
 
 from __future__ import annotations
 
+import heapq
 import json
 import logging
 import threading
@@ -182,21 +183,32 @@ def _https_get_json(url: str) -> dict[str, Any]:
 
 
 class ReplayCache:
-    """``(iss, jti)`` pairs seen, each kept until its token expires."""
+    """``(iss, jti)`` pairs seen, each kept until its token expires.
+
+    Expired pairs leave in order of expiry (a heap beside the dict), a few at a time as they
+    fall due: every pair left is still valid, so a pair present is a replay. (Sweeping the
+    whole dict once it held more than a thousand pairs, as before, cost every call a pass over
+    all the tokens of the last two minutes: at 200 calls/s, 20,000 of them.)
+    """
 
     def __init__(self) -> None:
         self._seen: dict[tuple[str, str], float] = {}
+        self._expiry: list[tuple[float, tuple[str, str]]] = []
         self._lock = threading.Lock()
 
     def first_use(self, iss: str, jti: str, exp: float) -> bool:
         now = time.time()
+        key = (iss, jti)
         with self._lock:
-            if len(self._seen) > 1024:
-                self._seen = {k: v for k, v in self._seen.items() if v > now}
-            key = (iss, jti)
-            if key in self._seen and self._seen[key] > now:
+            due = self._expiry
+            while due and due[0][0] <= now:
+                when, old = heapq.heappop(due)
+                if self._seen.get(old) == when:
+                    del self._seen[old]
+            if key in self._seen:
                 return False
             self._seen[key] = exp
+            heapq.heappush(due, (exp, key))
             return True
 
 
@@ -222,11 +234,11 @@ class Verifier:
         if not authorization or not authorization.startswith("Bearer "):
             raise Denied("no bearer token")
         token = authorization[len("Bearer ") :].strip()
-        try:
-            header = jwt.get_unverified_header(token)
-            unverified = jwt.decode(token, options={"verify_signature": False})
+        try:  # header and claims read once to find the key; verified below with it
+            parts = jwt.decode_complete(token, options={"verify_signature": False})
         except jwt.PyJWTError as exc:
             raise Denied("malformed token") from exc
+        header, unverified = parts["header"], parts["payload"]
         alg, kid = header.get("alg"), header.get("kid")
         if alg not in ALGORITHMS:
             raise Denied("algorithm not allowed")

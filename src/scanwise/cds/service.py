@@ -23,7 +23,6 @@ are never logged or stored; the audit keeps what the web audit keeps.
 
 from __future__ import annotations
 
-import copy
 import hashlib
 import json
 import logging
@@ -149,16 +148,25 @@ def operation_outcome(message: str, code: str = "invalid", expression: str | Non
 
 
 def clean(value: Any) -> Any:
-    """The value without null, empty strings, empty lists or empty objects, at any depth."""
+    """The value without null, empty strings, empty lists or empty objects, at any depth
+    (a blank string is null). One pass: each value is cleaned, then kept or left out."""
     if isinstance(value, dict):
-        out = {k: clean(v) for k, v in value.items()}
-        return {k: v for k, v in out.items() if v not in (None, "", [], {})}
+        out = {}
+        for k, v in value.items():
+            v = clean(v)
+            if not _empty(v):
+                out[k] = v
+        return out
     if isinstance(value, list):
-        items = [clean(v) for v in value]
-        return [v for v in items if v not in (None, "", [], {})]
+        return [c for c in map(clean, value) if not _empty(c)]
     if isinstance(value, str):
         return value if value.strip() else None
     return value
+
+
+def _empty(cleaned: Any) -> bool:
+    # A cleaned value is never a blank string (that became None): empty is None, [] or {}.
+    return cleaned is None or (isinstance(cleaned, list | dict) and not cleaned)
 
 
 def clip(text: str, limit: int = 139) -> str:
@@ -455,7 +463,9 @@ class CdsService:
         response: dict[str, Any] = {"cards": [clean(c) for c in cards]}
         if actions:
             response["systemActions"] = [clean(a) for a in actions]
-            response["extension"] = {"systemActions": copy.deepcopy(response["systemActions"])}
+            # The same actions again for Argonaut-draft clients: the response is only encoded,
+            # never changed, so the list is shared rather than copied.
+            response["extension"] = {"systemActions": list(response["systemActions"])}
         return response, record
 
     def _orders(self, ctx: dict[str, Any], service: ServiceDef) -> list[Order]:
@@ -548,7 +558,7 @@ class CdsService:
             self._records[key] = reading
             while len(self._records) > READ_CACHE_SIZE:
                 self._records.popitem(last=False)
-        return reading.model_copy(deep=True)
+        return reading  # a new reading, read only from here on (a later hit gets a copy)
 
     def fetch(self, plan: FetchPlan) -> dict[str, Any]:
         """What the prefetch lacks, read from the EHR's FHIR server within the deadline; a
@@ -618,7 +628,7 @@ class CdsService:
             self._readings[key] = result
             while len(self._readings) > READ_CACHE_SIZE:
                 self._readings.popitem(last=False)
-        return result[0].model_copy(deep=True), result[1].model_copy(deep=True)
+        return result  # new, and only read from here on: no copy (a later hit gets one)
 
     def _rate(
         self, order: Order, reading: RecordReading | None, service: ServiceDef, base_url: str
@@ -974,7 +984,7 @@ class CdsService:
 
     def _rating_action(self, o: Outcome, consult_id: str) -> dict[str, Any]:
         assert o.rating is not None
-        resource = copy.deepcopy(o.order.resource)
+        resource = dict(o.order.resource)  # only "extension" is replaced; the rest is shared
         kept = [
             e
             for e in resource.get("extension") or []

@@ -13,6 +13,7 @@ it can be sent to a process by reference. Database work stays in this process (s
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import logging
 import multiprocessing
@@ -25,6 +26,7 @@ from dataclasses import dataclass, field
 from functools import partial
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
+from multiprocessing.reduction import ForkingPickler
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import anyio
@@ -104,10 +106,29 @@ class _Worker:
 
 @dataclass(eq=False)
 class _Turn:
-    """A request waiting for a worker: handed one, in arrival order, when one is free."""
+    """A request waiting for a worker: handed one, in arrival order, when one is free. A
+    request waiting on an event loop is woken through its future, one in a thread through
+    its event."""
 
     given: threading.Event = field(default_factory=threading.Event)
     worker: _Worker | None = None
+    loop: asyncio.AbstractEventLoop | None = None
+    future: asyncio.Future[None] | None = None
+
+    def wake(self) -> None:
+        self.given.set()
+        if self.loop is not None and self.future is not None:
+            self.loop.call_soon_threadsafe(_resolve, self.future)
+
+
+def _resolve(future: asyncio.Future[None]) -> None:
+    if not future.done():
+        future.set_result(None)
+
+
+#: A job up to this size (pickled) is written to its worker from the event loop; a larger one
+#: (an upload) from a thread, so the loop never waits on a long write.
+SEND_ON_LOOP_MAX = 256 * 1024
 
 
 @dataclass
@@ -161,7 +182,7 @@ class Workers:
             waiting, self._waiting = list(self._waiting), deque()
             self._ready.notify_all()
         for turn in waiting:
-            turn.given.set()  # with no worker: the request gets 503
+            turn.wake()  # with no worker: the request gets 503
         for w in workers:
             w.stop()
 
@@ -233,7 +254,7 @@ class Workers:
         if self._waiting:
             turn = self._waiting.popleft()
             turn.worker = worker
-            turn.given.set()
+            turn.wake()
         else:
             self._idle.append(worker)
 
@@ -256,12 +277,95 @@ class Workers:
         reply: tuple[str, Any] = worker.conn.recv()
         return reply
 
+    async def _take_on_loop(self, loop: asyncio.AbstractEventLoop, deadline: float) -> _Worker | None:
+        """:meth:`_take` for a request on an event loop: it waits on a future, not in a thread."""
+        with self._ready:
+            if self._closed:
+                return None
+            if self._idle and not self._waiting:
+                return self._idle.pop()
+            turn = _Turn(loop=loop, future=loop.create_future())
+            self._waiting.append(turn)
+        assert turn.future is not None
+        try:
+            await asyncio.wait_for(asyncio.shield(turn.future), max(0.0, deadline - loop.time()))
+        except (TimeoutError, asyncio.CancelledError):
+            with self._ready:
+                given = turn.worker
+                if given is None and turn in self._waiting:  # give up the place in the queue
+                    self._waiting.remove(turn)
+            if given is not None:  # handed one at the last moment: it goes to the next
+                self._give_back(given)
+            raise
+        return turn.worker
+
+    async def _call_on_loop(self, fn: Callable[..., T], args: tuple[Any, ...],
+                            kwargs: dict[str, Any]) -> tuple[tuple[str, Any] | None, _Worker | None]:
+        """The job sent to a worker and its reply read back from the event loop (the pipe is
+        watched by the loop), with no thread in between: a call costs the web process no
+        thread wake-ups or hand-overs of the interpreter lock. The reply, or None past the
+        deadline, and the worker that had the job."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.timeout_s
+        try:
+            worker = await self._take_on_loop(loop, deadline)
+        except TimeoutError:
+            return None, None
+        if worker is None:
+            return ("no_worker", None), None
+        try:
+            data = ForkingPickler.dumps((fn, args, kwargs))
+        except Exception as exc:  # not picklable, a fault of ours; nothing was sent  # noqa: BLE001
+            return ("fault", type(exc).__name__), worker
+        conn = worker.conn
+        fd = conn.fileno()
+        answered: asyncio.Future[tuple[str, Any]] = loop.create_future()
+
+        def readable() -> None:
+            loop.remove_reader(fd)
+            if not answered.done():
+                try:
+                    answered.set_result(conn.recv())
+                except Exception as exc:  # noqa: BLE001 (EOFError, OSError: the worker is gone)
+                    answered.set_exception(exc)
+
+        loop.add_reader(fd, readable)
+        try:
+            if len(data) <= SEND_ON_LOOP_MAX:
+                conn.send_bytes(data)
+            else:
+                await anyio.to_thread.run_sync(conn.send_bytes, data)
+            reply = await asyncio.wait_for(answered, max(0.0, deadline - loop.time()))
+        except TimeoutError:
+            return None, worker  # past the deadline: the worker is replaced
+        except (EOFError, OSError):
+            return ("lost", None), worker
+        except BaseException:  # the request was cancelled with its job in the worker
+            loop.remove_reader(fd)
+            self._replace(worker)
+            raise
+        finally:
+            loop.remove_reader(fd)
+        return reply, worker
+
     async def run(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """``fn(core, *args, **kwargs)`` in a worker process, within the deadline."""
         if self.in_flight >= self.processes + self.max_waiting:
             raise busy()
         if not self._started:  # first use before the app's start-up (an app without lifespan)
             threading.Thread(target=self.start, name="scanwise-workers", daemon=True).start()
+        try:
+            asyncio.get_running_loop()
+            on_loop = True
+        except RuntimeError:  # another event loop library: the job waits in a thread
+            on_loop = False
+        if on_loop:
+            self.in_flight += 1
+            try:
+                answer, used = await self._call_on_loop(fn, args, kwargs)
+            finally:
+                self.in_flight -= 1
+            return self._finish(answer, used)  # type: ignore[no-any-return]
         self.in_flight += 1
         job = _Job()
         reply: tuple[str, Any] | None = None
@@ -282,6 +386,11 @@ class Workers:
             with job.lock:
                 job.cancelled = True
                 worker = job.worker
+        return self._finish(reply, worker)  # type: ignore[no-any-return]
+
+    def _finish(self, reply: tuple[str, Any] | None, worker: _Worker | None) -> Any:
+        """The worker back to the pool (or replaced if its job was given up or it was lost),
+        and the job's value or error."""
         if reply is not None and reply[0] in ("ok", "error", "fault"):
             assert worker is not None
             self._give_back(worker)
@@ -292,7 +401,7 @@ class Workers:
                            "stopped. Try a shorter text or a smaller file.")
         kind, value = reply
         if kind == "ok":
-            return value  # type: ignore[no-any-return]
+            return value
         if kind == "error":
             raise value
         if kind == "no_worker":
