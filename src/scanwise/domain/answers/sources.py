@@ -30,9 +30,11 @@ def allowed_host(url: str | None, hosts: Sequence[AllowedHost]) -> AllowedHost |
     host = host_of(url)
     if host is None:
         return None
+    path = urlparse(url or "").path
     for entry in hosts:
         if host == entry.domain or host.endswith("." + entry.domain):
-            return entry
+            if entry.path is None or (path + "/").startswith(entry.path):
+                return entry
     return None
 
 
