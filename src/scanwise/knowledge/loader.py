@@ -343,7 +343,8 @@ _PROVENANCE_ONLY = (("publication",), ("notes", "*"), ("summary_claims", "*", "s
 
 
 def _provenance_only(path: tuple[str | int, ...]) -> bool:
-    return any(len(path) == len(p) and all(want == "*" or want == got for want, got in zip(p, path))
+    return any(len(path) == len(p)
+               and all(want in ("*", got) for want, got in zip(p, path, strict=True))
                for p in _PROVENANCE_ONLY)
 
 
