@@ -92,7 +92,7 @@ def test_a_statement_where_acr_has_no_ratings_says_so_and_never_rates(
         direction="not recommended",
         procedures=["FDG-PET/CT skull base to mid-thigh"],
         text="Routine body imaging is not advised for early-stage disease without symptoms.",
-        url="https://cld.bz/ob7J06r/87/",
+        url="https://www.nccn.org/guidelines/guidelines-detail?category=1&id=1419",
     )
 
     def unrated(profile: Any, indication: Any = None, **kw: Any) -> Any:

@@ -180,7 +180,8 @@ def build_sources(data: dict[str, Any]) -> list[dict[str, Any]]:
             out.append({"id": key, "publisher": "American College of Radiology",
                         "title": "ACR Appropriateness Criteria, Breast panel: categories and "
                                  "radiation levels as shown on acsearch.acr.org in August 2020",
-                        "year": 2020, "url": "https://github.com/hongyu6868/ACR-Appropriateness-App",
+                        "year": 2020,
+                        "url": "https://www.acr.org/Clinical-Resources/Clinical-Tools-and-Reference/Appropriateness-Criteria",
                         "note": "third-party copy: " + where})
             continue
         m = re.match(r"([a-z]+)(\d+)b?$", key)

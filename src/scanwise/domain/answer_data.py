@@ -24,7 +24,8 @@ from scanwise.domain.profile import Phase
 
 TopicIntent = Literal["screening", "follow_up", "symptoms", "monitoring", "report", "preparation",
                       "alternatives", "cost", "out_of_scope"]
-HostKind = Literal["guideline body", "professional society", "government", "journal", "cancer centre"]
+HostKind = Literal["guideline body", "professional society", "government", "journal", "cancer centre",
+                   "standards body", "resolver"]
 
 
 class _Strict(BaseModel):
@@ -89,6 +90,8 @@ class Topics(_Strict):
 
 class AllowedHost(_Strict):
     domain: str = Field(pattern=r"^[a-z0-9.-]+\.[a-z]{2,}$")
+    #: Only URLs whose path starts with this (a publisher's own space on a shared host).
+    path: str | None = Field(default=None, pattern=r"^/[^\s]*/$")
     publisher: str
     kind: HostKind
 

@@ -27,6 +27,7 @@ not part of ``kb_version``: a sign-off records the version it reviewed and must 
 from __future__ import annotations
 
 import hashlib
+import re
 import threading
 from collections.abc import Sequence
 from pathlib import Path
@@ -130,6 +131,7 @@ class _Parts:
         self.statements: list[Statement] = []
         self.fields: list[FieldWords] = []
         self.answers: dict[str, tuple[Any, Path]] = {}  # the answers' files, as read
+        self.raw: list[tuple[str, Any]] = []  # every file as read, for the link check
 
     def add_sources(self, data: Any, path: Path, shown: str) -> None:
         for i, item in enumerate(top_level_list(data, path, "sources", shown=shown)):
@@ -176,8 +178,11 @@ def _read_bundled(data_dir: Path, parts: _Parts, digest: Any) -> None:
     for rel, path in versioned_files(data_dir):
         hash_file(digest, rel, path)
         if rel.startswith(STAGING_DIR):
-            continue  # the AJCC stage tables: read by load_stage_tables, with their own errors
+            # the AJCC stage tables: read by load_stage_tables, with their own errors
+            parts.raw.append((rel, yaml.safe_load(path.read_bytes())))
+            continue
         data = load_yaml(path)
+        parts.raw.append((rel, data))
         if rel.startswith("acr/"):
             parts.topics.append(_topic(data, path, path.name))
         elif rel.startswith("sources") and "/" not in rel:
@@ -271,6 +276,7 @@ def _read_pack(folder: Path, parts: _Parts, digest: Any,
         if rel == "pack.yaml":
             continue
         data = load_yaml(path, shown)
+        parts.raw.append((shown, data))
         if rel in ("sources.yaml", "sources.yml"):
             parts.add_sources(data, path, shown)
         elif rel.startswith("acr/") and path.name.startswith("topic-"):
@@ -320,7 +326,74 @@ def load(data_dir: Path = DATA_DIR, packs: Sequence[Path] = ()) -> KnowledgeBase
         stage_tables=load_stage_tables(data_dir / STAGING_DIR),
     )
     _check_references(kb)
+    _check_links(parts.raw, kb.answers.hosts)
     return kb
+
+
+# --- links: authoritative publishers only ---------------------------------------------------
+
+_URL = re.compile(r"https?://[^\s\"'<>()\[\]]+")
+
+#: Fields that record where something was read and are never shown (not by render/, web/,
+#: templates/, cds/, nor in any model a surface returns): a topic's ``publication`` and
+#: ``notes``, and the page a topic's or variant's ``summary_claims`` were read on. Checked by
+#: tests/test_knowledge_links.py. Every other string in every knowledge file may reach a user.
+_PROVENANCE_ONLY = (("publication",), ("notes", "*"), ("summary_claims", "*", "source"),
+                    ("variants", "*", "summary_claims", "*", "source"))
+
+
+def _provenance_only(path: tuple[str | int, ...]) -> bool:
+    return any(len(path) == len(p)
+               and all(want in ("*", got) for want, got in zip(p, path, strict=True))
+               for p in _PROVENANCE_ONLY)
+
+
+def _entry(data: Any, path: tuple[str | int, ...]) -> str:
+    """'sources[3] (nccn-2015-discussion).url' for an error message."""
+    out, node = "", data
+    for step in path:
+        if isinstance(step, int):
+            node = node[step] if isinstance(node, list) else None
+            name = next((node[k] for k in ("id", "code", "name", "topic_id")
+                         if isinstance(node, dict) and k in node), None)
+            out += f"[{step}]" + (f" ({name})" if name is not None else "")
+        else:
+            out += ("." if out else "") + step
+            node = node.get(step) if isinstance(node, dict) else None
+    return out
+
+
+def _strings(node: Any, path: tuple[str | int, ...] = ()) -> Any:
+    if isinstance(node, dict):
+        for key, value in node.items():
+            yield from _strings(value, (*path, str(key)))
+    elif isinstance(node, list):
+        for i, value in enumerate(node):
+            yield from _strings(value, (*path, i))
+    elif isinstance(node, str):
+        yield path, node
+
+
+def _check_links(files: list[tuple[str, Any]], hosts: Sequence[AllowedHost]) -> None:
+    """Every URL in every knowledge file (a source's url or note, a topic's source_urls, a stage
+    table's sources, a code system, any text) must be on a host of answers/source-hosts.yaml:
+    the project cites guideline bodies, government agencies, professional societies, journals
+    and major cancer centres, never mirrors, copies, aggregators, news or vendors."""
+    from scanwise.domain.answers.sources import allowed_host, host_of
+
+    if not hosts:
+        return  # a knowledge base without the hosts file (a test's own folder) has no list
+    for shown, data in files:
+        for path, text in _strings(data):
+            if _provenance_only(path):
+                continue
+            for url in _URL.findall(text):
+                if allowed_host(url, hosts) is None:
+                    raise KnowledgeBaseError(
+                        f"{shown}: entry {_entry(data, path)}: links to {host_of(url) or url!r}, "
+                        f"which is not an authoritative publisher in answers/source-hosts.yaml "
+                        f"({url}); link the publisher's own page (a DOI, PubMed, the guideline "
+                        "body's page) or drop the link and say where it was read in a note")
 
 
 def _check_fields(kb: KnowledgeBase) -> None:

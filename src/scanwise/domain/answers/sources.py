@@ -30,8 +30,10 @@ def allowed_host(url: str | None, hosts: Sequence[AllowedHost]) -> AllowedHost |
     host = host_of(url)
     if host is None:
         return None
+    path = urlparse(url or "").path
     for entry in hosts:
-        if host == entry.domain or host.endswith("." + entry.domain):
+        on_host = host == entry.domain or host.endswith("." + entry.domain)
+        if on_host and (entry.path is None or (path + "/").startswith(entry.path)):
             return entry
     return None
 
