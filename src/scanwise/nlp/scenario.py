@@ -615,6 +615,11 @@ def _implant_change(r: Reading, found: list[Mention], heard: dict[str, Any]) -> 
             return
 
 
+def _phrases(phrases: list[str]) -> re.Pattern[str]:
+    """Phrases in the vocabulary's syntax ("[a|b]", a trailing "?") as one pattern."""
+    return re.compile("|".join(phrase_regex(p.lower()) for p in phrases), re.IGNORECASE)
+
+
 _FOCAL_PAIN = "breast_pain_focal"
 _DIFFUSE_PAIN = "breast_pain_diffuse"
 _BREAST_PAIN = "breast_pain"
@@ -626,10 +631,7 @@ def _pain_place_words() -> tuple[set[str], re.Pattern[str], re.Pattern[str], re.
     words (built once)."""
     rules = load_rules().pain_place
 
-    def phrases(ps: list[str]) -> re.Pattern[str]:
-        return re.compile("|".join(phrase_regex(p.lower()) for p in ps), re.IGNORECASE)
-
-    return set(rules.pain), phrases(rules.place), phrases(rules.spread), phrases(rules.body)
+    return set(rules.pain), _phrases(rules.place), _phrases(rules.spread), _phrases(rules.body)
 
 
 def _pain_place(r: Reading, found: list[Mention], heard: dict[str, Any]) -> None:
@@ -680,11 +682,8 @@ def _lump_site_words() -> tuple[set[str], re.Pattern[str], re.Pattern[str], re.P
     elsewhere phrases (built once)."""
     rules = load_rules().lump_site
 
-    def phrases(ps: list[str]) -> re.Pattern[str]:
-        return re.compile("|".join(phrase_regex(p.lower()) for p in ps), re.IGNORECASE)
-
-    return (set(rules.lumps), phrases(rules.breast), phrases(rules.axilla), phrases(rules.both),
-            phrases(rules.elsewhere))
+    return (set(rules.lumps), _phrases(rules.breast), _phrases(rules.axilla), _phrases(rules.both),
+            _phrases(rules.elsewhere))
 
 
 _AXILLARY_LUMP = "axillary_lump"
