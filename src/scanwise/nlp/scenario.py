@@ -630,7 +630,6 @@ def _pain_place_words() -> tuple[set[str], re.Pattern[str], re.Pattern[str], re.
     """reading.yaml ``pain_place``: the pain cues, the place and spread phrases and the breast
     words (built once)."""
     rules = load_rules().pain_place
-
     return set(rules.pain), _phrases(rules.place), _phrases(rules.spread), _phrases(rules.body)
 
 
@@ -681,7 +680,6 @@ def _lump_site_words() -> tuple[set[str], re.Pattern[str], re.Pattern[str], re.P
     """reading.yaml ``lump_site``: the lump codes and the breast, armpit, both-sides and
     elsewhere phrases (built once)."""
     rules = load_rules().lump_site
-
     return (set(rules.lumps), _phrases(rules.breast), _phrases(rules.axilla), _phrases(rules.both),
             _phrases(rules.elsewhere))
 
@@ -771,8 +769,6 @@ _THIRD_PERSON = rx(r"\b(he|his|him|she|her)\b")
 
 # Someone telling about a relative who is the one with the problem: "my mom had breast cancer
 # 6 years ago. now she has a cough ... her doctor thinks it came back".
-_TOLD_OF = rx(r"^\W*(?:my|our) (?P<who>mom|mum|mother|dad|father|husband|wife|partner|sister|brother|"
-              r"daughter|son|grandmother|grandma|aunt)(?:'s)?\b")
 _THIRD_PERSON_NOW = rx(r"\b(?:she|he)(?:'s| is| has| now has| has had| was| found| noticed| feels| felt| "
                        r"can feel| gets| started)\b|\b(?:her|his) (?:doctor|oncologist|surgeon|gp|team)\b")
 
@@ -783,10 +779,18 @@ def _relative_words() -> re.Pattern[str]:
     return re.compile(rf"\b(?:{alternatives(context.relatives + context.other_persons)})\b", re.IGNORECASE)
 
 
+@functools.lru_cache(maxsize=1)
+def _told_of() -> re.Pattern[str]:
+    """A text's first words naming the writer's relative or another person ("my mom's ...")."""
+    context = load_rules().context
+    who = alternatives(context.relatives + context.other_persons)
+    return re.compile(rf"^\W*(?:my|our) (?P<who>{who})(?:'s)?\b", re.IGNORECASE)
+
+
 def _told_of_relative(r: Reading) -> str | None:
-    """The relative a text is about, when it opens with them, goes on in the third person and
+    """The person a text is about, when it opens with them, goes on in the third person and
     says nothing of the speaker's own body or age; None otherwise."""
-    m = _TOLD_OF.search(r.text)
+    m = _told_of().search(r.text)
     if m is None or _SPEAKER_IS_PATIENT.search(r.text) or not (
             _THIRD_PERSON_NOW.search(r.text, m.end()) or ASKED_FOR_SOMEONE.search(r.text, m.end())):
         return None
