@@ -238,3 +238,20 @@ def test_an_animals_lump_is_out_of_scope_but_a_pet_in_passing_is_not(kb: Knowled
 def test_weeks_along_is_a_pregnancy(kb: KnowledgeBase) -> None:
     profile, _ = read_scenario("I'm 36 and 12 weeks along, found a lump in my breast", kb)
     assert profile.pregnant is True
+
+
+def test_chemo_given_before_surgery_in_other_words_is_neoadjuvant(kb: KnowledgeBase) -> None:
+    profile, _ = read_scenario("I finished the chemo you get before the operation; 4 cm tumour", kb)
+    assert profile.neoadjuvant == "completed"
+
+
+def test_spread_to_the_nodes_is_node_positive_not_distant(kb: KnowledgeBase) -> None:
+    profile, indication = read_scenario("3 cm cancer that had spread into two lymph nodes, new diagnosis", kb)
+    assert profile.nodal_status == "positive"
+    assert indication.purpose != "distant"
+
+
+def test_a_node_that_lit_up_on_pet_is_a_suspicious_node(kb: KnowledgeBase) -> None:
+    profile, _ = read_scenario("He's 52; a PET for melanoma follow-up lit up a node in the right axilla", kb)
+    assert profile.age == 52
+    assert "suspicious_axillary_node_other_imaging" in profile.findings

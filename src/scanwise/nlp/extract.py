@@ -75,6 +75,8 @@ _AGE = [
     # "M 58," at the start of a sentence (sex before age); not "M0" or a size
     rx(r"(?:^|[.;]\s+)(?P<sex>[FM])\s+(?P<age>\d{2})\b(?=\s*[,.;])"),
     rx(r"\b(?:i'?m|i am|just turned|turned)\s+(?:a\s+)?(?P<age>\d{1,3})\b"),
+    # "She's 46, no breast complaints": said of the person the text is about
+    rx(r"\b(?:she|he)(?:'s| is)\s+(?P<age>\d{2})\b(?!\s*(?:weeks?|wks?|months?|days?|cm|mm|%|years? ago))"),
 ]
 # Asked on someone's behalf ("what scan does he need?"): the person asked about is the patient,
 # and "my husband is 68" is the patient's age.
@@ -174,6 +176,7 @@ _NODE_POS = rx(r"\b(nodes?[^.;]{0,30}?\b(?:fixed|matted)\b|node[- ]positive|clin
                 r"(?:axillary )?(?:lymph )?nodes? (?:is |are |was |were )?palpable|"
                 r"nodes?[^.;]{0,25}\b(?:fna|biopsy|bx|core)\s*(?:\+|positive|proven)|"
                 r"(?:nodal|node) (?:met|mets|metastasis|metastases)\b|"
+                r"spread (?:in)?to (?:the |my |her |his |a |one |two |some )?(?:axillary )?(?:lymph )?nodes?|"
                 r"biopsy[- ](?:proven|confirmed) (?:l |r |left |right )?(?:axillary )?(?:lymph )?node|"
                 r"(?:axillary )?(?:lymph )?nodes? (?:was |were |is |are )?(?:biopsy[- ]proven )?positive|"
                 r"c?n[123][abc]?\b|"
@@ -279,15 +282,17 @@ NEGATED_BEFORE = negated_before()  # the denial words are in reading.yaml (conte
 # next month"): chemotherapy before surgery, completed.
 CHEMO_THEN_SURGERY = r"(?:finished|completed|done with|through with|after)\s+(?:my\s+|her\s+|his\s+|the\s+)?chemo(?:therapy)?\b[^.;?]{0,20}?\b(?:surgery|operation|lumpectomy|mastectomy)\s+(?:is\s+|will\s+be\s+)?(?:next|in\s+\w+|scheduled|planned|booked|coming|upcoming|soon)"
 NEOADJ = rx(r"\b(neoadjuvant|nac|nact|preoperative (?:chemo(?:therapy)?|systemic therapy)|" + CHEMO_THEN_SURGERY + r"|"
-              r"primary systemic therapy|pre-?op chemo|chemo(?:therapy)? before (?:my |her |his |the )?"
-              r"(?:breast )?(?:cancer )?surgery)\b")
+              r"primary systemic therapy|pre-?op chemo|chemo(?:therapy)? (?:\w+ ){0,3}?before (?:my |her |his |the )?"
+              r"(?:breast )?(?:cancer )?(?:surgery|operation))\b")
 _NEOADJ_PLANNED = rx(r"\b(before|prior to|planned|planning|plans?|plan for|will (?:start|begin|receive|get)|"
                       r"candidate for|to start|starting|about to start|pre-)\s*(?:\w+\s+){0,2}?"
                       r"(?:neoadjuvant|nac|nact|chemo)|(?:neoadjuvant|nac|nact)\b[^.;]{0,25}?"
                       r"\b(?:planned|scheduled|next week|to start|will start|is planned)")
 NEOADJ_DONE = rx(r"\b" + CHEMO_THEN_SURGERY + r"|\b((?:has |have )?(?:now )?completed|after (?:completing|completion of|finishing)|finished|post-?|following|"
                    r"after|s/p)\s*(?:\w+\s+){0,2}?(?:neoadjuvant|nac|nact)|(?:neoadjuvant|nac|nact)\b[^.;]{0,30}"
-                   r"\b(completed|finished|done)\b")
+                   r"\b(completed|finished|done)\b|"
+                   # "I just finished the chemo they give before surgery"
+                   r"\b(?:completed|finished|done with)\s+(?:\w+\s+){0,2}?chemo(?:therapy)?\b(?=[^.;]{0,30}\bbefore\b)")
 _NEOADJ_ONGOING = rx(r"\b(mid[- ]?(?:treatment|way|course|nac|neoadjuvant)|during (?:neoadjuvant|nac|chemo)|"
                       r"halfway|half-way|midway|mid-way|\d+ of \d+ cycles|cycle \d+ of|cycles into|"
                       r"(?:into|thru|through) (?:neoadjuvant|nac|chemo)|on nac|"
