@@ -217,6 +217,12 @@ def test_a_text_about_a_relative_makes_them_the_patient(kb: KnowledgeBase) -> No
     assert a.indication.phase == "suspected_recurrence"
 
 
+def test_the_person_the_text_opens_with_is_found_whatever_the_case(kb: KnowledgeBase) -> None:
+    a = run("My Dad had breast cancer in 2018. Now he has back pain that is getting worse and his "
+            "oncologist is worried.", kb)
+    assert a.profile.cancer_history is True and a.indication.phase == "suspected_recurrence"
+
+
 def test_a_relatives_cancer_stays_family_history_when_the_writer_is_the_patient(kb: KnowledgeBase) -> None:
     profile, _ = read_scenario("My mom had breast cancer at 50. She thinks I should start mammograms. "
                                "I'm 41.", kb)

@@ -774,27 +774,23 @@ _THIRD_PERSON_NOW = rx(r"\b(?:she|he)(?:'s| is| has| now has| has had| was| foun
 
 
 @functools.lru_cache(maxsize=1)
-def _relative_words() -> re.Pattern[str]:
-    context = load_rules().context
-    return re.compile(rf"\b(?:{alternatives(context.relatives + context.other_persons)})\b", re.IGNORECASE)
-
-
-@functools.lru_cache(maxsize=1)
-def _told_of() -> re.Pattern[str]:
-    """A text's first words naming the writer's relative or another person ("my mom's ...")."""
+def _people() -> tuple[re.Pattern[str], re.Pattern[str]]:
+    """The reading rules' relatives and other people: any of them as a word, and a text's first
+    words naming one of the writer's ("my mom's ...")."""
     context = load_rules().context
     who = alternatives(context.relatives + context.other_persons)
-    return re.compile(rf"^\W*(?:my|our) (?P<who>{who})(?:'s)?\b", re.IGNORECASE)
+    return (re.compile(rf"\b(?:{who})\b", re.IGNORECASE),
+            re.compile(rf"^\W*(?:my|our) (?P<who>{who})(?:'s)?\b", re.IGNORECASE))
 
 
 def _told_of_relative(r: Reading) -> str | None:
     """The person a text is about, when it opens with them, goes on in the third person and
     says nothing of the speaker's own body or age; None otherwise."""
-    m = _told_of().search(r.text)
+    m = _people()[1].search(r.text)
     if m is None or _SPEAKER_IS_PATIENT.search(r.text) or not (
             _THIRD_PERSON_NOW.search(r.text, m.end()) or ASKED_FOR_SOMEONE.search(r.text, m.end())):
         return None
-    return m.group("who")
+    return m.group("who").lower()
 
 
 def _asked_for(r: Reading, found: list[Mention]) -> list[Mention]:
@@ -804,7 +800,7 @@ def _asked_for(r: Reading, found: list[Mention]) -> list[Mention]:
     A text about a relative from its first words ("my mom had breast cancer ... now she has")
     makes that relative the patient, their cancer included."""
     if (who := _told_of_relative(r)) is not None:
-        others = _relative_words()
+        others = _people()[0]
         out = []
         for mt in found:
             sentence = r.text[mt.sentence_start:mt.sentence_end].lower()
