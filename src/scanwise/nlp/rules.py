@@ -20,7 +20,7 @@ from scanwise.domain.profile import Phase, Purpose
 from scanwise.knowledge.loader import DATA_DIR, load_yaml, validate_entry
 from scanwise.nlp.normalize import CleanText, _Builder
 from scanwise.nlp.prefilter import prefiltered
-from scanwise.nlp.spelling import speller
+from scanwise.nlp.spelling import SHORTEST, speller
 
 RULES_FILE = "reading.yaml"
 
@@ -249,8 +249,8 @@ def _size_digits(m: re.Match[str]) -> str:
     return f"{whole}.{_DIGITS[m.group(3).lower()]}" if m.group(3) else whole
 
 
-# A word long enough to correct safely (scanwise.nlp.spelling.SHORTEST).
-_LETTERS = re.compile(r"\b[A-Za-z]{5,}\b")
+# A word long enough to correct safely.
+_LETTERS = re.compile(rf"\b[A-Za-z]{{{SHORTEST},}}\b")
 
 
 def expand(text: str, data_dir: Path = DATA_DIR) -> CleanText:
