@@ -210,3 +210,41 @@ def test_retired_pregnancy_variants_are_reachable(text: str, variant: int, kb: K
 def test_t_from_size_follows_ajcc_cut_points() -> None:
     assert [t_from_size(x) for x in (0.5, 1, 4, 5, 9, 10, 19, 20, 21, 50, 51)] == [
         "T1mi", "T1mi", "T1a", "T1a", "T1b", "T1b", "T1c", "T1c", "T2", "T2", "T3"]
+
+
+def test_one_range_within_another_respects_open_and_closed_bounds() -> None:
+    from scanwise.domain.conditions import Range
+
+    assert Range(ge=40).within(Range(ge=25))
+    assert not Range(ge=25).within(Range(ge=40))
+    assert Range(gt=30).within(Range(ge=30)) and not Range(ge=30).within(Range(gt=30))
+    assert Range(ge=30, lt=40).within(Range(lt=40)) and not Range(lt=40).within(Range(ge=30, lt=40))
+
+
+def test_narrower_conditions_are_told_from_overlapping_ones() -> None:
+    from scanwise.domain.conditions import Conditions, Range
+
+    any_risk_40 = Conditions(phase=["screening"], age=Range(ge=40))
+    high_risk_25 = Conditions(phase=["screening"], age=Range(ge=25), risk=["intermediate", "high"])
+    high_risk_40 = Conditions(phase=["screening"], age=Range(ge=40), risk=["high"])
+    # Each of the first two has a constraint the other lacks: they overlap.
+    assert not any_risk_40.at_least_as_narrow_as(high_risk_25)
+    assert not high_risk_25.at_least_as_narrow_as(any_risk_40)
+    assert high_risk_40.at_least_as_narrow_as(any_risk_40)
+    assert high_risk_40.at_least_as_narrow_as(high_risk_25)
+    # An axilla question is part of a locoregional one; ruling out more is narrower.
+    assert Conditions(purpose=["axilla"]).at_least_as_narrow_as(Conditions(purpose=["locoregional"]))
+    assert not Conditions(purpose=["locoregional"]).at_least_as_narrow_as(Conditions(purpose=["axilla"]))
+    assert Conditions(none_present=["a", "b"]).at_least_as_narrow_as(Conditions(none_present=["a"]))
+    assert not Conditions(none_present=["a"]).at_least_as_narrow_as(Conditions(none_present=["a", "b"]))
+
+
+def test_overlapping_variants_of_one_topic_are_both_shown_not_one_picked(kb: KnowledgeBase) -> None:
+    # Pregnant, 42 and a BRCA2 carrier: "40 or older, any risk" (396 V1) and "25 or older,
+    # higher-than-average risk" (396 V3) both fit, and neither label is narrower.
+    a = run("42 y/o pregnant, BRCA2 carrier, what screening during pregnancy?", kb)
+    assert {(m.topic_id, m.variant) for m in a.matches[:2]} == {(396, 1), (396, 3)}
+    assert a.ambiguity and "Both fit" in a.ambiguity
+    # Under 40 only the high-risk scenario fits: nothing to show.
+    b = run("32 y/o pregnant, BRCA2 carrier, what screening during pregnancy?", kb)
+    assert top(b) == (396, 3) and not (b.ambiguity or "").startswith("Both fit")

@@ -606,6 +606,26 @@ def _unaccounted(kb: KnowledgeBase, sit: Situation, best: _Candidate) -> list[st
     return out
 
 
+def _overlapping(cands: list[_Candidate]) -> list[_Candidate]:
+    """Variants of the best match's own topic that fit as fully as it does, neither's
+    conditions narrower than the other's ("pregnant, 40 or older, any risk" beside "pregnant,
+    25 or older, high risk" for a high-risk woman of 42): one document's scenarios overlap and
+    its labels do not choose, so both are shown, never one silently. Across documents the more
+    specific topic (implants, say) keeps the lead."""
+    best = cands[0]
+    if best.unknowns:
+        return []
+    mine = best.topic.conditions[best.variant.number]
+    out = []
+    for c in cands[1:]:
+        if c.topic is not best.topic or c.unknowns or best.score - c.score >= DECISION_MARGIN:
+            continue
+        theirs = c.topic.conditions[c.variant.number]
+        if not mine.at_least_as_narrow_as(theirs) and not theirs.at_least_as_narrow_as(mine):
+            out.append(c)
+    return out
+
+
 def _missing(cands: list[_Candidate], competing: list[_Candidate], kb: KnowledgeBase) -> list[Missing]:
     """Unknown facts of the best match and of its rivals, each with what it decides."""
     scope = competing or cands[:1]
@@ -798,6 +818,12 @@ def assess(profile: PatientProfile, indication: Indication, kb: KnowledgeBase, *
                      + "; ".join(f"if {b.if_}, topic {b.topic_id} variant {b.variant}"
                                  for b in decision.branches) + ". " + decision.question)
     uncovered = _uncovered(kb, sit)
+    if cands and decision is None and ambiguity is None and (overlap := _overlapping(cands)):
+        competing = [cands[0], *overlap]
+        cands = competing + [c for c in cands if c not in competing]
+        names = " and ".join(f"topic {c.topic.topic_id} variant {c.variant.number}" for c in competing)
+        ambiguity = (f"Both fit: {names}. Each has a condition the other lacks, so the guideline's "
+                     "scenarios overlap here; compare their ratings.")
     if cands and decision is None and ambiguity is None and (
             loose := _unaccounted(kb, sit, cands[0])):
         best = cands[0]

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from math import inf
 from operator import attrgetter
 from typing import Any, Literal, NamedTuple, get_args
 
@@ -37,6 +38,9 @@ from scanwise.domain.profile import (
 
 Status = Literal["held", "failed", "unknown"]
 
+#: Constraints that list what must be absent: a longer list admits fewer patients.
+_EXCLUSIONS = ("none_present", "surgery_none")
+
 
 class Range(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -59,6 +63,22 @@ class Range(BaseModel):
             or (self.lt is not None and value >= self.lt)
             or (self.le is not None and value > self.le)
         )
+
+    def within(self, other: Range) -> bool:
+        """Every value this range admits, the other admits too."""
+        def low(r: Range) -> tuple[float, bool]:  # (bound, whether the bound itself is out)
+            return max((r.ge, False) if r.ge is not None else (-inf, False),
+                       (r.gt, True) if r.gt is not None else (-inf, False))
+
+        def high(r: Range) -> tuple[float, bool]:
+            return min((r.le, False) if r.le is not None else (inf, False),
+                       (r.lt, True) if r.lt is not None else (inf, False), key=lambda b: (b[0], not b[1]))
+
+        (lo, lo_out), (olo, olo_out) = low(self), low(other)
+        (hi, hi_out), (ohi, ohi_out) = high(self), high(other)
+        starts_inside = lo > olo or (lo == olo and (lo_out or not olo_out))
+        ends_inside = hi < ohi or (hi == ohi and (hi_out or not ohi_out))
+        return starts_inside and ends_inside
 
     def describe(self, unit: str = "") -> str:
         parts = []
@@ -102,6 +122,32 @@ class Conditions(BaseModel):
     tumor_size_mm: Range | None = None
     hormone_use_years: Range | None = None
     neoadjuvant: list[NeoadjuvantState] | None = None
+
+    def at_least_as_narrow_as(self, other: Conditions) -> bool:
+        """Whether every patient and question these conditions admit, the other's admit too:
+        each of the other's constraints is here, the same or tighter. Two variants that both
+        fit, neither narrower than the other, overlap: the labels alone do not choose."""
+        for name in type(other).model_fields:
+            theirs, mine = getattr(other, name), getattr(self, name)
+            if theirs is None:
+                continue
+            if mine is None:
+                return False
+            if name in _EXCLUSIONS:  # ruling out more is narrower
+                if not set(theirs) <= set(mine):
+                    return False
+            elif isinstance(theirs, Range):
+                if not mine.within(theirs):
+                    return False
+            elif name == "purpose":
+                if not all(_purpose_satisfies(value, frozenset(theirs)) for value in mine):
+                    return False
+            elif isinstance(theirs, list):
+                if not set(mine) <= set(theirs):
+                    return False
+            elif mine != theirs:
+                return False
+        return True
 
     def codes(self) -> set[str]:
         """Vocabulary codes this set of conditions refers to."""
