@@ -174,3 +174,27 @@ def test_a_symptom_that_it_says_has_gone_is_resolved_across_but(kb: KnowledgeBas
     # only the last fact before the pronoun has gone
     found = mentions("I have a lump and had some breast pain, but it has resolved.", kb)
     assert {m.code: m.status for m in found}["palpable_mass"] == "present"
+
+
+def test_a_bracket_alternative_the_tokenizer_splits_still_matches(kb: KnowledgeBase) -> None:
+    # "d/c", "blood-stained", "fdg-avid" are several tokens each: written as one of a group's
+    # alternatives they must match as written, not never.
+    from scanwise.nlp.clinical import token_patterns
+
+    patterns = token_patterns("[bloody|blood-stained] [d/c|discharge]",
+                              lambda w: w.replace("-", " - ").replace("/", " / ").split())
+    assert patterns is not None and len(patterns) == 4
+    for text, code in [("71M spontaneous bloody d/c from the L nipple", "nipple_discharge_pathologic"),
+                       ("blood-stained fluid from the nipple", "nipple_discharge_pathologic"),
+                       ("fdg-avid axillary node on PET", "suspicious_axillary_node_other_imaging")]:
+        profile, _ = read_scenario(text, kb)
+        assert code in profile.symptoms + profile.findings, text
+
+
+def test_a_malformed_bracket_group_is_refused_on_load() -> None:
+    from pydantic import ValidationError
+
+    from scanwise.domain.kb import Term
+
+    with pytest.raises(ValidationError, match="is not a \\[word\\|word\\] group"):
+        Term(code="x", kind="symptom", label="x", patterns=["[single duct|bloody] discharge"])

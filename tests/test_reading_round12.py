@@ -172,6 +172,16 @@ def test_an_abstention_says_what_is_missing_on_every_surface(kb: KnowledgeBase) 
     assert dumped["abstention"]["missing"] == a.abstention.missing
 
 
+def test_a_topic_without_variants_in_the_data_is_a_plain_abstention(kb: KnowledgeBase) -> None:
+    # Nipple discharge: topic 236's current variants are not in the bundled data, and the
+    # answer says so rather than picking a neighbour; that is not a confident answer.
+    a = read("52F spont bloody unilat single-duct nipple d/c, initial imaging", kb)
+    assert a.matches == [] and any(u.topic_id == 236 for u in a.uncovered_topics)
+    assert "236" in a.statement and abstains_plainly(a)
+    # A silent wrong pick is still not one.
+    assert not abstains_plainly(read("63-year-old woman with a firm right breast lump.", kb))
+
+
 def test_eval_counts_declined_apart_from_confidently_wrong() -> None:
     from scanwise.core import Scanwise
 

@@ -253,6 +253,20 @@ class Term(Strict):
     # the clinical reader, where a bare word such as "tomo" could mean something else.
     lay: list[str] = []
 
+    @field_validator("patterns")
+    @classmethod
+    def _phrases_well_formed(cls, v: list[str]) -> list[str]:
+        # "[a|b c]" would split into two broken pieces and silently never match.
+        for phrase in v:
+            for piece in phrase.split():
+                word = piece.rstrip("?")
+                if ("[" in word or "]" in word) and not (word.startswith("[") and word.endswith("]")
+                                                         and word.count("[") == 1 and word.count("]") == 1
+                                                         and all(word[1:-1].split("|"))):
+                    raise ValueError(f"pattern {phrase!r}: {piece!r} is not a [word|word] group "
+                                     "(alternatives are single words with no spaces)")
+        return v
+
     @field_validator("lay")
     @classmethod
     def _plain_lower(cls, v: list[str]) -> list[str]:

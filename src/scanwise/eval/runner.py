@@ -88,11 +88,15 @@ def shows_doubt(a: Assessment) -> bool:
 
 
 def abstains_plainly(a: Assessment) -> bool:
-    """No variant chosen, and the result says so with what is missing ("no scenario fits:
-    here is what is missing"), in its statement and its ``abstention`` field."""
+    """No variant chosen, and the result says why: what is missing ("no scenario fits: here is
+    what is missing", in its statement and its ``abstention`` field), or that the topic covering
+    the situation has no variants in the bundled data (``uncovered_topics``, named in the
+    statement): an answer that says its rating is unknown is not a confident one."""
+    if a.matches or not a.indication.in_scope:
+        return False
     ab = getattr(a, "abstention", None)
-    return (not a.matches and a.indication.in_scope and ab is not None and bool(ab.missing)
-            and "What is missing" in a.statement)
+    missing = ab is not None and bool(ab.missing) and "What is missing" in a.statement
+    return missing or any(f"ACR topic {u.topic_id} " in a.statement for u in a.uncovered_topics)
 
 
 def top_correct(case: Scenario, a: Assessment) -> bool:

@@ -87,26 +87,31 @@ class Mention:
         return "present"
 
 
-def token_pattern(phrase: str) -> list[dict[str, Any]] | None:
-    """'lump in [the|her|my]? [left|right]? armpit' -> a spaCy token pattern; None if plain.
+def token_patterns(phrase: str, tokens: Callable[[str], list[str]]) -> list[list[dict[str, Any]]] | None:
+    """'lump in [the|her|my]? [left|right]? armpit' -> spaCy token patterns; None if plain.
 
-    Square brackets list alternative single words; a trailing '?' makes the group optional.
-    Plain phrases stay phrase matches, so their punctuation ("pet/ct") tokenises as in text.
+    Square brackets list alternatives and a trailing '?' makes the group optional. An
+    alternative the tokenizer splits ("d/c", "blood-stained", "fdg-avid") cannot be one token's
+    choice: each such alternative gets its own pattern with its tokens in sequence, so it
+    matches as written instead of never. Plain phrases stay phrase matches, so their
+    punctuation ("pet/ct") tokenises as in text.
     """
     if "[" not in phrase:
         return None
-    pattern: list[dict[str, Any]] = []
+    # Each group as its choices: the one-token alternatives together, then each longer one.
+    groups: list[list[list[dict[str, Any]]]] = []
     for words, optional in phrase_pieces(phrase):
-        spec: dict[str, Any] = {"LOWER": {"IN": words}} if len(words) > 1 else {"LOWER": words[0]}
-        if optional:
-            spec["OP"] = "?"
-        pattern.append(spec)
-    return pattern
-
-
-def _rule(rule_type: Any, phrase: str, code: str) -> Any:
-    pattern = token_pattern(phrase)
-    return rule_type(phrase, code, pattern=pattern) if pattern else rule_type(phrase, code)
+        split = [tokens(w) for w in words]
+        single = [t[0] for t in split if len(t) == 1]
+        choices: list[list[dict[str, Any]]] = []
+        if single:
+            spec: dict[str, Any] = {"LOWER": {"IN": single}} if len(single) > 1 else {"LOWER": single[0]}
+            choices.append([{**spec, "OP": "?"} if optional else spec])
+        choices += [[{"LOWER": t} for t in seq] for seq in split if len(seq) > 1]
+        if optional and not single:
+            choices.append([])  # the group left out
+        groups.append(choices)
+    return [[spec for choice in combo for spec in choice] for combo in itertools.product(*groups)]
 
 
 _lock = threading.Lock()
@@ -152,7 +157,15 @@ def _build(kb: KnowledgeBase, *, compiled: bool = True) -> Language:
                                else re.compile(r"\.$")).search
     read = load_rules()
     cancers, ctx = read.cancers, read.context
-    rules = [_rule(TargetRule, p, term.code) for term in kb.vocabulary for p in term.patterns]
+    def tokens(word: str) -> list[str]:
+        return [t.lower_ for t in nlp.tokenizer(word)]
+
+    rules = []
+    for term in kb.vocabulary:
+        for phrase in term.patterns:
+            patterns = token_patterns(phrase, tokens)
+            rules += ([TargetRule(phrase, term.code, pattern=p) for p in patterns] if patterns
+                      else [TargetRule(phrase, term.code)])
     rules += [TargetRule(p, BREAST_CANCER) for p in cancers.breast]
     # Clinical-looking cue words: matched (with their context) so that one no fact covers can
     # be reported as not understood; a vocabulary phrase containing one is longer and wins.
@@ -192,14 +205,17 @@ def _build(kb: KnowledgeBase, *, compiled: bool = True) -> Language:
     context.add([ConTextRule(f"{heading}: no", "NEGATED_EXISTENCE", direction="FORWARD",
                              pattern=[{"LOWER": heading}, {"LOWER": ":"}, {"LOWER": "no"}])
                  for heading in ctx.headings])
-    # "My sister was diagnosed with breast cancer": the relative's diagnosis, though "with" ends
-    # other modifiers' reach; one rule spanning "with" keeps the family scope going.
-    context.add([ConTextRule("relative diagnosed with", "FAMILY", direction="FORWARD", pattern=[
-        {"LOWER": {"IN": ctx.relatives}}, {"LOWER": {"IN": ["'s", "'"]}, "OP": "?"},
+    # "My sister was diagnosed with breast cancer", "my friend was diagnosed with ...": that
+    # person's diagnosis, though "with" ends other modifiers' reach; one rule spanning "with"
+    # keeps the scope going, for a relative and for anyone else alike.
+    context.add([ConTextRule(f"{who} diagnosed with", category, direction="FORWARD", pattern=[
+        {"LOWER": {"IN": words}}, {"LOWER": {"IN": ["'s", "'"]}, "OP": "?"},
         {"LOWER": {"IN": ["just", "recently", "also"]}, "OP": "?"},
         {"LOWER": {"IN": ["was", "were", "got", "has", "had", "is"]}, "OP": "?"},
         {"LOWER": {"IN": ["been", "being"]}, "OP": "?"}, {"LOWER": {"IN": ["just", "recently", "also"]}, "OP": "?"},
-        {"LOWER": "diagnosed"}, {"LOWER": "with"}])])
+        {"LOWER": "diagnosed"}, {"LOWER": "with"}])
+        for who, category, words in (("relative", "FAMILY", ctx.relatives),
+                                     ("other person", OTHER_PERSON, ctx.other_persons))])
     # A relative named: what follows is about them (medspaCy's own list lacks "mum", "grandma").
     context.add([ConTextRule("relative", "FAMILY", direction="FORWARD",
                              pattern=[{"LOWER": {"IN": ctx.relatives}}])])
