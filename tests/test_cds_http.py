@@ -10,10 +10,6 @@ from __future__ import annotations
 
 import copy
 import json
-import os
-import socket
-import subprocess
-import sys
 import threading
 import time
 import uuid
@@ -28,11 +24,11 @@ import jwt
 import pytest
 from cds_checks import validate_outcome, validate_response
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from serving import served
 
 from scanwise.storage import Store
 
 EXAMPLE = Path(__file__).parents[1] / "src" / "scanwise" / "cds" / "examples" / "order-select.json"
-START_WAIT_S = 60
 ISS_EC, ISS_RSA = "https://ehr-a.example.org", "https://ehr-b.example.org"
 PAMA = "http://fhir.org/argonaut/Extension/pama-rating"
 CONSULT = "http://fhir.org/argonaut/Extension/pama-rating-consult-id"
@@ -49,13 +45,6 @@ def _jwk(key: Any, kid: str, alg: str) -> dict[str, Any]:
     data = json.loads(algo.to_jwk(key.public_key()))
     data.update(kid=kid, alg=alg, use="sig")
     return data
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 # --- a small FHIR server: the example patient's resources, behind a bearer token ----------------
@@ -136,40 +125,10 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]
             }
         )
     )
-    port = _free_port()
     db = tmp / "scanwise.db"
-    command = [
-        str(Path(sys.executable).with_name("scanwise")),
-        "serve",
-        "--port",
-        str(port),
-        "--db",
-        str(db),
-        "--cds-trust",
-        str(trust),
-    ]
     log = tmp / "server.log"
-    with log.open("w") as out:
-        proc = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, env=os.environ.copy())
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + START_WAIT_S
-    try:
-        while True:
-            try:
-                if httpx.get(base + "/healthz", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"scanwise serve did not start:\n{log.read_text()}")
-            time.sleep(0.2)
+    with served(["--db", str(db), "--cds-trust", str(trust)], log) as base:
         yield base, f"sqlite:///{db}"
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
     text = log.read_text()
     assert "Bearer" not in text and "bc-example-1" not in text, "tokens or patient ids in the log"
 

@@ -8,59 +8,21 @@ saved under pytest's temporary directory and their paths printed.
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 from playwright.sync_api import Browser, Page, expect
+from serving import served
 from test_web_api import SEED_QUESTION, SEED_SCENARIO, pathology_pdf
 
 SIZES = {"phone": (375, 800), "desktop": (1280, 900)}
-START_WAIT_S = 60  # how long to wait for the server to come up before calling it broken
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """`scanwise serve` on a free loopback port; stopped (by its own pid) at the end."""
-    port = _free_port()
     db = tmp_path_factory.mktemp("serve") / "scanwise.db"
-    command = [str(Path(sys.executable).with_name("scanwise")), "serve", "--port", str(port),
-               "--db", str(db)]
-    log = tmp_path_factory.mktemp("serve-log") / "server.log"
-    with log.open("w") as out:
-        proc = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, env=os.environ.copy())
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + START_WAIT_S
-    try:
-        while True:
-            try:
-                if httpx.get(base + "/healthz", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"scanwise serve did not start:\n{log.read_text()}")
-            time.sleep(0.2)
+    with served(["--db", str(db)], tmp_path_factory.mktemp("serve-log") / "server.log") as base:
         yield base
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
 
 
 @pytest.fixture(scope="module")
