@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Literal, get_args
 
-from pydantic import field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from scanwise.domain.kb import KnowledgeBaseError, Strict, phrase_body
 from scanwise.domain.profile import Phase, Purpose
@@ -112,17 +112,23 @@ class ImagingResults(Strict):
 
 
 class Cues(Strict):
-    """Regular expressions tried together: alternatives from a word start, to a word end
-    unless ``word_end`` is false; or, for a phase, the reader's own wording (``reader``)."""
+    """Alternatives tried together, from a word start unless ``word_start`` is false, to a word
+    end unless ``word_end`` is false: regular expressions (``patterns``, tried in the order
+    written), or plain words and phrases (``words``, matched as written, longest first); or, for
+    a phase, the reader's own wording (``reader``)."""
 
     patterns: list[str] = []
+    words: list[str] = []
+    word_start: bool = True
     word_end: bool = True
     reader: Literal["neoadjuvant_therapy"] | None = None
 
     @model_validator(mode="after")
     def _compiles(self) -> Cues:
-        if bool(self.patterns) == bool(self.reader):
-            raise ValueError("give either patterns or reader, not both or neither")
+        if sum(map(bool, (self.patterns, self.words, self.reader))) != 1:
+            raise ValueError("give one of patterns, words or reader")
+        if bad := [w for w in self.words if w != w.lower() or not w.strip()]:
+            raise ValueError(f"words must be non-empty lower-case phrases: {', '.join(map(repr, bad))}")
         for p in self.patterns:
             try:
                 re.compile(p)
@@ -130,9 +136,14 @@ class Cues(Strict):
                 raise ValueError(f"pattern {p!r} is not a valid regular expression: {exc}") from exc
         return self
 
+    def alternation(self) -> str:
+        """The alternatives as one group, with no word boundaries: a part of a longer pattern."""
+        return "(?:" + (alternatives(self.words) if self.words else "|".join(self.patterns)) + ")"
+
     def compiled(self) -> re.Pattern[str]:
-        return prefiltered(re.compile(r"\b(" + "|".join(self.patterns) + ")" + (r"\b" if self.word_end else ""),
-                                      re.IGNORECASE))
+        body = alternatives(self.words) if self.words else "|".join(self.patterns)
+        return prefiltered(re.compile((r"\b" if self.word_start else "") + "(" + body + ")"
+                                      + (r"\b" if self.word_end else ""), re.IGNORECASE))
 
 
 #: The words the situation readers use (phase, purpose, scope), each named once.
@@ -145,6 +156,7 @@ class Situation(Strict):
     phases: dict[Phase, Cues]  # strongest first, in the order written
     purposes: dict[Purpose, Cues]
     words: dict[SituationWord, Cues]
+    screening_studies: list[str] = Field(min_length=1)  # vocabulary codes
 
     @model_validator(mode="after")
     def _complete(self) -> Situation:
@@ -152,6 +164,39 @@ class Situation(Strict):
         for name, have, need in (("purposes", self.purposes, Purpose), ("words", self.words, SituationWord)):
             if missing := set(get_args(need)) - set(have):
                 raise ValueError(f"{name}: missing {', '.join(sorted(missing))}")
+        return self
+
+
+class FactWords(Strict):
+    """The words of the facts read by pattern (nlp/extract.py, nlp/scenario.py), each named
+    once; the grammar of numbers, sizes, TNM codes, receptors and dates stays in the code."""
+
+    transfeminine: Cues
+    transmasculine: Cues
+    female: Cues
+    male: Cues
+    pregnant: Cues
+    not_pregnant: Cues
+    lactating: Cues
+    not_lactating: Cues
+    metastatic: Cues
+    invasive_generic: Cues
+    supraclavicular_positive: Cues
+    node_negative: Cues
+    node_positive: Cues
+    some_surgery: Cues
+    unsure: Cues
+    hormones: Cues
+    speaker_is_patient: Cues
+    third_person: Cues
+    third_person_now: Cues
+    history_before: Cues
+    follow_up: Cues
+
+    @model_validator(mode="after")
+    def _no_reader(self) -> FactWords:
+        if used := [name for name, cues in self if cues.reader]:
+            raise ValueError(f"{', '.join(used)}: only a phase uses the reader's own wording")
         return self
 
 
@@ -186,6 +231,7 @@ class ReadingRules(Strict):
     imaging_results: ImagingResults
     situation: Situation
     implant_change: ImplantChange
+    fact_words: FactWords
 
     @model_validator(mode="after")
     def _implant_changes_are_cues(self) -> ReadingRules:
@@ -219,6 +265,13 @@ def alternatives(words: Iterable[str]) -> str:
     """Words or phrases as one regular-expression alternation, each escaped, longest first (so
     at one place a phrase wins over a word it starts with: "ca hx" before "ca")."""
     return "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
+
+
+def person_words(data_dir: Path = DATA_DIR) -> str:
+    """The reading rules' relatives and other people (``context``) as one alternation: the
+    words for a person who is not the patient, or on whose behalf a question is asked."""
+    context = load_rules(data_dir).context
+    return alternatives({*context.relatives, *context.other_persons})
 
 
 @functools.lru_cache(maxsize=4)
