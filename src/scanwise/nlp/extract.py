@@ -99,10 +99,10 @@ _AGE_WORDS = rx(r"\b(?P<tens>twenty|thirty|forty|fifty|sixty|seventy|eighty|nine
                  r"|\b(?:wom[ae]n|female|male|patient|lady|gentleman)\s*,\s*(?P<tens2>twenty|thirty|forty|fifty|"
                  r"sixty|seventy|eighty|ninety)(?:[- ](?P<unit2>one|two|three|four|five|six|seven|eight|nine))?"
                  r"\s*(?=,)")
-_TRANS_FEM = _WORDS.transfeminine.compiled()
-_TRANS_MASC = _WORDS.transmasculine.compiled()
-_FEMALE = _WORDS.female.compiled()
-_MALE = _WORDS.male.compiled()
+_TRANS_FEM = _WORDS["transfeminine"].compiled()
+_TRANS_MASC = _WORDS["transmasculine"].compiled()
+_FEMALE = _WORDS["female"].compiled()
+_MALE = _WORDS["male"].compiled()
 
 _SIZE = rx(r"\b(?P<dims>\d+(?:\.\d+)?(?:\s*(?:x|×|by)\s*\d+(?:\.\d+)?)*)(?:\s*|-)"
             r"(?P<unit>cm|mm|centimet(?:er|re)s?|millimet(?:er|re)s?)\b")
@@ -119,9 +119,9 @@ T_ALONE = rx(rf"\b(?P<tp>{_P})?(?P<t>T(?:is|0|1mi|1a|1b|1c|1|2|3|4a|4b|4c|4d|4))
 N_ALONE = rx(rf"\b(?P<np>{_P})?(?P<n>{_N})(?![a-z0-9])")
 M_ALONE = rx(rf"\b(?P<mp>{_P})?(?P<m>{_M})(?![a-z0-9])")
 
-_SUPRACLAVICULAR = _WORDS.supraclavicular_positive.compiled()
+_SUPRACLAVICULAR = _WORDS["supraclavicular_positive"].compiled()
 STAGE = rx(r"\bstage\s*(?P<num>iv|iii|ii|i|[0-4])(?P<sub>[abc])?\b")
-_METASTATIC = _WORDS.metastatic.compiled()
+_METASTATIC = _WORDS["metastatic"].compiled()
 
 _POS = r"(?:\+|positive|pos\b|amplified)"
 _NEG = r"(?:-(?![a-z])|−|negative|neg\b|non-?amplified|not amplified)"
@@ -162,15 +162,15 @@ HISTOLOGY = [
                   r" carcinoma)\b")),
     ("dcis", rx(r"\b(dcis|ductal carcinoma in situ|intraductal carcinoma)\b")),
 ]
-_INVASIVE_GENERIC = _WORDS.invasive_generic.compiled()
+_INVASIVE_GENERIC = _WORDS["invasive_generic"].compiled()
 
-_NODE_NEG = _WORDS.node_negative.compiled()
-_NODE_POS = _WORDS.node_positive.compiled()
+_NODE_NEG = _WORDS["node_negative"].compiled()
+_NODE_POS = _WORDS["node_positive"].compiled()
 
-_PREGNANT = _WORDS.pregnant.compiled()
-_NOT_PREGNANT = _WORDS.not_pregnant.compiled()
-_LACTATING = _WORDS.lactating.compiled()
-_NOT_LACTATING = _WORDS.not_lactating.compiled()
+_PREGNANT = _WORDS["pregnant"].compiled()
+_NOT_PREGNANT = _WORDS["not_pregnant"].compiled()
+_LACTATING = _WORDS["lactating"].compiled()
+_NOT_LACTATING = _WORDS["not_lactating"].compiled()
 
 SURGERY = [
     ("prophylactic_mastectomy", rx(r"\b((?:bilateral )?(?:prophylactic|risk[- ]reducing|preventive|preventative) "
@@ -194,10 +194,10 @@ PLANNED = rx(r"\b(planned|planning|plan|plans|scheduled|considering|candidate|aw
                r"going (?:straight )?to|straight to|"
                r"undergo|undergoing|having|booked for|needs|need)\s*[(:]?\s*"  # "surgery planned (lumpectomy"
                r"(?:a\s+|an\s+|her\s+|his\s+|the\s+|my\s+|your\s+|their\s+)?(?:planned\s+)?$")
-_SOME_SURGERY = _WORDS.some_surgery.compiled()
+_SOME_SURGERY = _WORDS["some_surgery"].compiled()
 
 # Said unsure of what follows ("I don't remember if they used an implant or my own tissue").
-_UNSURE = rx(r"\b" + _WORDS.unsure.alternation() + r"\b[^.;]{0,50}$")
+_UNSURE = rx(r"\b" + _WORDS["unsure"].alternation() + r"\b[^.;]{0,50}$")
 
 _RECON = [
     ("none", rx(r"\b(no reconstruction|without reconstruction|not reconstructed|no breast reconstruction)\b")),
@@ -230,7 +230,7 @@ _MINE_TYPED = rx(r"\b(?:mine|my own|my ones|my implants|ones i have)\s+(?:are|is
 _IMPLANT_SINCE = rx(r"\bimplants?\b[^.;]{0,25}?\b(?:placed|put in|inserted|done|in|since|from)\s+"
                     r"(?:in\s+)?(?P<year>(?:19|20)\d\d)\b")
 
-_HORMONE_WORD = _WORDS.hormones.alternation()
+_HORMONE_WORD = _WORDS["hormones"].alternation()
 _HORMONE_YEARS = rx(r"\b" + _HORMONE_WORD + r"\b[^.;]{0,40}?(?:\b(?P<n>" + _N_ + r"|an?)\s*(?:years?|yrs?)|"
                      r"(?<=x)(?P<nx>" + _N_ + r")\s*(?:years?|yrs?|y))\b|"
                      r"\b(?P<n2>" + _N_ + r")\s*(?:years?|yrs?)\s*(?:of|on)\s*(?:hormones?|hormone therapy|"

@@ -167,37 +167,12 @@ class Situation(Strict):
         return self
 
 
-class FactWords(Strict):
-    """The words of the facts read by pattern (nlp/extract.py, nlp/scenario.py), each named
-    once; the grammar of numbers, sizes, TNM codes, receptors and dates stays in the code."""
-
-    transfeminine: Cues
-    transmasculine: Cues
-    female: Cues
-    male: Cues
-    pregnant: Cues
-    not_pregnant: Cues
-    lactating: Cues
-    not_lactating: Cues
-    metastatic: Cues
-    invasive_generic: Cues
-    supraclavicular_positive: Cues
-    node_negative: Cues
-    node_positive: Cues
-    some_surgery: Cues
-    unsure: Cues
-    hormones: Cues
-    speaker_is_patient: Cues
-    third_person: Cues
-    third_person_now: Cues
-    history_before: Cues
-    follow_up: Cues
-
-    @model_validator(mode="after")
-    def _no_reader(self) -> FactWords:
-        if used := [name for name, cues in self if cues.reader]:
-            raise ValueError(f"{', '.join(used)}: only a phase uses the reader's own wording")
-        return self
+#: The words of the facts read by pattern (nlp/extract.py, nlp/scenario.py), each named once;
+#: the grammar of numbers, sizes, TNM codes, receptors and dates stays in the code.
+FactWord = Literal["transfeminine", "transmasculine", "female", "male", "pregnant", "not_pregnant", "lactating",
+                   "not_lactating", "metastatic", "invasive_generic", "supraclavicular_positive", "node_negative",
+                   "node_positive", "some_surgery", "unsure", "hormones", "speaker_is_patient", "third_person",
+                   "third_person_now", "history_before", "follow_up"]
 
 
 class ImplantChange(Strict):
@@ -231,7 +206,15 @@ class ReadingRules(Strict):
     imaging_results: ImagingResults
     situation: Situation
     implant_change: ImplantChange
-    fact_words: FactWords
+    fact_words: dict[FactWord, Cues]
+
+    @model_validator(mode="after")
+    def _fact_words_complete(self) -> ReadingRules:
+        if missing := set(get_args(FactWord)) - set(self.fact_words):
+            raise ValueError(f"fact_words: missing {', '.join(sorted(missing))}")
+        if used := [name for name, cues in self.fact_words.items() if cues.reader]:
+            raise ValueError(f"fact_words: {', '.join(used)}: only a phase uses the reader's own wording")
+        return self
 
     @model_validator(mode="after")
     def _implant_changes_are_cues(self) -> ReadingRules:

@@ -266,10 +266,10 @@ def _purpose(r: Reading, ind: dict[str, Any], asked: list[str], kb: KnowledgeBas
 
 
 # A phase said in words of follow-up after treatment ("annual surveillance for local recurrence").
-_FOLLOW_UP_WORD = _FACT_WORDS.follow_up.compiled()
+_FOLLOW_UP_WORD = _FACT_WORDS["follow_up"].compiled()
 _SCREENING_AFTER = rx(r"\s*(?:cancer\s+)?screening\b")
 # Said as the patient's history, just before the cancer's name ("hx cervical ca", "treated for").
-_HISTORY_BEFORE = rx(r"\b" + _FACT_WORDS.history_before.alternation() + r"\s+(?:\w+\s+)?$")
+_HISTORY_BEFORE = rx(r"\b" + _FACT_WORDS["history_before"].alternation() + r"\s+(?:\w+\s+)?$")
 
 
 def _scope(r: Reading, ind: dict[str, Any], found: list[Mention],
@@ -509,7 +509,7 @@ def _person_word() -> re.Pattern[str]:
     return re.compile(rf"\b(?:my|her|his|their|our|a)\s+(?:{person_words()})(?:'s)?\b", re.IGNORECASE)
 
 
-_SPEAKER_IS_PATIENT = _FACT_WORDS.speaker_is_patient.compiled()
+_SPEAKER_IS_PATIENT = _FACT_WORDS["speaker_is_patient"].compiled()
 
 
 def _clause_person(text: str, start: int) -> re.Match[str] | None:
@@ -763,12 +763,12 @@ def _whose(r: Reading, found: list[Mention]) -> None:
         r.set("other_cancer", other.text, other.start, other.end)
 
 
-_THIRD_PERSON = _FACT_WORDS.third_person.compiled()
+_THIRD_PERSON = _FACT_WORDS["third_person"].compiled()
 
 
 # Someone telling about a relative who is the one with the problem: "my mom had breast cancer
 # 6 years ago. now she has a cough ... her doctor thinks it came back".
-_THIRD_PERSON_NOW = _FACT_WORDS.third_person_now.compiled()
+_THIRD_PERSON_NOW = _FACT_WORDS["third_person_now"].compiled()
 
 
 @functools.lru_cache(maxsize=1)
