@@ -37,7 +37,12 @@ def _rules_with(tmp_path: Path, change: str, to: str) -> Path:
     ("    words: [man, men, male,", "    words: [Man, men, male,", "'Man'"),
     # only a phase reads with the reader's own wording
     ("    words: [surveillance, recurren, follow]\n", "    reader: neoadjuvant_therapy\n",
-     "fact_words: follow_up: only a phase"),
+     "fact_words.follow_up.*only a phase"),
+    # a kind the profile does not have, and the kinds' words checked as the facts' are
+    ("    lumpectomy:\n      patterns: ['lumpectomy',", "    lumpectomie:\n      patterns: ['lumpectomy',",
+     "fact_kinds.surgery.lumpectomie"),
+    ("    mastectomy:\n      words: [mastectomy, mastectomies]\n",
+     "    mastectomy:\n      words: [Mastectomy]\n", "fact_kinds.surgery.mastectomy.*'Mastectomy'"),
     ("  screening_studies: [mammography, tomosynthesis]\n", "  screening_studies: []\n", "screening_studies"),
 ])
 def test_fact_words_are_validated_on_load(tmp_path: Path, change: str, to: str, says: str) -> None:

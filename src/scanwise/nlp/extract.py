@@ -65,6 +65,7 @@ def rx(pattern: str) -> re.Pattern[str]:
 # The words of the facts read here are data (reading.yaml ``fact_words``), compiled and checked
 # on load; the grammar of numbers, sizes, TNM codes, receptors and dates is written below.
 _WORDS = load_rules().fact_words
+_KINDS = load_rules().fact_kinds
 
 _AGE = [
     rx(r"\b(?P<age>\d{1,3})\s*(?:yo|y/o|y\.o\.|yrs?|years?(?:\s*old)?)\s*(?P<sex>[FM])\b"),
@@ -84,10 +85,7 @@ _AGE = [
 ]
 # Asked on someone's behalf ("what scan does he need?"): the person asked about is the patient,
 # and "my husband is 68" is the patient's age.
-ASKED_FOR_SOMEONE = rx(r"\b(?:does|should|can|will|would|do) (?:he|she) (?:still |also |really |even )?"
-                       r"(?:need|get|have|be)\b|"
-                       r"\b(?:he|she) (?:still |also |really |even )?(?:needs?|should (?:still )?(?:get|have))\b|"
-                       r"\bfor (?:him|her)\?")
+ASKED_FOR_SOMEONE = _WORDS["asked_for_someone"].compiled()
 _PROXY_AGE = rx(rf"\bmy (?:{person_words()}) (?:is|who is|,)\s+(?:now\s+)?(?P<age>\d{{1,3}})\b")
 _TENS = {"twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70,
          "eighty": 80, "ninety": 90}
@@ -151,17 +149,7 @@ _GRADE = [
 ]
 _GRADE_WORD = {"low": 1, "intermediate": 2, "high": 3}
 
-HISTOLOGY = [
-    ("mixed", rx(r"\b(mixed (?:invasive )?ductal (?:and|&) lobular|ductal (?:and|&) lobular features|"
-                  r"idc with lobular features|mixed idc\s*/\s*ilc|mixed ductal/lobular)\b")),
-    ("lobular", rx(r"\b(ilc|(?:invasive|infiltrating) lobular(?: carcinoma)?|lobular carcinoma(?! in situ)|"
-                    r"lobular (?:breast )?cancer)\b")),
-    ("ductal", rx(r"\b(idc|(?:invasive|infiltrating) ductal(?: carcinoma)?|ductal carcinoma(?! in situ)|"
-                   r"invasive carcinoma(?: of)? no special type|nst|invasive carcinoma,? nos|ductal (?:breast )?cancer)\b")),
-    ("other", rx(r"\b((?:mucinous|tubular|medullary|metaplastic|papillary|cribriform|apocrine|adenoid cystic)"
-                  r" carcinoma)\b")),
-    ("dcis", rx(r"\b(dcis|ductal carcinoma in situ|intraductal carcinoma)\b")),
-]
+HISTOLOGY = _KINDS.compiled("histology")
 _INVASIVE_GENERIC = _WORDS["invasive_generic"].compiled()
 
 _NODE_NEG = _WORDS["node_negative"].compiled()
@@ -172,39 +160,15 @@ _NOT_PREGNANT = _WORDS["not_pregnant"].compiled()
 _LACTATING = _WORDS["lactating"].compiled()
 _NOT_LACTATING = _WORDS["not_lactating"].compiled()
 
-SURGERY = [
-    ("prophylactic_mastectomy", rx(r"\b((?:bilateral )?(?:prophylactic|risk[- ]reducing|preventive|preventative) "
-                                    r"(?:bilateral )?(?:(?:nipple|skin)[- ]sparing )?mastectom(?:y|ies)|"
-                                    r"(?:both )?breasts? removed (?:as a )?(?:preventive|preventative|prophylactic|"
-                                    r"risk[- ]reducing)|"
-                                    # "both breasts removed" reads as bilateral mastectomy (reading.yaml)
-                                    r"(?:bilateral|double) mastectom(?:y|ies),? (?:as an? |for |to )?(?:preventive|"
-                                    r"preventative|prophylactic|risk[- ]reducing|prevent\w*|precaution\w*|"
-                                    r"(?:lower|reduce|cut) (?:my|her|the) risk))\b")),
-    ("bilateral_mastectomy", rx(r"\b(bilateral mastectom(?:y|ies)|double mastectomy|top surgery)\b")),
-    ("reduction_mammoplasty", rx(r"\b(reduction mamm[ao]plasty|breast reduction|reduction surgery)\b")),
-    ("lumpectomy", rx(r"\b(lumpectomy|bct|bcs|breast[- ]conserv(?:ing|ation) (?:therapy|surgery|treatment)|"
-                       r"partial mastectomy|wide local excision|segmental mastectomy|quadrantectomy|"
-                       r"(?:operation|surgery) to remove part of (?:the|my|her) breast|"
-                       r"removed part of (?:the|my|her) breast)\b")),
-    ("mastectomy", rx(r"\b(mastectomy|mastectomies)\b")),
-]
-PLANNED = rx(r"\b(planned|planning|plan|plans|scheduled|considering|candidate|awaiting|before|prior to|"
-               r"upcoming|will have|will undergo|wants|desires|for|proceeding to|going to have|"
-               r"going (?:straight )?to|straight to|"
-               r"undergo|undergoing|having|booked for|needs|need)\s*[(:]?\s*"  # "surgery planned (lumpectomy"
-               r"(?:a\s+|an\s+|her\s+|his\s+|the\s+|my\s+|your\s+|their\s+)?(?:planned\s+)?$")
+SURGERY = _KINDS.compiled("surgery")
+PLANNED = rx(r"\b" + _WORDS["planned"].alternation() + r"\s*[(:]?\s*"  # "surgery planned (lumpectomy"
+             r"(?:a\s+|an\s+|her\s+|his\s+|the\s+|my\s+|your\s+|their\s+)?(?:planned\s+)?$")
 _SOME_SURGERY = _WORDS["some_surgery"].compiled()
 
 # Said unsure of what follows ("I don't remember if they used an implant or my own tissue").
 _UNSURE = rx(r"\b" + _WORDS["unsure"].alternation() + r"\b[^.;]{0,50}$")
 
-_RECON = [
-    ("none", rx(r"\b(no reconstruction|without reconstruction|not reconstructed|no breast reconstruction)\b")),
-    ("autologous", rx(r"\b(autologous|diep|tram|latissimus|flap reconstruction|flap)\b")),
-    ("implant", rx(r"\b(implant[- ]based reconstructions?|implant reconstructions?|reconstructions? (?:with|w/) (?:an )?implants?|"
-                    r"tissue expanders?|expander|nonautologous|non-autologous|reconstructed with implants?)\b")),
-]
+_RECON = _KINDS.compiled("reconstruction")
 # "silicone breast augmentation" reads as "silicone breast breast implants" (reading.yaml wording)
 _IMPLANT = rx(r"\b(?P<type>saline|silicone)?\s*(?:breast\s+){0,2}implants?\b")
 _TYPED_AUGMENT = rx(r"\b(?P<type>saline|silicone)\s+(?:breast\s+)?(?:augmentation|prosthes[ie]s)\b")
@@ -238,21 +202,9 @@ _HORMONE_YEARS = rx(r"\b" + _HORMONE_WORD + r"\b[^.;]{0,40}?(?:\b(?P<n>" + _N_ +
 # "on estradiol since age 40", "hormones since 2012": the years are counted from the age or year.
 _HORMONE_SINCE = rx(r"\b" + _HORMONE_WORD + r"\b[^.;]{0,30}?\bsince\s+(?:(?:the\s+)?age\s+(?P<age>\d{1,2})|"
                     r"(?P<year>(?:19|20)\d\d))\b")
-_NO_HORMONES = rx(r"\b(no hormones?|no hormone (?:use|therapy)|not on hormones?|"
-                  r"never (?:used|took|taken|been on|had|started|tried) (?:any )?hormones?|"
-                  r"(?:haven't|have not|hasn't|has not|didn't|did not) (?:ever )?(?:used|taken|take|been on|started) "
-                  r"(?:any )?hormones?)\b")
+_NO_HORMONES = _WORDS["no_hormones"].compiled()
 
-_RISK = [
-    ("high", rx(r"\b(brca[12]?(?:/2)?(?: mutation| carrier| positive)?|tp53|li-fraumeni|palb2|pten|cowden|"
-                 r"genetic (?:mutation|predisposition)|high[- ]risk|lifetime risk (?:of |greater than |over |>\s*|≥\s*)?(?:20|2[1-9]|[3-9]\d)\s*%|"
-                 r"(?:mantle|chest)(?: field| wall)? (?:radiation|irradiation|radiotherapy|rt|xrt)|"
-                 r"radiation (?:therapy )?to (?:the|her|my|his) chest|strong family history)\b")),
-    ("intermediate", rx(r"\b(intermediate[- ]risk|atypical ductal hyperplasia|adh|lcis|lobular carcinoma in situ|"
-                         r"lobular neoplasia|atypia|lifetime risk (?:of )?1[5-9]\s*%)\b")),
-    ("average", rx(r"\b(average[- ]risk|no (?:known |significant |personal (?:or|and|/) )?family history|"
-                   r"negative family history|no risk factors)\b")),
-]
+_RISK = _KINDS.compiled("risk")
 
 NEGATED_BEFORE = negated_before()  # the denial words are in reading.yaml (context.negated_before)
 # Chemotherapy finished with the operation still ahead ("I just finished chemo and surgery is
@@ -276,28 +228,15 @@ _NEOADJ_ONGOING = rx(r"\b(mid[- ]?(?:treatment|way|course|nac|neoadjuvant)|durin
                       r"on (?:neoadjuvant|nac)|receiving (?:neoadjuvant|nac)|undergoing (?:neoadjuvant|nac)|"
                       r"cycles? \d|after \d+ cycles|currently on)\b")
 
-_HISTORY = rx(r"\b((?:history of|hx of|hx|h/o) [^.;]{0,30}?(?:breast cancer|breast ca\b|idc|ilc|dcis|carcinoma|invasive|tnbc)|"
-               r"tx'?d (?:w/|with)|treated (?:w/|with) (?:lumpectomy|mastectomy|surgery)|"
-               r"h/o (?:breast cancer|idc|ilc)|treated (?:\d+|one|two|three|four|five|six|seven|eight|nine|ten) "
-               r"(?:years?|yrs?|months?) ago|treated in (?:19|20)\d\d|"
-               r"(?:finished|completed|done with) (?:my |her |his )?(?:treatment|therapy|radiation|chemo\w*)|"
-               r"(?:after|following) (?:my|her|his) (?:lumpectomy|mastectomy|treatment|surgery|radiation)|"
-               r"\d+(?:\.\d+)? (?:years?|yrs?|months?) (?:out\b|(?:after|since|post|following) "
-               r"(?:her |my |his )?(?:treatment|surgery|diagnosis|lumpectomy|mastectomy|radiation|chemo\w*|bct))|"
-               r"breast cancer survivor|survivor of breast cancer|treated for (?:breast cancer|idc|ilc)|"
-               r"personal history of breast cancer|prior breast cancer|previous breast cancer|"
-               r"s/p (?:lumpectomy|mastectomy|bct)|status post (?:lumpectomy|mastectomy)|"
-               r"(?:after|following) (?:lumpectomy|mastectomy|bct|treatment|surgery|radiation)|"
-               r"completed (?:treatment|therapy|radiation|chemo)|remission|in remission|"
-               r"(?:years?|months?) (?:after|since|post|out from) (?:treatment|surgery|diagnosis|lumpectomy|mastectomy))\b")
+_HISTORY = _WORDS["cancer_history"].compiled()
 _SINCE = rx(r"\b(?P<n>\d+(?:\.\d+)?)\s*(?P<unit>years?|yrs?|months?|mos?)\s*(?:after|since|post|out from|"
              r"following|s/p)\b")
 
 
-_OTHER_MODALITY = rx(r"\b(ct|cta|mri|mra|pet|pet/ct|cat scan|ct angiogram|ct angiography)\b")
-_MAMMO_US = rx(r"\b(mammo\w*|ultrasound|sonograph\w*|us|dbt|tomosynthesis)\b")
-_LAB_ABNORMAL = rx(r"\b(elevated|raised|high|abnormal|rising|increasing|increased|deranged|up)\b|↑")
-_LAB_NORMAL = rx(r"\b(normal|unremarkable|wnl|within normal limits|negative|stable|ok|fine)\b")
+_OTHER_MODALITY = _WORDS["other_modality"].compiled()
+_MAMMO_US = _WORDS["mammo_us"].compiled()
+_LAB_ABNORMAL = rx(r"\b" + _WORDS["lab_abnormal"].alternation() + r"\b|↑")
+_LAB_NORMAL = _WORDS["lab_normal"].compiled()
 _CLAUSE_BREAK = rx(r"[,;.]|\bbut\b|\bwhile\b|\bwith\b")
 
 
@@ -583,9 +522,7 @@ def clause_state(text: str, mention: Mention) -> str | None:
     return state
 
 
-ASYMPTOMATIC = rx(r"\b(asymptomatic|no symptoms|without symptoms|symptom[- ]free|no complaints|"
-                    r"no (?:problems|issues|concerns)(?: with (?:them|it|my breasts?|my implants?))?|"
-                    r"feels? (?:well|fine)|doing well|otherwise well)\b")
+ASYMPTOMATIC = _WORDS["asymptomatic"].compiled()
 
 
 _LAB_VALUE = rx(r"^\s*(?:level\s*|of\s*|was\s*|is\s*|at\s*|:\s*|=\s*)*(?P<v>\d+(?:\.\d+)?)")

@@ -16,7 +16,7 @@ from typing import Literal, get_args
 from pydantic import Field, field_validator, model_validator
 
 from scanwise.domain.kb import KnowledgeBaseError, Strict, phrase_body
-from scanwise.domain.profile import Phase, Purpose
+from scanwise.domain.profile import Histology, Phase, Purpose, Reconstruction, Risk, Surgery
 from scanwise.knowledge.loader import DATA_DIR, load_yaml, validate_entry
 from scanwise.nlp.normalize import CleanText, _Builder
 from scanwise.nlp.prefilter import prefiltered
@@ -167,12 +167,39 @@ class Situation(Strict):
         return self
 
 
+class FactCues(Cues):
+    """The words of a fact: patterns or words, never the reader's own wording."""
+
+    @model_validator(mode="after")
+    def _no_reader(self) -> FactCues:
+        if self.reader:
+            raise ValueError("only a phase uses the reader's own wording")
+        return self
+
+
 #: The words of the facts read by pattern (nlp/extract.py, nlp/scenario.py), each named once;
 #: the grammar of numbers, sizes, TNM codes, receptors and dates stays in the code.
 FactWord = Literal["transfeminine", "transmasculine", "female", "male", "pregnant", "not_pregnant", "lactating",
                    "not_lactating", "metastatic", "invasive_generic", "supraclavicular_positive", "node_negative",
                    "node_positive", "some_surgery", "unsure", "hormones", "speaker_is_patient", "third_person",
-                   "third_person_now", "history_before", "follow_up"]
+                   "third_person_now", "history_before", "follow_up", "asked_for_someone", "asymptomatic",
+                   "no_hormones", "cancer_history", "lab_abnormal", "lab_normal", "other_modality", "mammo_us",
+                   "planned"]
+
+
+class FactKinds(Strict):
+    """Facts whose value is one of several kinds, each kind's words tried in the order written."""
+
+    surgery: dict[Surgery, FactCues]
+    reconstruction: dict[Reconstruction, FactCues]
+    histology: dict[Histology, FactCues]
+    risk: dict[Risk, FactCues]
+
+    def compiled(self, fact: Literal["surgery", "reconstruction", "histology", "risk"]
+                 ) -> list[tuple[str, re.Pattern[str]]]:
+        """The kinds of one fact, each with its pattern, in the order written."""
+        kinds: dict[str, FactCues] = getattr(self, fact)
+        return [(kind, cues.compiled()) for kind, cues in kinds.items()]
 
 
 class ImplantChange(Strict):
@@ -206,14 +233,13 @@ class ReadingRules(Strict):
     imaging_results: ImagingResults
     situation: Situation
     implant_change: ImplantChange
-    fact_words: dict[FactWord, Cues]
+    fact_words: dict[FactWord, FactCues]
+    fact_kinds: FactKinds
 
     @model_validator(mode="after")
     def _fact_words_complete(self) -> ReadingRules:
         if missing := set(get_args(FactWord)) - set(self.fact_words):
             raise ValueError(f"fact_words: missing {', '.join(sorted(missing))}")
-        if used := [name for name, cues in self.fact_words.items() if cues.reader]:
-            raise ValueError(f"fact_words: {', '.join(used)}: only a phase uses the reader's own wording")
         return self
 
     @model_validator(mode="after")
