@@ -184,7 +184,7 @@ FactWord = Literal["transfeminine", "transmasculine", "female", "male", "pregnan
                    "node_positive", "some_surgery", "unsure", "hormones", "speaker_is_patient", "third_person",
                    "third_person_now", "history_before", "follow_up", "asked_for_someone", "asymptomatic",
                    "no_hormones", "cancer_history", "lab_abnormal", "lab_normal", "other_modality", "mammo_us",
-                   "planned"]
+                   "planned", "first_person"]
 
 
 class FactKinds(Strict):

@@ -510,6 +510,7 @@ def _person_word() -> re.Pattern[str]:
 
 
 _SPEAKER_IS_PATIENT = _FACT_WORDS["speaker_is_patient"].compiled()
+_FIRST_PERSON = _FACT_WORDS["first_person"].compiled()
 
 
 def _clause_person(text: str, start: int) -> re.Match[str] | None:
@@ -518,7 +519,7 @@ def _clause_person(text: str, start: int) -> re.Match[str] | None:
     clause = max(text.rfind(c, 0, start) for c in ".!?;\n") + 1
     before = text[clause:start]
     person = next(reversed(list(_person_word().finditer(before))), None)
-    if person is None or re.search(r"\b(?:i|i'm|i've|me)\b", before[person.end():], re.IGNORECASE):
+    if person is None or _FIRST_PERSON.search(before[person.end():]):
         return None
     return person
 
