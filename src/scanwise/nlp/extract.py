@@ -21,7 +21,7 @@ from scanwise.domain.profile import Evidence, her2_from_tests
 from scanwise.domain.staging.parsing import PREFIX_PATTERN, without_prefix
 from scanwise.nlp.clinical import CUE, Mention
 from scanwise.nlp.prefilter import prefiltered
-from scanwise.nlp.rules import alternatives, load_rules, negated_before, result_patterns
+from scanwise.nlp.rules import alternatives, load_rules, negated_before, person_words, result_patterns
 
 ROMAN = {"0": "0", "1": "I", "2": "II", "3": "III", "4": "IV",
           "i": "I", "ii": "II", "iii": "III", "iv": "IV"}
@@ -62,6 +62,11 @@ def rx(pattern: str) -> re.Pattern[str]:
 
 # --- patterns ------------------------------------------------------------------------------
 
+# The words of the facts read here are data (reading.yaml ``fact_words``), compiled and checked
+# on load; the grammar of numbers, sizes, TNM codes, receptors and dates is written below.
+_WORDS = load_rules().fact_words
+_KINDS = load_rules().fact_kinds
+
 _AGE = [
     rx(r"\b(?P<age>\d{1,3})\s*(?:yo|y/o|y\.o\.|yrs?|years?(?:\s*old)?)\s*(?P<sex>[FM])\b"),
     rx(r"\b(?P<age>\d{1,3})\s*(?:-|\s)?(?:year|yr)s?(?:\s*|-)old\b"),
@@ -80,12 +85,8 @@ _AGE = [
 ]
 # Asked on someone's behalf ("what scan does he need?"): the person asked about is the patient,
 # and "my husband is 68" is the patient's age.
-ASKED_FOR_SOMEONE = rx(r"\b(?:does|should|can|will|would|do) (?:he|she) (?:still |also |really |even )?"
-                       r"(?:need|get|have|be)\b|"
-                       r"\b(?:he|she) (?:still |also |really |even )?(?:needs?|should (?:still )?(?:get|have))\b|"
-                       r"\bfor (?:him|her)\?")
-_PROXY_AGE = rx(r"\bmy (?:husband|wife|partner|son|daughter|dad|father|mom|mum|mother|brother|sister|"
-                r"boyfriend|girlfriend) (?:is|who is|,)\s+(?:now\s+)?(?P<age>\d{1,3})\b")
+ASKED_FOR_SOMEONE = _WORDS["asked_for_someone"].compiled()
+_PROXY_AGE = rx(rf"\bmy (?:{person_words()}) (?:is|who is|,)\s+(?:now\s+)?(?P<age>\d{{1,3}})\b")
 _TENS = {"twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70,
          "eighty": 80, "ninety": 90}
 _UNITS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
@@ -96,12 +97,10 @@ _AGE_WORDS = rx(r"\b(?P<tens>twenty|thirty|forty|fifty|sixty|seventy|eighty|nine
                  r"|\b(?:wom[ae]n|female|male|patient|lady|gentleman)\s*,\s*(?P<tens2>twenty|thirty|forty|fifty|"
                  r"sixty|seventy|eighty|ninety)(?:[- ](?P<unit2>one|two|three|four|five|six|seven|eight|nine))?"
                  r"\s*(?=,)")
-_TRANS_FEM = rx(r"\b(transgender wom[ae]n|trans wom[ae]n|transfeminine|trans-feminine|male[- ]to[- ]female"
-                 r"|mtf|assigned male at birth|amab)\b")
-_TRANS_MASC = rx(r"\b(transgender m[ae]n|trans m[ae]n|transmasculine|trans-masculine|female[- ]to[- ]male"
-                  r"|ftm|assigned female at birth|afab)\b")
-_FEMALE = rx(r"\b(woman|women|female|lady|girl|she|her|mother of|mom of|g\d+p\d+)\b")
-_MALE = rx(r"\b(man|men|male|gentleman|guy|boy|he|his|him)\b")
+_TRANS_FEM = _WORDS["transfeminine"].compiled()
+_TRANS_MASC = _WORDS["transmasculine"].compiled()
+_FEMALE = _WORDS["female"].compiled()
+_MALE = _WORDS["male"].compiled()
 
 _SIZE = rx(r"\b(?P<dims>\d+(?:\.\d+)?(?:\s*(?:x|×|by)\s*\d+(?:\.\d+)?)*)(?:\s*|-)"
             r"(?P<unit>cm|mm|centimet(?:er|re)s?|millimet(?:er|re)s?)\b")
@@ -118,11 +117,9 @@ T_ALONE = rx(rf"\b(?P<tp>{_P})?(?P<t>T(?:is|0|1mi|1a|1b|1c|1|2|3|4a|4b|4c|4d|4))
 N_ALONE = rx(rf"\b(?P<np>{_P})?(?P<n>{_N})(?![a-z0-9])")
 M_ALONE = rx(rf"\b(?P<mp>{_P})?(?P<m>{_M})(?![a-z0-9])")
 
-_SUPRACLAVICULAR = rx(r"\b(?:positive|metastatic|fna[- ]positive|biopsy[- ]proven) (?:ipsilateral )?supraclavicular "
-                       r"(?:lymph )?nodes?|\bsupraclavicular (?:lymph )?nodes?[^.;]{0,30}?\b(?:fna\s*\+|positive|"
-                       r"metasta\w*|biopsy[- ]proven)")
+_SUPRACLAVICULAR = _WORDS["supraclavicular_positive"].compiled()
 STAGE = rx(r"\bstage\s*(?P<num>iv|iii|ii|i|[0-4])(?P<sub>[abc])?\b")
-_METASTATIC = rx(r"\b(metastatic breast cancer|de novo metastatic|stage iv|known metastases|known metastatic)\b")
+_METASTATIC = _WORDS["metastatic"].compiled()
 
 _POS = r"(?:\+|positive|pos\b|amplified)"
 _NEG = r"(?:-(?![a-z])|−|negative|neg\b|non-?amplified|not amplified)"
@@ -152,81 +149,26 @@ _GRADE = [
 ]
 _GRADE_WORD = {"low": 1, "intermediate": 2, "high": 3}
 
-HISTOLOGY = [
-    ("mixed", rx(r"\b(mixed (?:invasive )?ductal (?:and|&) lobular|ductal (?:and|&) lobular features|"
-                  r"idc with lobular features|mixed idc\s*/\s*ilc|mixed ductal/lobular)\b")),
-    ("lobular", rx(r"\b(ilc|(?:invasive|infiltrating) lobular(?: carcinoma)?|lobular carcinoma(?! in situ)|"
-                    r"lobular (?:breast )?cancer)\b")),
-    ("ductal", rx(r"\b(idc|(?:invasive|infiltrating) ductal(?: carcinoma)?|ductal carcinoma(?! in situ)|"
-                   r"invasive carcinoma(?: of)? no special type|nst|invasive carcinoma,? nos|ductal (?:breast )?cancer)\b")),
-    ("other", rx(r"\b((?:mucinous|tubular|medullary|metaplastic|papillary|cribriform|apocrine|adenoid cystic)"
-                  r" carcinoma)\b")),
-    ("dcis", rx(r"\b(dcis|ductal carcinoma in situ|intraductal carcinoma)\b")),
-]
-_INVASIVE_GENERIC = rx(r"\b(invasive breast cancer|invasive carcinoma|invasive cancer)\b")
+HISTOLOGY = _KINDS.compiled("histology")
+_INVASIVE_GENERIC = _WORDS["invasive_generic"].compiled()
 
-_NODE_NEG = rx(r"\b(c?n0\b|node[- ]neg(?:ative)?\b|clinically node[- ]neg(?:ative)?|"
-                r"axilla (?:was |is )?(?:clinically )?neg(?:ative)?\b|nodes? (?:were |are |was |is )?(?:clinically )?neg(?:ative)?\b|"
-                r"(?:lymph )?nodes? (?:looked|look|looks|were|are|was|is) (?:all )?(?:fine|normal|benign|unremarkable|clear|negative)|"
-                r"no palpable (?:axillary )?"
-                r"(?:nodes|lymph nodes|adenopathy|lymphadenopathy)|no (?:axillary )?(?:adenopathy|lymphadenopathy)|"
-                r"negative axilla|axilla (?:is )?(?:clinically )?negative|clinically negative axilla|"
-                r"(?:cannot|could not|did not|didn't) feel any (?:lymph )?(?:nodes|glands)|no (?:lymph )?nodes (?:were )?felt)")
-_NODE_POS = rx(r"\b(nodes?[^.;]{0,30}?\b(?:fixed|matted)\b|node[- ]positive|clinically node[- ]positive|positive (?:axillary )?(?:lymph )?nodes?|"
-                r"(?:axillary )?(?:lymph )?nodes? (?:is |are |was |were )?palpable|"
-                r"nodes?[^.;]{0,25}\b(?:fna|biopsy|bx|core)\s*(?:\+|positive|proven)|"
-                r"(?:nodal|node) (?:met|mets|metastasis|metastases)\b|"
-                r"spread (?:in)?to (?:the |my |her |his |a |one |two |some )?(?:axillary )?(?:lymph )?nodes?|"
-                r"biopsy[- ](?:proven|confirmed) (?:l |r |left |right )?(?:axillary )?(?:lymph )?node|"
-                r"(?:axillary )?(?:lymph )?nodes? (?:was |were |is |are )?(?:biopsy[- ]proven )?positive|"
-                r"c?n[123][abc]?\b|"
-                r"biopsy[- ]proven (?:axillary )?(?:lymph )?node|matted nodes|axillary metastas[ie]s|"
-                r"metastatic (?:axillary )?(?:lymph )?node)\b")
+_NODE_NEG = _WORDS["node_negative"].compiled()
+_NODE_POS = _WORDS["node_positive"].compiled()
 
-_PREGNANT = rx(r"\b(pregnant|pregnancy|\d+\s*(?:weeks?|wks?)'?\s*(?:pregnant|gestation|gestational age)|gravid|"
-                r"g\d+(?:\s*p\d+)?\s*(?:\bat\s+|@\s*)?\d+\s*(?:weeks?|wks?)|\d+\s*(?:weeks?|wks?)\s*(?:ga|iup)|"
-                r"(?:first|second|third) trimester|\d+\s*(?:weeks?|wks?)\s+along|"
-                r"expecting (?:a baby|my|our|twins)|baby (?:is )?due)\b")
-_NOT_PREGNANT = rx(r"\b(not pregnant|non-?pregnant|negative pregnancy test)\b")
-_LACTATING = rx(r"\b(breast-?feeding|lactating|lactation|nursing)\b")
-_NOT_LACTATING = rx(r"\b(not (?:breast-?feeding|lactating|nursing))\b")
+_PREGNANT = _WORDS["pregnant"].compiled()
+_NOT_PREGNANT = _WORDS["not_pregnant"].compiled()
+_LACTATING = _WORDS["lactating"].compiled()
+_NOT_LACTATING = _WORDS["not_lactating"].compiled()
 
-SURGERY = [
-    ("prophylactic_mastectomy", rx(r"\b((?:bilateral )?(?:prophylactic|risk[- ]reducing|preventive|preventative) "
-                                    r"(?:bilateral )?(?:(?:nipple|skin)[- ]sparing )?mastectom(?:y|ies)|"
-                                    r"(?:both )?breasts? removed (?:as a )?(?:preventive|preventative|prophylactic|"
-                                    r"risk[- ]reducing)|"
-                                    # "both breasts removed" reads as bilateral mastectomy (reading.yaml)
-                                    r"(?:bilateral|double) mastectom(?:y|ies),? (?:as an? |for |to )?(?:preventive|"
-                                    r"preventative|prophylactic|risk[- ]reducing|prevent\w*|precaution\w*|"
-                                    r"(?:lower|reduce|cut) (?:my|her|the) risk))\b")),
-    ("bilateral_mastectomy", rx(r"\b(bilateral mastectom(?:y|ies)|double mastectomy|top surgery)\b")),
-    ("reduction_mammoplasty", rx(r"\b(reduction mamm[ao]plasty|breast reduction|reduction surgery)\b")),
-    ("lumpectomy", rx(r"\b(lumpectomy|bct|bcs|breast[- ]conserv(?:ing|ation) (?:therapy|surgery|treatment)|"
-                       r"partial mastectomy|wide local excision|segmental mastectomy|quadrantectomy|"
-                       r"(?:operation|surgery) to remove part of (?:the|my|her) breast|"
-                       r"removed part of (?:the|my|her) breast)\b")),
-    ("mastectomy", rx(r"\b(mastectomy|mastectomies)\b")),
-]
-PLANNED = rx(r"\b(planned|planning|plan|plans|scheduled|considering|candidate|awaiting|before|prior to|"
-               r"upcoming|will have|will undergo|wants|desires|for|proceeding to|going to have|"
-               r"going (?:straight )?to|straight to|"
-               r"undergo|undergoing|having|booked for|needs|need)\s*[(:]?\s*"  # "surgery planned (lumpectomy"
-               r"(?:a\s+|an\s+|her\s+|his\s+|the\s+|my\s+|your\s+|their\s+)?(?:planned\s+)?$")
-_SOME_SURGERY = rx(r"\b(?:had|underwent|after|following|since|s/p|status post)\s+['\"]?"
-                   r"(?:(?:my|her|his|some|a|an|the)\s+)?(?:kind of\s+|sort of\s+)?"
-                   r"(?:breast\s+|chest\s+)?(?:surgery|operation)\b")
+SURGERY = _KINDS.compiled("surgery")
+PLANNED = rx(r"\b" + _WORDS["planned"].alternation() + r"\s*[(:]?\s*"  # "surgery planned (lumpectomy"
+             r"(?:a\s+|an\s+|her\s+|his\s+|the\s+|my\s+|your\s+|their\s+)?(?:planned\s+)?$")
+_SOME_SURGERY = _WORDS["some_surgery"].compiled()
 
 # Said unsure of what follows ("I don't remember if they used an implant or my own tissue").
-_UNSURE = rx(r"\b(?:not sure|unsure|don'?t (?:know|remember|recall)|do not (?:know|remember|recall)|"
-             r"can'?t (?:remember|recall)|cannot (?:remember|recall)|no idea)\b[^.;]{0,50}$")
+_UNSURE = rx(r"\b" + _WORDS["unsure"].alternation() + r"\b[^.;]{0,50}$")
 
-_RECON = [
-    ("none", rx(r"\b(no reconstruction|without reconstruction|not reconstructed|no breast reconstruction)\b")),
-    ("autologous", rx(r"\b(autologous|diep|tram|latissimus|flap reconstruction|flap)\b")),
-    ("implant", rx(r"\b(implant[- ]based reconstructions?|implant reconstructions?|reconstructions? (?:with|w/) (?:an )?implants?|"
-                    r"tissue expanders?|expander|nonautologous|non-autologous|reconstructed with implants?)\b")),
-]
+_RECON = _KINDS.compiled("reconstruction")
 # "silicone breast augmentation" reads as "silicone breast breast implants" (reading.yaml wording)
 _IMPLANT = rx(r"\b(?P<type>saline|silicone)?\s*(?:breast\s+){0,2}implants?\b")
 _TYPED_AUGMENT = rx(r"\b(?P<type>saline|silicone)\s+(?:breast\s+)?(?:augmentation|prosthes[ie]s)\b")
@@ -252,8 +194,7 @@ _MINE_TYPED = rx(r"\b(?:mine|my own|my ones|my implants|ones i have)\s+(?:are|is
 _IMPLANT_SINCE = rx(r"\bimplants?\b[^.;]{0,25}?\b(?:placed|put in|inserted|done|in|since|from)\s+"
                     r"(?:in\s+)?(?P<year>(?:19|20)\d\d)\b")
 
-_HORMONE_WORD = (r"(?:hormones?|hormone therapy|hrt|o?estrogen|o?estradiol|e2|feminizing|gender[- ]affirming|"
-                 r"testosterone|spironolactone)")
+_HORMONE_WORD = _WORDS["hormones"].alternation()
 _HORMONE_YEARS = rx(r"\b" + _HORMONE_WORD + r"\b[^.;]{0,40}?(?:\b(?P<n>" + _N_ + r"|an?)\s*(?:years?|yrs?)|"
                      r"(?<=x)(?P<nx>" + _N_ + r")\s*(?:years?|yrs?|y))\b|"
                      r"\b(?P<n2>" + _N_ + r")\s*(?:years?|yrs?)\s*(?:of|on)\s*(?:hormones?|hormone therapy|"
@@ -261,21 +202,9 @@ _HORMONE_YEARS = rx(r"\b" + _HORMONE_WORD + r"\b[^.;]{0,40}?(?:\b(?P<n>" + _N_ +
 # "on estradiol since age 40", "hormones since 2012": the years are counted from the age or year.
 _HORMONE_SINCE = rx(r"\b" + _HORMONE_WORD + r"\b[^.;]{0,30}?\bsince\s+(?:(?:the\s+)?age\s+(?P<age>\d{1,2})|"
                     r"(?P<year>(?:19|20)\d\d))\b")
-_NO_HORMONES = rx(r"\b(no hormones?|no hormone (?:use|therapy)|not on hormones?|"
-                  r"never (?:used|took|taken|been on|had|started|tried) (?:any )?hormones?|"
-                  r"(?:haven't|have not|hasn't|has not|didn't|did not) (?:ever )?(?:used|taken|take|been on|started) "
-                  r"(?:any )?hormones?)\b")
+_NO_HORMONES = _WORDS["no_hormones"].compiled()
 
-_RISK = [
-    ("high", rx(r"\b(brca[12]?(?:/2)?(?: mutation| carrier| positive)?|tp53|li-fraumeni|palb2|pten|cowden|"
-                 r"genetic (?:mutation|predisposition)|high[- ]risk|lifetime risk (?:of |greater than |over |>\s*|≥\s*)?(?:20|2[1-9]|[3-9]\d)\s*%|"
-                 r"(?:mantle|chest)(?: field| wall)? (?:radiation|irradiation|radiotherapy|rt|xrt)|"
-                 r"radiation (?:therapy )?to (?:the|her|my|his) chest|strong family history)\b")),
-    ("intermediate", rx(r"\b(intermediate[- ]risk|atypical ductal hyperplasia|adh|lcis|lobular carcinoma in situ|"
-                         r"lobular neoplasia|atypia|lifetime risk (?:of )?1[5-9]\s*%)\b")),
-    ("average", rx(r"\b(average[- ]risk|no (?:known |significant |personal (?:or|and|/) )?family history|"
-                   r"negative family history|no risk factors)\b")),
-]
+_RISK = _KINDS.compiled("risk")
 
 NEGATED_BEFORE = negated_before()  # the denial words are in reading.yaml (context.negated_before)
 # Chemotherapy finished with the operation still ahead ("I just finished chemo and surgery is
@@ -299,28 +228,15 @@ _NEOADJ_ONGOING = rx(r"\b(mid[- ]?(?:treatment|way|course|nac|neoadjuvant)|durin
                       r"on (?:neoadjuvant|nac)|receiving (?:neoadjuvant|nac)|undergoing (?:neoadjuvant|nac)|"
                       r"cycles? \d|after \d+ cycles|currently on)\b")
 
-_HISTORY = rx(r"\b((?:history of|hx of|hx|h/o) [^.;]{0,30}?(?:breast cancer|breast ca\b|idc|ilc|dcis|carcinoma|invasive|tnbc)|"
-               r"tx'?d (?:w/|with)|treated (?:w/|with) (?:lumpectomy|mastectomy|surgery)|"
-               r"h/o (?:breast cancer|idc|ilc)|treated (?:\d+|one|two|three|four|five|six|seven|eight|nine|ten) "
-               r"(?:years?|yrs?|months?) ago|treated in (?:19|20)\d\d|"
-               r"(?:finished|completed|done with) (?:my |her |his )?(?:treatment|therapy|radiation|chemo\w*)|"
-               r"(?:after|following) (?:my|her|his) (?:lumpectomy|mastectomy|treatment|surgery|radiation)|"
-               r"\d+(?:\.\d+)? (?:years?|yrs?|months?) (?:out\b|(?:after|since|post|following) "
-               r"(?:her |my |his )?(?:treatment|surgery|diagnosis|lumpectomy|mastectomy|radiation|chemo\w*|bct))|"
-               r"breast cancer survivor|survivor of breast cancer|treated for (?:breast cancer|idc|ilc)|"
-               r"personal history of breast cancer|prior breast cancer|previous breast cancer|"
-               r"s/p (?:lumpectomy|mastectomy|bct)|status post (?:lumpectomy|mastectomy)|"
-               r"(?:after|following) (?:lumpectomy|mastectomy|bct|treatment|surgery|radiation)|"
-               r"completed (?:treatment|therapy|radiation|chemo)|remission|in remission|"
-               r"(?:years?|months?) (?:after|since|post|out from) (?:treatment|surgery|diagnosis|lumpectomy|mastectomy))\b")
+_HISTORY = _WORDS["cancer_history"].compiled()
 _SINCE = rx(r"\b(?P<n>\d+(?:\.\d+)?)\s*(?P<unit>years?|yrs?|months?|mos?)\s*(?:after|since|post|out from|"
              r"following|s/p)\b")
 
 
-_OTHER_MODALITY = rx(r"\b(ct|cta|mri|mra|pet|pet/ct|cat scan|ct angiogram|ct angiography)\b")
-_MAMMO_US = rx(r"\b(mammo\w*|ultrasound|sonograph\w*|us|dbt|tomosynthesis)\b")
-_LAB_ABNORMAL = rx(r"\b(elevated|raised|high|abnormal|rising|increasing|increased|deranged|up)\b|↑")
-_LAB_NORMAL = rx(r"\b(normal|unremarkable|wnl|within normal limits|negative|stable|ok|fine)\b")
+_OTHER_MODALITY = _WORDS["other_modality"].compiled()
+_MAMMO_US = _WORDS["mammo_us"].compiled()
+_LAB_ABNORMAL = rx(r"\b" + _WORDS["lab_abnormal"].alternation() + r"\b|↑")
+_LAB_NORMAL = _WORDS["lab_normal"].compiled()
 _CLAUSE_BREAK = rx(r"[,;.]|\bbut\b|\bwhile\b|\bwith\b")
 
 
@@ -606,9 +522,7 @@ def clause_state(text: str, mention: Mention) -> str | None:
     return state
 
 
-ASYMPTOMATIC = rx(r"\b(asymptomatic|no symptoms|without symptoms|symptom[- ]free|no complaints|"
-                    r"no (?:problems|issues|concerns)(?: with (?:them|it|my breasts?|my implants?))?|"
-                    r"feels? (?:well|fine)|doing well|otherwise well)\b")
+ASYMPTOMATIC = _WORDS["asymptomatic"].compiled()
 
 
 _LAB_VALUE = rx(r"^\s*(?:level\s*|of\s*|was\s*|is\s*|at\s*|:\s*|=\s*)*(?P<v>\d+(?:\.\d+)?)")

@@ -13,10 +13,10 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Literal, get_args
 
-from pydantic import field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from scanwise.domain.kb import KnowledgeBaseError, Strict, phrase_body
-from scanwise.domain.profile import Phase, Purpose
+from scanwise.domain.profile import Histology, Phase, Purpose, Reconstruction, Risk, Surgery
 from scanwise.knowledge.loader import DATA_DIR, load_yaml, validate_entry
 from scanwise.nlp.normalize import CleanText, _Builder
 from scanwise.nlp.prefilter import prefiltered
@@ -112,17 +112,23 @@ class ImagingResults(Strict):
 
 
 class Cues(Strict):
-    """Regular expressions tried together: alternatives from a word start, to a word end
-    unless ``word_end`` is false; or, for a phase, the reader's own wording (``reader``)."""
+    """Alternatives tried together, from a word start unless ``word_start`` is false, to a word
+    end unless ``word_end`` is false: regular expressions (``patterns``, tried in the order
+    written), or plain words and phrases (``words``, matched as written, longest first); or, for
+    a phase, the reader's own wording (``reader``)."""
 
     patterns: list[str] = []
+    words: list[str] = []
+    word_start: bool = True
     word_end: bool = True
     reader: Literal["neoadjuvant_therapy"] | None = None
 
     @model_validator(mode="after")
     def _compiles(self) -> Cues:
-        if bool(self.patterns) == bool(self.reader):
-            raise ValueError("give either patterns or reader, not both or neither")
+        if sum(map(bool, (self.patterns, self.words, self.reader))) != 1:
+            raise ValueError("give one of patterns, words or reader")
+        if bad := [w for w in self.words if w != w.lower() or not w.strip()]:
+            raise ValueError(f"words must be non-empty lower-case phrases: {', '.join(map(repr, bad))}")
         for p in self.patterns:
             try:
                 re.compile(p)
@@ -130,9 +136,14 @@ class Cues(Strict):
                 raise ValueError(f"pattern {p!r} is not a valid regular expression: {exc}") from exc
         return self
 
+    def alternation(self) -> str:
+        """The alternatives as one group, with no word boundaries: a part of a longer pattern."""
+        return "(?:" + (alternatives(self.words) if self.words else "|".join(self.patterns)) + ")"
+
     def compiled(self) -> re.Pattern[str]:
-        return prefiltered(re.compile(r"\b(" + "|".join(self.patterns) + ")" + (r"\b" if self.word_end else ""),
-                                      re.IGNORECASE))
+        body = alternatives(self.words) if self.words else "|".join(self.patterns)
+        return prefiltered(re.compile((r"\b" if self.word_start else "") + "(" + body + ")"
+                                      + (r"\b" if self.word_end else ""), re.IGNORECASE))
 
 
 #: The words the situation readers use (phase, purpose, scope), each named once.
@@ -145,6 +156,7 @@ class Situation(Strict):
     phases: dict[Phase, Cues]  # strongest first, in the order written
     purposes: dict[Purpose, Cues]
     words: dict[SituationWord, Cues]
+    screening_studies: list[str] = Field(min_length=1)  # vocabulary codes
 
     @model_validator(mode="after")
     def _complete(self) -> Situation:
@@ -153,6 +165,41 @@ class Situation(Strict):
             if missing := set(get_args(need)) - set(have):
                 raise ValueError(f"{name}: missing {', '.join(sorted(missing))}")
         return self
+
+
+class FactCues(Cues):
+    """The words of a fact: patterns or words, never the reader's own wording."""
+
+    @model_validator(mode="after")
+    def _no_reader(self) -> FactCues:
+        if self.reader:
+            raise ValueError("only a phase uses the reader's own wording")
+        return self
+
+
+#: The words of the facts read by pattern (nlp/extract.py, nlp/scenario.py), each named once;
+#: the grammar of numbers, sizes, TNM codes, receptors and dates stays in the code.
+FactWord = Literal["transfeminine", "transmasculine", "female", "male", "pregnant", "not_pregnant", "lactating",
+                   "not_lactating", "metastatic", "invasive_generic", "supraclavicular_positive", "node_negative",
+                   "node_positive", "some_surgery", "unsure", "hormones", "speaker_is_patient", "third_person",
+                   "third_person_now", "history_before", "follow_up", "asked_for_someone", "asymptomatic",
+                   "no_hormones", "cancer_history", "lab_abnormal", "lab_normal", "other_modality", "mammo_us",
+                   "planned", "first_person"]
+
+
+class FactKinds(Strict):
+    """Facts whose value is one of several kinds, each kind's words tried in the order written."""
+
+    surgery: dict[Surgery, FactCues]
+    reconstruction: dict[Reconstruction, FactCues]
+    histology: dict[Histology, FactCues]
+    risk: dict[Risk, FactCues]
+
+    def compiled(self, fact: Literal["surgery", "reconstruction", "histology", "risk"]
+                 ) -> list[tuple[str, re.Pattern[str]]]:
+        """The kinds of one fact, each with its pattern, in the order written."""
+        kinds: dict[str, FactCues] = getattr(self, fact)
+        return [(kind, cues.compiled()) for kind, cues in kinds.items()]
 
 
 class ImplantChange(Strict):
@@ -186,6 +233,14 @@ class ReadingRules(Strict):
     imaging_results: ImagingResults
     situation: Situation
     implant_change: ImplantChange
+    fact_words: dict[FactWord, FactCues]
+    fact_kinds: FactKinds
+
+    @model_validator(mode="after")
+    def _fact_words_complete(self) -> ReadingRules:
+        if missing := set(get_args(FactWord)) - set(self.fact_words):
+            raise ValueError(f"fact_words: missing {', '.join(sorted(missing))}")
+        return self
 
     @model_validator(mode="after")
     def _implant_changes_are_cues(self) -> ReadingRules:
@@ -219,6 +274,13 @@ def alternatives(words: Iterable[str]) -> str:
     """Words or phrases as one regular-expression alternation, each escaped, longest first (so
     at one place a phrase wins over a word it starts with: "ca hx" before "ca")."""
     return "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
+
+
+def person_words(data_dir: Path = DATA_DIR) -> str:
+    """The reading rules' relatives and other people (``context``) as one alternation: the
+    words for a person who is not the patient, or on whose behalf a question is asked."""
+    context = load_rules(data_dir).context
+    return alternatives({*context.relatives, *context.other_persons})
 
 
 @functools.lru_cache(maxsize=4)

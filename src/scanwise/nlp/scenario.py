@@ -37,7 +37,7 @@ from scanwise.nlp.extract import (
     unread_cues,
 )
 from scanwise.nlp.normalize import CleanText
-from scanwise.nlp.rules import alternatives, expand, load_rules, situation_cues
+from scanwise.nlp.rules import alternatives, expand, load_rules, person_words, situation_cues
 
 
 class UnusableText(ValueError):
@@ -66,6 +66,8 @@ _IMAGING_WORD = _WORDS["imaging_word"]
 _BREAST_CONTEXT = _WORDS["breast_context"]
 
 _SHARED_MARKER = _WORDS["shared_marker"]
+# The words of who the text is about and of history (reading.yaml ``fact_words``).
+_FACT_WORDS = load_rules().fact_words
 _AXILLARY_SIGNS = {"axillary_lump", "axillary_lump_bilateral", "suspicious_axillary_node",
                    "suspicious_axillary_node_other_imaging", "axillary_adenopathy"}
 _LOCAL_SIGNS = {"lump_at_scar", "palpable_mass", "skin_changes", "axillary_lump", "nipple_retraction",
@@ -79,8 +81,8 @@ _DIAGNOSTIC_SIGNS = {"palpable_mass", "breast_pain_focal", "breast_pain_diffuse"
                      "birads_1", "birads_2", "birads_3", "birads_4", "birads_5", "suspicious_axillary_node",
                      "suspicious_axillary_node_other_imaging", "lump_at_scar", "imaging_indeterminate"}
 # A negative or benign study by itself is routine: it makes a work-up only beside another sign.
-# The studies a request for screening names ("mammo?"); a bare MRI or CT may be of anything.
-_SCREENING_STUDIES = {"mammography", "tomosynthesis"}
+# The studies a request for screening names (reading.yaml ``situation.screening_studies``).
+_SCREENING_STUDIES = set(load_rules().situation.screening_studies)
 _QUIET_RESULTS = {"birads_1", "birads_2"}
 
 
@@ -264,10 +266,10 @@ def _purpose(r: Reading, ind: dict[str, Any], asked: list[str], kb: KnowledgeBas
 
 
 # A phase said in words of follow-up after treatment ("annual surveillance for local recurrence").
-_FOLLOW_UP_WORD = rx(r"surveillance|recurren|follow")
+_FOLLOW_UP_WORD = _FACT_WORDS["follow_up"].compiled()
 _SCREENING_AFTER = rx(r"\s*(?:cancer\s+)?screening\b")
 # Said as the patient's history, just before the cancer's name ("hx cervical ca", "treated for").
-_HISTORY_BEFORE = rx(r"\b(?:hx|h/o|history of|prior|previous|past|treated for|survivor of)\s+(?:\w+\s+)?$")
+_HISTORY_BEFORE = rx(r"\b" + _FACT_WORDS["history_before"].alternation() + r"\s+(?:\w+\s+)?$")
 
 
 def _scope(r: Reading, ind: dict[str, Any], found: list[Mention],
@@ -504,13 +506,11 @@ _TREATMENT_FACTS = ("surgery", "reconstruction", "cancer_history", "months_since
 
 @functools.lru_cache(maxsize=1)
 def _person_word() -> re.Pattern[str]:
-    ctx = load_rules().context
-    words = alternatives({*ctx.relatives, *ctx.other_persons})
-    return re.compile(rf"\b(?:my|her|his|their|our|a)\s+(?:{words})(?:'s)?\b", re.IGNORECASE)
+    return re.compile(rf"\b(?:my|her|his|their|our|a)\s+(?:{person_words()})(?:'s)?\b", re.IGNORECASE)
 
 
-_SPEAKER_IS_PATIENT = rx(r"\b(?:i'?m|i am) (?:a )?\d{1,3}\b|\bi (?:have|had|found|noticed|felt|feel)\b|"
-                         r"\bmy (?:left |right )?(?:breasts?|nipples?|armpits?|lump)\b")
+_SPEAKER_IS_PATIENT = _FACT_WORDS["speaker_is_patient"].compiled()
+_FIRST_PERSON = _FACT_WORDS["first_person"].compiled()
 
 
 def _clause_person(text: str, start: int) -> re.Match[str] | None:
@@ -519,7 +519,7 @@ def _clause_person(text: str, start: int) -> re.Match[str] | None:
     clause = max(text.rfind(c, 0, start) for c in ".!?;\n") + 1
     before = text[clause:start]
     person = next(reversed(list(_person_word().finditer(before))), None)
-    if person is None or re.search(r"\b(?:i|i'm|i've|me)\b", before[person.end():], re.IGNORECASE):
+    if person is None or _FIRST_PERSON.search(before[person.end():]):
         return None
     return person
 
@@ -764,21 +764,19 @@ def _whose(r: Reading, found: list[Mention]) -> None:
         r.set("other_cancer", other.text, other.start, other.end)
 
 
-_THIRD_PERSON = rx(r"\b(he|his|him|she|her)\b")
+_THIRD_PERSON = _FACT_WORDS["third_person"].compiled()
 
 
 # Someone telling about a relative who is the one with the problem: "my mom had breast cancer
 # 6 years ago. now she has a cough ... her doctor thinks it came back".
-_THIRD_PERSON_NOW = rx(r"\b(?:she|he)(?:'s| is| has| now has| has had| was| found| noticed| feels| felt| "
-                       r"can feel| gets| started)\b|\b(?:her|his) (?:doctor|oncologist|surgeon|gp|team)\b")
+_THIRD_PERSON_NOW = _FACT_WORDS["third_person_now"].compiled()
 
 
 @functools.lru_cache(maxsize=1)
 def _people() -> tuple[re.Pattern[str], re.Pattern[str]]:
     """The reading rules' relatives and other people: any of them as a word, and a text's first
     words naming one of the writer's ("my mom's ...")."""
-    context = load_rules().context
-    who = alternatives(context.relatives + context.other_persons)
+    who = person_words()
     return (re.compile(rf"\b(?:{who})\b", re.IGNORECASE),
             re.compile(rf"^\W*(?:my|our) (?P<who>{who})(?:'s)?\b", re.IGNORECASE))
 
