@@ -3,24 +3,17 @@
 from __future__ import annotations
 
 import pytest
+from assessing import run, top
 
 from scanwise.domain.assess import Assessment, assess
 from scanwise.domain.kb import KnowledgeBase
 from scanwise.domain.profile import Indication, PatientProfile
 from scanwise.domain.staging import t_from_size
-from scanwise.nlp.scenario import read_scenario
 
 SEED = ("58-year-old woman, 1.8 cm grade 2 IDC, no palpable nodes, normal LFTs and ALP, clinical "
         "stage I. Is PET/CT needed for distant staging?")
 
 
-def run(text: str, kb: KnowledgeBase, **kw: bool) -> Assessment:
-    profile, indication = read_scenario(text, kb)
-    return assess(profile, indication, kb, **kw)
-
-
-def top(a: Assessment) -> tuple[int, int] | None:
-    return (a.matches[0].topic_id, a.matches[0].variant) if a.matches else None
 
 
 def category(a: Assessment, name_part: str) -> set[str]:

@@ -41,8 +41,9 @@ def _rules_with(tmp_path: Path, change: str, to: str) -> Path:
     # a kind the profile does not have, and the kinds' words checked as the facts' are
     ("    lumpectomy:\n      patterns: ['lumpectomy',", "    lumpectomie:\n      patterns: ['lumpectomy',",
      "fact_kinds.surgery.lumpectomie"),
-    ("    mastectomy:\n      words: [mastectomy, mastectomies]\n",
-     "    mastectomy:\n      words: [Mastectomy]\n", "fact_kinds.surgery.mastectomy.*'Mastectomy'"),
+    ("    none:\n      words: [no reconstruction, without reconstruction,",
+     "    none:\n      words: [No reconstruction, without reconstruction,",
+     "fact_kinds.reconstruction.none.*'No reconstruction'"),
     ("  screening_studies: [mammography, tomosynthesis]\n", "  screening_studies: []\n", "screening_studies"),
 ])
 def test_fact_words_are_validated_on_load(tmp_path: Path, change: str, to: str, says: str) -> None:
@@ -65,4 +66,4 @@ def test_the_readers_patterns_are_built_from_the_fact_words() -> None:
     assert words["hormones"].alternation() in extract._HORMONE_YEARS.pattern
     assert words["unsure"].alternation() in extract._UNSURE.pattern
     relatives = load_rules().context.relatives + load_rules().context.other_persons
-    assert all(w.replace("-", r"\-") in extract._PROXY_AGE.pattern for w in relatives)
+    assert all(w.replace("-", r"\-") in extract.PROXY_AGE.pattern for w in relatives)

@@ -10,18 +10,14 @@ from pathlib import Path
 
 import pytest
 import yaml
+from assessing import run
 
-from scanwise.domain.assess import Assessment, assess
+from scanwise.domain.assess import Assessment
 from scanwise.domain.kb import KnowledgeBase, KnowledgeBaseError
 from scanwise.eval.runner import shows_doubt
 from scanwise.nlp.clinical import mentions
 from scanwise.nlp.rules import RULES_FILE, expand, load_rules
 from scanwise.nlp.scenario import read_scenario
-
-
-def run(text: str, kb: KnowledgeBase) -> Assessment:
-    profile, indication = read_scenario(text, kb)
-    return assess(profile, indication, kb)
 
 
 def offered(a: Assessment) -> list[tuple[int, int]]:

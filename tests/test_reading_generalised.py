@@ -8,25 +8,12 @@ as screening, relatives by marriage, and a reconstruction said but not its kind.
 from __future__ import annotations
 
 import pytest
+from assessing import branches, run, top
 
-from scanwise.domain.assess import Assessment, assess
 from scanwise.domain.kb import KnowledgeBase
 from scanwise.nlp.rules import expand
 from scanwise.nlp.scenario import read_scenario
 from scanwise.nlp.spelling import speller
-
-
-def run(text: str, kb: KnowledgeBase) -> Assessment:
-    profile, indication = read_scenario(text, kb)
-    return assess(profile, indication, kb)
-
-
-def top(a: Assessment) -> tuple[int, int] | None:
-    return (a.matches[0].topic_id, a.matches[0].variant) if a.matches else None
-
-
-def branches(a: Assessment) -> set[tuple[int, int]]:
-    return {(b.topic_id, b.variant) for b in a.decision.branches} if a.decision else set()
 
 
 @pytest.mark.parametrize(("written", "meant"), [

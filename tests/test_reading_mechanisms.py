@@ -8,21 +8,12 @@ chosen variant does not account for.
 from __future__ import annotations
 
 import pytest
+from assessing import run, top
 
-from scanwise.domain.assess import Assessment, assess
 from scanwise.domain.kb import KnowledgeBase
 from scanwise.eval.runner import shows_doubt
 from scanwise.nlp.rules import expand
 from scanwise.nlp.scenario import read_scenario
-
-
-def run(text: str, kb: KnowledgeBase) -> Assessment:
-    profile, indication = read_scenario(text, kb)
-    return assess(profile, indication, kb)
-
-
-def top(a: Assessment) -> tuple[int, int] | None:
-    return (a.matches[0].topic_id, a.matches[0].variant) if a.matches else None
 
 
 @pytest.mark.parametrize(("text", "finding"), [

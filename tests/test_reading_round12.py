@@ -11,24 +11,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from assessing import branches, top
+from assessing import run as read
 
-from scanwise.domain.assess import Assessment, assess
 from scanwise.domain.kb import KnowledgeBase
 from scanwise.eval.runner import Scenario, abstains_plainly, run
 from scanwise.nlp.scenario import read_scenario
-
-
-def read(text: str, kb: KnowledgeBase) -> Assessment:
-    profile, indication = read_scenario(text, kb)
-    return assess(profile, indication, kb)
-
-
-def top(a: Assessment) -> tuple[int, int] | None:
-    return (a.matches[0].topic_id, a.matches[0].variant) if a.matches else None
-
-
-def branches(a: Assessment) -> list[tuple[int, int]]:
-    return [(b.topic_id, b.variant) for b in a.decision.branches] if a.decision else []
 
 
 @pytest.mark.parametrize(("text", "finding"), [

@@ -80,13 +80,15 @@ _AGE = [
     # "M 58," at the start of a sentence (sex before age); not "M0" or a size
     rx(r"(?:^|[.;]\s+)(?P<sex>[FM])\s+(?P<age>\d{2})\b(?=\s*[,.;])"),
     rx(r"\b(?:i'?m|i am|just turned|turned)\s+(?:a\s+)?(?P<age>\d{1,3})\b"),
+    # "I'm trans (MTF), 55, been on hormones": the age set off by commas after what the writer is
+    rx(r"\b(?:i'?m|i am)\b[^.;?!\d]{1,30}?,\s*(?P<age>\d{2})\s*(?=,|\.|;|$)"),
     # "She's 46, no breast complaints": said of the person the text is about
     rx(r"\b(?:she|he)(?:'s| is)\s+(?P<age>\d{2})\b(?!\s*(?:weeks?|wks?|months?|days?|cm|mm|%|years? ago))"),
 ]
 # Asked on someone's behalf ("what scan does he need?"): the person asked about is the patient,
 # and "my husband is 68" is the patient's age.
 ASKED_FOR_SOMEONE = _WORDS["asked_for_someone"].compiled()
-_PROXY_AGE = rx(rf"\bmy (?:{person_words()}) (?:is|who is|,)\s+(?:now\s+)?(?P<age>\d{{1,3}})\b")
+PROXY_AGE = rx(rf"\bmy (?:{person_words()}) (?:is|who is|,)\s+(?:now\s+)?(?P<age>\d{{1,3}})\b")
 _TENS = {"twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70,
          "eighty": 80, "ninety": 90}
 _UNITS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
@@ -211,8 +213,10 @@ NEGATED_BEFORE = negated_before()  # the denial words are in reading.yaml (conte
 # next month"): chemotherapy before surgery, completed.
 CHEMO_THEN_SURGERY = r"(?:finished|completed|done with|through with|after)\s+(?:my\s+|her\s+|his\s+|the\s+)?chemo(?:therapy)?\b[^.;?]{0,20}?\b(?:surgery|operation|lumpectomy|mastectomy)\s+(?:is\s+|will\s+be\s+)?(?:next|in\s+\w+|scheduled|planned|booked|coming|upcoming|soon)"
 NEOADJ = rx(r"\b(neoadjuvant|nac|nact|preoperative (?:chemo(?:therapy)?|systemic therapy)|" + CHEMO_THEN_SURGERY + r"|"
-              r"primary systemic therapy|pre-?op chemo|chemo(?:therapy)? (?:\w+ ){0,3}?before (?:my |her |his |the )?"
-              r"(?:breast )?(?:cancer )?(?:surgery|operation))\b")
+              r"primary systemic therapy|pre-?op chemo|chemo(?:therapy)?\b[^.;?]{0,60}?\bbefore (?:my |her |his |the )?"
+              r"(?:breast )?(?:cancer )?(?:surgery|operation)|"
+              # "chemo that's supposed to shrink her breast tumor": given to shrink it before the operation
+              r"chemo(?:therapy)?\b[^.;?]{0,40}?\bshrink (?:the |my |her |his )?(?:breast )?(?:tumou?r|cancer|lump|mass))\b")
 _NEOADJ_PLANNED = rx(r"\b(before|prior to|planned|planning|plans?|plan for|will (?:start|begin|receive|get)|"
                       r"candidate for|to start|starting|about to start|pre-)\s*(?:\w+\s+){0,2}?"
                       r"(?:neoadjuvant|nac|nact|chemo)|(?:neoadjuvant|nac|nact)\b[^.;]{0,25}?"
@@ -223,11 +227,12 @@ NEOADJ_DONE = rx(r"\b" + CHEMO_THEN_SURGERY + r"|\b((?:has |have )?(?:now )?comp
                    # "I just finished the chemo they give before surgery"
                    r"\b(?:completed|finished|done with)\s+(?:\w+\s+){0,2}?chemo(?:therapy)?\b(?=[^.;]{0,30}\bbefore\b)")
 _NEOADJ_ONGOING = rx(r"\b(mid[- ]?(?:treatment|way|course|nac|neoadjuvant)|during (?:neoadjuvant|nac|chemo)|"
-                      r"halfway|half-way|midway|mid-way|\d+ of \d+ cycles|cycle \d+ of|cycles into|"
+                      r"halfway|half-way|midway|mid-way|partway|part-way|in the middle of|\d+ of \d+ cycles|cycle \d+ of|cycles into|"
                       r"(?:into|thru|through) (?:neoadjuvant|nac|chemo)|on nac|"
                       r"on (?:neoadjuvant|nac)|receiving (?:neoadjuvant|nac)|undergoing (?:neoadjuvant|nac)|"
                       r"cycles? \d|after \d+ cycles|currently on)\b")
 
+_CHEMO = rx(r"\bchemo(?:therapy)?\b")
 _HISTORY = _WORDS["cancer_history"].compiled()
 _SINCE = rx(r"\b(?P<n>\d+(?:\.\d+)?)\s*(?P<unit>years?|yrs?|months?|mos?)\s*(?:after|since|post|out from|"
              r"following|s/p)\b")
@@ -250,7 +255,7 @@ def read_demographics(r: Reading) -> None:
             if "sex" in m.groupdict() and m.group("sex"):
                 r.set("sex", "female" if m.group("sex").upper() == "F" else "male", m.start(), m.end())
             break
-    if "age" not in r.facts and ASKED_FOR_SOMEONE.search(r.text) and (m := _PROXY_AGE.search(r.text)):
+    if "age" not in r.facts and ASKED_FOR_SOMEONE.search(r.text) and (m := PROXY_AGE.search(r.text)):
         r.set("age", int(m.group("age")), m.start(), m.end())  # "my husband is 68 ... does he need"
     if "age" not in r.facts and (m := _AGE_WORDS.search(r.text)):  # dictated: "sixty-three year old"
         tens, unit = m.group("tens") or m.group("tens2"), m.group("unit") or m.group("unit2")
@@ -273,14 +278,13 @@ def read_demographics(r: Reading) -> None:
             r.set("sex", "female" if first is f else "male", first.start(), first.end())
     if "sex" not in r.facts and (m := _PREGNANT.search(r.text) or _LACTATING.search(r.text)):
         r.set("sex", "female", m.start(), m.end())
-    if _NOT_PREGNANT.search(r.text):
-        r.first("pregnant", _NOT_PREGNANT, False)
-    else:
-        r.first("pregnant", _PREGNANT, True)
-    if _NOT_LACTATING.search(r.text):
-        r.first("lactating", _NOT_LACTATING, False)
-    else:
-        r.first("lactating", _LACTATING, True)
+    # Said, and not just after a denial ("haven't been pregnant in years", "never breastfed").
+    for fact, denial, said in (("pregnant", _NOT_PREGNANT, _PREGNANT), ("lactating", _NOT_LACTATING, _LACTATING)):
+        if m := denial.search(r.text):
+            r.set(fact, False, m.start(), m.end())
+        elif m := next((m for m in said.finditer(r.text)
+                        if not NEGATED_BEFORE.search(r.text[max(0, m.start() - 30):m.start()])), None):
+            r.set(fact, True, m.start(), m.end())
 
 
 def read_tumor(r: Reading) -> None:
@@ -494,6 +498,14 @@ def read_history(r: Reading) -> None:
                 break
         if state is None:
             r.cite("neoadjuvant_mention", m.start(), m.end())
+    elif (chemo := _CHEMO.search(text)) and (now := _NEOADJ_ONGOING.search(text)) and "surgery" not in r.facts \
+            and any(k in r.facts for k in ("tumor_size_mm", "t", "histology")):
+        # Chemotherapy going on while the tumour is still there ("halfway through chemo for a
+        # 4 cm breast tumor") is given before the operation: neoadjuvant, said as an assumption.
+        r.set("neoadjuvant", "ongoing", now.start(), now.end())
+        r.cite("neoadjuvant_mention", chemo.start(), chemo.end())
+        r.assumptions.append(f'"{chemo.group(0)}" is going on with the tumour still in place and no '
+                             "operation said: read as chemotherapy before surgery (neoadjuvant)")
     if m := _HISTORY.search(text):
         r.set("cancer_history", True, m.start(), m.end())
     if m := _SINCE.search(text):

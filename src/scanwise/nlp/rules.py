@@ -213,6 +213,14 @@ class PainPlace(Strict):
     place: list[str]  # phrases that keep it to one place
     spread: list[str]  # phrases that spread it over the breasts or tie it to the cycle
     body: list[str]  # words of the breast
+    operated: list[str]  # where the breast was, after an operation on it ("the chest wall")
+
+
+class DischargeKind(Strict):
+    nipple: list[str]  # words of the nipple
+    fluid: list[str]  # phrases of something coming out
+    pathologic: list[str]  # what makes it suspicious: blood, on its own, one side
+    physiologic: list[str]  # what makes it physiologic: milky, when squeezed, both sides
 
 
 class LumpSite(Strict):
@@ -227,6 +235,7 @@ class ReadingRules(Strict):
     wording: list[Wording]
     context: Context
     pain_place: PainPlace
+    discharge_kind: DischargeKind
     lump_site: LumpSite
     cancers: Cancers
     cues: list[Cue]

@@ -27,6 +27,7 @@ from scanwise.nlp.extract import (
     ASYMPTOMATIC,
     NEGATED_BEFORE,
     NEOADJ,
+    PROXY_AGE,
     Reading,
     nodal_status,
     read_demographics,
@@ -118,8 +119,8 @@ def _phase(r: Reading, ind: dict[str, Any], profile_facts: dict[str, Any], signs
         shown = ", ".join(sorted(signs & (_LOCAL_SIGNS | _SYSTEMIC_SIGNS))).replace("_", " ")
         choose("suspected_recurrence", None,
                f"read as a suspected recurrence: {shown} after treatment for breast cancer")
-    elif "neoadjuvant" in hits and neo != "planned":
-        choose("neoadjuvant", hits["neoadjuvant"])
+    elif ("neoadjuvant" in hits or neo in ("ongoing", "completed")) and neo != "planned":
+        choose("neoadjuvant", hits.get("neoadjuvant"))
     elif profile_facts.get("surgery") and (pending := _TREATMENT_PENDING.search(text)):
         # After the operation, before radiotherapy or with margins to clear: not yet follow-up
         # but a post-operative work-up.
@@ -421,6 +422,7 @@ def read_scenario(text: str, kb: KnowledgeBase,
     heard = read_mentions(r, kb, found)
     _implant_change(r, found, heard)
     _pain_place(r, found, heard)
+    _discharge_kind(r, found, heard)
     nodal_status(r, heard["symptoms"])
     from_record = _add_known(r, heard, known) if known is not None else set()
     has_bc = any(mt.code == BREAST_CANCER and mt.status == "present" for mt in found) or any(
@@ -626,21 +628,25 @@ _BREAST_PAIN = "breast_pain"
 
 
 @functools.lru_cache(maxsize=1)
-def _pain_place_words() -> tuple[set[str], re.Pattern[str], re.Pattern[str], re.Pattern[str]]:
-    """reading.yaml ``pain_place``: the pain cues, the place and spread phrases and the breast
-    words (built once)."""
+def _pain_place_words() -> tuple[set[str], re.Pattern[str], re.Pattern[str], re.Pattern[str], re.Pattern[str]]:
+    """reading.yaml ``pain_place``: the pain cues, the place and spread phrases, the breast
+    words and those of the breast's place after an operation (built once)."""
     rules = load_rules().pain_place
-    return set(rules.pain), _phrases(rules.place), _phrases(rules.spread), _phrases(rules.body)
+    return (set(rules.pain), _phrases(rules.place), _phrases(rules.spread), _phrases(rules.body),
+            _phrases(rules.operated))
 
 
 def _pain_place(r: Reading, found: list[Mention], heard: dict[str, Any]) -> None:
     """Where breast pain is, from words apart from it ("one spot on my breast that hurts"): an
     unread pain cue of ``pain_place`` (reading.yaml), or breast pain read without its kind, with
-    a breast word in its sentence or the next is focal with a place phrase, diffuse with a
-    spread phrase, and breast pain of an unknown kind with neither; each reading is said."""
+    a breast word in its sentence or the next (or, after an operation on the breast, a word of
+    its place: "the chest wall") is focal with a place phrase, diffuse with a spread phrase,
+    and breast pain of an unknown kind with neither; each reading is said."""
     if any(code.startswith("breast_pain_") for code in heard["symptoms"]):
         return  # focal or diffuse already said
-    pains, place, spread, body = _pain_place_words()
+    pains, place, spread, body, operated = _pain_place_words()
+    operated_on = r.facts.get("surgery") in ("lumpectomy", "mastectomy", "bilateral_mastectomy",
+                                             "prophylactic_mastectomy")
     sentence = {mt.start: (mt.sentence_start, mt.sentence_end) for mt in found}
     # an unread pain word, or breast pain the vocabulary read without saying where
     generic = [Evidence(text=mt.text, start=mt.start, end=mt.end) for mt in found
@@ -652,7 +658,7 @@ def _pain_place(r: Reading, found: list[Mention], heard: dict[str, Any]) -> None
         # this sentence and the next
         following = min((i for i in (r.text.find(c, end) for c in ".!?\n") if i >= 0), default=len(r.text))
         window = r.text[start:max(end, following)]
-        if not body.search(window):
+        if not (body.search(window) or operated_on and operated.search(window)):
             continue
         focal, diffuse = place.search(window), spread.search(window)
         if focal and not diffuse or diffuse and not focal:
@@ -672,6 +678,58 @@ def _pain_place(r: Reading, found: list[Mention], heard: dict[str, Any]) -> None
             r.cite(f"symptoms:{_BREAST_PAIN}", cue.start or 0, cue.end or 0)
             r.assumptions.append(f'"{cue.text}" is said of the breast: read as breast pain, its kind '
                                  "(focal or diffuse) not stated")
+        return
+
+
+@functools.lru_cache(maxsize=1)
+def _discharge_words() -> tuple[re.Pattern[str], ...]:
+    """reading.yaml ``discharge_kind``: nipple words, fluid, pathologic and physiologic phrases."""
+    rules = load_rules().discharge_kind
+    return tuple(_phrases(ws) for ws in (rules.nipple, rules.fluid, rules.pathologic, rules.physiologic))
+
+
+_DISCHARGE = ("nipple_discharge_pathologic", "nipple_discharge_physiologic", "nipple_discharge")
+
+
+def _discharge_kind(r: Reading, found: list[Mention], heard: dict[str, Any]) -> None:
+    """Nipple discharge said in words apart ("blood coming out of one nipple all by itself"):
+    a sentence of the patient's with a nipple word and a fluid phrase, where the vocabulary read
+    no discharge, is pathologic discharge with a pathologic phrase (in it or the next two
+    sentences), physiologic with only physiologic ones, and discharge of an unknown kind with
+    neither (reading.yaml ``discharge_kind``); a phrase just after a denial does not count."""
+    # Discharge the vocabulary read without its kind ("fluid coming out of his nipple") is
+    # refined here as well; a kind already read, or a denial, stands.
+    if any(code in heard["symptoms"] for code in _DISCHARGE[:2]) or \
+            any(code in heard.get("denied_symptoms", ()) for code in _DISCHARGE):
+        return
+    nipple, fluid, pathologic, physiologic = _discharge_words()
+    mine = {(mt.sentence_start, mt.sentence_end) for mt in found if mt.experiencer == "patient"} or \
+        {(0, len(r.text))}
+    for start, end in sorted({(mt.sentence_start, mt.sentence_end) for mt in found} | mine):
+        sentence = r.text[start:end]
+        if (start, end) not in mine or not nipple.search(sentence) or not (said := fluid.search(sentence)):
+            continue
+        window_end = end
+        for _ in range(2):  # and the next two sentences
+            nxt = min((i for i in (r.text.find(c, window_end) for c in ".!?") if i >= 0), default=len(r.text))
+            window_end = min(len(r.text), nxt + 1)
+        window = r.text[start:window_end]
+
+        def meant(pattern: re.Pattern[str], window: str = window) -> re.Match[str] | None:
+            return next((m for m in pattern.finditer(window)
+                         if not NEGATED_BEFORE.search(window[max(0, m.start() - 20):m.start()])), None)
+
+        sign = meant(pathologic) or meant(physiologic)
+        code = _DISCHARGE[2] if sign is None else _DISCHARGE[0] if sign.re is pathologic else _DISCHARGE[1]
+        if code in heard["symptoms"]:
+            return  # read already, and nothing here says which kind
+        if _DISCHARGE[2] in heard["symptoms"]:
+            heard["symptoms"].remove(_DISCHARGE[2])
+        heard["symptoms"].append(code)
+        r.cite(f"symptoms:{code}", start + said.start(), start + said.end())
+        kind = {"nipple_discharge": "of an unknown kind"}.get(code, code.rsplit("_", 1)[1])
+        why = f' ("{sign.group(0)}")' if sign is not None else ""
+        r.assumptions.append(f'"{said.group(0)}" from the nipple: read as nipple discharge, {kind}{why}')
         return
 
 
@@ -716,15 +774,18 @@ def _lump_site(r: Reading, found: list[Mention]) -> list[Mention]:
 def _someone_elses_treatment(r: Reading) -> None:
     """'My sister had a lumpectomy years ago': an operation said of a relative or another
     person in their own clause (no "I" between the person and the words) is not the patient's,
-    unless the question is asked on that person's behalf ("... which scan she needs?")."""
+    unless the question is asked on that person's behalf ("... which scan she needs?") or the
+    text is about them ("my mom had her breast removed ... now she says")."""
     if _asked_on_behalf(r.text):
         return
+    subject = _told_of_relative(r)  # the text is about them: their operation is the patient's
     for key in _TREATMENT_FACTS:
         ev = r.evidence.get(key)
         if key not in r.facts or not ev:
             continue
         start = ev[0].start or 0
-        if (person := _clause_person(r.text, start)) is None:
+        if (person := _clause_person(r.text, start)) is None or (
+                subject is not None and subject in person.group(0).lower().split()):
             continue
         r.assumptions.append(f'"{r.text[start:ev[0].end or start]}" is about {person.group(0)}, '
                              "not the patient")
@@ -783,10 +844,14 @@ def _people() -> tuple[re.Pattern[str], re.Pattern[str]]:
 
 def _told_of_relative(r: Reading) -> str | None:
     """The person a text is about, when it opens with them, goes on in the third person and
-    says nothing of the speaker's own body or age; None otherwise."""
+    says nothing of the speaker's own body or age, nor asks for the speaker ("my sister had
+    breast cancer; she is fine now. What screening should I get?" is the writer's question);
+    None otherwise."""
     m = _people()[1].search(r.text)
     if m is None or _SPEAKER_IS_PATIENT.search(r.text) or not (
             _THIRD_PERSON_NOW.search(r.text, m.end()) or ASKED_FOR_SOMEONE.search(r.text, m.end())):
+        return None
+    if "?" in r.text and _FIRST_PERSON.search(r.text, *_question_span(r.text)):
         return None
     return m.group("who").lower()
 
@@ -798,6 +863,8 @@ def _asked_for(r: Reading, found: list[Mention]) -> list[Mention]:
     A text about a relative from its first words ("my mom had breast cancer ... now she has")
     makes that relative the patient, their cancer included."""
     if (who := _told_of_relative(r)) is not None:
+        if "age" not in r.facts and (m := PROXY_AGE.search(r.text)):
+            r.set("age", int(m.group("age")), m.start(), m.end())  # "my dad is 64 and he says ..."
         others = _people()[0]
         out = []
         for mt in found:

@@ -1,0 +1,87 @@
+"""Mechanisms the tenth blind set asked for, each tried on wording of its own: whose text it is,
+symptoms composed from words apart, chemotherapy before surgery inferred, lay operations."""
+
+from __future__ import annotations
+
+import pytest
+from assessing import branches, run, top
+
+from scanwise.domain.kb import KnowledgeBase
+from scanwise.nlp.scenario import read_scenario
+
+
+def test_a_friends_diagnosis_is_not_the_patients(kb: KnowledgeBase) -> None:
+    a = run("My coworker was diagnosed with breast cancer last month. I'm 47, no lumps. Do I need "
+            "a different kind of screening?", kb)
+    assert a.profile.cancer_history is not True and a.indication.phase == "screening"
+    assert top(a) == (179, 1) or (179, 1) in branches(a)
+
+
+def test_a_relatives_story_with_the_writers_own_question_is_the_writers(kb: KnowledgeBase) -> None:
+    a = run("My aunt had breast cancer at 52; she is doing well now. How often should I get checked?", kb)
+    assert a.profile.cancer_history is not True
+    assert any(f.startswith("aunt") for f in a.profile.family_history)
+
+
+def test_a_text_about_a_relative_from_its_first_words_makes_them_the_patient(kb: KnowledgeBase) -> None:
+    a = run("My dad is 64 and he says there is clear fluid coming out of his right nipple on its own. "
+            "What should be done?", kb)
+    assert a.profile.sex == "male" and a.profile.age == 64
+    assert "nipple_discharge_pathologic" in a.profile.symptoms
+    assert top(a) == (205, 5)
+
+
+@pytest.mark.parametrize(("text", "code"), [
+    ("I'm 33 and a brownish liquid leaks from one nipple by itself.", "nipple_discharge_pathologic"),
+    ("I'm 41; if I press my nipples some milk comes out, both sides, never on its own.",
+     "nipple_discharge_physiologic"),
+    ("I'm 41 and something is leaking from my nipple.", "nipple_discharge"),
+])
+def test_nipple_discharge_is_composed_from_words_apart(text: str, code: str, kb: KnowledgeBase) -> None:
+    profile, indication = read_scenario(text, kb)
+    assert code in profile.symptoms, (text, profile.symptoms)
+    assert any("from the nipple" in a for a in indication.assumptions)
+
+
+@pytest.mark.parametrize(("text", "surgery"), [
+    ("She had her right breast removed in 2018 for cancer, yearly imaging?", "mastectomy"),
+    ("Part of my breast was removed for cancer in 2020; what follow-up imaging?", None),
+])
+def test_a_breast_removed_is_a_mastectomy(text: str, surgery: str | None, kb: KnowledgeBase) -> None:
+    profile, _ = read_scenario(text, kb)
+    assert profile.surgery == surgery if surgery else profile.surgery != "mastectomy"
+
+
+def test_pain_on_the_operated_side_after_a_mastectomy_is_breast_pain(kb: KnowledgeBase) -> None:
+    a = run("62F, left mastectomy 4 years ago, no reconstruction; now a sore spot on the chest wall "
+            "that is always in the same place.", kb)
+    assert "breast_pain_focal" in a.profile.symptoms
+    assert top(a) == (282, 7)
+    # With no operation said, chest-wall pain is not read as breast pain.
+    profile, _ = read_scenario("45F, sore spot on the chest wall, always in the same place.", kb)
+    assert "breast_pain_focal" not in profile.symptoms
+
+
+@pytest.mark.parametrize("text", [
+    "I'm in the middle of chemo for a 3.5 cm breast tumor and now I feel a lump in my armpit.",
+    "58F, chemo given to shrink the tumour before her operation, cycle 3 of 6; MRI to see the response?",
+])
+def test_chemo_with_the_tumour_in_place_is_neoadjuvant(text: str, kb: KnowledgeBase) -> None:
+    profile, indication = read_scenario(text, kb)
+    assert profile.neoadjuvant == "ongoing"
+    assert indication.phase == "neoadjuvant"
+
+
+def test_chemo_after_the_operation_is_not_read_as_neoadjuvant(kb: KnowledgeBase) -> None:
+    profile, _ = read_scenario("I'm halfway through chemo after my lumpectomy for a 2 cm tumor.", kb)
+    assert profile.neoadjuvant is None
+
+
+def test_an_age_set_off_by_commas_after_who_the_writer_is(kb: KnowledgeBase) -> None:
+    profile, _ = read_scenario("I'm a trans woman, 48, on estrogen for 9 years. Mammogram?", kb)
+    assert profile.age == 48
+
+
+def test_never_pregnant_is_not_pregnant(kb: KnowledgeBase) -> None:
+    profile, _ = read_scenario("I'm 36, have never been pregnant, and I have a lump in my breast.", kb)
+    assert profile.pregnant is not True
