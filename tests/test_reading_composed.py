@@ -3,6 +3,9 @@ symptoms composed from words apart, chemotherapy before surgery inferred, lay op
 
 from __future__ import annotations
 
+import shutil
+from pathlib import Path
+
 import pytest
 from assessing import branches, run, top
 
@@ -85,3 +88,29 @@ def test_an_age_set_off_by_commas_after_who_the_writer_is(kb: KnowledgeBase) -> 
 def test_never_pregnant_is_not_pregnant(kb: KnowledgeBase) -> None:
     profile, _ = read_scenario("I'm 36, have never been pregnant, and I have a lump in my breast.", kb)
     assert profile.pregnant is not True
+
+
+def test_a_finding_felt_on_examination_is_also_the_sign(kb: KnowledgeBase) -> None:
+    profile, _ = read_scenario("61F, firm left axillary adenopathy on exam, no breast mass.", kb)
+    assert "axillary_adenopathy" in profile.findings and "axillary_lump" in profile.symptoms
+    # seen on imaging only, it is a finding and no lump
+    profile, _ = read_scenario("61F, axillary adenopathy on screening mammogram.", kb)
+    assert "axillary_lump" not in profile.symptoms
+
+
+def test_a_mans_examination_suspicious_for_cancer_is_the_suspicious_exam_variant(kb: KnowledgeBase) -> None:
+    a = run("66M, retroareolar mass, exam concerning for malignancy. Initial imaging?", kb)
+    assert "suspicious_exam" in a.profile.symptoms
+    assert top(a) == (205, 5)
+
+
+def test_felt_as_must_name_a_symptom(tmp_path: Path) -> None:
+    from scanwise.domain.kb import KnowledgeBaseError
+    from scanwise.knowledge.loader import DATA_DIR, load
+
+    data_dir = tmp_path / "knowledge"
+    shutil.copytree(DATA_DIR, data_dir, ignore=shutil.ignore_patterns("*.py", "__pycache__"))
+    path = data_dir / "vocabulary.yaml"
+    path.write_text(path.read_text().replace("felt_as: axillary_lump", "felt_as: birads_4"))
+    with pytest.raises(KnowledgeBaseError, match="felt_as 'birads_4' must name a symptom"):
+        load(data_dir)

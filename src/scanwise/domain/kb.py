@@ -252,6 +252,9 @@ class Term(Strict):
     # question reader beside the patterns (and before them where both name a phrase), not by
     # the clinical reader, where a bare word such as "tomo" could mean something else.
     lay: list[str] = []
+    # For findings: the symptom the finding also is when the text says it is felt on
+    # examination (reading.yaml ``context.felt``): palpable adenopathy is a lump in the armpit.
+    felt_as: str | None = None
 
     @field_validator("patterns")
     @classmethod

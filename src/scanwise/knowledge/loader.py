@@ -431,6 +431,11 @@ def _check_references(kb: KnowledgeBase) -> None:
                     raise KnowledgeBaseError(
                         f"{where}: variant {variant.number}: unknown vocabulary code {code!r}"
                     )
+    for term in kb.vocabulary:
+        if term.felt_as is not None and (term.kind != "finding" or kb.terms.get(term.felt_as) is None
+                                         or kb.terms[term.felt_as].kind != "symptom"):
+            raise KnowledgeBaseError(f"vocabulary {term.code}: felt_as {term.felt_as!r} must name a symptom "
+                                     "and be given on a finding")
     named = {p.name for t in kb.topics for v in t.variants for p in v.procedures}
     rated_names = set(named)
     named |= {n for t in kb.topics for v in t.variants for n in v.unrated_procedures}

@@ -21,7 +21,14 @@ from scanwise.domain.profile import Evidence, her2_from_tests
 from scanwise.domain.staging.parsing import PREFIX_PATTERN, without_prefix
 from scanwise.nlp.clinical import CUE, Mention
 from scanwise.nlp.prefilter import prefiltered
-from scanwise.nlp.rules import alternatives, load_rules, negated_before, person_words, result_patterns
+from scanwise.nlp.rules import (
+    alternatives,
+    felt_before,
+    load_rules,
+    negated_before,
+    person_words,
+    result_patterns,
+)
 
 ROMAN = {"0": "0", "1": "I", "2": "II", "3": "III", "4": "IV",
           "i": "I", "ii": "II", "iii": "III", "iv": "IV"}
@@ -614,6 +621,10 @@ def read_mentions(r: Reading, kb: KnowledgeBase, found: list[Mention]) -> dict[s
         if mt.code not in target:
             target.append(mt.code)
             r.cite(f"{'findings' if term.kind == 'finding' else 'symptoms'}:{mt.code}", mt.start, mt.end)
+        if term.felt_as and term.felt_as not in symptoms and \
+                (felt := felt_before().search(r.text, max(mt.sentence_start, mt.start - 30), mt.start)):
+            symptoms.append(term.felt_as)  # felt on examination: a sign as well as a finding
+            r.cite(f"symptoms:{term.felt_as}", felt.start(), mt.end)
     for code, start, end in (g for got in done.values() for g in got):
         if code not in findings:
             findings.append(code)

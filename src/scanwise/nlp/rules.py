@@ -67,6 +67,7 @@ class Context(Strict):
     hypothetical: list[str]
     negated_before: list[str]
     pseudo_denials: list[str]  # look like a denial and are not ("a cough that won't go away")
+    felt: list[str]  # just before a finding, it was felt on examination (vocabulary ``felt_as``)
 
 
 class Organ(Strict):
@@ -342,6 +343,12 @@ def negated_before(data_dir: Path = DATA_DIR) -> re.Pattern[str]:
     """A denial word shortly before a fact read by pattern ("no implants", "never had radiation")."""
     words = alternatives(load_rules(data_dir).context.negated_before)
     return re.compile(rf"\b({words})\b[^.;,]{{0,20}}$", re.IGNORECASE)
+
+
+@functools.lru_cache(maxsize=4)
+def felt_before(data_dir: Path = DATA_DIR) -> re.Pattern[str]:
+    """A word of examination shortly before a finding ("palpable R axillary lymphadenopathy")."""
+    return re.compile(rf"\b({alternatives(load_rules(data_dir).context.felt)})\b[^.;,]{{0,12}}$", re.IGNORECASE)
 
 
 @functools.lru_cache(maxsize=4)
