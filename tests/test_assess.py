@@ -241,3 +241,16 @@ def test_overlapping_variants_of_one_topic_are_both_shown_not_one_picked(kb: Kno
     # Under 40 only the high-risk scenario fits: nothing to show.
     b = run("32 y/o pregnant, BRCA2 carrier, what screening during pregnancy?", kb)
     assert top(b) == (396, 3) and not (b.ambiguity or "").startswith("Both fit")
+
+
+def test_the_scenario_written_for_the_patients_implants_leads_over_the_general_one(kb: KnowledgeBase) -> None:
+    # An armpit lump in a woman with silicone implants: the implant document's unexplained
+    # adenopathy scenarios (a felt node is adenopathy), not the general armpit-lump one; with
+    # no age given, its age bands are the question.
+    a = run("There is a swollen node in my left armpit and I have silicone breast implants. Which scan?", kb)
+    assert {(b.topic_id, b.variant) for b in a.decision.branches} >= {(239, 10), (239, 11), (239, 12)} \
+        if a.decision else False
+    b = run("52F, silicone implants, swollen node in her left armpit, no cause found. Which scan?", kb)
+    assert top(b) == (239, 12)
+    # With no implant the general scenario stays.
+    assert top(run("52F, swollen node in her left armpit, no cause found. Which scan?", kb)) == (286, 1)

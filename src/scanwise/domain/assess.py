@@ -526,6 +526,40 @@ def _decision(kb: KnowledgeBase, cands: list[_Candidate], sit: Situation,
     )
 
 
+#: Facts that make a patient one a document is written for, with the conditions that address
+#: each: a woman with implants and an armpit lump is the implant document's case before the
+#: general one. (An operation is not one: most follow-up scenarios name it either way.)
+_DEFINING_FACTS: dict[str, tuple[str, ...]] = {
+    "implant": ("implant", "implant_years"), "pregnant": ("pregnant",), "lactating": ("lactating",),
+    "gender": ("population",)}
+
+
+def _addressing_first(cands: list[_Candidate], profile: PatientProfile) -> list[_Candidate]:
+    """The variants of a topic that address a stated fact of the patient's (an implant, a
+    pregnancy, a gender) lead over a best match that ignores it, when they fall
+    behind it only by what is not known (so their own unknowns become the question): the
+    general scenario is never picked silently over the one written for this patient."""
+    if len(cands) < 2:
+        return cands
+    best = cands[0]
+    def addresses(c: _Candidate, fact: str) -> bool:
+        cond = c.topic.conditions[c.variant.number]
+        return any(getattr(cond, name) is not None for name in _DEFINING_FACTS[fact])
+
+    stated = [f for f in _DEFINING_FACTS if getattr(profile, f) not in (None, False)]
+    ignored = [f for f in stated if not addresses(best, f)]
+    if not ignored:
+        return cands
+    for c in cands[1:]:
+        addressed = any(addresses(c, f) for f in ignored)
+        # What it holds, its unknowns aside, is within the competing margin of the best.
+        held = sum(ch.weight for ch in c.checks if ch.status == "held")
+        if addressed and c.unknowns and best.score - held <= COMPETING_MARGIN:
+            lead = [x for x in cands if x.topic is c.topic]
+            return lead + [x for x in cands if x.topic is not c.topic]
+    return cands
+
+
 #: A routine phase, and the phase the same words would be if something new were found.
 _ROUTINE_PHASES: dict[str, str] = {"screening": "diagnostic_workup", "surveillance": "suspected_recurrence"}
 
@@ -782,6 +816,7 @@ def assess(profile: PatientProfile, indication: Indication, kb: KnowledgeBase, *
         labels=kb.label,
         unread=[u.text for u in indication.unread],
         narrower=kb.narrower,
+        felt_as=kb.felt_as,
     )
     notes: list[str] = list(stage.warnings)
     if not indication.in_scope:
@@ -805,6 +840,7 @@ def assess(profile: PatientProfile, indication: Indication, kb: KnowledgeBase, *
                      + (f" What would decide: {', '.join(deciding)}." if deciding else ""))
     asked = [name for code in indication.asked_procedures
              for name in (kb.terms[code].procedure_names if code in kb.terms else [])]
+    cands = _addressing_first(cands, profile)
     decision = _decision(kb, cands, sit, stage)
     if sit.unread and indication.phase in _ROUTINE_PHASES:
         cands, decision = _safety(kb, sit, cands, include_retired) or (cands, decision)

@@ -202,6 +202,9 @@ class Situation:
     unread: list[str] = field(default_factory=list)
     #: General codes and the specific ones they may stand for (vocabulary ``narrower``).
     narrower: dict[str, list[str]] = field(default_factory=dict)
+    #: Findings and the sign each is when felt (vocabulary ``felt_as``): a lump in the armpit
+    #: is felt adenopathy, so it meets a scenario of axillary adenopathy.
+    felt_as: dict[str, str] = field(default_factory=dict)
 
     # What is worked out from the profile, once per situation (every variant asks the same).
     subtype: Subtype | None = field(init=False)
@@ -499,6 +502,8 @@ class _Codes:
 def _codes_any(sit: Situation, spec: _Codes) -> _Result:
     if not spec.code_set.isdisjoint(sit.present):
         return "held", None, _codes_present, spec, None
+    if not spec.symptoms and any(sit.felt_as.get(c) in sit.present for c in spec.codes):
+        return "held", None, _codes_felt, spec, None
     if any(not specific.isdisjoint(spec.code_set) for _, specific in sit.present_general):
         return "unknown", None, _codes_general, spec, None
     if spec.symptoms and sit.unread:
@@ -511,6 +516,12 @@ def _codes_present(sit: Situation, spec: _Codes, _found: None) -> str:
     p = sit.profile
     return ", ".join(sit.labels(c) + (_quote(p, f"symptoms:{c}") or _quote(p, f"findings:{c}"))
                      for c in spec.codes if c in sit.present)
+
+
+def _codes_felt(sit: Situation, spec: _Codes, _found: None) -> str:
+    p = sit.profile
+    return ", ".join(f"{sit.labels(c)}: {sit.labels(sign)} felt{_quote(p, f'symptoms:{sign}')}"
+                     for c in spec.codes if (sign := sit.felt_as.get(c)) in sit.present)
 
 
 def _codes_general(sit: Situation, spec: _Codes, _found: None) -> str:

@@ -470,6 +470,11 @@ class KnowledgeBase(BaseModel):
         return {t.code: t.narrower for t in self.vocabulary if t.narrower}
 
     @cached_property
+    def felt_as(self) -> dict[str, str]:
+        """Findings and the sign each is when felt on examination (vocabulary ``felt_as``)."""
+        return {t.code: t.felt_as for t in self.vocabulary if t.felt_as}
+
+    @cached_property
     def terms(self) -> dict[str, Term]:
         return {t.code: t for t in self.vocabulary}
 
