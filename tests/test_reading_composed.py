@@ -114,3 +114,16 @@ def test_felt_as_must_name_a_symptom(tmp_path: Path) -> None:
     path.write_text(path.read_text().replace("felt_as: axillary_lump", "felt_as: birads_4"))
     with pytest.raises(KnowledgeBaseError, match="felt_as 'birads_4' must name a symptom"):
         load(data_dir)
+
+
+def test_a_studys_result_does_not_deny_the_symptom_before_it(kb: KnowledgeBase) -> None:
+    profile, _ = read_scenario("50F with a palpable lump; the mammogram is negative. Next?", kb)
+    assert "palpable_mass" in profile.symptoms and "birads_1" in profile.findings
+
+
+def test_a_new_clause_ends_a_denial_without_a_comma(kb: KnowledgeBase) -> None:
+    profile, _ = read_scenario("My GP doesn't order anything else and I had breast cancer in 2019. "
+                               "Should I have scans?", kb)
+    assert profile.cancer_history is True
+    profile, _ = read_scenario("No pain and swelling in the breast. 44F.", kb)
+    assert "palpable_mass" not in profile.symptoms

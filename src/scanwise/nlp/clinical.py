@@ -183,6 +183,9 @@ def _build(kb: KnowledgeBase, *, compiled: bool = True) -> Language:
             {"LOWER": {"IN": cancers.cancer_nouns}}]) for word in words.words if " " in word]
     nlp.get_pipe("medspacy_target_matcher").add(rules)
     context = nlp.get_pipe("medspacy_context")
+    # A word inside a fact read is that fact's, not a modifier of others: "the diagnostic
+    # mammogram is negative" is a result, and its "negative" does not deny the lump before it.
+    context.prune_on_target_overlap = True
     context.add([ConTextRule(word, "TERMINATE", direction="TERMINATE") for word in ctx.terminate
                  if word not in ctx.denied_noticing.verbs])
     context.add([ConTextRule(word, "TERMINATE", direction="TERMINATE", pattern=[
@@ -199,7 +202,7 @@ def _build(kb: KnowledgeBase, *, compiled: bool = True) -> Language:
     context.add([ConTextRule("never", "NEGATED_EXISTENCE", direction="FORWARD")])
     cb = ctx.clause_break
     context.add([ConTextRule("clause break", "TERMINATE", direction="TERMINATE", pattern=[
-        {"LOWER": ","}, {"LOWER": {"IN": cb.joins}}, {"LOWER": {"IN": cb.subjects}}])])
+        {"LOWER": ",", "OP": "?"}, {"LOWER": {"IN": cb.joins}}, {"LOWER": {"IN": cb.subjects}}])])
     # medspaCy reads ": no" backwards ("Fever: no"); after a heading it starts a list of what is
     # absent ("Exam: no palpable abnormality"), so there it negates what follows.
     context.add([ConTextRule(f"{heading}: no", "NEGATED_EXISTENCE", direction="FORWARD",
