@@ -21,9 +21,8 @@ from scanwise.domain.answers.context import (
     _stage_words,
     context_from,
 )
-from scanwise.domain.answers.models import Answer, GuidelineRef, Section
+from scanwise.domain.answers.models import Answer, GuidelineRef, Question, Section
 from scanwise.domain.answers.outlines import check_outlines
-from scanwise.domain.answers.question import Question
 from scanwise.domain.answers.retrieval import search
 from scanwise.domain.answers.short import shorten
 from scanwise.domain.answers.sources import source_groups, source_line, source_list
