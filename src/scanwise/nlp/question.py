@@ -51,6 +51,7 @@ class _Words:
     phases: list[tuple[Phase, re.Pattern[str]]]
     intents: dict[str, re.Pattern[str]]
     scope: dict[str, re.Pattern[str]]
+    names: dict[str, re.Pattern[str]]
     other_cancer: re.Pattern[str]
 
 
@@ -75,6 +76,7 @@ def _words(data_dir: Path = DATA_DIR) -> _Words:
         phases=[(phase, cues.compiled()) for phase, cues in q.phases.items()],
         intents={name: cues.compiled() for name, cues in q.intents.items()},
         scope={name: cues.compiled() for name, cues in q.scope.items()},
+        names={name: cues.compiled() for name, cues in q.names.items()},
         # another organ's cancer, in the clinical reader's words: "lung cancer", "melanoma"
         other_cancer=prefiltered(re.compile(rf"\b(?:(?:{organ_words})\s+(?:{nouns})|{names})\b", re.IGNORECASE)),
     )
@@ -223,6 +225,7 @@ def understand(text: str, kb: KnowledgeBase, *, read: SlotReader,
     _read_stage(clean, q, assumptions, words)
     q["lobular"] = bool(words.lobular.search(clean))
     q["inflammatory"] = bool(words.inflammatory.search(clean))
+    q.update({f"names_{name}": bool(cue.search(clean)) for name, cue in words.names.items()})
     phase = next((p for p, cue in words.phases if cue.search(clean)), None)
     if phase in _CANCER_PHASES and said.family_history and not _own_cancer(said):
         # "my mom was diagnosed with breast cancer": the cancer words are a relative's (the

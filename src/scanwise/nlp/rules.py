@@ -258,6 +258,8 @@ QuestionIntentWord = Literal["radiation", "preparation", "results", "frequency",
 #: The words that decide whether a question is about imaging in breast cancer.
 QuestionScopeWord = Literal["imaging", "imaging_weak", "breast", "cancer", "other_body", "non_imaging_topic",
                             "spread_or_next"]
+#: What a question names at all, for the answer to add a paragraph on it (Question.names_*).
+QuestionNamed = Literal["pregnancy", "breast", "contrast"]
 
 
 class QuestionRules(Strict):
@@ -269,11 +271,12 @@ class QuestionRules(Strict):
     phases: dict[Phase, FactCues] = Field(min_length=1)  # strongest first, in the order written
     intents: dict[QuestionIntentWord, FactCues]
     scope: dict[QuestionScopeWord, FactCues]
+    names: dict[QuestionNamed, FactCues]
 
     @model_validator(mode="after")
     def _complete(self) -> QuestionRules:
         for name, have, need in (("intents", self.intents, QuestionIntentWord),
-                                 ("scope", self.scope, QuestionScopeWord)):
+                                 ("scope", self.scope, QuestionScopeWord), ("names", self.names, QuestionNamed)):
             if missing := set(get_args(need)) - set(have):
                 raise ValueError(f"{name}: missing {', '.join(sorted(missing))}")
         return self

@@ -66,7 +66,7 @@ def _about_another_cancer(q: Question, profile: PatientProfile | None,
     (no breast study: the vocabulary's studies for the breast itself, purpose locoregional)."""
     breast_study = any(c in kb.terms and kb.terms[c].purpose == "locoregional" for c in q.codes)
     return (profile is not None and indication is not None and not indication.in_scope
-            and profile.other_cancer is not None and "breast" not in q.text.lower()
+            and profile.other_cancer is not None and not q.names_breast
             and not breast_study)
 
 

@@ -638,8 +638,7 @@ def _compose_radiation(c: _Composer) -> list[_Block | None]:
         risk.paras.append(p)
     blocks.append(risk)
     safety = _Block("Pregnancy, breastfeeding and contrast dye")
-    low = c.q.text.lower()
-    if c.ctx.pregnant or "pregnan" in low or not c.tests:
+    if c.ctx.pregnant or c.q.names_pregnancy or not c.tests:
         p = c.para(c.ids("radiation.pregnancy"))
         if p:
             safety.paras.append(p)
@@ -647,7 +646,7 @@ def _compose_radiation(c: _Composer) -> list[_Block | None]:
         p = c.para(c.ids("contrast.breastfeeding", "pet_ct.breastfeeding"))
         if p:
             safety.paras.append(p)
-    if set(c.tests) & _CONTRAST_TESTS or re.search(r"\b(contrast|dye|kidney|gadolinium|iodine)", low):
+    if set(c.tests) & _CONTRAST_TESTS or c.q.names_contrast:
         p = c.para(c.ids("contrast.iodine_kidneys", "contrast.gadolinium"))
         if p:
             safety.paras.append(p)

@@ -81,6 +81,9 @@ class Question(BaseModel):
     symptoms: list[str] = []  # vocabulary codes of symptoms named (not denied)
     pregnant: bool = False
     breastfeeding: bool = False
+    names_pregnancy: bool = False  # pregnancy named at all (said of the person or not)
+    names_breast: bool = False  # the breast named at all
+    names_contrast: bool = False  # contrast dye, or what it can affect (the kidneys), named
     scope_note: str | None = None  # why the question is out of scope
     topic: str | None = None  # the patient topic (topics.yaml) that matched, if any
     assumptions: list[str] = []
