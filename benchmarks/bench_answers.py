@@ -14,7 +14,8 @@ import yaml
 
 from scanwise.domain.answers import answer
 from scanwise.knowledge.loader import default_kb, load_facts
-from scanwise.nlp.scenario import read_profile, read_scenario
+from scanwise.nlp.question import read_question
+from scanwise.nlp.scenario import read_scenario
 
 QUESTIONS = Path(__file__).resolve().parent.parent / "tests" / "fixtures" / "questions_answers.yaml"
 ROUNDS = 5
@@ -31,16 +32,16 @@ def main() -> None:
     cases = yaml.safe_load(QUESTIONS.read_text(encoding="utf-8"))["questions"]
     questions = [c["q"] for c in cases]
     start = time.perf_counter()
-    answer(questions[0], kb, facts, read=read_profile)
+    answer(questions[0], kb, facts, read=read_question)
     print(f"first answer (builds lexicon and indexes): {1000 * (time.perf_counter() - start):.0f} ms")
-    answer("Does a biopsy hurt?", kb, facts, read=read_profile)  # builds the BM25 index
+    answer("Does a biopsy hurt?", kb, facts, read=read_question)  # builds the BM25 index
     latencies: list[float] = []
     grades: list[float] = []
     t0 = time.perf_counter()
     for _ in range(ROUNDS):
         for q in questions:
             s = time.perf_counter()
-            a = answer(q, kb, facts, read=read_profile)
+            a = answer(q, kb, facts, read=read_question)
             latencies.append(time.perf_counter() - s)
             grades.append(a.reading_grade)
     total = time.perf_counter() - t0
@@ -54,7 +55,7 @@ def main() -> None:
     for q in questions[:20]:
         s = time.perf_counter()
         profile, indication = read_scenario(context, kb)
-        answer(q, kb, facts, read=read_profile, profile=profile, indication=indication)
+        answer(q, kb, facts, read=read_question, profile=profile, indication=indication)
         with_context.append(time.perf_counter() - s)
     p50, p95 = 1000 * statistics.median(with_context), 1000 * _percentile(with_context, 95)
     print(f"with free-text context (read + assess + compose): p50 {p50:.1f} ms, p95 {p95:.1f} ms")

@@ -14,7 +14,8 @@ from scanwise.domain.answers import DISCLAIMER, RETRIEVAL_LABEL, Answer, answer
 from scanwise.domain.facts import Fact
 from scanwise.domain.kb import KnowledgeBase
 from scanwise.knowledge.loader import load_facts
-from scanwise.nlp.scenario import read_profile, read_scenario
+from scanwise.nlp.question import read_question
+from scanwise.nlp.scenario import read_scenario
 
 CASES: list[dict[str, Any]] = yaml.safe_load(
     (Path(__file__).parent / "fixtures" / "questions_answers.yaml").read_text(encoding="utf-8"))["questions"]
@@ -33,7 +34,7 @@ def answers(kb: KnowledgeBase, facts: dict[str, Fact]) -> dict[str, Answer]:
         profile = indication = None
         if case.get("context"):
             profile, indication = read_scenario(case["context"], kb)
-        out[case["q"]] = answer(case["q"], kb, facts, read=read_profile, profile=profile,
+        out[case["q"]] = answer(case["q"], kb, facts, read=read_question, profile=profile,
                                 indication=indication)
     return out
 
@@ -115,7 +116,7 @@ def test_median_reading_grade_is_at_most_9(answers: dict[str, Answer]) -> None:
 
 
 def test_seed_question(kb: KnowledgeBase, facts: dict[str, Fact]) -> None:
-    a = answer(SEED, kb, facts, read=read_profile)
+    a = answer(SEED, kb, facts, read=read_question)
     headings = [s.heading for s in a.sections]
     for heading in ("Side by side", "When each is used", "For your situation",
                     "Questions to ask your care team", "Sources"):
@@ -138,7 +139,8 @@ def test_context_personalises_with_the_acr_scenario(kb: KnowledgeBase, facts: di
     profile, indication = read_scenario(
         "61-year-old, 1.5 cm grade 1 IDC, ER positive, HER2 negative, clinical stage I, no symptoms, "
         "just diagnosed", kb)
-    a = answer("Do I need a bone scan?", kb, facts, read=read_profile, profile=profile, indication=indication)
+    a = answer("Do I need a bone scan?", kb, facts, read=read_question, profile=profile,
+               indication=indication)
     situation = next(s for s in a.sections if s.kind == "situation")
     assert a.personalized
     assert [(r.topic_id, r.variant) for r in situation.guideline_refs][:1] == [(310, 2)]
@@ -149,7 +151,8 @@ def test_context_personalises_with_the_acr_scenario(kb: KnowledgeBase, facts: di
 
 def test_red_flags_change_the_personal_section(kb: KnowledgeBase, facts: dict[str, Fact]) -> None:
     profile, indication = read_scenario("stage I IDC, just diagnosed, new bone pain in my hip", kb)
-    a = answer("Do I need a bone scan?", kb, facts, read=read_profile, profile=profile, indication=indication)
+    a = answer("Do I need a bone scan?", kb, facts, read=read_question, profile=profile,
+               indication=indication)
     situation = " ".join(next(s for s in a.sections if s.kind == "situation").paragraphs)
     assert "You mentioned" in situation and "bone" in situation
 
@@ -159,13 +162,13 @@ def test_assessment_can_be_passed_in(kb: KnowledgeBase, facts: dict[str, Fact]) 
 
     profile, indication = read_scenario("s/p lumpectomy and radiation 3 years ago, doing well", kb)
     done = assess(profile, indication, kb)
-    a = answer("How often do I need a mammogram?", kb, facts, read=read_profile, assessment=done)
+    a = answer("How often do I need a mammogram?", kb, facts, read=read_question, assessment=done)
     assert a.personalized and a.intent == "frequency"
     assert "surveillance.mammogram" in a.fact_ids()
 
 
 def test_json_contract(kb: KnowledgeBase, facts: dict[str, Fact]) -> None:
-    data = answer(SEED, kb, facts, read=read_profile).model_dump(mode="json")
+    data = answer(SEED, kb, facts, read=read_question).model_dump(mode="json")
     assert {"question", "title", "intent", "personalized", "sections", "sources", "disclaimer",
             "reading_grade"} <= set(data)
     assert {"heading", "paragraphs", "bullets", "citations"} <= set(data["sections"][0])

@@ -17,7 +17,8 @@ from scanwise.domain.assess import Branch, Decision, Match, StatementRef, assess
 from scanwise.domain.facts import Fact
 from scanwise.domain.kb import KnowledgeBase
 from scanwise.knowledge.loader import load_facts
-from scanwise.nlp.scenario import read_profile, read_scenario
+from scanwise.nlp.question import read_question
+from scanwise.nlp.scenario import read_scenario
 
 
 @pytest.fixture(scope="module")
@@ -26,7 +27,7 @@ def facts(kb: KnowledgeBase) -> dict[str, Fact]:
 
 
 def ask(q: str, kb: KnowledgeBase, facts: dict[str, Fact]) -> Answer:
-    return answer(q, kb, facts, read=read_profile)
+    return answer(q, kb, facts, read=read_question)
 
 
 def text(a: Answer) -> str:
@@ -154,7 +155,7 @@ def test_the_engine_decision_is_shown_as_branches(kb: KnowledgeBase, facts: dict
         depends_on="the clinical stage", question="Is the stage IIA or IIB?",
         branches=[Branch(if_="stage IIA", topic_id=310, variant=2, stages=["IIA"]),
                   Branch(if_="stage IIB", topic_id=310, variant=4, stages=["IIB"])])})
-    a = answer("Do I need a bone scan?", kb, facts, read=read_profile, assessment=done)
+    a = answer("Do I need a bone scan?", kb, facts, read=read_question, assessment=done)
     decision = next(s for s in a.sections if s.kind == "decision")
     assert decision.heading == "It depends on the clinical stage" and len(decision.bullets) == 2
 

@@ -6,8 +6,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from scanwise.domain.answers import INTENTS, UnusableQuestion, find_tests, understand
+from scanwise.domain.answers import INTENTS, UnusableQuestion
 from scanwise.domain.kb import KnowledgeBase
+from scanwise.nlp.question import find_tests, understand
 from scanwise.nlp.scenario import read_profile
 
 

@@ -195,3 +195,62 @@ def test_the_domain_reads_no_surface_or_reader() -> None:
     for module, targets in GRAPH.items():
         if _layer(module) == "domain":
             assert all(_layer(t) == "domain" for t in targets), (module, targets)
+
+
+#: Where the answer rules may use a question's text: carried into the indication it completes,
+#: searched by fact retrieval (BM25, when no fixed topic fits) and echoed in the answer.
+QUESTION_TEXT_USES = {"Indication", "search", "Answer"}
+
+
+def _question_text_uses(tree: ast.AST) -> set[str]:
+    """How the text of a question (``q.text``, ``c.q.text``, ``question.text``) is used: the
+    call it is passed to; "read" where it is anything else."""
+    def is_question_text(node: ast.AST) -> bool:
+        if not (isinstance(node, ast.Attribute) and node.attr == "text"):
+            return False
+        owner = node.value
+        return ((isinstance(owner, ast.Name) and owner.id in ("q", "question"))
+                or (isinstance(owner, ast.Attribute) and owner.attr == "q"))
+
+    uses: set[str] = set()
+    passed: set[int] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call):
+            name = node.func.id if isinstance(node.func, ast.Name) else getattr(node.func, "attr", "?")
+            for arg in node.args:
+                if is_question_text(arg):
+                    uses.add(name)
+                    passed.add(id(arg))
+            for kw in node.keywords:
+                if is_question_text(kw.value):
+                    uses.add(name)
+                    passed.add(id(kw.value))
+    for node in ast.walk(tree):
+        if is_question_text(node) and id(node) not in passed:
+            uses.add("read")
+    return uses
+
+
+def test_the_question_text_check_sees_a_reading() -> None:
+    assert _question_text_uses(ast.parse('x = "breast" in q.text.lower()')) == {"read"}
+    assert _question_text_uses(ast.parse("re.search(r'dye', c.q.text)")) == {"search"}
+    assert _question_text_uses(ast.parse("Indication(text=q.text)")) == {"Indication"}
+
+
+def test_the_domain_keeps_no_question_reader() -> None:
+    """One reader: the question is read in scanwise.nlp.question, and the domain's answer rules
+    get it as a typed Question. They define no reader, match no test names fuzzily, and never
+    read the question's words (what the question names is a slot the reader fills)."""
+    readers = {"understand", "find_tests", "read_question"}
+    for name, path in MODULES.items():
+        if _layer(name) != "domain":
+            continue
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        defined = {n.name for n in ast.walk(tree) if isinstance(n, ast.FunctionDef)}
+        assert not defined & readers, (name, defined & readers)
+        imported = {a.name for n in ast.walk(tree) if isinstance(n, ast.Import | ast.ImportFrom)
+                    for a in n.names} | {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)}
+        assert "difflib" not in imported, name
+        if name.startswith("scanwise.domain.answers"):
+            uses = _question_text_uses(tree)
+            assert uses <= QUESTION_TEXT_USES, (name, uses - QUESTION_TEXT_USES)

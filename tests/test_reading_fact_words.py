@@ -3,6 +3,7 @@ patterns of the text readers are built from them (one lexicon, no word list in t
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -49,6 +50,49 @@ def _rules_with(tmp_path: Path, change: str, to: str) -> Path:
 def test_fact_words_are_validated_on_load(tmp_path: Path, change: str, to: str, says: str) -> None:
     with pytest.raises(KnowledgeBaseError, match=says):
         load_rules(_rules_with(tmp_path, change, to))
+
+
+@pytest.mark.parametrize(("change", "to", "says"), [
+    # an unknown intent, and one missing, named
+    ("    radiation:\n      patterns: ['radiation',", "    radiaton:\n      patterns: ['radiation',",
+     "question.intents.radiaton"),
+    ("    cancer:\n      words: [cancer]\n", "", "scope: missing cancer"),
+    # a phase pattern that does not compile, named
+    ("      - 'relapse\\w*'\n", "      - 'relapse(\\w*'\n",
+     r"question.phases.suspected_recurrence.*relapse\("),
+    # an empty list, and a word that is not one lower-case word
+    ("  symptom_codes: [bone_pain, neurologic_symptoms, cough, dyspnea, chest_pain, abdominal_pain, "
+     "jaundice,\n                  palpable_mass]\n", "  symptom_codes: []\n",
+     "question.symptom_codes.*at least 1"),
+    ("    not_tests: [cancer, cancers,", "    not_tests: [Cancer, cancers,",
+     "question.tests.not_tests.*'Cancer'"),
+    # an unknown key in the question section, and in a cue
+    ("  symptom_codes: [bone_pain,", "  symptom_code: [bone_pain,", "question.symptom_code"),
+    ("    inflammatory:\n      patterns:", "    inflammatory:\n      pattern:",
+     "question.stages.inflammatory.pattern"),
+    # a cue with neither words nor patterns
+    ("    cancer:\n      words: [cancer]\n", "    cancer:\n      words: []\n",
+     "question.scope.cancer.*give one of patterns, words or reader"),
+])
+def test_question_words_are_validated_on_load(tmp_path: Path, change: str, to: str, says: str) -> None:
+    """The question reader's words (reading.yaml ``question``) are refused on load when
+    malformed, with the entry named."""
+    with pytest.raises(KnowledgeBaseError, match=says):
+        load_rules(_rules_with(tmp_path, change, to))
+
+
+def test_the_question_reader_uses_the_clinical_readers_words() -> None:
+    """Other organs' cancers, metastatic, DCIS and lobular are the clinical reader's words,
+    not a second list: a word there is a word of the question reader too."""
+    from scanwise.nlp import question
+
+    rules = load_rules()
+    words = question._words()
+    assert rules.fact_words["metastatic"].alternation() in words.metastatic.pattern
+    assert words.dcis.pattern == rules.fact_kinds.histology["dcis"].compiled().pattern
+    assert rules.fact_kinds.histology["lobular"].alternation() in words.lobular.pattern
+    for organ in rules.cancers.organs.values():
+        assert all(re.escape(w) in words.other_cancer.pattern for w in organ.words + organ.names)
 
 
 def test_screening_studies_are_vocabulary_procedures(kb: KnowledgeBase) -> None:

@@ -225,7 +225,7 @@ def test_phase_cues_come_from_the_rules_in_their_order() -> None:
 
 def test_lay_names_of_studies_are_the_vocabularys(kb: KnowledgeBase) -> None:
     """One lexicon: the question reader's lay names for studies are vocabulary data (``lay``)."""
-    import scanwise.domain.answers.question as question
+    import scanwise.nlp.question as question
 
     assert not hasattr(question, "LAY_TERMS")
     lay = {w: t.code for t in kb.vocabulary for w in t.lay}

@@ -277,7 +277,7 @@ def test_serve_help_and_a_bad_database() -> None:
 
 
 def test_follow_ups_are_read_as_meant_and_say_a_or_an(client: TestClient, kb: KnowledgeBase) -> None:
-    from scanwise.domain.answers import understand
+    from scanwise.nlp.question import understand
 
     svc = client.app.state.services  # type: ignore[attr-defined]
     given = svc.ask(svc.core, SEED_QUESTION)

@@ -20,7 +20,7 @@ import yaml
 from scanwise.domain.answers import answer
 from scanwise.domain.answers.sources import allowed_host
 from scanwise.knowledge.loader import default_kb, load_facts
-from scanwise.nlp.scenario import read_profile
+from scanwise.nlp.question import read_question
 
 
 def main() -> int:
@@ -39,7 +39,7 @@ def main() -> int:
             from scanwise.nlp.scenario import read_scenario
 
             profile, indication = read_scenario(item["context"], kb)
-        a = answer(item["q"], kb, facts, read=read_profile, profile=profile, indication=indication)
+        a = answer(item["q"], kb, facts, read=read_question, profile=profile, indication=indication)
         n = a.word_count()
         words.append(n)
         grades.append(a.reading_grade)

@@ -25,12 +25,12 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from scanwise.domain.answers import Answer
+    from scanwise.domain.answers import Answer, Question
     from scanwise.domain.articles import Article, Library
     from scanwise.domain.assess import Assessment, Match
     from scanwise.domain.facts import Fact
     from scanwise.domain.kb import KnowledgeBase
-    from scanwise.domain.profile import Indication, PatientProfile
+    from scanwise.domain.profile import Indication, PatientProfile, Phase
     from scanwise.domain.review import ReviewRecord
     from scanwise.domain.staging import StageResult
     from scanwise.records import RecordReading
@@ -152,8 +152,15 @@ class Scanwise:
             raise UnusableInput(f"{field}: {exc}", field, "unusable_text") from exc
 
     def _read_slots(self, text: str, kb: KnowledgeBase) -> PatientProfile:
-        """The facts a question states (the answer engine's slot reader): the same reading."""
+        """The facts a question states (the question reader's slot reader): the same reading."""
         return self.read_text(text, "question")[0]
+
+    def _read_question(self, text: str, kb: KnowledgeBase, *, context_phase: Phase | None = None) -> Question:
+        """A question read into its intent and slots (the answer engine's question reader), its
+        facts read as every other input is."""
+        from scanwise.nlp.question import understand
+
+        return understand(text, kb, read=self._read_slots, context_phase=context_phase)
 
     def read_records(self, sources: list[tuple[str, bytes]], field: str = "file") -> RecordReading:
         """Records as (name, raw bytes) into one profile with evidence for every fact."""
@@ -226,16 +233,16 @@ class Scanwise:
 
         With ``include_retired`` the personal section may also match retired topics."""
         from scanwise.cache import hyphenation
-        from scanwise.domain.answers import UnusableQuestion, answer, merge_indication, understand
+        from scanwise.domain.answers import UnusableQuestion, answer, merge_indication
 
         hyphenation()  # the answer's reading grade counts syllables with these patterns
-        read_profile = self._read_slots
+        read = self._read_question
 
         if profile is None and indication is None:
             # The question's own symptoms ("a lump in my breast") tailor the answer when no
             # patient topic answers it as asked: the same reader as every other input.
             try:
-                topical = understand(question, self.kb, read=read_profile).topic is not None
+                topical = read(question, self.kb).topic is not None
                 said, asked = (None, None) if topical else self.read_text(question, field)
             except (UnusableInput, UnusableQuestion):  # answer() below says what is wrong
                 said, asked = None, None
@@ -244,11 +251,10 @@ class Scanwise:
                 profile, indication = said, asked
         try:
             if include_retired and profile is not None:
-                asked = merge_indication(indication, understand(question, self.kb, read=read_profile),
-                                         self.kb)
+                asked = merge_indication(indication, read(question, self.kb), self.kb)
                 assessment = self.assess(profile, asked, include_retired=True)
-                return answer(question, self.kb, self.facts, read=read_profile, assessment=assessment)
-            return answer(question, self.kb, self.facts, read=read_profile, profile=profile,
+                return answer(question, self.kb, self.facts, read=read, assessment=assessment)
+            return answer(question, self.kb, self.facts, read=read, profile=profile,
                           indication=indication)
         except UnusableQuestion as exc:
             raise UnusableInput(f"{field}: {exc}", field, "unusable_question") from exc
@@ -267,9 +273,7 @@ class Scanwise:
 
     def follow_ups(self, given: Answer, limit: int = 4) -> list[str]:
         """Questions worth asking next, each one the answer engine reads as intended."""
-        from scanwise.domain.answers import UnusableQuestion, understand
-
-        read_profile = self._read_slots
+        from scanwise.domain.answers import UnusableQuestion
 
         tests = [with_article(t.label) for t in given.understood.tests] or ["a PET/CT scan"]
         first = tests[0]
@@ -289,7 +293,7 @@ class Scanwise:
             # user's words, so how each one reads is worked out once per process.
             if question not in self._follow_up_intents:
                 try:
-                    read_as = understand(question, self.kb, read=read_profile).intent
+                    read_as = self._read_question(question, self.kb).intent
                 except UnusableQuestion:
                     read_as = None
                 self._follow_up_intents[question] = read_as

@@ -232,6 +232,57 @@ class LumpSite(Strict):
     elsewhere: list[str]  # phrases of another part of the body
 
 
+class QuestionTests(Strict):
+    not_tests: list[str] = Field(min_length=1)  # words never read as a misspelt test name
+    mri_places: dict[str, FactCues] = Field(min_length=1)  # vocabulary code: another body part for "MRI"
+
+    @field_validator("not_tests")
+    @classmethod
+    def _lower_words(cls, v: list[str]) -> list[str]:
+        if bad := [w for w in v if w != w.lower() or not w.isalnum()]:
+            raise ValueError(f"must be lower-case single words: {', '.join(map(repr, bad))}")
+        return v
+
+
+class QuestionStages(Strict):
+    """Stage and histology words of a question, beyond the clinical reader's own."""
+
+    early: FactCues  # stage I to IIA
+    locally_advanced: FactCues  # stage III
+    metastatic: FactCues  # stage IV, with fact_words.metastatic
+    lobular: FactCues  # with fact_kinds.histology lobular and mixed
+    inflammatory: FactCues
+
+
+#: What a question wants to know, each read by its cues (nlp/question.py decides the order).
+QuestionIntentWord = Literal["radiation", "preparation", "results", "frequency", "compare", "need", "which"]
+#: The words that decide whether a question is about imaging in breast cancer.
+QuestionScopeWord = Literal["imaging", "imaging_weak", "breast", "cancer", "other_body", "non_imaging_topic",
+                            "spread_or_next"]
+#: What a question names at all, for the answer to add a paragraph on it (Question.names_*).
+QuestionNamed = Literal["pregnancy", "breast", "contrast"]
+
+
+class QuestionRules(Strict):
+    """How a patient's question is read (reading.yaml ``question``; nlp/question.py)."""
+
+    symptom_codes: list[str] = Field(min_length=1)  # vocabulary codes of symptoms that change the tests
+    tests: QuestionTests
+    stages: QuestionStages
+    phases: dict[Phase, FactCues] = Field(min_length=1)  # strongest first, in the order written
+    intents: dict[QuestionIntentWord, FactCues]
+    scope: dict[QuestionScopeWord, FactCues]
+    names: dict[QuestionNamed, FactCues]
+
+    @model_validator(mode="after")
+    def _complete(self) -> QuestionRules:
+        for name, have, need in (("intents", self.intents, QuestionIntentWord),
+                                 ("scope", self.scope, QuestionScopeWord), ("names", self.names, QuestionNamed)):
+            if missing := set(get_args(need)) - set(have):
+                raise ValueError(f"{name}: missing {', '.join(sorted(missing))}")
+        return self
+
+
 class ReadingRules(Strict):
     wording: list[Wording]
     context: Context
@@ -245,6 +296,7 @@ class ReadingRules(Strict):
     implant_change: ImplantChange
     fact_words: dict[FactWord, FactCues]
     fact_kinds: FactKinds
+    question: QuestionRules
 
     @model_validator(mode="after")
     def _fact_words_complete(self) -> ReadingRules:

@@ -7,13 +7,12 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from scanwise.domain.answers import Answer
+from scanwise.domain.answers import MAX_QUESTION_CHARS, Answer
 from scanwise.domain.profile import Evidence, Indication, LabState, PatientProfile
 from scanwise.domain.staging import StageResult
 
 # The readers refuse longer text themselves; the schema says so up front.
 MAX_TEXT_CHARS = 20_000
-MAX_QUESTION_CHARS = 2_000
 
 
 MAX_LIST_ITEMS = 50  # codes in one list of a profile (the vocabulary has fewer than 200)

@@ -2,10 +2,9 @@
 
     answer(question, kb, facts, *, read, profile=None, indication=None, assessment=None) -> Answer
 
-``read`` is the clinical reader of the facts a question states (``scanwise.nlp``): the
-domain reads no text itself, so the core passes it in.
-
-The question is read into an intent and slots (:mod:`.question`); the answer is composed
+``read`` is the question reader (``scanwise.nlp.question``), which reads the question into
+its intent and slots (a :class:`Question`): the domain reads no text itself, so the core
+passes it in. The answer is composed
 from the fact base (:mod:`.compose`), every paragraph citing the facts it uses. A patient
 context, given as a profile (with or without an indication) or a ready assessment, adds a
 personal section from the assessment engine. Pure: no network, no files beyond the
@@ -16,15 +15,18 @@ from __future__ import annotations
 
 from scanwise.domain.answers.branches import stage_decision, with_decision
 from scanwise.domain.answers.compose import DISCLAIMER, RETRIEVAL_LABEL, compose
-from scanwise.domain.answers.models import Answer, GuidelineRef, Section, SourceRef
-from scanwise.domain.answers.question import (
+from scanwise.domain.answers.models import (
     INTENTS,
+    MAX_QUESTION_CHARS,
+    Answer,
+    GuidelineRef,
     Intent,
     Question,
-    SlotReader,
+    QuestionReader,
+    Section,
+    SourceRef,
+    TestMention,
     UnusableQuestion,
-    find_tests,
-    understand,
 )
 from scanwise.domain.assess import Assessment, assess
 from scanwise.domain.facts import Fact
@@ -32,13 +34,13 @@ from scanwise.domain.kb import KnowledgeBase
 from scanwise.domain.profile import STAGE_SUBGROUPS, Indication, PatientProfile
 
 
-def answer(question: str, kb: KnowledgeBase, facts: dict[str, Fact], *, read: SlotReader,
+def answer(question: str, kb: KnowledgeBase, facts: dict[str, Fact], *, read: QuestionReader,
            profile: PatientProfile | None = None, indication: Indication | None = None,
            assessment: Assessment | None = None) -> Answer:
     """Answer a patient's question; see the module docstring. Raises UnusableQuestion."""
     context_phase = (assessment.indication.phase if assessment is not None
                      else indication.phase if indication is not None else None)
-    q = understand(question, kb, read=read, context_phase=context_phase)
+    q = read(question, kb, context_phase=context_phase)
     personalized = assessment is not None or profile is not None
     if _about_another_cancer(q, profile, indication, kb):  # "do I need a PET?" with a prostate context
         assert indication is not None
@@ -64,7 +66,7 @@ def _about_another_cancer(q: Question, profile: PatientProfile | None,
     (no breast study: the vocabulary's studies for the breast itself, purpose locoregional)."""
     breast_study = any(c in kb.terms and kb.terms[c].purpose == "locoregional" for c in q.codes)
     return (profile is not None and indication is not None and not indication.in_scope
-            and profile.other_cancer is not None and "breast" not in q.text.lower()
+            and profile.other_cancer is not None and not q.names_breast
             and not breast_study)
 
 
@@ -130,6 +132,6 @@ def _stated_stage(q: Question) -> str | None:
     return None  # "early stage" spans I to IIA: no single stated stage
 
 
-__all__ = ["DISCLAIMER", "INTENTS", "RETRIEVAL_LABEL", "Answer", "GuidelineRef", "Intent", "Question",
-           "Section", "SlotReader", "SourceRef", "UnusableQuestion", "answer", "find_tests",
-           "merge_indication", "understand"]
+__all__ = ["DISCLAIMER", "INTENTS", "MAX_QUESTION_CHARS", "RETRIEVAL_LABEL", "Answer", "GuidelineRef",
+           "Intent", "Question", "QuestionReader", "Section", "SourceRef", "TestMention", "UnusableQuestion",
+           "answer", "merge_indication"]

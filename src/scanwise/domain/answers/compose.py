@@ -21,9 +21,8 @@ from scanwise.domain.answers.context import (
     _stage_words,
     context_from,
 )
-from scanwise.domain.answers.models import Answer, GuidelineRef, Section
+from scanwise.domain.answers.models import Answer, GuidelineRef, Question, Section
 from scanwise.domain.answers.outlines import check_outlines
-from scanwise.domain.answers.question import Question
 from scanwise.domain.answers.retrieval import search
 from scanwise.domain.answers.short import shorten
 from scanwise.domain.answers.sources import source_groups, source_line, source_list
@@ -639,8 +638,7 @@ def _compose_radiation(c: _Composer) -> list[_Block | None]:
         risk.paras.append(p)
     blocks.append(risk)
     safety = _Block("Pregnancy, breastfeeding and contrast dye")
-    low = c.q.text.lower()
-    if c.ctx.pregnant or "pregnan" in low or not c.tests:
+    if c.ctx.pregnant or c.q.names_pregnancy or not c.tests:
         p = c.para(c.ids("radiation.pregnancy"))
         if p:
             safety.paras.append(p)
@@ -648,7 +646,7 @@ def _compose_radiation(c: _Composer) -> list[_Block | None]:
         p = c.para(c.ids("contrast.breastfeeding", "pet_ct.breastfeeding"))
         if p:
             safety.paras.append(p)
-    if set(c.tests) & _CONTRAST_TESTS or re.search(r"\b(contrast|dye|kidney|gadolinium|iodine)", low):
+    if set(c.tests) & _CONTRAST_TESTS or c.q.names_contrast:
         p = c.para(c.ids("contrast.iodine_kidneys", "contrast.gadolinium"))
         if p:
             safety.paras.append(p)

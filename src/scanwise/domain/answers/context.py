@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from scanwise.domain.answers.question import Question
+from scanwise.domain.answers.models import Question
 from scanwise.domain.assess import Assessment
 from scanwise.domain.facts import Fact
 from scanwise.domain.profile import Phase, Receptor, StageGroup, Subtype

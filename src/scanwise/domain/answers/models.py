@@ -4,18 +4,111 @@
 and bullet keeps the fact ids it was written from (``paragraph_citations``,
 ``bullet_citations``); a section's ``citations`` is their union. Guideline ratings that
 come from the assessment engine also name the ACR topic and variant (``guideline_refs``).
+
+The question as read (``Question``: its intent and slots) is data here too; the reader of its
+text is ``scanwise.nlp.question``, passed in as a ``QuestionReader``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Literal
+from typing import Literal, Protocol
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
-from scanwise.domain.answers.question import Intent, Question
 from scanwise.domain.assess import Decision, Unread
 from scanwise.domain.facts import Fact
+from scanwise.domain.kb import KnowledgeBase
+from scanwise.domain.profile import Phase, Receptor, StageGroup, Subtype
+
+# --- the question, as read -----------------------------------------------------------
+
+Intent = Literal[
+    "compare",  # how do tests A and B differ
+    "explain",  # what is test A
+    "need",  # do I need test A (in my situation)
+    "which_tests",  # which tests fit my situation
+    "radiation",  # radiation dose and safety
+    "preparation",  # how to get ready, what happens during the test
+    "results",  # what results mean, what comes next
+    "frequency",  # how often during follow-up
+    "general",  # in scope, but no fixed intent fits: answered by retrieval
+    "out_of_scope",  # not about imaging in breast cancer
+    # Patient topics (knowledge/answers/topics.yaml decides when each applies):
+    "screening",  # when to start, how often, family history, density, supplemental tests
+    "follow_up",  # imaging after treatment: how often, which breast, why no routine scans
+    "symptoms",  # a lump, pain, discharge, in women and men
+    "monitoring",  # checking how treatment before surgery is working
+    "report",  # what a report or a BI-RADS category means
+    "alternatives",  # tests offered instead of a mammogram that are not substitutes
+    "cost",  # coverage and cost: what to ask, and whom
+]
+INTENTS: tuple[Intent, ...] = ("compare", "explain", "need", "which_tests", "radiation", "preparation",
+                               "results", "frequency", "general", "out_of_scope", "screening", "follow_up",
+                               "symptoms", "monitoring", "report", "alternatives", "cost")
+
+MAX_QUESTION_CHARS = 2_000
+
+
+class UnusableQuestion(ValueError):
+    """The question cannot be read (empty, too long, binary)."""
+
+
+class TestMention(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    code: str  # vocabulary procedure code
+    label: str
+    words: str  # as written in the question
+    fuzzy: bool = False  # matched as a likely misspelling
+
+
+class Question(BaseModel):
+    """What the question asks; ``None`` or empty means not said."""
+
+    text: str
+    intent: Intent
+    tests: list[TestMention] = []
+    stages: list[StageGroup] = []
+    stage_words: str | None = None
+    er: Receptor | None = None
+    her2: Receptor | None = None
+    triple_negative: bool = False
+    lobular: bool = False
+    inflammatory: bool = False
+    phase: Phase | None = None
+    symptomatic: bool | None = None  # True: symptoms named; False: "no symptoms" said
+    symptoms: list[str] = []  # vocabulary codes of symptoms named (not denied)
+    pregnant: bool = False
+    breastfeeding: bool = False
+    names_pregnancy: bool = False  # pregnancy named at all (said of the person or not)
+    names_breast: bool = False  # the breast named at all
+    names_contrast: bool = False  # contrast dye, or what it can affect (the kidneys), named
+    scope_note: str | None = None  # why the question is out of scope
+    topic: str | None = None  # the patient topic (topics.yaml) that matched, if any
+    assumptions: list[str] = []
+
+    @property
+    def codes(self) -> list[str]:
+        return [t.code for t in self.tests]
+
+    @property
+    def subtype(self) -> Subtype | None:
+        if self.triple_negative:
+            return "triple_negative"
+        if self.her2 == "positive":
+            return "her2_pos"
+        if self.er == "positive" and self.her2 == "negative":
+            return "er_pos_her2_neg"
+        return None
+
+
+class QuestionReader(Protocol):
+    """Reads a question's text into a :class:`Question` (``scanwise.nlp.question``): the domain
+    reads no text itself, so the core passes the reader in."""
+
+    def __call__(self, text: str, kb: KnowledgeBase, *, context_phase: Phase | None = None) -> Question: ...
+
 
 SectionKind = Literal[
     "content",  # facts about the tests or the guidelines
