@@ -4,8 +4,9 @@ glossary of words to define, and the publishers an answer may cite.
 Files: ``knowledge/answers/topics.yaml``, ``knowledge/facts/words/glossary.yaml`` and
 ``knowledge/answers/source-hosts.yaml``, read and validated by ``knowledge/loader.py`` into
 ``KnowledgeBase.answers`` (so they are part of ``kb_version`` and of the cached knowledge
-base). The rules that use them are in ``domain/answers/`` (``outlines.question_topic``,
-``text.glossary``, ``sources.allowed_host``).
+base). The rules that use them are in ``domain/answers/`` (``text.glossary``,
+``sources.allowed_host``); a topic's rule is matched against the question by the question
+reader (``nlp/question.py``).
 
 A topic's rule is regular expressions on the question (case-insensitive): all of ``all``, at
 least one of ``any`` when given, none of ``none``. An outline names the facts of the short
@@ -47,13 +48,6 @@ class Rule(_Strict):
                 raise ValueError(f"pattern {p!r} does not compile: {exc}") from exc
         return patterns
 
-    def matches(self, text: str) -> bool:
-        if not (self.all or self.any):
-            return False
-        def hit(p: str) -> bool:
-            return re.search(p, text, re.IGNORECASE) is not None
-        return (all(hit(p) for p in self.all) and (not self.any or any(hit(p) for p in self.any))
-                and not any(hit(p) for p in self.none))
 
 
 class AcrRef(_Strict):

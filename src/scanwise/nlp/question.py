@@ -18,8 +18,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from scanwise.domain.answer_data import Rule, Topic
 from scanwise.domain.answers.models import MAX_QUESTION_CHARS, Intent, Question, TestMention, UnusableQuestion
-from scanwise.domain.answers.outlines import question_topic
+from scanwise.domain.answers.outlines import topics_of
 from scanwise.domain.kb import KnowledgeBase
 from scanwise.domain.profile import STAGE_SUBGROUPS, PatientProfile, Phase
 from scanwise.knowledge.loader import DATA_DIR
@@ -237,7 +238,7 @@ def understand(text: str, kb: KnowledgeBase, *, read: SlotReader,
         assumptions.append("read as a question about tests at diagnosis (staging), because a stage is given")
     q["phase"] = phase
     # the question's own phase cues are too loose to veto a topic
-    topic = question_topic(clean, kb, context_phase)
+    topic = _question_topic(clean, kb, context_phase)
     intent: Intent
     if topic is not None:
         intent, scope_note = topic.intent, topic.scope_note
@@ -367,3 +368,20 @@ def _intent(text: str, tests: list[TestMention], q: dict[str, object],
     if q.get("stages") or q.get("phase") or q.get("her2") or q.get("er") or q.get("triple_negative"):
         return "which_tests", None
     return "general", None
+
+
+def _matches(rule: Rule, text: str) -> bool:
+    """A patient topic's rule (knowledge/answers/topics.yaml ``when``) against the question."""
+    if not (rule.all or rule.any):
+        return False
+
+    def hit(pattern: str) -> bool:
+        return re.search(pattern, text, re.IGNORECASE) is not None
+    return (all(hit(p) for p in rule.all) and (not rule.any or any(hit(p) for p in rule.any))
+            and not any(hit(p) for p in rule.none))
+
+
+def _question_topic(text: str, kb: KnowledgeBase, phase: Phase | None = None) -> Topic | None:
+    """The first patient topic whose rule matches the question (and fits the phase, when known)."""
+    return next((t for t in topics_of(kb).topics if _matches(t.when, text)
+                 and not (phase and t.phases and phase not in t.phases)), None)

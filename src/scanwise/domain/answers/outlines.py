@@ -12,10 +12,9 @@ from scanwise.domain.answer_data import AcrRef, OutlineSection, Rule, Topic, Top
 from scanwise.domain.assess import match_for
 from scanwise.domain.facts import Fact
 from scanwise.domain.kb import KnowledgeBase, KnowledgeBaseError
-from scanwise.domain.profile import Phase
 
 __all__ = ["AcrRef", "OutlineSection", "Rule", "Topic", "TopicIntent", "Topics", "check_outlines",
-           "question_topic", "topics_of"]
+           "topics_of"]
 
 TOPICS_FILE_NAME = "answers/topics.yaml"
 
@@ -25,12 +24,6 @@ def topics_of(kb: KnowledgeBase) -> Topics:
     if kb.answers.topics is None:
         raise KnowledgeBaseError(f"the knowledge base has no patient topics ({TOPICS_FILE_NAME})")
     return kb.answers.topics
-
-
-def question_topic(text: str, kb: KnowledgeBase, phase: Phase | None = None) -> Topic | None:
-    """The first topic whose rule matches the question (and fits the phase, when known)."""
-    return next((t for t in topics_of(kb).topics if t.when.matches(text)
-                 and not (phase and t.phases and phase not in t.phases)), None)
 
 
 _checked: set[tuple[str, int]] = set()
