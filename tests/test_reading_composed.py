@@ -127,3 +127,34 @@ def test_a_new_clause_ends_a_denial_without_a_comma(kb: KnowledgeBase) -> None:
     assert profile.cancer_history is True
     profile, _ = read_scenario("No pain and swelling in the breast. 44F.", kb)
     assert "palpable_mass" not in profile.symptoms
+
+
+@pytest.mark.parametrize(("text", "gender"), [
+    ("My child is transgender; she is 30 and has taken estrogen for 8 years. Mammogram?", "transfeminine"),
+    ("I'm trans, he/him, 34, no top surgery yet. Do I need screening?", "transmasculine"),
+    ("trans masc, 45, average risk, screening?", "transmasculine"),
+])
+def test_which_way_a_transgender_patient_is_comes_from_their_own_words(text: str, gender: str,
+                                                                       kb: KnowledgeBase) -> None:
+    profile, _ = read_scenario(text, kb)
+    assert profile.gender == gender
+
+
+def test_an_operation_not_had_is_not_history(kb: KnowledgeBase) -> None:
+    profile, _ = read_scenario("Trans man, 38, hasn't had top surgery, screening?", kb)
+    assert profile.surgery is None
+
+
+def test_an_organ_in_a_denied_family_history_is_no_other_cancer(kb: KnowledgeBase) -> None:
+    a = run("47F, no family history of breast or colon cancer, I haven't had a mammogram yet. "
+            "When should I start screening?", kb)
+    assert a.indication.in_scope and top(a) == (179, 1)
+
+
+@pytest.mark.parametrize("text", [
+    "My wife's mother had breast cancer and my sister-in-law carries BRCA2. I'm 52, screening?",
+    "Her brother's wife had breast cancer at 40. She is 52, average otherwise. Screening?",
+])
+def test_relatives_by_marriage_are_no_family_history(text: str, kb: KnowledgeBase) -> None:
+    profile, _ = read_scenario(text, kb)
+    assert not profile.family_history and profile.risk != "high"

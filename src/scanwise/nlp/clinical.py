@@ -225,6 +225,12 @@ def _build(kb: KnowledgeBase, *, compiled: bool = True) -> Language:
     # "My friend had a PET scan": what follows is about that person, not the patient.
     context.add([ConTextRule("other person", OTHER_PERSON, direction="FORWARD", pattern=[
         {"LOWER": {"IN": ctx.other_persons}}, {"LOWER": {"IN": ["'s", "'"]}, "OP": "?"}])])
+    # "my husband's sister", "her brother's wife": someone's relative by marriage is no blood
+    # relative of the patient's; the whole chain is one modifier (the longer match wins).
+    people = [*ctx.relatives, *ctx.other_persons]
+    context.add([ConTextRule(f"relative by marriage ({n})", OTHER_PERSON, direction="FORWARD", pattern=[
+        {"LOWER": {"IN": first}}, {"LOWER": {"IN": ["'s", "'"]}}, {"LOWER": {"IN": second}}])
+        for n, (first, second) in enumerate(((ctx.other_persons, people), (ctx.relatives, ctx.other_persons)))])
     cancer_codes = {BREAST_CANCER} | {f"cancer:{organ}" for organ in cancers.organs}
     context.add([ConTextRule(word, "HISTORICAL", direction="BIDIRECTIONAL", allowed_types=cancer_codes,
                              max_scope=6) for word in ctx.cancer_past])

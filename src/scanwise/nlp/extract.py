@@ -108,6 +108,7 @@ _AGE_WORDS = rx(r"\b(?P<tens>twenty|thirty|forty|fifty|sixty|seventy|eighty|nine
                  r"\s*(?=,)")
 _TRANS_FEM = _WORDS["transfeminine"].compiled()
 _TRANS_MASC = _WORDS["transmasculine"].compiled()
+_TRANSGENDER = _WORDS["transgender"].compiled()
 _FEMALE = _WORDS["female"].compiled()
 _MALE = _WORDS["male"].compiled()
 
@@ -274,6 +275,15 @@ def read_demographics(r: Reading) -> None:
     elif m := _TRANS_MASC.search(r.text):
         r.set("gender", "transmasculine", m.start(), m.end())
         r.set("sex", "female", m.start(), m.end(), overwrite=True)
+    elif m := _TRANSGENDER.search(r.text):
+        # which way, from the person's own words: "she" is a trans woman, "he" a trans man
+        f, mm = _FEMALE.search(r.text, m.end()), _MALE.search(r.text, m.end())
+        if (said := f or mm) is not None and not (f and mm):
+            woman = f is not None
+            r.set("gender", "transfeminine" if woman else "transmasculine", m.start(), m.end())
+            r.set("sex", "male" if woman else "female", m.start(), m.end(), overwrite=True)
+            r.assumptions.append(f'"{m.group(0)}" with "{said.group(0)}": read as '
+                                 + ("a trans woman (transfeminine)" if woman else "a trans man (transmasculine)"))
     if "sex" not in r.facts:
         f, mm = _FEMALE.search(r.text), _MALE.search(r.text)
         if f and not mm:
@@ -286,10 +296,10 @@ def read_demographics(r: Reading) -> None:
     if "sex" not in r.facts and (m := _PREGNANT.search(r.text) or _LACTATING.search(r.text)):
         r.set("sex", "female", m.start(), m.end())
     # Said, and not just after a denial ("haven't been pregnant in years", "never breastfed").
-    for fact, denial, said in (("pregnant", _NOT_PREGNANT, _PREGNANT), ("lactating", _NOT_LACTATING, _LACTATING)):
+    for fact, denial, stated in (("pregnant", _NOT_PREGNANT, _PREGNANT), ("lactating", _NOT_LACTATING, _LACTATING)):
         if m := denial.search(r.text):
             r.set(fact, False, m.start(), m.end())
-        elif m := next((m for m in said.finditer(r.text)
+        elif m := next((m for m in stated.finditer(r.text)
                         if not NEGATED_BEFORE.search(r.text[max(0, m.start() - 30):m.start()])), None):
             r.set(fact, True, m.start(), m.end())
 

@@ -180,7 +180,7 @@ class FactCues(Cues):
 
 #: The words of the facts read by pattern (nlp/extract.py, nlp/scenario.py), each named once;
 #: the grammar of numbers, sizes, TNM codes, receptors and dates stays in the code.
-FactWord = Literal["transfeminine", "transmasculine", "female", "male", "pregnant", "not_pregnant", "lactating",
+FactWord = Literal["transfeminine", "transmasculine", "transgender", "female", "male", "pregnant", "not_pregnant", "lactating",
                    "not_lactating", "metastatic", "invasive_generic", "supraclavicular_positive", "node_negative",
                    "node_positive", "some_surgery", "unsure", "hormones", "speaker_is_patient", "third_person",
                    "third_person_now", "history_before", "follow_up", "asked_for_someone", "asymptomatic",

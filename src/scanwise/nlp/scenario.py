@@ -291,7 +291,11 @@ def _scope(r: Reading, ind: dict[str, Any], found: list[Mention],
     # another organ's cancer they do not make the text about the breast.
     # Beside another organ ("lung mass ... No breast symptoms"), a breast word only denied does
     # not make the text about the breast.
-    other_organ = bool(other) or bool(_OTHER_ORGAN.search(text))
+    # An organ named only inside a denied or someone else's cancer ("no family history of
+    # breast or ovarian cancer") does not put another organ beside the breast.
+    not_theirs = [(mt.start, mt.end) for mt in found if mt.organ and (mt.negated or mt.experiencer != "patient")]
+    other_organ = bool(other) or any(not any(s <= m.start() < e for s, e in not_theirs)
+                                     for m in _OTHER_ORGAN.finditer(text))
     breast_words = [m for m in _BREAST_CONTEXT.finditer(text)
                     if not (other and _SHARED_MARKER.fullmatch(m.group(0)))
                     and not (other_organ and NEGATED_BEFORE.search(text[max(0, m.start() - 30):m.start()]))]
@@ -417,6 +421,7 @@ def read_scenario(text: str, kb: KnowledgeBase,
     r.first("asymptomatic", ASYMPTOMATIC, True)
     found = _asked_for(r, _nobody_in_family(r, _relatives_cancer(r, mentions(text, kb))))
     _someone_elses_treatment(r)
+    _someone_elses_risk(r)
     _whose(r, found)
     found = _lump_site(r, found)
     heard = read_mentions(r, kb, found)
@@ -769,6 +774,33 @@ def _lump_site(r: Reading, found: list[Mention]) -> list[Mention]:
         else:
             out.append(mt)
     return out
+
+
+def _not_kin(text: str, person: re.Match[str]) -> str | None:
+    """The words of the person named, when they are no blood relative of the patient: another
+    person ("my friend"), or a relative's spouse or a spouse's relative ("my husband's sister",
+    "her brother's wife"); None for the patient's own kin."""
+    others = load_rules().context.other_persons
+    said = person.group(0)
+    owned = re.match(r"(?:'s)?\s+(\w+)", text[person.end():]) if said.lower().endswith("'s") or \
+        text.startswith("'s", person.end()) else None
+    chain = said + (text[person.end():person.end() + owned.end()] if owned else "")
+    words = [w.lower().removesuffix("'s") for w in re.findall(r"[\w'-]+", chain)]
+    return chain if any(w in others for w in words) else None
+
+
+def _someone_elses_risk(r: Reading) -> None:
+    """'My husband's sister has the BRCA1 gene': a risk said in the clause of someone who is no
+    blood relative is not the patient's (a relative's gene or cancer still raises it)."""
+    ev = r.evidence.get("risk")
+    if "risk" not in r.facts or not ev:
+        return
+    start = ev[0].start or 0
+    if (person := _clause_person(r.text, start)) is not None and (who := _not_kin(r.text, person)):
+        r.assumptions.append(f'"{r.text[start:ev[0].end or start]}" is about {who}, no blood '
+                             "relative: not the patient's risk")
+        del r.facts["risk"]
+        r.evidence.pop("risk", None)
 
 
 def _someone_elses_treatment(r: Reading) -> None:
