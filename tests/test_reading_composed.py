@@ -158,3 +158,25 @@ def test_an_organ_in_a_denied_family_history_is_no_other_cancer(kb: KnowledgeBas
 def test_relatives_by_marriage_are_no_family_history(text: str, kb: KnowledgeBase) -> None:
     profile, _ = read_scenario(text, kb)
     assert not profile.family_history and profile.risk != "high"
+
+
+def test_a_question_that_poses_a_case_is_read_as_that_case(kb: KnowledgeBase) -> None:
+    a = run("Asking for a class: if a 52-year-old woman had a new hard lump in her breast, which "
+            "imaging comes first?", kb)
+    assert "palpable_mass" in a.profile.symptoms and top(a) == (153, 1)
+    b = run("Hypothetically, if a 33-year-old had pain in one spot of her breast, not with her "
+            "cycle, which scan first?", kb)
+    assert "breast_pain_focal" in b.profile.symptoms
+    assert any("poses a case" in x for x in b.indication.assumptions)
+    # beside the patient's own facts, a "what if" stays hypothetical
+    profile, _ = read_scenario("I'm 45 with a lump in my breast. If it were painful, would that change "
+                               "anything?", kb)
+    assert "breast_pain" not in profile.symptoms and "breast_pain_focal" not in profile.symptoms
+
+
+def test_what_a_scan_looks_at_says_its_purpose(kb: KnowledgeBase) -> None:
+    _, ind = read_scenario("Finished my breast cancer treatment 2 years ago; should they scan my "
+                           "liver every year?", kb)
+    assert ind.purpose == "distant" and ind.phase == "surveillance"
+    _, ind = read_scenario("New breast cancer, 3 cm, nodes felt. What imaging for the armpit next?", kb)
+    assert ind.purpose == "axilla"

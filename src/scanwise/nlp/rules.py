@@ -68,6 +68,7 @@ class Context(Strict):
     negated_before: list[str]
     pseudo_denials: list[str]  # look like a denial and are not ("a cough that won't go away")
     felt: list[str]  # just before a finding, it was felt on examination (vocabulary ``felt_as``)
+    posed: list[str]  # a question posing a case ("if a 31-year-old had ..."): its facts are the case
 
 
 class Organ(Strict):
