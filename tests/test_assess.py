@@ -254,3 +254,15 @@ def test_the_scenario_written_for_the_patients_implants_leads_over_the_general_o
     assert top(b) == (239, 12)
     # With no implant the general scenario stays.
     assert top(run("52F, swollen node in her left armpit, no cause found. Which scan?", kb)) == (286, 1)
+
+
+def test_a_case_of_a_partly_known_topic_that_none_of_its_variants_fits_is_covered_not_unknown(
+        kb: KnowledgeBase) -> None:
+    # Only the average-risk screening variant of topic 179 was found: a BRCA1 carrier's
+    # screening is the topic's case, its ratings unknown, said plainly (never "no scenario").
+    a = run("38F, BRCA1 carrier, no personal history of cancer, what screening?", kb)
+    assert a.matches == [] and [u.topic_id for u in a.uncovered_topics] == [179]
+    assert "179" in a.statement and "not among those found" in a.statement
+    # An average-risk woman gets its variant, and no such note.
+    b = run("52F average risk, screening mammogram?", kb)
+    assert top(b) == (179, 1) and not b.uncovered_topics

@@ -322,18 +322,23 @@ def _candidates(kb: KnowledgeBase, sit: Situation, include_retired: bool) -> lis
     return found
 
 
-def _uncovered(kb: KnowledgeBase, sit: Situation) -> list[UncoveredTopic]:
-    """Current topics that fit but whose variants are not in the bundled data."""
+def _uncovered(kb: KnowledgeBase, sit: Situation, cands: list[_Candidate]) -> list[UncoveredTopic]:
+    """Current topics that fit but whose variants are not in the bundled data, or (where only
+    part of a topic's variant list is) none of whose variants here fits."""
     out = []
     for topic in kb.uncovered_for(sit.indication.phase):
+        if topic.variants and any(c.topic is topic for c in cands):
+            continue  # a variant of it fits: that one is shown
         checks = topic.compiled_applies_when.fits(sit)
         if checks is not None and any(c.status == "held" and c.field != "phase" for c in checks):
+            which = ("its variants and ratings are" if not topic.variants else
+                     "the variant for it is not among those found, so its ratings are")
             out.append(UncoveredTopic(
                 topic_id=topic.topic_id,
                 title=topic.title,
                 why=[c.reason for c in checks if c.status == "held"],
-                note=(f"ACR topic {topic.topic_id} ({topic.title}) covers this situation, but its "
-                      "variants and ratings are not in the bundled data. Check the ACR document."),
+                note=(f"ACR topic {topic.topic_id} ({topic.title}) covers this situation, but {which} "
+                      "not in the bundled data. Check the ACR document."),
                 source_urls=topic.source_urls,
                 statements=[],  # filled by statements.annotate
             ))
@@ -853,7 +858,7 @@ def assess(profile: PatientProfile, indication: Indication, kb: KnowledgeBase, *
         ambiguity = (f"Depends on {decision.depends_on}: "
                      + "; ".join(f"if {b.if_}, topic {b.topic_id} variant {b.variant}"
                                  for b in decision.branches) + ". " + decision.question)
-    uncovered = _uncovered(kb, sit)
+    uncovered = _uncovered(kb, sit, cands)
     if cands and decision is None and ambiguity is None and (overlap := _overlapping(cands)):
         competing = [cands[0], *overlap]
         cands = competing + [c for c in cands if c not in competing]

@@ -136,6 +136,9 @@ class Topic(Strict):
     source_urls: list[str] = []
     applies_when: Conditions = Conditions()  # shared by every variant of the topic
     variants: list[Variant] = []
+    # False where the source's variant list was only partly found (the variants here are some
+    # of the topic's): a case the topic covers that none of them fits is covered, its ratings unknown.
+    variant_list_complete: bool = True
     notes: list[str] = []
     summary_claims: list[SecondaryClaim] = []
     # Set by the loader, never by a data file: the content pack that supplied this table
@@ -455,12 +458,13 @@ class KnowledgeBase(BaseModel):
         return index
 
     def uncovered_for(self, phase: str | None) -> tuple[Topic, ...]:
-        """Current topics for this phase whose variants are not in the bundled data."""
+        """Current topics for this phase whose variants are not, or not all, in the bundled data."""
         return self._uncovered_index.get(phase, ()) if phase is not None else ()
 
     @cached_property
     def _uncovered_index(self) -> dict[str, tuple[Topic, ...]]:
-        bare = [t for t in self.current_topics() if not t.variants and t.applies_when.phase is not None]
+        bare = [t for t in self.current_topics() if (not t.variants or not t.variant_list_complete)
+                and t.applies_when.phase is not None]
         return {phase: tuple(t for t in bare if phase in (t.applies_when.phase or ()))
                 for phase in get_args(Phase)}
 
