@@ -180,3 +180,32 @@ def test_what_a_scan_looks_at_says_its_purpose(kb: KnowledgeBase) -> None:
     assert ind.purpose == "distant" and ind.phase == "surveillance"
     _, ind = read_scenario("New breast cancer, 3 cm, nodes felt. What imaging for the armpit next?", kb)
     assert ind.purpose == "axilla"
+
+
+@pytest.mark.parametrize(("text", "field", "value"), [
+    ("im 30 and i cant feel any lump, just pain in one spot of my breast", "symptoms", "breast_pain_focal"),
+    ("had both boobs taken off to prevent cancer, brca2, rebuilt with my belly fat, screening?",
+     "reconstruction", "autologous"),
+    ("BRCA2+, bilat ppx mastectomies, no recon, scr?", "surgery", "prophylactic_mastectomy"),
+    ("she has a little rubbery grape thing in her breast, she's 24", "symptoms", "palpable_mass"),
+    ("44M palpable mass, equivocal finding on diagnostic mammogram", "findings", "imaging_indeterminate"),
+    ("FtM 52y, average risk, no top surgery, scr?", "age", 52),
+])
+def test_lay_and_typed_wording(text: str, field: str, value: object, kb: KnowledgeBase) -> None:
+    profile, _ = read_scenario(text, kb)
+    got = getattr(profile, field)
+    assert value in got if isinstance(got, list) else got == value, (text, got)
+
+
+def test_chemotherapy_denied_is_not_neoadjuvant(kb: KnowledgeBase) -> None:
+    profile, ind = read_scenario("47F, 2.4 cm IDC, nodes feel normal, surgery first and no chemo first. "
+                                 "Axillary imaging?", kb)
+    assert profile.neoadjuvant is None and ind.phase != "neoadjuvant"
+    profile, _ = read_scenario("cN0, axilla not imaged before NAC, chemo done. Axilla before surgery?", kb)
+    assert profile.neoadjuvant == "completed"
+    profile, _ = read_scenario("New 3 cm HER2+ IDC, the chemo-first plan starts next week. Baseline MRI?", kb)
+    assert profile.neoadjuvant == "planned"
+
+
+def test_a_mans_skin_dimpling_beside_a_mass_is_a_suspicious_examination(kb: KnowledgeBase) -> None:
+    assert top(run("72M firm subareolar mass with skin dimpling, initial imaging?", kb)) == (205, 5)

@@ -322,13 +322,15 @@ def _candidates(kb: KnowledgeBase, sit: Situation, include_retired: bool) -> lis
     return found
 
 
-def _uncovered(kb: KnowledgeBase, sit: Situation, cands: list[_Candidate]) -> list[UncoveredTopic]:
+def _uncovered(kb: KnowledgeBase, sit: Situation, cands: list[_Candidate],
+               not_covered: str | None = None) -> list[UncoveredTopic]:
     """Current topics that fit but whose variants are not in the bundled data, or (where only
-    part of a topic's variant list is) none of whose variants here fits."""
+    part of a topic's variant list is) none of whose variants here fits, unless no current
+    scenario addresses the patient's state at all (``not_covered``: that is the answer)."""
     out = []
     for topic in kb.uncovered_for(sit.indication.phase):
-        if topic.variants and any(c.topic is topic for c in cands):
-            continue  # a variant of it fits: that one is shown
+        if topic.variants and (not_covered or any(c.topic is topic for c in cands)):
+            continue  # a variant of it fits (that one is shown), or the state is not covered
         checks = topic.compiled_applies_when.fits(sit)
         if checks is not None and any(c.status == "held" and c.field != "phase" for c in checks):
             which = ("its variants and ratings are" if not topic.variants else
@@ -780,7 +782,9 @@ def _statement(matches: list[Match], ind: Indication, uncovered: list[UncoveredT
         return ind.scope_note or "This question is outside what scanwise covers."
     if not matches:
         if uncovered:
-            return uncovered[0].note
+            missing = (" What is missing: " + " | ".join(abstention.missing) + "."
+                       if abstention and abstention.missing else "")
+            return uncovered[0].note + missing
         lead = (f"No scenario fits: {abstention.reason}. scanwise does not guess an answer where "
                 "the guidelines it holds are silent." if abstention else
                 "No variant in the bundled ACR data fits this situation. scanwise does not guess "
@@ -858,7 +862,7 @@ def assess(profile: PatientProfile, indication: Indication, kb: KnowledgeBase, *
         ambiguity = (f"Depends on {decision.depends_on}: "
                      + "; ".join(f"if {b.if_}, topic {b.topic_id} variant {b.variant}"
                                  for b in decision.branches) + ". " + decision.question)
-    uncovered = _uncovered(kb, sit, cands)
+    uncovered = _uncovered(kb, sit, cands, not_covered)
     if cands and decision is None and ambiguity is None and (overlap := _overlapping(cands)):
         competing = [cands[0], *overlap]
         cands = competing + [c for c in cands if c not in competing]

@@ -23,6 +23,7 @@ from scanwise.nlp.clinical import CUE, Mention
 from scanwise.nlp.prefilter import prefiltered
 from scanwise.nlp.rules import (
     alternatives,
+    denied_just_before,
     felt_before,
     load_rules,
     negated_before,
@@ -80,7 +81,7 @@ _AGE = [
     rx(r"\b(?P<age>\d{1,3})\s*(?P<sex>[FM])\b"),
     rx(r"\b(?P<age>\d{1,3})\s*(?:yo\b|y/o\b|y\.o\.|yrs? old\b)"),
     rx(r"\b(?:wom[ae]n|m[ae]n|female|male|patient|pt|transfeminine|transmasculine|lady)\s*,?\s*"
-        r"(?P<age>\d{2})\s*(?:,|\.|$|\s+(?:on|with|had|has|who|started))"),
+        r"(?P<age>\d{2})\s*(?:y|yo|yrs?|y/o)?\s*(?:,|\.|$|\s+(?:on|with|had|has|who|started))"),
     # not "at age 18": the age of an event, not the patient's now
     rx(r"(?<!\bat )\b(?:age|aged)\s*:?\s*(?P<age>\d{1,3})\b"),
     rx(r"\b(?P<age>\d{2})\s*(?:yo\s+)?(?=(?:transfeminine|transmasculine|trans (?:wo)?m[ae]n)\b)"),
@@ -216,19 +217,20 @@ _NO_HORMONES = _WORDS["no_hormones"].compiled()
 
 _RISK = _KINDS.compiled("risk")
 
+DENIED_JUST_BEFORE = denied_just_before()
 NEGATED_BEFORE = negated_before()  # the denial words are in reading.yaml (context.negated_before)
 # Chemotherapy finished with the operation still ahead ("I just finished chemo and surgery is
 # next month"): chemotherapy before surgery, completed.
 CHEMO_THEN_SURGERY = r"(?:finished|completed|done with|through with|after)\s+(?:my\s+|her\s+|his\s+|the\s+)?chemo(?:therapy)?\b[^.;?]{0,20}?\b(?:surgery|operation|lumpectomy|mastectomy)\s+(?:is\s+|will\s+be\s+)?(?:next|in\s+\w+|scheduled|planned|booked|coming|upcoming|soon)"
 NEOADJ = rx(r"\b(neoadjuvant|nac|nact|preoperative (?:chemo(?:therapy)?|systemic therapy)|" + CHEMO_THEN_SURGERY + r"|"
-              r"primary systemic therapy|pre-?op chemo|chemo(?:therapy)?\b[^.;?]{0,60}?\bbefore (?:my |her |his |the )?"
+              r"primary systemic therapy|pre-?op chemo|chemo(?:therapy)?[- ]first|chemo(?:therapy)?\b[^.;?]{0,60}?\bbefore (?:my |her |his |the )?"
               r"(?:breast )?(?:cancer )?(?:surgery|operation)|"
               # "chemo that's supposed to shrink her breast tumor": given to shrink it before the operation
               r"chemo(?:therapy)?\b[^.;?]{0,40}?\bshrink (?:the |my |her |his )?(?:breast )?(?:tumou?r|cancer|lump|mass))\b")
 _NEOADJ_PLANNED = rx(r"\b(before|prior to|planned|planning|plans?|plan for|will (?:start|begin|receive|get)|"
                       r"candidate for|to start|starting|about to start|pre-)\s*(?:\w+\s+){0,2}?"
-                      r"(?:neoadjuvant|nac|nact|chemo)|(?:neoadjuvant|nac|nact)\b[^.;]{0,25}?"
-                      r"\b(?:planned|scheduled|next week|to start|will start|is planned)")
+                      r"(?:neoadjuvant|nac|nact|chemo)|(?:neoadjuvant|nac|nact|chemo(?:therapy)?)\b[^.;]{0,25}?"
+                      r"\b(?:planned|scheduled|next week|to start|will start|is planned|starts|plan)")
 NEOADJ_DONE = rx(r"\b" + CHEMO_THEN_SURGERY + r"|\b((?:has |have )?(?:now )?completed|after (?:completing|completion of|finishing)|finished|post-?|following|"
                    r"after|s/p)\s*(?:\w+\s+){0,2}?(?:neoadjuvant|nac|nact)|(?:neoadjuvant|nac|nact)\b[^.;]{0,30}"
                    r"\b(completed|finished|done)\b|"
@@ -505,7 +507,9 @@ def read_history(r: Reading) -> None:
         if hit:
             r.set("risk", name, hit.start(), hit.end())
             break
-    if m := NEOADJ.search(text):
+    if (m := NEOADJ.search(text)) and DENIED_JUST_BEFORE.search(text, max(0, m.start() - 30), m.start()):
+        m = None  # "surgery first, no chemo first": denied, not neoadjuvant
+    if m:
         state = None
         for value, pattern in (("ongoing", _NEOADJ_ONGOING), ("completed", NEOADJ_DONE),
                                ("planned", _NEOADJ_PLANNED)):

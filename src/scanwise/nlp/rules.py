@@ -399,6 +399,14 @@ def negated_before(data_dir: Path = DATA_DIR) -> re.Pattern[str]:
 
 
 @functools.lru_cache(maxsize=4)
+def denied_just_before(data_dir: Path = DATA_DIR) -> re.Pattern[str]:
+    """A denial word at most one word before ("no chemo first", "not having neoadjuvant"), for
+    cues whose denial must be about them, not about a word between ("not imaged before NACT")."""
+    words = alternatives(load_rules(data_dir).context.negated_before)
+    return re.compile(rf"\b({words})\s+(?:[\w'-]+\s+)?$", re.IGNORECASE)
+
+
+@functools.lru_cache(maxsize=4)
 def felt_before(data_dir: Path = DATA_DIR) -> re.Pattern[str]:
     """A word of examination shortly before a finding ("palpable R axillary lymphadenopathy")."""
     return re.compile(rf"\b({alternatives(load_rules(data_dir).context.felt)})\b[^.;,]{{0,12}}$", re.IGNORECASE)

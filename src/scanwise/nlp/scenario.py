@@ -25,6 +25,7 @@ from scanwise.nlp.clinical import BREAST_CANCER, CUE, Mention, mentions
 from scanwise.nlp.extract import (
     ASKED_FOR_SOMEONE,
     ASYMPTOMATIC,
+    DENIED_JUST_BEFORE,
     NEGATED_BEFORE,
     NEOADJ,
     PROXY_AGE,
@@ -95,7 +96,9 @@ def _phase(r: Reading, ind: dict[str, Any], profile_facts: dict[str, Any], signs
         signs -= _QUIET_RESULTS  # "my mammograms have always been normal; how often?" is screening
     hits: dict[str, re.Match[str]] = {}
     for phase, pattern in _PHASE_CUES:
-        if m := pattern.search(text):
+        # the first cue not just after a denial ("surgery first, no chemo first")
+        if m := next((m for m in pattern.finditer(text)
+                      if not DENIED_JUST_BEFORE.search(text, max(0, m.start() - 30), m.start())), None):
             hits[phase] = m
     treated = has_breast_cancer or _treated_for_cancer(text)
     # Both breasts are often removed with no cancer (risk-reducing, top surgery): that is a
@@ -286,16 +289,23 @@ def _scope(r: Reading, ind: dict[str, Any], found: list[Mention],
         text, max(0, mt.start - 25), mt.start))]
     # scanwise is about the breast: a screening question with no other organ named (but in a
     # past cancer) is a breast-screening question ("55F, average risk, what screening?").
-    screening_question = asks_screening and (not _OTHER_ORGAN.search(text) or bool(other_all) and not other)
+    # An organ word inside a breast fact read ("skin dimpling" is the breast's skin), or only
+    # inside a denied or someone else's cancer ("no family history of breast or ovarian
+    # cancer"), names no other organ.
+    not_an_organ = [(mt.start, mt.end) for mt in found
+                    if (mt.organ and (mt.negated or mt.experiencer != "patient"))
+                    or (not mt.organ and not mt.code.startswith(CUE))]
+
+    def organ_words(start: int = 0, end: int = len(text)) -> list[re.Match[str]]:
+        return [m for m in _OTHER_ORGAN.finditer(text, start, end)
+                if not any(s <= m.start() < e for s, e in not_an_organ)]
+
+    screening_question = asks_screening and (not organ_words() or bool(other_all) and not other)
     # Receptor and gene words ("HER2 3+", "BRCA1+") are tested in other cancers too: beside
     # another organ's cancer they do not make the text about the breast.
     # Beside another organ ("lung mass ... No breast symptoms"), a breast word only denied does
     # not make the text about the breast.
-    # An organ named only inside a denied or someone else's cancer ("no family history of
-    # breast or ovarian cancer") does not put another organ beside the breast.
-    not_theirs = [(mt.start, mt.end) for mt in found if mt.organ and (mt.negated or mt.experiencer != "patient")]
-    other_organ = bool(other) or any(not any(s <= m.start() < e for s, e in not_theirs)
-                                     for m in _OTHER_ORGAN.finditer(text))
+    other_organ = bool(other) or bool(organ_words())
     breast_words = [m for m in _BREAST_CONTEXT.finditer(text)
                     if not (other and _SHARED_MARKER.fullmatch(m.group(0)))
                     and not (other_organ and NEGATED_BEFORE.search(text[max(0, m.start() - 30):m.start()]))]
@@ -352,7 +362,7 @@ def _scope(r: Reading, ind: dict[str, Any], found: list[Mention],
         ind["in_scope"] = False
         ind["scope_note"] = ("This asks about treatment, not imaging. scanwise answers which imaging "
                              "test, if any, fits a situation; ask the care team about treatment choices.")
-    elif question and _OTHER_ORGAN.search(question) and not _BREAST_CONTEXT.search(question) \
+    elif question and organ_words(q_start, q_end) and not _BREAST_CONTEXT.search(question) \
             and not patient_breast_cancer:  # "liver metastases" of a breast cancer stay in scope
         ind["in_scope"] = False
         ind["scope_note"] = ("This asks about another organ, not the breast. scanwise covers imaging for "
