@@ -331,3 +331,14 @@ def test_a_recall_from_screening_is_a_work_up_never_screening(text: str, kb: Kno
     assert top(a) != (179, 1) and (179, 1) not in branches(a)
     if not a.matches:
         assert a.abstention is not None and "What is missing" in a.statement
+
+
+def test_with_no_variant_expected_also_ok_lists_what_may_be_shown_instead() -> None:
+    from scanwise.core import Scanwise
+
+    app = Scanwise.default()
+    text = "52F average risk, screening mammogram?"
+    shown = Scenario(id="a", text=text, top=None, also_ok=[(179, 1)])
+    other = Scenario(id="b", text=text, top=None, also_ok=[(153, 1)])
+    rows = {f["id"]: f for f in run([shown, other], app)["failures"]}
+    assert "a" not in rows and "top" in rows["b"]["failed"]

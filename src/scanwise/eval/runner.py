@@ -101,12 +101,13 @@ def abstains_plainly(a: Assessment) -> bool:
 
 def top_correct(case: Scenario, a: Assessment) -> bool:
     """The expected variant was chosen, or offered in a branch that the text leaves open."""
-    wanted = [tuple(case.top), *map(tuple, case.also_ok)] if case.top is not None else []
+    # With no variant expected, ``also_ok`` lists variants that may be shown instead.
+    wanted = [*([tuple(case.top)] if case.top is not None else []), *map(tuple, case.also_ok)]
     branches = _branches(a)
     if branches:
-        return case.top is not None and any(w in branches for w in wanted)
+        return bool(wanted) and any(w in branches for w in wanted)
     got = (a.matches[0].topic_id, a.matches[0].variant) if a.matches else None
-    return got is None if case.top is None else got in wanted
+    return (got is None or got in wanted) if case.top is None else got in wanted
 
 
 def check(case: Scenario, a: Assessment) -> dict[str, bool]:
