@@ -53,9 +53,10 @@ def fresh_kb() -> KnowledgeBase:
 
 def _compilable(kb: KnowledgeBase) -> int:
     """Conditions the engine compiles: every variant's, and the topic-wide ones of the current
-    topics whose variants are not bundled (checked for 'covered by topic')."""
+    topics whose variants are not (or not all) bundled (checked for 'covered by topic')."""
     variants = sum(len(t.variants) for t in kb.topics if t.status != "superseded")
-    bare = sum(1 for t in kb.current_topics() if not t.variants and t.applies_when.phase is not None)
+    bare = sum(1 for t in kb.current_topics() if (not t.variants or not t.variant_list_complete)
+               and t.applies_when.phase is not None)
     return variants + bare
 
 
