@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from scanwise.nlp.extract import HISTOLOGY, M_ALONE, N_ALONE, ROMAN, STAGE, T_ALONE, TNM, canon, rx
+from scanwise.nlp.rules import not_stated_before
 
 #: How directly a statement gives a fact.
 LABELLED = 3  # a result field: "ER: positive", "Histologic type: lobular"
@@ -429,8 +430,7 @@ _EXTRA_HISTOLOGY = [
 ]
 _TYPE_LABEL = rx(r"\b(?:(?:histologic(?:al)?|tumou?r|invasive tumou?r|carcinoma)\s+type\s*:?|"
                  r"histopathological diagnosis\s*:|histological description\s*:|who classification\.?)\s*$")
-_NEGATED_TYPE = rx(r"\b(?:no|not|without|negative for|rule out|r/o|versus|vs\.?|differential|"
-                   r"no evidence of|no residual)\b[^.;]{0,25}$")
+_NEGATED_TYPE = not_stated_before()  # reading.yaml: context.negated_before and context.uncertain
 
 
 def histologies(text: str) -> list[Candidate]:

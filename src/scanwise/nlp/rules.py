@@ -69,6 +69,7 @@ class Context(Strict):
     pseudo_denials: list[str]  # look like a denial and are not ("a cough that won't go away")
     felt: list[str]  # just before a finding, it was felt on examination (vocabulary ``felt_as``)
     posed: list[str]  # a question posing a case ("if a 31-year-old had ..."): its facts are the case
+    uncertain: list[str]  # a diagnosis only considered ("rule out", "versus"): not one made
 
 
 class Organ(Strict):
@@ -404,6 +405,15 @@ def denied_just_before(data_dir: Path = DATA_DIR) -> re.Pattern[str]:
     cues whose denial must be about them, not about a word between ("not imaged before NACT")."""
     words = alternatives(load_rules(data_dir).context.negated_before)
     return re.compile(rf"\b({words})\s+(?:[\w'-]+\s+)?$", re.IGNORECASE)
+
+
+@functools.lru_cache(maxsize=4)
+def not_stated_before(data_dir: Path = DATA_DIR) -> re.Pattern[str]:
+    """A denial or a diagnosis only considered shortly before a term in a report ("negative for
+    lobular carcinoma", "DCIS versus invasive ductal")."""
+    ctx = load_rules(data_dir).context
+    return re.compile(rf"\b(?:{alternatives([*ctx.negated_before, *ctx.uncertain])})(?!\w)[^.;]{{0,25}}$",
+                      re.IGNORECASE)
 
 
 @functools.lru_cache(maxsize=4)
