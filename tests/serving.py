@@ -10,8 +10,10 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -26,29 +28,40 @@ def free_port() -> int:
         return port
 
 
+@dataclass(frozen=True)
+class Served:
+    base: str  # http://127.0.0.1:PORT
+    pid: int
+
+
+def _answers(base: str, ready: Callable[[dict[str, Any]], bool]) -> bool:
+    try:
+        response = httpx.get(base + "/healthz", timeout=2)
+        return response.status_code == 200 and ready(response.json())
+    except (httpx.TransportError, ValueError):
+        return False
+
+
 @contextlib.contextmanager
-def served(args: list[str], log: Path, port: int | None = None) -> Iterator[str]:
-    """`scanwise serve --port P ARGS...`, its output in ``log``; yields its base URL."""
-    port = port or free_port()
+def served(args: list[str], log: Path, *, ready: Callable[[dict[str, Any]], bool] = lambda _: True,
+           wait_s: float = START_WAIT_S, stop_s: float = 10) -> Iterator[Served]:
+    """`scanwise serve --port P ARGS...`, its output in ``log``, until /healthz answers and its
+    body is ``ready`` (every worker up, say)."""
+    port = free_port()
     command = [str(Path(sys.executable).with_name("scanwise")), "serve", "--port", str(port), *args]
     with log.open("w") as out:
         proc = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, env=os.environ.copy())
     base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + START_WAIT_S
+    deadline = time.monotonic() + wait_s
     try:
-        while True:
-            try:
-                if httpx.get(base + "/healthz", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
+        while not _answers(base, ready):
             if proc.poll() is not None or time.monotonic() > deadline:
                 pytest.fail(f"scanwise serve did not start:\n{log.read_text()}")
             time.sleep(0.2)
-        yield base
+        yield Served(base, proc.pid)
     finally:
         proc.terminate()
         try:
-            proc.wait(timeout=10)
+            proc.wait(timeout=stop_s)
         except subprocess.TimeoutExpired:
             proc.kill()

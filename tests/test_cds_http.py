@@ -127,8 +127,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]
     )
     db = tmp / "scanwise.db"
     log = tmp / "server.log"
-    with served(["--db", str(db), "--cds-trust", str(trust)], log) as base:
-        yield base, f"sqlite:///{db}"
+    with served(["--db", str(db), "--cds-trust", str(trust)], log) as server:
+        yield server.base, f"sqlite:///{db}"
     text = log.read_text()
     assert "Bearer" not in text and "bc-example-1" not in text, "tokens or patient ids in the log"
 

@@ -65,13 +65,17 @@ def test_pain_on_the_operated_side_after_a_mastectomy_is_breast_pain(kb: Knowled
     assert "breast_pain_focal" not in profile.symptoms
 
 
-@pytest.mark.parametrize("text", [
-    "I'm in the middle of chemo for a 3.5 cm breast tumor and now I feel a lump in my armpit.",
-    "58F, chemo given to shrink the tumour before her operation, cycle 3 of 6; MRI to see the response?",
+@pytest.mark.parametrize(("text", "state"), [
+    ("I'm in the middle of chemo for a 3.5 cm breast tumor and now I feel a lump in my armpit.", "ongoing"),
+    ("58F, chemo given to shrink the tumour before her operation, cycle 3 of 6; MRI to see the response?",
+     "ongoing"),
+    # chemotherapy finished with the operation still ahead
+    ("I just finished chemo and my surgery is next month. What imaging of the breast now?", "completed"),
+    ("52F, completed chemo, lumpectomy scheduled in 3 weeks; MRI to check response?", "completed"),
 ])
-def test_chemo_with_the_tumour_in_place_is_neoadjuvant(text: str, kb: KnowledgeBase) -> None:
+def test_chemo_with_the_tumour_in_place_is_neoadjuvant(text: str, state: str, kb: KnowledgeBase) -> None:
     profile, indication = read_scenario(text, kb)
-    assert profile.neoadjuvant == "ongoing"
+    assert profile.neoadjuvant == state
     assert indication.phase == "neoadjuvant"
 
 

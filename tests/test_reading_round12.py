@@ -141,16 +141,6 @@ def test_breastfeeding_no_current_topic_covers_is_said_plainly(text: str, kb: Kn
     assert abstains_plainly(a)
 
 
-@pytest.mark.parametrize("text", [
-    "I just finished chemo and my surgery is next month. What imaging of the breast now?",
-    "52F, completed chemo, lumpectomy scheduled in 3 weeks; MRI to check response?",
-])
-def test_chemo_done_with_surgery_ahead_is_neoadjuvant_completed(text: str, kb: KnowledgeBase) -> None:
-    profile, ind = read_scenario(text, kb)
-    assert profile.neoadjuvant == "completed"
-    assert ind.phase == "neoadjuvant"
-
-
 def test_an_abstention_says_what_is_missing_on_every_surface(kb: KnowledgeBase) -> None:
     a = read("45F, my mother had breast cancer at 50. What screening should I have?", kb)
     assert a.matches == []

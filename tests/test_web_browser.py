@@ -21,8 +21,8 @@ SIZES = {"phone": (375, 800), "desktop": (1280, 900)}
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     db = tmp_path_factory.mktemp("serve") / "scanwise.db"
-    with served(["--db", str(db)], tmp_path_factory.mktemp("serve-log") / "server.log") as base:
-        yield base
+    with served(["--db", str(db)], tmp_path_factory.mktemp("serve-log") / "server.log") as server:
+        yield server.base
 
 
 @pytest.fixture(scope="module")

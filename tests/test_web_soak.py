@@ -8,10 +8,6 @@ replaced); the server's memory (all its processes) grows by less than a bound.
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
 import threading
 import time
 from collections import Counter
@@ -20,6 +16,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from serving import served
 
 SOAK_S = 20.0
 TIMEOUT_S = 4.0  # the server's deadline for one request's work
@@ -30,13 +27,6 @@ TEXT = "58-year-old woman, 1.8 cm grade 2 IDC, no palpable nodes, clinical stage
 # read through: the upload that once kept the one text reader busy for minutes.
 HOSTILE = ("Left breast 2 o'clock mass, irregular, 18 mm, BI-RADS 4C; axilla: one node with "
            "cortical thickening; ER positive 90%, PR negative, HER2 2+ FISH pending. ") * 1800
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 def _rss_mib(pid: int) -> float:
@@ -62,32 +52,11 @@ def _rss_mib(pid: int) -> float:
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, int]]:
-    port = _free_port()
     db = tmp_path_factory.mktemp("soak") / "soak.db"
     log = tmp_path_factory.mktemp("soak-log") / "server.log"
-    command = [str(Path(sys.executable).with_name("scanwise")), "serve", "--port", str(port),
-               "--db", str(db), "--workers", "2", "--timeout", str(TIMEOUT_S)]
-    with log.open("w") as out:
-        proc = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, env=os.environ.copy())
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 120
-    try:
-        while True:
-            try:
-                if httpx.get(base + "/healthz", timeout=2).json().get("workers") == 2:
-                    break
-            except (httpx.TransportError, ValueError):
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"scanwise serve did not start:\n{log.read_text()}")
-            time.sleep(0.3)
-        yield base, proc.pid
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+    with served(["--db", str(db), "--workers", "2", "--timeout", str(TIMEOUT_S)], log,
+                ready=lambda health: health.get("workers") == 2, wait_s=120, stop_s=15) as running:
+        yield running.base, running.pid
 
 
 def test_mixed_traffic_with_a_hostile_upload_in_the_middle(server: tuple[str, int]) -> None:
