@@ -213,3 +213,26 @@ def test_chemotherapy_denied_is_not_neoadjuvant(kb: KnowledgeBase) -> None:
 
 def test_a_mans_skin_dimpling_beside_a_mass_is_a_suspicious_examination(kb: KnowledgeBase) -> None:
     assert top(run("72M firm subareolar mass with skin dimpling, initial imaging?", kb)) == (205, 5)
+
+
+def test_a_study_done_whose_result_is_not_known_makes_the_result_the_question(kb: KnowledgeBase) -> None:
+    a = run("47F palpable lump R breast, diagnostic mammo done last week, results not back yet. Next?", kb)
+    assert "imaging_result_unknown" in a.profile.findings
+    assert a.decision is not None and {(153, 1), (153, 2)} <= branches(a)
+
+
+def test_another_organs_scan_that_found_an_armpit_node_is_in_scope(kb: KnowledgeBase) -> None:
+    a = run("My chest CT for a lung nodule showed an enlarged lymph node in my left armpit. I'm 60. "
+            "What test is next?", kb)
+    assert a.indication.in_scope and "axillary_lump" not in a.profile.symptoms
+    assert top(a) == (286, 12)
+
+
+def test_a_bare_axilla_question_asks_about_the_axilla(kb: KnowledgeBase) -> None:
+    _, ind = read_scenario("2.2 cm IDC L, dx mammo done, no palpable nodes. Axilla?", kb)
+    assert ind.purpose == "axilla"
+
+
+def test_a_lump_placed_elsewhere_beside_a_denied_breast_word_is_not_a_breast_lump(kb: KnowledgeBase) -> None:
+    profile, _ = read_scenario("Not a breast question: 50F with a lump on her thigh. Imaging?", kb)
+    assert "palpable_mass" not in profile.symptoms

@@ -467,8 +467,9 @@ def _branch_stages(c: _Candidate, field: str) -> list[StageGroup]:
     return list(c.topic.conditions[c.variant.number].stage or [])
 
 
-#: Conditions that ask about the same fact in two ways ("had a mastectomy" / "had no mastectomy").
-_SAME_FACT = {"surgery_none": "surgery"}
+#: Conditions that ask about the same fact in two ways ("had a mastectomy" / "had no mastectomy";
+#: "a BI-RADS 4 finding" / "no finding yet").
+_SAME_FACT = {"surgery_none": "surgery", "none_present": "findings"}
 #: A fact asked only once another is known: the kind of reconstruction only after a mastectomy.
 #: While both are open, the prior one decides.
 _ASKED_AFTER = {"reconstruction": {"surgery", "surgery_none"}}

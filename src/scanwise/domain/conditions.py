@@ -547,6 +547,9 @@ def _unread(sit: Situation) -> str:
 def _codes_none(sit: Situation, spec: _Codes) -> _Result:
     if not spec.code_set.isdisjoint(sit.present):
         return "failed", 0.0, _codes_already, spec, None
+    if any(not specific.isdisjoint(spec.code_set) for _, specific in sit.present_general):
+        # "the result is not in the chart": it may be one of these, or not
+        return "unknown", None, _codes_general, spec, None
     return "held", 0.0, _codes_none_words, spec, None
 
 

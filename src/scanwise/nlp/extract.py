@@ -24,7 +24,7 @@ from scanwise.nlp.prefilter import prefiltered
 from scanwise.nlp.rules import (
     alternatives,
     denied_just_before,
-    felt_before,
+    felt_words,
     load_rules,
     negated_before,
     person_words,
@@ -218,6 +218,7 @@ _NO_HORMONES = _WORDS["no_hormones"].compiled()
 _RISK = _KINDS.compiled("risk")
 
 DENIED_JUST_BEFORE = denied_just_before()
+_FELT = felt_words()
 NEGATED_BEFORE = negated_before()  # the denial words are in reading.yaml (context.negated_before)
 # Chemotherapy finished with the operation still ahead ("I just finished chemo and surgery is
 # next month"): chemotherapy before surgery, completed.
@@ -635,8 +636,9 @@ def read_mentions(r: Reading, kb: KnowledgeBase, found: list[Mention]) -> dict[s
         if mt.code not in target:
             target.append(mt.code)
             r.cite(f"{'findings' if term.kind == 'finding' else 'symptoms'}:{mt.code}", mt.start, mt.end)
+        # felt: an examination word shortly before the finding or among its own words
         if term.felt_as and term.felt_as not in symptoms and \
-                (felt := felt_before().search(r.text, max(mt.sentence_start, mt.start - 30), mt.start)):
+                (felt := _FELT.search(r.text, max(mt.sentence_start, mt.start - 30), mt.end)):
             symptoms.append(term.felt_as)  # felt on examination: a sign as well as a finding
             r.cite(f"symptoms:{term.felt_as}", felt.start(), mt.end)
     for code, start, end in (g for got in done.values() for g in got):

@@ -417,9 +417,9 @@ def not_stated_before(data_dir: Path = DATA_DIR) -> re.Pattern[str]:
 
 
 @functools.lru_cache(maxsize=4)
-def felt_before(data_dir: Path = DATA_DIR) -> re.Pattern[str]:
-    """A word of examination shortly before a finding ("palpable R axillary lymphadenopathy")."""
-    return re.compile(rf"\b({alternatives(load_rules(data_dir).context.felt)})\b[^.;,]{{0,12}}$", re.IGNORECASE)
+def felt_words(data_dir: Path = DATA_DIR) -> re.Pattern[str]:
+    """A word of examination ("palpable R axillary lymphadenopathy", "... nodes on exam")."""
+    return re.compile(rf"\b(?:{alternatives(load_rules(data_dir).context.felt)})\b", re.IGNORECASE)
 
 
 @functools.lru_cache(maxsize=4)

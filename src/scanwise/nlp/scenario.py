@@ -277,7 +277,7 @@ _HISTORY_BEFORE = rx(r"\b" + _FACT_WORDS["history_before"].alternation() + r"\s+
 
 
 def _scope(r: Reading, ind: dict[str, Any], found: list[Mention],
-           recorded_cancer: bool = False) -> None:
+           recorded_cancer: bool = False, findings: Iterable[str] = ()) -> None:
     text = r.text
     patient_breast_cancer = recorded_cancer or any(
         mt.code == BREAST_CANCER and mt.status == "present" for mt in found)
@@ -310,7 +310,8 @@ def _scope(r: Reading, ind: dict[str, Any], found: list[Mention],
                     if not (other and _SHARED_MARKER.fullmatch(m.group(0)))
                     and not (other_organ and NEGATED_BEFORE.search(text[max(0, m.start() - 30):m.start()]))]
     breast_context = bool(breast_words) or screening_question or any(
-        mt.code in _DIAGNOSTIC_SIGNS and mt.status == "present" for mt in found)
+        mt.code in _DIAGNOSTIC_SIGNS and mt.status == "present" for mt in found) or \
+        bool(set(findings) & _DIAGNOSTIC_SIGNS - _QUIET_RESULTS)  # a study's finding: "a node ... looks suspicious"
     # only when the text opens with the animal: "we also have the dog's vet appointment" is not
     first_sentence = re.split(r"(?<=[.!?])\s", text, maxsplit=1)[0]
     if animal := _ANIMAL.search(first_sentence):
@@ -347,7 +348,8 @@ def _scope(r: Reading, ind: dict[str, Any], found: list[Mention],
                              "imaging for breast cancer and breast symptoms: describe the patient, the "
                              "situation and the study in question.")
         return
-    signs = any(mt.code in _DIAGNOSTIC_SIGNS and mt.status == "present" for mt in found)
+    signs = any(mt.code in _DIAGNOSTIC_SIGNS and mt.status == "present" for mt in found) or \
+        bool(set(findings) & _DIAGNOSTIC_SIGNS - _QUIET_RESULTS)
     if (injury := _INJURY_ELSEWHERE.search(text)) and not signs and not r.evidence.get("asked_procedures"):
         ind["in_scope"] = False
         ind["scope_note"] = (f'This is about an injury ("{injury.group(0)}"), not the breast. scanwise '
@@ -363,7 +365,9 @@ def _scope(r: Reading, ind: dict[str, Any], found: list[Mention],
         ind["scope_note"] = ("This asks about treatment, not imaging. scanwise answers which imaging "
                              "test, if any, fits a situation; ask the care team about treatment choices.")
     elif question and organ_words(q_start, q_end) and not _BREAST_CONTEXT.search(question) \
-            and not patient_breast_cancer:  # "liver metastases" of a breast cancer stay in scope
+            and not patient_breast_cancer and not signs:
+        # "liver metastases" of a breast cancer stay in scope, and so does a breast or armpit
+        # sign seen on another organ's scan ("a CT for my lungs showed a big node under my arm")
         ind["in_scope"] = False
         ind["scope_note"] = ("This asks about another organ, not the breast. scanwise covers imaging for "
                              "breast cancer and breast symptoms only.")
@@ -461,7 +465,7 @@ def read_scenario(text: str, kb: KnowledgeBase,
             text[max(0, (r.evidence["cancer_history"][0].start or 0) - 30):r.evidence["cancer_history"][0].start]):
         del r.facts["cancer_history"]  # "no personal history of breast cancer"
     ind: dict[str, Any] = {"text": original, "in_scope": True, "asked_procedures": heard["asked"]}
-    _scope(r, ind, found, recorded_cancer=known is not None and has_bc)
+    _scope(r, ind, found, recorded_cancer=known is not None and has_bc, findings=heard["findings"])
     signs = heard["symptoms"] + heard["findings"] + [k for k, v in heard["labs"].items() if v == "abnormal"]
     if ind["in_scope"]:
         # A pathology report names the operation that removed this cancer: by itself that is not
@@ -772,7 +776,9 @@ def _lump_site(r: Reading, found: list[Mention]) -> list[Mention]:
             out.append(mt)
             continue
         sentence = r.text[mt.sentence_start:mt.sentence_end]
-        if breast.search(sentence):
+        # a breast word just after a denial ("Not about breasts: ... a lump on her neck") places nothing
+        if any(not NEGATED_BEFORE.search(sentence[max(0, b.start() - 30):b.start()])
+               for b in breast.finditer(sentence)):
             out.append(mt)
         elif where := axilla.search(sentence):
             code = _AXILLARY_LUMP_BOTH if both.search(sentence) else _AXILLARY_LUMP
