@@ -220,30 +220,15 @@ _RISK = _KINDS.compiled("risk")
 DENIED_JUST_BEFORE = denied_just_before()
 _FELT = felt_words()
 NEGATED_BEFORE = negated_before()  # the denial words are in reading.yaml (context.negated_before)
-# Chemotherapy finished with the operation still ahead ("I just finished chemo and surgery is
-# next month"): chemotherapy before surgery, completed.
-CHEMO_THEN_SURGERY = r"(?:finished|completed|done with|through with|after)\s+(?:my\s+|her\s+|his\s+|the\s+)?chemo(?:therapy)?\b[^.;?]{0,20}?\b(?:surgery|operation|lumpectomy|mastectomy)\s+(?:is\s+|will\s+be\s+)?(?:next|in\s+\w+|scheduled|planned|booked|coming|upcoming|soon)"
-NEOADJ = rx(r"\b(neoadjuvant|nac|nact|preoperative (?:chemo(?:therapy)?|systemic therapy)|" + CHEMO_THEN_SURGERY + r"|"
-              r"primary systemic therapy|pre-?op chemo|chemo(?:therapy)?[- ]first|chemo(?:therapy)?\b[^.;?]{0,60}?\bbefore (?:my |her |his |the )?"
-              r"(?:breast )?(?:cancer )?(?:surgery|operation)|"
-              # "chemo that's supposed to shrink her breast tumor": given to shrink it before the operation
-              r"chemo(?:therapy)?\b[^.;?]{0,40}?\bshrink (?:the |my |her |his )?(?:breast )?(?:tumou?r|cancer|lump|mass))\b")
-_NEOADJ_PLANNED = rx(r"\b(before|prior to|planned|planning|plans?|plan for|will (?:start|begin|receive|get)|"
-                      r"candidate for|to start|starting|about to start|pre-)\s*(?:\w+\s+){0,2}?"
-                      r"(?:neoadjuvant|nac|nact|chemo)|(?:neoadjuvant|nac|nact|chemo(?:therapy)?)\b[^.;]{0,25}?"
-                      r"\b(?:planned|scheduled|next week|to start|will start|is planned|starts|plan)")
-NEOADJ_DONE = rx(r"\b" + CHEMO_THEN_SURGERY + r"|\b((?:has |have )?(?:now )?completed|after (?:completing|completion of|finishing)|finished|post-?|following|"
-                   r"after|s/p)\s*(?:\w+\s+){0,2}?(?:neoadjuvant|nac|nact)|(?:neoadjuvant|nac|nact)\b[^.;]{0,30}"
-                   r"\b(completed|finished|done)\b|"
-                   # "I just finished the chemo they give before surgery"
-                   r"\b(?:completed|finished|done with)\s+(?:\w+\s+){0,2}?chemo(?:therapy)?\b(?=[^.;]{0,30}\bbefore\b)")
-_NEOADJ_ONGOING = rx(r"\b(mid[- ]?(?:treatment|way|course|nac|neoadjuvant)|during (?:neoadjuvant|nac|chemo)|"
-                      r"halfway|half-way|midway|mid-way|partway|part-way|in the middle of|\d+ of \d+ cycles|cycle \d+ of|cycles into|"
-                      r"(?:into|thru|through) (?:neoadjuvant|nac|chemo)|on nac|"
-                      r"on (?:neoadjuvant|nac)|receiving (?:neoadjuvant|nac)|undergoing (?:neoadjuvant|nac)|"
-                      r"cycles? \d|after \d+ cycles|currently on)\b")
-
-_CHEMO = rx(r"\bchemo(?:therapy)?\b")
+# Chemotherapy before the operation, and whether it is planned, under way or done: the words are
+# reading.yaml ``fact_words`` (neoadjuvant_*); "finished chemo, surgery next month" is one piece
+# of both the cue and the done state.
+_THEN_SURGERY = _WORDS["chemo_then_surgery"].alternation()
+NEOADJ = rx(rf"\b(?:{_WORDS['neoadjuvant_therapy'].alternation()}|{_THEN_SURGERY})\b")
+_NEOADJ_PLANNED = _WORDS["neoadjuvant_planned"].compiled()
+NEOADJ_DONE = rx(rf"\b{_THEN_SURGERY}|{_WORDS['neoadjuvant_done'].alternation()}")
+_NEOADJ_ONGOING = _WORDS["neoadjuvant_ongoing"].compiled()
+_CHEMO = _WORDS["chemo"].compiled()
 _HISTORY = _WORDS["cancer_history"].compiled()
 _SINCE = rx(r"\b(?P<n>\d+(?:\.\d+)?)\s*(?P<unit>years?|yrs?|months?|mos?)\s*(?:after|since|post|out from|"
              r"following|s/p)\b")

@@ -187,7 +187,8 @@ FactWord = Literal["transfeminine", "transmasculine", "transgender", "female", "
                    "node_positive", "some_surgery", "unsure", "hormones", "speaker_is_patient", "third_person",
                    "third_person_now", "history_before", "follow_up", "asked_for_someone", "asymptomatic",
                    "no_hormones", "cancer_history", "lab_abnormal", "lab_normal", "other_modality", "mammo_us",
-                   "planned", "first_person"]
+                   "planned", "first_person", "chemo_then_surgery", "neoadjuvant_therapy", "neoadjuvant_planned",
+                   "neoadjuvant_done", "neoadjuvant_ongoing", "chemo"]
 
 
 class FactKinds(Strict):
