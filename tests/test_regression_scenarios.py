@@ -62,6 +62,7 @@ HELD_OUT: dict[str, tuple[int, int]] = {  # name: (top-1 at least, confidently w
     "holdout4.yaml": (135, 0), "holdout5.yaml": (99, 0), "holdout6.yaml": (128, 0),
     "holdout7.yaml": (126, 0), "holdout8.yaml": (192, 0), "holdout9.yaml": (125, 0),
     "holdout10.yaml": (156, 0), "holdout11.yaml": (165, 1), "holdout12.yaml": (237, 1),
+    "holdout13.yaml": (118, 8),
 }
 
 
