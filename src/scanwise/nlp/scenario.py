@@ -309,9 +309,10 @@ def _scope(r: Reading, ind: dict[str, Any], found: list[Mention],
     breast_words = [m for m in _BREAST_CONTEXT.finditer(text)
                     if not (other and _SHARED_MARKER.fullmatch(m.group(0)))
                     and not (other_organ and NEGATED_BEFORE.search(text[max(0, m.start() - 30):m.start()]))]
-    breast_context = bool(breast_words) or screening_question or any(
-        mt.code in _DIAGNOSTIC_SIGNS and mt.status == "present" for mt in found) or \
-        bool(set(findings) & _DIAGNOSTIC_SIGNS - _QUIET_RESULTS)  # a study's finding: "a node ... looks suspicious"
+    # a sign read, or a study's finding ("a node ... looks suspicious")
+    signs = any(mt.code in _DIAGNOSTIC_SIGNS and mt.status == "present" for mt in found) or \
+        bool(set(findings) & _DIAGNOSTIC_SIGNS - _QUIET_RESULTS)
+    breast_context = bool(breast_words) or screening_question or signs
     # only when the text opens with the animal: "we also have the dog's vet appointment" is not
     first_sentence = re.split(r"(?<=[.!?])\s", text, maxsplit=1)[0]
     if animal := _ANIMAL.search(first_sentence):
@@ -348,8 +349,6 @@ def _scope(r: Reading, ind: dict[str, Any], found: list[Mention],
                              "imaging for breast cancer and breast symptoms: describe the patient, the "
                              "situation and the study in question.")
         return
-    signs = any(mt.code in _DIAGNOSTIC_SIGNS and mt.status == "present" for mt in found) or \
-        bool(set(findings) & _DIAGNOSTIC_SIGNS - _QUIET_RESULTS)
     if (injury := _INJURY_ELSEWHERE.search(text)) and not signs and not r.evidence.get("asked_procedures"):
         ind["in_scope"] = False
         ind["scope_note"] = (f'This is about an injury ("{injury.group(0)}"), not the breast. scanwise '
@@ -433,8 +432,9 @@ def read_scenario(text: str, kb: KnowledgeBase,
     read_tumor(r)
     read_history(r)
     r.first("asymptomatic", ASYMPTOMATIC, True)
-    found = _posed_case(r, _asked_for(r, _nobody_in_family(r, _relatives_cancer(r, mentions(text, kb)))))
-    _someone_elses_treatment(r)
+    subject = _told_of_relative(r)  # a relative the whole text is about, who is then the patient
+    found = _posed_case(r, _asked_for(r, _nobody_in_family(r, _relatives_cancer(r, mentions(text, kb))), subject))
+    _someone_elses_treatment(r, subject)
     _someone_elses_risk(r)
     _whose(r, found)
     found = _lump_site(r, found)
@@ -724,9 +724,9 @@ def _discharge_kind(r: Reading, found: list[Mention], heard: dict[str, Any]) -> 
     nipple, fluid, pathologic, physiologic = _discharge_words()
     mine = {(mt.sentence_start, mt.sentence_end) for mt in found if mt.experiencer == "patient"} or \
         {(0, len(r.text))}
-    for start, end in sorted({(mt.sentence_start, mt.sentence_end) for mt in found} | mine):
+    for start, end in sorted(mine):
         sentence = r.text[start:end]
-        if (start, end) not in mine or not nipple.search(sentence) or not (said := fluid.search(sentence)):
+        if not nipple.search(sentence) or not (said := fluid.search(sentence)):
             continue
         window_end = end
         for _ in range(2):  # and the next two sentences
@@ -848,14 +848,13 @@ def _someone_elses_risk(r: Reading) -> None:
         r.evidence.pop("risk", None)
 
 
-def _someone_elses_treatment(r: Reading) -> None:
+def _someone_elses_treatment(r: Reading, subject: str | None) -> None:
     """'My sister had a lumpectomy years ago': an operation said of a relative or another
     person in their own clause (no "I" between the person and the words) is not the patient's,
     unless the question is asked on that person's behalf ("... which scan she needs?") or the
     text is about them ("my mom had her breast removed ... now she says")."""
     if _asked_on_behalf(r.text):
         return
-    subject = _told_of_relative(r)  # the text is about them: their operation is the patient's
     for key in _TREATMENT_FACTS:
         ev = r.evidence.get(key)
         if key not in r.facts or not ev:
@@ -933,13 +932,13 @@ def _told_of_relative(r: Reading) -> str | None:
     return m.group("who").lower()
 
 
-def _asked_for(r: Reading, found: list[Mention]) -> list[Mention]:
+def _asked_for(r: Reading, found: list[Mention], who: str | None) -> list[Mention]:
     """Asked on someone's behalf ("my husband ... his left nipple ... what scan does he need?"):
     the person asked about is the patient, so a symptom or finding said of them in the third
     person is the patient's. Cancers keep their scope: his mother's cancer is family history.
     A text about a relative from its first words ("my mom had breast cancer ... now she has")
     makes that relative the patient, their cancer included."""
-    if (who := _told_of_relative(r)) is not None:
+    if who is not None:
         if "age" not in r.facts and (m := PROXY_AGE.search(r.text)):
             r.set("age", int(m.group("age")), m.start(), m.end())  # "my dad is 64 and he says ..."
         others = _people()[0]
