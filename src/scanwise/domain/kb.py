@@ -212,6 +212,18 @@ def phrase_pieces(phrase: str) -> list[tuple[list[str], bool]]:
     return pieces
 
 
+def phrase_error(phrase: str) -> str | None:
+    """What is wrong with a phrase in the vocabulary's syntax, or None: "[a|b c]" would split
+    into two broken pieces and silently never match."""
+    for piece in phrase.split():
+        word = piece.rstrip("?")
+        if ("[" in word or "]" in word) and not (word.startswith("[") and word.endswith("]")
+                                                 and word.count("[") == 1 and word.count("]") == 1
+                                                 and all(word[1:-1].split("|"))):
+            return f"{piece!r} is not a [word|word] group (alternatives are single words with no spaces)"
+    return None
+
+
 def phrase_regex(phrase: str) -> str:
     """A vocabulary phrase as a regular expression for lower-cased text, whole words only:
     'pain in [the|my]? [hip|back]' matches "pain in my back" and "pain in back"."""
@@ -262,15 +274,9 @@ class Term(Strict):
     @field_validator("patterns")
     @classmethod
     def _phrases_well_formed(cls, v: list[str]) -> list[str]:
-        # "[a|b c]" would split into two broken pieces and silently never match.
         for phrase in v:
-            for piece in phrase.split():
-                word = piece.rstrip("?")
-                if ("[" in word or "]" in word) and not (word.startswith("[") and word.endswith("]")
-                                                         and word.count("[") == 1 and word.count("]") == 1
-                                                         and all(word[1:-1].split("|"))):
-                    raise ValueError(f"pattern {phrase!r}: {piece!r} is not a [word|word] group "
-                                     "(alternatives are single words with no spaces)")
+            if error := phrase_error(phrase):
+                raise ValueError(f"pattern {phrase!r}: {error}")
         return v
 
     @field_validator("lay")

@@ -15,7 +15,7 @@ from typing import Literal, get_args
 
 from pydantic import Field, field_validator, model_validator
 
-from scanwise.domain.kb import KnowledgeBaseError, Strict, phrase_body
+from scanwise.domain.kb import KnowledgeBaseError, Strict, phrase_body, phrase_error
 from scanwise.domain.profile import Histology, Phase, Purpose, Reconstruction, Risk, Surgery
 from scanwise.knowledge.loader import DATA_DIR, load_yaml, validate_entry
 from scanwise.nlp.normalize import CleanText, _Builder
@@ -35,8 +35,8 @@ class Wording(Strict):
     def _lower(cls, v: str) -> str:
         if v != v.lower() or not v.strip():
             raise ValueError("must be a non-empty lower-case phrase")
-        if bad := [p for p in v.split() if p.count("[") != p.count("]")]:
-            raise ValueError(f"{v!r}: alternatives in square brackets are single words ({' '.join(bad)})")
+        if error := phrase_error(v):
+            raise ValueError(f"{v!r}: {error}")
         return v
 
 
